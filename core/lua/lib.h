@@ -1,0 +1,25 @@
+/* The `publish` library seen by plugins and scripts. Each Lua-visible
+ * module has its own lib_*.c; this header registers them all. */
+#ifndef PUB_LUA_LIB_H
+#define PUB_LUA_LIB_H
+#include "../diag.h"
+#include <lua.h>
+
+/* Registry keys the runtime sets before plugins run. */
+#define PUB_REG_MD_UNSAFE "publish.markdown_unsafe" /* boolean */
+#define PUB_REG_DIAGS "publish.diags"               /* light userdata: pub_diags* */
+
+/* Pushes the `publish` table (markdown, slugify, html, utf8, date, yaml,
+ * json, log) and returns 1, as a luaopen_ function. */
+int pub_luaopen_publish(lua_State *L);
+
+/* One opener per module (each in its own lib_NAME.c), used by the above;
+ * each pushes its table. */
+int pub_luaopen_html(lua_State *L);   /* escape, text */
+int pub_luaopen_utf8(lua_State *L);   /* truncate, len */
+int pub_luaopen_date(lua_State *L);   /* format, parse, now */
+int pub_luaopen_yaml(lua_State *L);   /* load, dump */
+int pub_luaopen_json(lua_State *L);   /* encode */
+int pub_luaopen_log(lua_State *L);    /* warn, info */
+
+#endif

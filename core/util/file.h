@@ -1,0 +1,18 @@
+/* Whole-file reads and the folder helper. Errors come back as errno values
+ * so the caller can word the diagnostic with the path it knows. */
+#ifndef PUB_UTIL_FILE_H
+#define PUB_UTIL_FILE_H
+#include <stddef.h>
+
+/* Reads all of `path`. On success returns 0 and sets *data (NUL-terminated,
+ * caller frees) and *len; on failure returns an errno value. */
+int pub_file_read(const char *path, char **data, size_t *len);
+
+/* Creates `path` and its missing parents (mode 0777 & ~umask).
+ * Returns 0 or an errno value. */
+int pub_file_mkdirs(const char *path);
+
+/* Removes a folder tree (no symlink is followed). Returns 0 or errno. */
+int pub_file_remove_tree(const char *path);
+
+#endif
