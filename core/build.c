@@ -1,0 +1,419 @@
+/* The pipeline. C does the per-document work (read, front matter, Markdown)
+ * on worker threads, then hands the documents to the Lua engine, which runs
+ * the plugins and asks C to write each page as it is rendered, so rendered
+ * pages are not all held at once. */
+#define _GNU_SOURCE
+#include "build.h"
+#include "frontmatter.h"
+#include "lua/bridge.h"
+#include "lua/runtime.h"
+#include "markdown.h"
+#include "site.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/mem.h"
+#include "util/path.h"
+#include <lauxlib.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- Worker threads over the documents ---------------------------------- */
+
+typedef struct load_job {
+    pub_site *site;
+    const pub_md_options *md;
+    bool render_markdown;
+    atomic_size_t next;
+    atomic_size_t done;
+} load_job;
+
+static void *load_worker(void *arg)
+{
+    load_job *job = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(&job->next, 1);
+        if (i >= job->site->ndocs) break;
+        pub_doc_load(job->site, &job->site->docs[i], job->md, job->render_markdown);
+        atomic_fetch_add(&job->done, 1);
+    }
+    return NULL;
+}
+
+static int default_jobs(int jobs)
+{
+    if (jobs > 0) return jobs > 64 ? 64 : jobs;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)(n > 64 ? 64 : n) : 1;
+}
+
+static void load_documents(pub_site *site, const pub_md_options *md, bool render_markdown,
+                           int jobs, pub_diags *diags)
+{
+    load_job job = {site, md, render_markdown, 0, 0};
+    int n = default_jobs(jobs);
+    if ((size_t)n > site->ndocs) n = site->ndocs ? (int)site->ndocs : 1;
+    pthread_t *threads = pub_xcalloc((size_t)n, sizeof *threads);
+    int started = 0;
+    for (int i = 1; i < n; i++)
+        if (pthread_create(&threads[i], NULL, load_worker, &job) == 0) started = i;
+    load_worker(&job);
+    for (int i = 1; i <= started; i++) pthread_join(threads[i], NULL);
+    free(threads);
+    for (size_t i = 0; i < site->ndocs; i++) {
+        pub_doc *doc = &site->docs[i];
+        if (doc->error) {
+            pub_diags_take(diags, doc->error);
+            doc->error = NULL;
+        }
+    }
+}
+
+/* ---- Site settings read before anything runs ----------------------------- */
+
+/* Dates without a zone are in the site's time zone; the C library reads it
+ * from TZ, which must be set before any worker thread starts. */
+static void apply_timezone(pub_site *site, pub_diags *diags)
+{
+    pub_value *tz = pub_map_get(site->config, "timezone");
+    const char *name = pub_value_str(tz);
+    if (!name) {
+        setenv("TZ", "UTC", 1);
+    } else {
+        char *zonefile = pub_path_join("/usr/share/zoneinfo", name);
+        struct stat st;
+        bool known = strstr(name, "..") == NULL && stat(zonefile, &st) == 0 && S_ISREG(st.st_mode);
+        free(zonefile);
+        if (!known) {
+            pub_diags_add(diags, PUB_ERROR, "config.yaml", tz->line, tz->col,
+                          "unknown timezone '%s' (use a name like 'Asia/Seoul')", name);
+            setenv("TZ", "UTC", 1);
+        } else {
+            setenv("TZ", name, 1);
+        }
+    }
+    tzset();
+}
+
+static pub_md_options markdown_options(const pub_site *site)
+{
+    pub_md_options md = {true, false, false};
+    pub_value *m = pub_map_get(site->config, "markdown");
+    pub_value *v;
+    if ((v = pub_map_get(m, "unsafe")) && v->type == PUB_BOOL) md.unsafe = v->as.boolean;
+    if ((v = pub_map_get(m, "smart")) && v->type == PUB_BOOL) md.smart = v->as.boolean;
+    if ((v = pub_map_get(m, "hardbreaks")) && v->type == PUB_BOOL) md.hardbreaks = v->as.boolean;
+    return md;
+}
+
+/* ---- The context table handed to engine.lua -------------------------------- */
+
+typedef struct run_state {
+    pub_diags *diags;
+    pub_out *out;          /* NULL when checking only */
+    size_t pages;
+    pub_progress_fn progress;
+    void *progress_ud;
+} run_state;
+
+static run_state *upvalue_state(lua_State *L)
+{
+    return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+static int l_internal_error(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    const char *path = luaL_optstring(L, 1, "");
+    int line = (int)luaL_optinteger(L, 2, 0);
+    int col = (int)luaL_optinteger(L, 3, 0);
+    const char *msg = luaL_checkstring(L, 4);
+    pub_diags_add(st->diags, PUB_ERROR, path[0] ? path : NULL, line, col, "%s", msg);
+    return 0;
+}
+
+static int l_internal_failed(lua_State *L)
+{
+    lua_pushboolean(L, upvalue_state(L)->diags->errors > 0);
+    return 1;
+}
+
+static int l_internal_write(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    const char *path = luaL_checkstring(L, 1);
+    size_t len;
+    const char *bytes = luaL_checklstring(L, 2, &len);
+    pub_diag *err = NULL;
+    if (st->out) {
+        err = pub_out_write(st->out, path, bytes, len);
+    } else {
+        char *confined = pub_path_confine(path);
+        if (!confined || !confined[0])
+            err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "output path '%s' is outside the destination", path);
+        free(confined);
+    }
+    if (err) {
+        lua_pushnil(L);
+        lua_pushstring(L, err->message);
+        pub_diag_free(err);
+        return 2;
+    }
+    st->pages++;
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int l_internal_progress(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    if (st->progress)
+        st->progress(st->progress_ud, luaL_checkstring(L, 1), (size_t)luaL_checkinteger(L, 2),
+                     (size_t)luaL_checkinteger(L, 3));
+    return 0;
+}
+
+static void push_internal(lua_State *L, run_state *st)
+{
+    static const luaL_Reg fns[] = {
+        {"error", l_internal_error}, {"failed", l_internal_failed},
+        {"write", l_internal_write}, {"progress", l_internal_progress}, {NULL, NULL}};
+    lua_newtable(L);
+    lua_pushlightuserdata(L, st);
+    luaL_setfuncs(L, fns, 1);
+}
+
+/* Top-level keys' positions, so the engine can point at `permalink:` etc. */
+static void push_positions(lua_State *L, const pub_value *meta)
+{
+    lua_createtable(L, 0, (int)meta->as.map.len);
+    for (size_t i = 0; i < meta->as.map.len; i++) {
+        const pub_pair *pair = &meta->as.map.pairs[i];
+        lua_createtable(L, 2, 0);
+        lua_pushinteger(L, pair->value->line);
+        lua_rawseti(L, -2, 1);
+        lua_pushinteger(L, pair->value->col);
+        lua_rawseti(L, -2, 2);
+        lua_setfield(L, -2, pair->key);
+    }
+}
+
+/* Pushes the documents and frees what C no longer needs of them. */
+static void push_docs(lua_State *L, pub_site *site)
+{
+    lua_createtable(L, (int)site->ndocs, 0);
+    lua_Integer n = 0;
+    for (size_t i = 0; i < site->ndocs; i++) {
+        pub_doc *doc = &site->docs[i];
+        if (!doc->text || !doc->fm.meta) continue; /* failed to load: reported */
+        lua_createtable(L, 0, 12);
+        lua_pushstring(L, doc->kind == PUB_DOC_POST ? "post" : "page");
+        lua_setfield(L, -2, "kind");
+        lua_pushstring(L, doc->path);
+        lua_setfield(L, -2, "path");
+        pub_lua_push_value(L, doc->fm.meta);
+        lua_setfield(L, -2, "meta");
+        push_positions(L, doc->fm.meta);
+        lua_setfield(L, -2, "positions");
+        lua_pushlstring(L, doc->text + doc->fm.body_start, doc->len - doc->fm.body_start);
+        lua_setfield(L, -2, "body");
+        lua_pushinteger(L, doc->fm.body_line);
+        lua_setfield(L, -2, "body_line");
+        if (doc->html) {
+            lua_pushlstring(L, doc->html, doc->html_len);
+            lua_setfield(L, -2, "content");
+        }
+        if (doc->has_name_date) {
+            pub_lua_push_date(L, &doc->name_date);
+            lua_setfield(L, -2, "name_date");
+        }
+        lua_pushstring(L, doc->name_slug);
+        lua_setfield(L, -2, "name_slug");
+        lua_rawseti(L, -2, ++n);
+        free(doc->text);
+        doc->text = NULL;
+        free(doc->html);
+        doc->html = NULL;
+        pub_fm_free(&doc->fm);
+    }
+}
+
+static void push_data(lua_State *L, pub_site *site, pub_diags *diags)
+{
+    lua_newtable(L);
+    for (size_t i = 0; i < site->ndata; i++) {
+        const char *rel = site->data_files[i];
+        const char *ext = pub_path_ext(rel);
+        if (strcmp(ext, ".yaml") && strcmp(ext, ".yml") && strcmp(ext, ".json")) continue;
+        char *display = pub_path_join("data", rel);
+        char *file = pub_path_join(site->src, display);
+        char *text = NULL;
+        size_t len = 0;
+        int rc = pub_file_read(file, &text, &len);
+        pub_value *value = NULL;
+        if (rc != 0) {
+            pub_diags_add(diags, PUB_ERROR, display, 0, 0, "cannot read: %s", strerror(rc));
+        } else {
+            /* JSON is read by the YAML parser: YAML 1.2 is a superset of it. */
+            pub_diag *err = pub_yaml_parse(display, text, len, 1, &value);
+            if (err) pub_diags_take(diags, err);
+        }
+        if (value) {
+            /* data/authors/team.yaml -> site.data["authors/team"]. */
+            char *name = pub_xstrndup(rel, (size_t)(ext - rel));
+            pub_lua_push_value(L, value);
+            lua_setfield(L, -2, name);
+            free(name);
+            pub_value_free(value);
+        }
+        free(text);
+        free(file);
+        free(display);
+    }
+}
+
+static void push_context(lua_State *L, pub_site *site, run_state *st, const pub_build_options *opts,
+                         pub_diags *diags)
+{
+    lua_createtable(L, 0, 10);
+    lua_pushstring(L, site->src);
+    lua_setfield(L, -2, "source");
+    lua_pushstring(L, site->dest);
+    lua_setfield(L, -2, "dest");
+    pub_lua_push_value(L, site->config);
+    lua_setfield(L, -2, "config");
+    push_docs(L, site);
+    lua_setfield(L, -2, "docs");
+    push_data(L, site, diags);
+    lua_setfield(L, -2, "data");
+    lua_getglobal(L, "publish");
+    lua_getfield(L, -1, "date");
+    lua_getfield(L, -1, "now");
+    lua_call(L, 0, 1);
+    lua_setfield(L, -4, "now");
+    lua_pop(L, 2);
+    lua_createtable(L, 0, 3);
+    lua_pushboolean(L, opts->drafts);
+    lua_setfield(L, -2, "drafts");
+    lua_pushboolean(L, opts->future);
+    lua_setfield(L, -2, "future");
+    lua_pushboolean(L, opts->check_only);
+    lua_setfield(L, -2, "check");
+    lua_setfield(L, -2, "options");
+    push_internal(L, st);
+    lua_setfield(L, -2, "internal");
+}
+
+/* Calls engine[fn](ctx) with the context on the stack top; leaves `nresults`. */
+static bool call_engine(lua_State *L, const char *fn, int nresults, pub_diags *diags)
+{
+    if (!pub_runtime_push_engine(L)) {
+        pub_diags_add(diags, PUB_ERROR, NULL, 0, 0, "%s", lua_tostring(L, -1));
+        lua_pop(L, 2);
+        return false;
+    }
+    lua_getfield(L, -1, fn);
+    lua_remove(L, -2);
+    lua_insert(L, -2);
+    return pub_runtime_call(L, 1, nresults, diags, "core/lua/engine.lua");
+}
+
+static void copy_static(pub_site *site, pub_out *out, run_state *st, pub_diags *diags)
+{
+    for (size_t i = 0; i < site->nstatic; i++) {
+        char *source = pub_path_join(site->src, "static");
+        char *file = pub_path_join(source, site->static_files[i]);
+        pub_diag *err = pub_out_copy(out, site->static_files[i], file);
+        if (err) {
+            char *rel = pub_path_join("static", site->static_files[i]);
+            pub_diags_add(diags, PUB_ERROR, rel, 0, 0, "%s", err->message);
+            free(rel);
+            pub_diag_free(err);
+        } else {
+            st->pages++;
+        }
+        free(file);
+        free(source);
+    }
+}
+
+/* ---- Entry points ----------------------------------------------------------- */
+
+bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result *result)
+{
+    memset(result, 0, sizeof *result);
+    pub_site *site = pub_site_open(opts->src, opts->dest, diags);
+    if (!site) return false;
+    result->dest = pub_xstrdup(site->dest);
+    apply_timezone(site, diags);
+    pub_md_options md = markdown_options(site);
+    if (opts->progress) opts->progress(opts->progress_ud, "reading", 0, site->ndocs);
+    load_documents(site, &md, true, opts->jobs, diags);
+
+    run_state st = {diags, NULL, 0, opts->progress, opts->progress_ud};
+    if (!opts->check_only) {
+        pub_diag *err = pub_out_begin(site->dest, &st.out);
+        if (err) {
+            pub_diags_take(diags, err);
+            pub_site_free(site);
+            return false;
+        }
+    }
+    lua_State *L = pub_runtime_open(site->src, diags, md.unsafe);
+    push_context(L, site, &st, opts, diags);
+    call_engine(L, "build", 0, diags);
+    lua_close(L);
+    if (st.out && diags->errors == 0) copy_static(site, st.out, &st, diags);
+
+    bool ok = diags->errors == 0;
+    if (st.out) {
+        if (ok) {
+            pub_diag *err = pub_out_commit(st.out, &result->out);
+            if (err) {
+                pub_diags_take(diags, err);
+                ok = false;
+            }
+        } else {
+            pub_out_abort(st.out);
+        }
+    }
+    result->pages = st.pages;
+    pub_site_free(site);
+    return ok;
+}
+
+void pub_build_result_free(pub_build_result *result)
+{
+    free(result->dest);
+    result->dest = NULL;
+}
+
+bool pub_build_script(const pub_script_options *opts, pub_diags *diags, pub_buf *report)
+{
+    (void)report;
+    pub_site *site = pub_site_open(opts->src, NULL, diags);
+    if (!site) return false;
+    apply_timezone(site, diags);
+    pub_md_options md = markdown_options(site);
+    load_documents(site, &md, false, opts->jobs, diags);
+    if (diags->errors) {
+        pub_site_free(site);
+        return false;
+    }
+    run_state st = {diags, NULL, 0, NULL, NULL};
+    pub_build_options bopts = {.src = opts->src, .drafts = true, .future = true, .check_only = true};
+    lua_State *L = pub_runtime_open(site->src, diags, md.unsafe);
+    push_context(L, site, &st, &bopts, diags);
+    bool ok = call_engine(L, "load", 1, diags);
+    if (ok) {
+        lua_setglobal(L, "site");
+        ok = pub_runtime_run_script(L, opts->script, opts->script, opts->argc, opts->argv, diags);
+    }
+    lua_close(L);
+    pub_site_free(site);
+    return ok && diags->errors == 0;
+}

@@ -1,0 +1,50 @@
+/* The build pipeline: discover the site, read and parse every document on
+ * worker threads, run the Lua engine and plugins, write the output through
+ * a staging folder. Also loads a site for `publish run` scripts. */
+#ifndef PUB_BUILD_H
+#define PUB_BUILD_H
+#include "diag.h"
+#include "output.h"
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef void (*pub_progress_fn)(void *ud, const char *phase, size_t done, size_t total);
+
+typedef struct pub_build_options {
+    const char *src;     /* site folder */
+    const char *dest;    /* NULL: config `destination` or SRC/_site */
+    bool drafts;         /* include drafts and unpublished posts */
+    bool future;         /* include posts dated after now */
+    bool check_only;     /* load and validate everything, write nothing */
+    int jobs;            /* worker threads; <= 0: number of cores */
+    pub_progress_fn progress; /* may be NULL */
+    void *progress_ud;
+} pub_build_options;
+
+typedef struct pub_build_result {
+    size_t posts;        /* posts published */
+    size_t pages;        /* output files produced */
+    pub_out_stats out;   /* written / unchanged / removed */
+    char *dest;          /* the destination used (owned; pub_build_result_free) */
+} pub_build_result;
+
+/* Runs a build. Every problem found goes to `diags`; returns true when the
+ * build succeeded (DEST replaced), false when it did not (DEST untouched). */
+bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result *result);
+void pub_build_result_free(pub_build_result *result);
+
+typedef struct pub_script_options {
+    const char *src;
+    const char *script;  /* path of the Lua file */
+    int argc;            /* arguments passed as ... */
+    char **argv;
+    bool dry_run;
+    int jobs;
+} pub_script_options;
+
+/* Runs a bulk-edit script over the loaded site (no rendering) and writes
+ * the changed posts back (or, with dry_run, appends a diff to `report`).
+ * `report` also receives the summary line. Returns true on success. */
+bool pub_build_script(const pub_script_options *opts, pub_diags *diags, pub_buf *report);
+
+#endif

@@ -1,0 +1,421 @@
+-- The build pipeline's Lua half: turns the documents the C core read and
+-- rendered into posts and pages, loads the plugins in config order and runs
+-- their hooks, and hands every output page's bytes back to C to write.
+-- It does no file I/O of its own and knows nothing of threads: reading,
+-- front matter, Markdown and writing are the C core's.
+
+local engine = {}
+
+local internal -- C functions of this run: error, warn, write, progress
+
+local PERMALINK_STYLES = {
+  date = "/:categories/:year/:month/:day/:slug.html",
+  pretty = "/:categories/:year/:month/:day/:slug/",
+  ordinal = "/:categories/:year/:y_day/:slug.html",
+  none = "/:categories/:slug.html",
+}
+
+---------------------------------------------------------------------------
+-- Reporting
+
+-- The position of a front matter key, for diagnostics about its value.
+local function key_position(doc, key)
+  local pos = doc and doc.positions and doc.positions[key]
+  if pos then return pos[1], pos[2] end
+  return 1, 1
+end
+
+local function fail_at(doc, key, message)
+  local line, col = key_position(doc, key)
+  internal.error(doc.path, line, col, message)
+end
+
+-- Traceback frames inside this file say nothing to a plugin author.
+local function trim_traceback(tb)
+  local kept = {}
+  for line in tb:gmatch("[^\n]+") do
+    if not line:find("core/lua/engine.lua", 1, true) and not line:find("[C]: in ?", 1, true)
+       and not line:find("%(...tail calls...%)") then
+      kept[#kept + 1] = line
+    end
+  end
+  if #kept <= 1 then return "" end
+  return "\n" .. table.concat(kept, "\n")
+end
+
+local function traceback_handler(err)
+  if type(err) == "table" then return err end
+  return { message = tostring(err), traceback = debug.traceback("", 2) }
+end
+
+-- Turns an error raised by a plugin or template into one diagnostic.
+-- "FILE:LINE:COL: msg" is a located error (templates); "FILE:LINE: msg" is
+-- a Lua runtime error (shown with its traceback); anything else is about
+-- the page being processed.
+local function report(err, doc, hook_name, plugin_name)
+  local message = err.message or tostring(err)
+  local tb = err.traceback and trim_traceback(err.traceback) or ""
+  local path, line, col, rest = message:match("^([^:\n]+):(%d+):(%d+): (.*)$")
+  if path then
+    internal.error(path, tonumber(line), tonumber(col), rest:gsub("^error: ", ""))
+    return
+  end
+  path, line, rest = message:match("^([^:\n]+):(%d+): (.*)$")
+  if path then
+    local where = plugin_name and (" (in '" .. hook_name .. "' of plugin '" .. plugin_name .. "')") or ""
+    internal.error(path, tonumber(line), 1, rest .. where .. tb)
+    return
+  end
+  if doc and doc.path then
+    local key = err.key or (message:find("layout", 1, true) and "layout") or nil
+    fail_at(doc, key, message)
+  else
+    internal.error(plugin_name and ("plugins/" .. plugin_name .. ".lua") or "", 0, 0, message .. tb)
+  end
+end
+
+---------------------------------------------------------------------------
+-- Plugins
+
+local function load_plugins(site)
+  local names = site.config.plugins or {}
+  if type(names) ~= "table" then
+    internal.error("config.yaml", 0, 0, "'plugins' must be a list of plugin names")
+    return nil
+  end
+  local plugins = {}
+  for _, name in ipairs(names) do
+    if type(name) ~= "string" or not name:match("^[%w_%-%.]+$") then
+      internal.error("config.yaml", 0, 0, "bad plugin name '" .. tostring(name) .. "'")
+    else
+      local ok, mod = xpcall(require, traceback_handler, name)
+      if not ok then
+        report(mod, nil, "load", name)
+      elseif type(mod) ~= "table" then
+        internal.error("plugins/" .. name .. ".lua", 0, 0, "plugin '" .. name .. "' must return a table of hooks")
+      else
+        plugins[#plugins + 1] = { name = name, hooks = mod }
+      end
+    end
+  end
+  return plugins
+end
+
+-- Calls hook `hook` of every plugin that has it; returns false when one
+-- raised (already reported).
+local function run_hook(plugins, hook, doc, ...)
+  local ok_all = true
+  for _, p in ipairs(plugins) do
+    local fn = p.hooks[hook]
+    if fn then
+      local ok, err = xpcall(fn, traceback_handler, ...)
+      if not ok then
+        report(err, doc, hook, p.name)
+        ok_all = false
+      end
+    end
+  end
+  return ok_all
+end
+
+---------------------------------------------------------------------------
+-- Posts and pages
+
+-- "News", "dev notes" or { "a", "b" } -> array of names, de-duplicated.
+local function name_list(...)
+  local out, seen = {}, {}
+  local function add(v)
+    if type(v) == "string" then
+      for word in v:gmatch("%S+") do
+        if not seen[word] then seen[word] = true; out[#out + 1] = word end
+      end
+    elseif type(v) == "number" then
+      add(tostring(v))
+    end
+  end
+  for i = 1, select("#", ...) do
+    local v = select(i, ...)
+    if type(v) == "table" then
+      for _, item in ipairs(v) do
+        if type(item) == "string" then
+          if not seen[item] then seen[item] = true; out[#out + 1] = item end
+        elseif type(item) == "number" then
+          add(item)
+        end
+      end
+    else
+      add(v)
+    end
+  end
+  return out
+end
+
+local function two(n) return string.format("%02d", n) end
+
+-- A permalink pattern filled in for one post.
+local function expand_permalink(pattern, post)
+  local d = post.date
+  local cats = {}
+  for i, c in ipairs(post.categories) do cats[i] = publish.slugify(c) end
+  local values = {
+    year = tostring(d.year), month = two(d.month), day = two(d.day),
+    i_month = tostring(d.month), i_day = tostring(d.day),
+    short_year = two(d.year % 100), hour = two(d.hour), minute = two(d.min),
+    second = two(d.sec), slug = post.slug, title = post.slug,
+    categories = table.concat(cats, "/"), y_day = publish.date.format(d, "%j"),
+  }
+  local url = pattern:gsub(":([%a_]+)", function(token)
+    return values[token] or (":" .. token)
+  end)
+  url = url:gsub("//+", "/")
+  return url
+end
+
+-- "/a/b/" -> "a/b/index.html"; "/feed.xml" -> "feed.xml"; "/a" -> "a/index.html".
+function engine.output_path(url)
+  local path = url:gsub("^/+", "")
+  if path == "" or path:sub(-1) == "/" then return path .. "index.html", url end
+  local last = path:match("[^/]*$")
+  if not last:find(".", 1, true) then return path .. "/index.html", url .. "/" end
+  return path, url
+end
+
+local function title_from_slug(slug)
+  local words = slug:gsub("[-_]+", " ")
+  return (words:gsub("^%l", string.upper))
+end
+
+local function make_post(doc, site, now, options)
+  local meta = doc.meta
+  local post = {
+    kind = "post", path = doc.path, meta = meta, body = doc.body,
+    content = doc.content, body_line = doc.body_line,
+  }
+  -- Date: front matter wins over the file name, as in Jekyll.
+  local date = meta.date
+  if type(date) == "string" then
+    local parsed = publish.date.parse(date)
+    if not parsed then
+      fail_at(doc, "date", "invalid date '" .. date .. "'")
+      return nil
+    end
+    date = parsed
+  elseif date ~= nil and getmetatable(date) ~= getmetatable(now) then
+    fail_at(doc, "date", "'date' must be a date like 2024-06-19 or 2024-06-19 09:30:00 +09:00")
+    return nil
+  end
+  date = date or doc.name_date
+  if not date then
+    fail_at(doc, nil, "post has no date: name the file YYYY-MM-DD-slug.md or set 'date'")
+    return nil
+  end
+  post.date = date
+  local slug = meta.slug
+  if slug ~= nil and type(slug) ~= "string" then
+    fail_at(doc, "slug", "'slug' must be a string")
+    return nil
+  end
+  post.slug = slug or doc.name_slug
+  post.title = meta.title ~= nil and tostring(meta.title) or title_from_slug(post.slug)
+  post.categories = name_list(meta.categories, meta.category)
+  post.tags = name_list(meta.tags, meta.tag)
+  post.draft = meta.draft == true or meta.published == false
+  if post.draft and not options.drafts then return nil end
+  if date.epoch > now.epoch and not options.future then return nil end
+  post.layout = meta.layout
+  if post.layout == nil then post.layout = "post" end
+  for k, v in pairs(meta) do
+    if post[k] == nil and k ~= "permalink" and type(k) == "string" then post[k] = v end
+  end
+  local permalink = meta.permalink
+  if permalink ~= nil and type(permalink) ~= "string" then
+    fail_at(doc, "permalink", "'permalink' must be a string")
+    return nil
+  end
+  local pattern = site.config.permalink or "/:year/:month/:day/:slug/"
+  pattern = PERMALINK_STYLES[pattern] or pattern
+  local url = permalink or expand_permalink(pattern, post)
+  if url:sub(1, 1) ~= "/" then url = "/" .. url end
+  post.url = url
+  post._doc = doc
+  return post
+end
+
+local function make_page(doc)
+  local meta = doc.meta
+  local rel = doc.path:gsub("^pages/", ""):gsub("%.[^./]*$", "")
+  local url
+  if rel == "index" then url = "/"
+  elseif rel:match("/index$") then url = "/" .. rel:gsub("index$", "")
+  else url = "/" .. rel .. "/" end
+  if type(meta.permalink) == "string" then url = meta.permalink end
+  local page = {
+    kind = "page", path = doc.path, meta = meta, body = doc.body,
+    content = doc.content, body_line = doc.body_line, url = url,
+    template = doc.path:match("%.html?$") ~= nil,
+    title = meta.title ~= nil and tostring(meta.title) or title_from_slug(rel:match("[^/]*$")),
+  }
+  if meta.layout == nil then page.layout = "page" else page.layout = meta.layout end
+  for k, v in pairs(meta) do
+    if page[k] == nil and type(k) == "string" then page[k] = v end
+  end
+  page._doc = doc
+  return page
+end
+
+local function newest_first(a, b)
+  if a.date.epoch ~= b.date.epoch then return a.date.epoch > b.date.epoch end
+  return a.path < b.path -- same instant: a stable, documented order
+end
+
+local function index_by(posts, field)
+  local map, names = {}, {}
+  for _, post in ipairs(posts) do
+    for _, name in ipairs(post[field]) do
+      local list = map[name]
+      if not list then list = {}; map[name] = list; names[#names + 1] = name end
+      list[#list + 1] = post
+    end
+  end
+  table.sort(names)
+  return map, names
+end
+
+local function new_site(ctx)
+  local config = ctx.config
+  local site = {
+    config = config, source = ctx.source, dest = ctx.dest, data = ctx.data,
+    time = ctx.now, posts = {}, pages = {},
+    title = config.title, url = (config.url or ""):gsub("/+$", ""),
+    baseurl = (config.baseurl or ""):gsub("/+$", ""),
+    description = config.description, language = config.language or "en",
+    author = config.author,
+  }
+  function site:add_page(page)
+    if type(page) ~= "table" or type(page.url) ~= "string" then
+      error("add_page needs a table with a string 'url'", 2)
+    end
+    if page.url:sub(1, 1) ~= "/" then page.url = "/" .. page.url end
+    if page.kind == nil then page.kind = "page" end
+    self.pages[#self.pages + 1] = page
+    return page
+  end
+  return site
+end
+
+-- Builds site.posts from the documents (no plugins). Shared by build and run.
+local function collect(site, ctx, options)
+  local posts, pages = {}, {}
+  for _, doc in ipairs(ctx.docs) do
+    if doc.kind == "post" then
+      local post = make_post(doc, site, ctx.now, options)
+      if post then posts[#posts + 1] = post end
+    else
+      pages[#pages + 1] = make_page(doc)
+    end
+  end
+  return posts, pages
+end
+
+local function link_neighbours(posts)
+  table.sort(posts, newest_first)
+  for i, post in ipairs(posts) do
+    post.previous = posts[i + 1] -- older
+    post.next = posts[i - 1]     -- newer
+  end
+end
+
+---------------------------------------------------------------------------
+-- Build
+
+local function render_page(page, site, plugins, seen)
+  local output, url = engine.output_path(page.url)
+  page.url = url
+  page.output = output
+  local doc = page._doc or { path = page.path }
+  local earlier = seen[output]
+  if earlier then
+    fail_at(doc, "permalink", "'" .. output .. "' is also written by '" .. (earlier.path or earlier.url) .. "'")
+    return
+  end
+  seen[output] = page
+  local bytes
+  for _, p in ipairs(plugins) do
+    local fn = p.hooks.render
+    if fn then
+      local ok, result = xpcall(fn, traceback_handler, page, site)
+      if not ok then report(result, doc, "render", p.name); return end
+      if type(result) == "string" then bytes = result; break end
+    end
+  end
+  if bytes == nil then bytes = page.content or "" end
+  for _, p in ipairs(plugins) do
+    local fn = p.hooks.output
+    if fn then
+      local ok, result = xpcall(fn, traceback_handler, output, bytes, page)
+      if not ok then report(result, doc, "output", p.name); return end
+      if type(result) == "string" then bytes = result end
+    end
+  end
+  local ok, err = internal.write(output, bytes)
+  if not ok then fail_at(doc, "permalink", err) end
+end
+
+function engine.build(ctx)
+  internal = ctx.internal
+  local options = ctx.options
+  local site = new_site(ctx)
+  local plugins = load_plugins(site)
+  if not plugins or internal.failed() then return end
+  if not run_hook(plugins, "setup", nil, site) then return end
+
+  local posts, pages = collect(site, ctx, options)
+  local kept = {}
+  for _, post in ipairs(posts) do
+    local keep = true
+    for _, p in ipairs(plugins) do
+      local fn = p.hooks.post
+      if fn then
+        local ok, result = xpcall(fn, traceback_handler, post, site)
+        if not ok then report(result, post._doc, "post", p.name); keep = false; break end
+        if result == false then keep = false; break end
+      end
+    end
+    if keep then kept[#kept + 1] = post end
+  end
+  posts = kept
+  link_neighbours(posts)
+  site.posts = posts
+  site.categories, site.category_names = index_by(posts, "categories")
+  site.tags, site.tag_names = index_by(posts, "tags")
+  for _, post in ipairs(posts) do site.pages[#site.pages + 1] = post end
+  for _, page in ipairs(pages) do site.pages[#site.pages + 1] = page end
+  if internal.failed() then return end
+
+  if not run_hook(plugins, "site", nil, site) then return end
+
+  local seen = {}
+  local total = #site.pages
+  for i, page in ipairs(site.pages) do
+    render_page(page, site, plugins, seen)
+    if i % 256 == 0 then internal.progress("rendering", i, total) end
+  end
+  if internal.failed() then return end
+  run_hook(plugins, "finish", nil, site)
+end
+
+-- For `publish run`: the site with every post (drafts and future ones too),
+-- no plugins and no rendering.
+function engine.load(ctx)
+  internal = ctx.internal
+  local site = new_site(ctx)
+  local posts, pages = collect(site, ctx, { drafts = true, future = true })
+  link_neighbours(posts)
+  site.posts = posts
+  site.pages = pages
+  site.categories, site.category_names = index_by(posts, "categories")
+  site.tags, site.tag_names = index_by(posts, "tags")
+  return site
+end
+
+return engine

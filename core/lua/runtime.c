@@ -1,0 +1,199 @@
+/* The Lua runtime the engine and plugins run in. Plugins are found by a
+ * searcher of our own rather than package.path so that chunk names read
+ * "plugins/NAME.lua" in errors, and so that a site plugin replaces the
+ * bundled one of the same name. Hook dispatch itself lives in engine.lua. */
+#include "runtime.h"
+#include "embedded.h"
+#include "lib.h"
+#include "../util/buf.h"
+#include "../util/file.h"
+#include "../util/mem.h"
+#include "../util/path.h"
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REG_SOURCE "publish.source"
+#define REG_ENGINE "publish.engine"
+
+static const pub_embedded_file *find_embedded(const char *path)
+{
+    for (const pub_embedded_file *f = pub_embedded_files; f->path; f++)
+        if (strcmp(f->path, path) == 0) return f;
+    return NULL;
+}
+
+/* package.searchers entry: SRC/plugins/NAME.lua, then the bundled
+ * plugins/NAME.lua. Dots in NAME are folders, as with require. */
+static int search_plugins(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    luaL_Buffer rel;
+    luaL_buffinit(L, &rel);
+    luaL_addstring(&rel, "plugins/");
+    for (const char *p = name; *p; p++) luaL_addchar(&rel, *p == '.' ? '/' : *p);
+    luaL_addstring(&rel, ".lua");
+    luaL_pushresult(&rel);
+    const char *relpath = lua_tostring(L, -1);
+    lua_pushliteral(L, "@");
+    lua_pushvalue(L, -2);
+    lua_concat(L, 2);
+    const char *chunkname = lua_tostring(L, -1);
+
+    lua_getfield(L, LUA_REGISTRYINDEX, REG_SOURCE);
+    const char *src = lua_tostring(L, -1);
+    char *file = pub_path_join(src ? src : ".", relpath);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = pub_file_read(file, &text, &len);
+    lua_pop(L, 1);
+    if (rc == 0) {
+        int status = luaL_loadbuffer(L, text, len, chunkname);
+        free(text);
+        if (status != LUA_OK) {
+            free(file);
+            return lua_error(L);
+        }
+        lua_pushstring(L, file);
+        free(file);
+        return 2;
+    }
+    free(file);
+    const pub_embedded_file *bundled = find_embedded(relpath);
+    if (bundled) {
+        if (luaL_loadbuffer(L, bundled->bytes, bundled->len, chunkname) != LUA_OK)
+            return lua_error(L);
+        lua_pushstring(L, relpath);
+        return 2;
+    }
+    lua_pushfstring(L, "\n\tno site plugin '%s' and no bundled one", relpath);
+    return 1;
+}
+
+static void install_searcher(lua_State *L)
+{
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "searchers");
+    /* Shift entries 2.. up by one and put ours second, after preload. */
+    lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+    for (lua_Integer i = n; i >= 2; i--) {
+        lua_rawgeti(L, -1, i);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_pushcfunction(L, search_plugins);
+    lua_rawseti(L, -2, 2);
+    lua_pop(L, 2);
+}
+
+lua_State *pub_runtime_open(const char *src, pub_diags *diags, bool markdown_unsafe)
+{
+    lua_State *L = luaL_newstate();
+    if (!L) {
+        fprintf(stderr, "publish: out of memory (lua state)\n");
+        abort();
+    }
+    luaL_openlibs(L);
+    lua_pushstring(L, src);
+    lua_setfield(L, LUA_REGISTRYINDEX, REG_SOURCE);
+    lua_pushlightuserdata(L, diags);
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_DIAGS);
+    lua_pushboolean(L, markdown_unsafe);
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_UNSAFE);
+    luaL_requiref(L, "publish", pub_luaopen_publish, 1);
+    lua_pop(L, 1);
+    install_searcher(L);
+    return L;
+}
+
+bool pub_runtime_push_engine(lua_State *L)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, REG_ENGINE) == LUA_TTABLE) return true;
+    lua_pop(L, 1);
+    const pub_embedded_file *f = find_embedded("core/lua/engine.lua");
+    if (!f) {
+        lua_pushliteral(L, "engine.lua is missing from the build");
+        return false;
+    }
+    if (luaL_loadbuffer(L, f->bytes, f->len, "@core/lua/engine.lua") != LUA_OK) return false;
+    if (lua_pcall(L, 0, 1, 0) != LUA_OK) return false;
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, REG_ENGINE);
+    return true;
+}
+
+static int traceback(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+/* "FILE:LINE: message\nstack traceback:..." -> a diagnostic at FILE:LINE:1. */
+static void report_lua_error(const char *text, const char *fallback, pub_diags *diags)
+{
+    const char *colon = strchr(text, ':');
+    const char *nl = strchr(text, '\n');
+    if (colon && (!nl || colon < nl) && colon > text) {
+        char *end;
+        long line = strtol(colon + 1, &end, 10);
+        if (end != colon + 1 && *end == ':' && line > 0) {
+            char *path = pub_xstrndup(text, (size_t)(colon - text));
+            const char *msg = end + 1;
+            while (*msg == ' ') msg++;
+            pub_diags_add(diags, PUB_ERROR, path, (int)line, 1, "%s", msg);
+            free(path);
+            return;
+        }
+    }
+    pub_diags_add(diags, PUB_ERROR, fallback, 0, 0, "%s", text);
+}
+
+bool pub_runtime_call(lua_State *L, int nargs, int nresults, pub_diags *diags,
+                      const char *path)
+{
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, traceback);
+    lua_insert(L, base);
+    int status = lua_pcall(L, nargs, nresults, base);
+    lua_remove(L, base);
+    if (status == LUA_OK) return true;
+    const char *msg = lua_tostring(L, -1);
+    report_lua_error(msg ? msg : "unknown error", path, diags);
+    lua_pop(L, 1);
+    return false;
+}
+
+bool pub_runtime_run_script(lua_State *L, const char *file, const char *display,
+                            int argc, char **argv, pub_diags *diags)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = pub_file_read(file, &text, &len);
+    if (rc != 0) {
+        pub_diags_add(diags, PUB_ERROR, display, 0, 0, "cannot read script: %s", strerror(rc));
+        return false;
+    }
+    /* Skip a "#!" first line, as the lua interpreter does. */
+    pub_buf chunk = PUB_BUF_INIT;
+    pub_buf_puts(&chunk, "@");
+    pub_buf_puts(&chunk, display);
+    const char *start = text;
+    if (len >= 2 && text[0] == '#' && text[1] == '!') start = text + strcspn(text, "\n");
+    int status = luaL_loadbuffer(L, start, len - (size_t)(start - text), pub_buf_cstr(&chunk));
+    free(text);
+    pub_buf_free(&chunk);
+    if (status != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        report_lua_error(msg ? msg : "cannot load script", display, diags);
+        lua_pop(L, 1);
+        return false;
+    }
+    for (int i = 0; i < argc; i++) lua_pushstring(L, argv[i]);
+    return pub_runtime_call(L, argc, 0, diags, display);
+}

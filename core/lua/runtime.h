@@ -1,0 +1,31 @@
+/* The embedded Lua runtime: one lua_State per run with the standard
+ * libraries, the `publish` library, a module searcher that finds site
+ * plugins (SRC/plugins/NAME.lua) before the bundled ones compiled into the
+ * binary, and the engine (core/lua/engine.lua). */
+#ifndef PUB_LUA_RUNTIME_H
+#define PUB_LUA_RUNTIME_H
+#include "../diag.h"
+#include <lua.h>
+#include <stdbool.h>
+
+/* Opens a state for the site at `src`. `diags` receives publish.log
+ * messages and must outlive the state. Caller closes with lua_close. */
+lua_State *pub_runtime_open(const char *src, pub_diags *diags, bool markdown_unsafe);
+
+/* Pushes the engine table (loaded on first use). On a load error (a broken
+ * build) returns false with the message pushed instead. */
+bool pub_runtime_push_engine(lua_State *L);
+
+/* lua_pcall with a traceback handler. On error pushes nothing, reports the
+ * error (with traceback) into `diags` and returns false; `path` is used
+ * when the message carries no location of its own. */
+bool pub_runtime_call(lua_State *L, int nargs, int nresults, pub_diags *diags,
+                      const char *path);
+
+/* Loads and calls a user script file (publish run) with `argc` string
+ * arguments as `...`; errors go to `diags` as SCRIPT:LINE:1 with a
+ * traceback. `display` is the name used in messages. */
+bool pub_runtime_run_script(lua_State *L, const char *file, const char *display,
+                            int argc, char **argv, pub_diags *diags);
+
+#endif

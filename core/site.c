@@ -1,0 +1,304 @@
+/* Site discovery. Lists posts/ (and Jekyll's _posts/), pages/, static/ and
+ * data/ below SRC, sorted so every run sees the same order. Dot files,
+ * editor backups and the destination itself are skipped; a symlink is
+ * followed only when it resolves inside SRC. */
+#define _DEFAULT_SOURCE
+#include "site.h"
+#include "markdown.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/mem.h"
+#include "util/path.h"
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct name_list {
+    char **items;
+    size_t len, cap;
+} name_list;
+
+static void name_list_push(name_list *l, char *s)
+{
+    if (l->len == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->items = pub_xrealloc(l->items, l->cap * sizeof *l->items);
+    }
+    l->items[l->len++] = s;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+typedef struct walk {
+    const char *src_real; /* realpath of SRC, to confine symlinks */
+    const char *dest_real; /* realpath of DEST if it exists */
+    pub_diags *diags;
+} walk;
+
+static bool skipped_name(const char *name)
+{
+    size_t n = strlen(name);
+    return name[0] == '.' || name[0] == '#' || (n && name[n - 1] == '~');
+}
+
+/* Lists files below SRC/rel recursively as paths relative to SRC/base. */
+static void walk_tree(const walk *w, const char *src, const char *rel, size_t base_len,
+                      name_list *out)
+{
+    char *dir_path = pub_path_join(src, rel);
+    DIR *dir = opendir(dir_path);
+    if (!dir) {
+        if (errno != ENOENT)
+            pub_diags_add(w->diags, PUB_ERROR, rel, 0, 0, "cannot read folder: %s", strerror(errno));
+        free(dir_path);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        if (skipped_name(e->d_name)) continue;
+        char *child_rel = pub_path_join(rel, e->d_name);
+        char *child = pub_path_join(src, child_rel);
+        struct stat st;
+        bool ok = lstat(child, &st) == 0;
+        if (ok && S_ISLNK(st.st_mode)) {
+            char real[PATH_MAX];
+            size_t n = strlen(w->src_real);
+            if (!realpath(child, real) || strncmp(real, w->src_real, n) != 0 ||
+                (real[n] != '/' && real[n] != '\0')) {
+                pub_diags_add(w->diags, PUB_WARNING, child_rel, 0, 0,
+                              "symlink points outside the site; not followed");
+                ok = false;
+            } else {
+                ok = stat(child, &st) == 0;
+            }
+        }
+        if (ok && S_ISDIR(st.st_mode)) {
+            char real[PATH_MAX];
+            if (!(w->dest_real && realpath(child, real) && strcmp(real, w->dest_real) == 0))
+                walk_tree(w, src, child_rel, base_len, out);
+        } else if (ok && S_ISREG(st.st_mode)) {
+            name_list_push(out, pub_xstrdup(child_rel + base_len));
+        }
+        free(child);
+        free(child_rel);
+    }
+    closedir(dir);
+    free(dir_path);
+    qsort(out->items, out->len, sizeof *out->items, compare_names);
+}
+
+static void list_folder(const walk *w, const char *src, const char *folder, name_list *out)
+{
+    walk_tree(w, src, folder, strlen(folder) + 1, out);
+}
+
+static bool is_document(const char *path)
+{
+    const char *ext = pub_path_ext(path);
+    return strcmp(ext, ".md") == 0 || strcmp(ext, ".markdown") == 0 ||
+           strcmp(ext, ".html") == 0 || strcmp(ext, ".htm") == 0;
+}
+
+static bool is_markdown(const char *path)
+{
+    const char *ext = pub_path_ext(path);
+    return strcmp(ext, ".md") == 0 || strcmp(ext, ".markdown") == 0;
+}
+
+static int digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+static int days_in_month(int year, int month)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
+bool pub_site_parse_name(const char *filename, pub_date *date, char **slug)
+{
+    const char *base = pub_path_base(filename);
+    const char *ext = pub_path_ext(base);
+    size_t stem = (size_t)(ext - base);
+    int y = stem >= 11 ? digits(base, 4) : -1;
+    int m = y >= 0 && base[4] == '-' ? digits(base + 5, 2) : -1;
+    int d = m >= 0 && base[7] == '-' ? digits(base + 8, 2) : -1;
+    if (d >= 0 && base[10] == '-' && m >= 1 && m <= 12 && d >= 1 &&
+        d <= days_in_month(y, m) && stem > 11) {
+        memset(date, 0, sizeof *date);
+        date->year = y;
+        date->month = m;
+        date->day = d;
+        *slug = pub_xstrndup(base + 11, stem - 11);
+        return true;
+    }
+    *slug = pub_xstrndup(base, stem);
+    return false;
+}
+
+static void add_docs(pub_site *site, name_list *names, const char *folder,
+                     pub_doc_kind kind, size_t *cap)
+{
+    for (size_t i = 0; i < names->len; i++) {
+        if (!is_document(names->items[i])) continue;
+        if (site->ndocs == *cap) {
+            *cap = *cap ? *cap * 2 : 64;
+            site->docs = pub_xrealloc(site->docs, *cap * sizeof *site->docs);
+        }
+        pub_doc *doc = &site->docs[site->ndocs++];
+        memset(doc, 0, sizeof *doc);
+        doc->kind = kind;
+        doc->path = pub_path_join(folder, names->items[i]);
+        doc->markdown = is_markdown(doc->path);
+        doc->has_name_date = pub_site_parse_name(doc->path, &doc->name_date, &doc->name_slug);
+        if (doc->has_name_date) pub_date_localize(&doc->name_date);
+    }
+}
+
+static void free_names(name_list *l)
+{
+    for (size_t i = 0; i < l->len; i++) free(l->items[i]);
+    free(l->items);
+}
+
+static pub_value *load_config(const char *src, pub_diags *diags)
+{
+    char *path = pub_path_join(src, "config.yaml");
+    char *text = NULL;
+    size_t len = 0;
+    int rc = pub_file_read(path, &text, &len);
+    if (rc == ENOENT) {
+        free(path);
+        path = pub_path_join(src, "_config.yml"); /* a Jekyll site as it is */
+        rc = pub_file_read(path, &text, &len);
+    }
+    pub_value *config = NULL;
+    if (rc == 0) {
+        const char *name = strcmp(pub_path_base(path), "config.yaml") == 0 ? "config.yaml" : "_config.yml";
+        pub_diag *err = pub_yaml_parse(name, text, len, 1, &config);
+        if (err) {
+            pub_diags_take(diags, err);
+        } else if (config->type == PUB_NULL) {
+            pub_value_free(config);
+            config = NULL;
+        } else if (config->type != PUB_MAP) {
+            pub_diags_add(diags, PUB_ERROR, name, config->line, config->col,
+                          "config must be a mapping");
+            pub_value_free(config);
+            config = NULL;
+        }
+        free(text);
+    } else if (rc != ENOENT) {
+        pub_diags_add(diags, PUB_ERROR, "config.yaml", 0, 0, "cannot read: %s", strerror(rc));
+    }
+    free(path);
+    return config ? config : pub_value_map();
+}
+
+const char *pub_site_config_str(const pub_site *site, const char *key, const char *fallback)
+{
+    const char *s = pub_value_str(pub_map_get(site->config, key));
+    return s ? s : fallback;
+}
+
+pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
+{
+    struct stat st;
+    if (stat(src, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        pub_diags_add(diags, PUB_ERROR, src, 0, 0, "site folder not found");
+        return NULL;
+    }
+    pub_site *site = pub_xcalloc(1, sizeof *site);
+    site->src = pub_xstrdup(src);
+    site->config = load_config(src, diags);
+    if (dest) {
+        site->dest = pub_xstrdup(dest);
+    } else {
+        const char *configured = pub_site_config_str(site, "destination", "_site");
+        site->dest = configured[0] == '/' ? pub_xstrdup(configured) : pub_path_join(src, configured);
+    }
+    char src_real[PATH_MAX], dest_real[PATH_MAX];
+    if (!realpath(src, src_real)) strcpy(src_real, src);
+    walk w = {src_real, realpath(site->dest, dest_real) ? dest_real : NULL, diags};
+
+    size_t cap = 0;
+    static const char *const post_folders[] = {"posts", "_posts"};
+    for (size_t i = 0; i < 2; i++) {
+        name_list names = {0};
+        list_folder(&w, src, post_folders[i], &names);
+        add_docs(site, &names, post_folders[i], PUB_DOC_POST, &cap);
+        free_names(&names);
+    }
+    name_list pages = {0};
+    list_folder(&w, src, "pages", &pages);
+    add_docs(site, &pages, "pages", PUB_DOC_PAGE, &cap);
+    free_names(&pages);
+
+    name_list statics = {0};
+    list_folder(&w, src, "static", &statics);
+    site->static_files = statics.items;
+    site->nstatic = statics.len;
+
+    name_list data = {0};
+    list_folder(&w, src, "data", &data);
+    site->data_files = data.items;
+    site->ndata = data.len;
+    return site;
+}
+
+void pub_doc_load(pub_site *site, pub_doc *doc, const pub_md_options *md, bool render_markdown)
+{
+    char *file = pub_path_join(site->src, doc->path);
+    int rc = pub_file_read(file, &doc->text, &doc->len);
+    free(file);
+    if (rc != 0) {
+        doc->error = pub_diag_new(PUB_ERROR, doc->path, 0, 0, "cannot read: %s", strerror(rc));
+        return;
+    }
+    doc->error = pub_fm_parse(doc->path, doc->text, doc->len, &doc->fm);
+    if (doc->error || !render_markdown) return;
+    const char *body = doc->text + doc->fm.body_start;
+    size_t body_len = doc->len - doc->fm.body_start;
+    if (doc->markdown) {
+        doc->html = pub_md_render(body, body_len, md, &doc->html_len);
+    } else {
+        doc->html = pub_xstrndup(body, body_len);
+        doc->html_len = body_len;
+    }
+}
+
+void pub_site_free(pub_site *site)
+{
+    if (!site) return;
+    for (size_t i = 0; i < site->ndocs; i++) {
+        pub_doc *doc = &site->docs[i];
+        free(doc->path);
+        free(doc->name_slug);
+        free(doc->text);
+        free(doc->html);
+        if (doc->text || doc->fm.meta) pub_fm_free(&doc->fm);
+        pub_diag_free(doc->error);
+    }
+    free(site->docs);
+    for (size_t i = 0; i < site->nstatic; i++) free(site->static_files[i]);
+    free(site->static_files);
+    for (size_t i = 0; i < site->ndata; i++) free(site->data_files[i]);
+    free(site->data_files);
+    pub_value_free(site->config);
+    free(site->src);
+    free(site->dest);
+    free(site);
+}

@@ -1,0 +1,65 @@
+/* The site on disk: config.yaml, and the lists of posts, pages, static and
+ * data files found under SRC. Discovery only lists and reads; parsing the
+ * documents is the build's (on worker threads). */
+#ifndef PUB_SITE_H
+#define PUB_SITE_H
+#include "diag.h"
+#include "frontmatter.h"
+#include "value.h"
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum { PUB_DOC_POST, PUB_DOC_PAGE } pub_doc_kind;
+
+/* A post or page source and what the readers made of it. */
+typedef struct pub_doc {
+    pub_doc_kind kind;
+    char *path;          /* relative to SRC: "posts/2024-06-19-x.md" */
+    bool markdown;       /* .md/.markdown (else the body is HTML as is) */
+    bool has_name_date;  /* file name starts with YYYY-MM-DD- */
+    pub_date name_date;
+    char *name_slug;     /* file name without date prefix and extension */
+    /* Filled by pub_doc_load: */
+    char *text;          /* whole file; owned */
+    size_t len;
+    pub_fm fm;
+    char *html;          /* rendered body; owned */
+    size_t html_len;
+    pub_diag *error;     /* load error, owned; NULL when fine */
+} pub_doc;
+
+typedef struct pub_site {
+    char *src;            /* as given */
+    char *dest;           /* output folder */
+    pub_value *config;    /* map, defaults not filled in; owned */
+    pub_doc *docs;        /* posts then pages, each sorted by path */
+    size_t ndocs;
+    char **static_files;  /* relative to SRC/static, sorted */
+    size_t nstatic;
+    char **data_files;    /* relative to SRC/data, sorted */
+    size_t ndata;
+} pub_site;
+
+/* Reads SRC/config.yaml (absent is fine) and lists the site's files.
+ * `dest` overrides config `destination` (NULL: config, else SRC/_site).
+ * Problems go to `diags`; returns NULL only when SRC is not a folder.
+ * Caller frees with pub_site_free. */
+pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags);
+void pub_site_free(pub_site *site);
+
+/* Reads and parses one document: front matter, and Markdown when
+ * `render_markdown` (with `md` options). Sets doc->error on failure.
+ * Thread-safe for different docs. */
+struct pub_md_options;
+void pub_doc_load(pub_site *site, pub_doc *doc, const struct pub_md_options *md,
+                  bool render_markdown);
+
+/* Splits "2024-06-19-hello-world.md" into date and slug; false when the
+ * name has no valid date prefix (slug is then the name without extension).
+ * *slug is allocated (caller frees). */
+bool pub_site_parse_name(const char *filename, pub_date *date, char **slug);
+
+/* Config helpers: the string at `key` or `fallback` (borrowed). */
+const char *pub_site_config_str(const pub_site *site, const char *key, const char *fallback);
+
+#endif

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Golden site test: builds tests/sites/NAME/src into a temp folder and
+# compares the whole tree with tests/sites/NAME/expected (file list and
+# bytes). With UPDATE=1 it rewrites expected/ instead (review the diff!).
+#   run-site.sh PUBLISH SITE_DIR
+set -euo pipefail
+publish="$1"; site="$2"
+out="$(mktemp -d)"; trap 'rm -rf "$out"' EXIT
+args=()
+[ -f "$site/args" ] && read -r -a args < "$site/args"
+"$publish" build -s "$site/src" -d "$out/_site" -q -j 2 "${args[@]}"
+if [ "${UPDATE:-}" = 1 ]; then
+  rm -rf "$site/expected"; cp -r "$out/_site" "$site/expected"; echo "updated $site/expected"; exit 0
+fi
+diff -r "$site/expected" "$out/_site"
+# A second build must change nothing and keep every mtime.
+find "$out/_site" -type f -printf '%P %T@\n' | sort > "$out/before"
+"$publish" build -s "$site/src" -d "$out/_site" -q -j 1 "${args[@]}"
+find "$out/_site" -type f -printf '%P %T@\n' | sort > "$out/after"
+diff "$out/before" "$out/after"
+echo "1 passed, 0 failed"
