@@ -25,4 +25,32 @@ int pub_lua_to_date(lua_State *L, int idx, pub_date *d);
  * "cannot store a function in front matter (key 'x')". Never raises. */
 pub_value *pub_lua_to_value(lua_State *L, int idx, char **error);
 
+/* Additions used by the publish library (backward compatible). */
+
+/* The same conversion, naming `what` ("YAML", "JSON") in error messages
+ * instead of "front matter". */
+pub_value *pub_lua_to_value_as(lua_State *L, int idx, const char *what,
+                               char **error);
+
+/* Pushes v and frees it (v is owned by a collectable box while it is
+ * pushed, so a memory error raised meanwhile does not leak it). */
+void pub_lua_push_value_free(lua_State *L, pub_value *v);
+
+/* Pushes / recognises the `publish.null` sentinel. */
+void pub_lua_push_null(lua_State *L);
+int pub_lua_is_null(lua_State *L, int idx);
+
+/* How a table converts: 1 when it is a list (keys exactly 1..n, or empty
+ * and not marked as a map), 0 when a map; *len gets the list length.
+ * Maps pushed by pub_lua_push_value that are empty carry a metatable with
+ * __yaml = "map" so they stay maps; a user marks one the same way
+ * (setmetatable({}, {__yaml = "map"})), and __yaml = "map" makes any table
+ * a map. Never raises. */
+int pub_lua_table_is_list(lua_State *L, int idx, size_t *len);
+
+/* Writes d as ISO 8601 with its numeric offset ("2024-06-19T09:30:00+09:00")
+ * into out (PUB_LUA_ISO_SIZE bytes) and returns the length. */
+#define PUB_LUA_ISO_SIZE 48
+size_t pub_lua_date_iso(const pub_date *d, char *out);
+
 #endif

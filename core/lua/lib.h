@@ -22,4 +22,9 @@ int pub_luaopen_yaml(lua_State *L);   /* load, dump */
 int pub_luaopen_json(lua_State *L);   /* encode */
 int pub_luaopen_log(lua_State *L);    /* warn, info */
 
+/* Shared by the lib_*.c files (backward-compatible addition): pushes
+ * "PATH:LINE:COL: MESSAGE" for d (parts left out when unknown) and frees
+ * d, so that a caller can then lua_error without leaking it. */
+void pub_lua_push_diag(lua_State *L, pub_diag *d);
+
 #endif

@@ -1,0 +1,195 @@
+/* The `publish` table plugins and scripts see: the few top-level functions
+ * (markdown, slugify, frontmatter, null) and the sub-modules, each opened
+ * from its own lib_*.c. Nothing here keeps state between calls; run-wide
+ * settings come from the registry keys in lib.h. */
+#include "lib.h"
+#include "../frontmatter.h"
+#include "../markdown.h"
+#include "../util/utf8.h"
+#include "bridge.h"
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+void pub_lua_push_diag(lua_State *L, pub_diag *d)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    if (d->path) {
+        luaL_addstring(&b, d->path);
+        if (d->line > 0) {
+            lua_pushfstring(L, ":%d", d->line);
+            luaL_addvalue(&b);
+            if (d->col > 0) {
+                lua_pushfstring(L, ":%d", d->col);
+                luaL_addvalue(&b);
+            }
+        }
+        luaL_addstring(&b, ": ");
+    }
+    luaL_addstring(&b, d->message ? d->message : "unknown error");
+    pub_diag_free(d);
+    luaL_pushresult(&b);
+}
+
+/* A boolean option of an options table, `dflt` when absent. */
+static int opt_bool(lua_State *L, int opts, const char *name, const char *fname, int dflt)
+{
+    if (opts == 0) return dflt;
+    lua_getfield(L, opts, name);
+    int t = lua_type(L, -1);
+    int v = t == LUA_TNIL ? dflt : lua_toboolean(L, -1);
+    if (t != LUA_TNIL && t != LUA_TBOOLEAN)
+        luaL_error(L, "bad option '%s' to '%s' (boolean expected, got %s)", name, fname,
+                   luaL_typename(L, -1));
+    lua_pop(L, 1);
+    return v;
+}
+
+/* publish.markdown(s [, opts]) -> html
+ * Renders Markdown with cmark. opts.unsafe (raw HTML passes through;
+ * default: the site's setting, registry PUB_REG_MD_UNSAFE, true when
+ * unset), opts.smart (curly quotes, dashes), opts.hardbreaks. */
+static int l_markdown(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    int opts = 0;
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        opts = 2;
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_UNSAFE);
+    int site_unsafe = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    pub_md_options o;
+    o.unsafe = opt_bool(L, opts, "unsafe", "markdown", site_unsafe);
+    o.smart = opt_bool(L, opts, "smart", "markdown", 0);
+    o.hardbreaks = opt_bool(L, opts, "hardbreaks", "markdown", 0);
+    size_t out_len;
+    char *html = pub_md_render(s, len, &o, &out_len);
+    lua_pushlstring(L, html, out_len);
+    free(html);
+    return 1;
+}
+
+/* Characters that separate words in a slug beyond ASCII punctuation:
+ * Latin-1 symbols, general punctuation, CJK punctuation (ideographic
+ * space, 、。「」) and the full-width ASCII punctuation blocks. Everything
+ * else (letters and digits of any script, but also symbols such as emoji)
+ * is kept, since a slug in Korean should read as Korean. */
+static int is_separator(uint32_t cp)
+{
+    return (cp >= 0x80 && cp <= 0xBF) || cp == 0xD7 || cp == 0xF7 ||
+           (cp >= 0x2000 && cp <= 0x206F) || (cp >= 0x3000 && cp <= 0x303F) ||
+           (cp >= 0xFF01 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF20) ||
+           (cp >= 0xFF3B && cp <= 0xFF40) || (cp >= 0xFF5B && cp <= 0xFF65) ||
+           cp == 0xFEFF;
+}
+
+/* publish.slugify(s) -> slug
+ * Lowercases ASCII and Latin-1 capitals (É -> é), turns each run of
+ * separators (anything not a letter or digit; see is_separator) and
+ * invalid UTF-8 bytes into one '-', trims '-' at both ends. Other
+ * characters are kept as they are: "뉴스 속보" -> "뉴스-속보". May return
+ * "" (the caller decides what an empty slug means). */
+static int l_slugify(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    luaL_Buffer b;
+    /* A slug is never longer than its source: each separator run of at
+     * least one byte becomes one byte. */
+    char *out = luaL_buffinitsize(L, &b, len);
+    size_t o = 0;
+    int pending = 0;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')) {
+                if (pending && o) out[o++] = '-';
+                pending = 0;
+                out[o++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+            } else {
+                pending = 1;
+            }
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        size_t n = pub_utf8_decode(s + i, len - i, &cp);
+        if (n == 1 || is_separator(cp)) { /* n == 1 here is an invalid byte */
+            pending = 1;
+            i += n;
+            continue;
+        }
+        if (pending && o) out[o++] = '-';
+        pending = 0;
+        memcpy(out + o, s + i, n);
+        if (cp >= 0xC0 && cp <= 0xDE) out[o + 1] = (char)(out[o + 1] + 0x20);
+        o += n;
+        i += n;
+    }
+    luaL_pushresultsize(&b, o);
+    return 1;
+}
+
+/* publish.frontmatter(text [, path]) -> meta, body, body_line
+ * Splits a document with pub_fm_parse: meta is the front matter as Lua
+ * values (an empty table without front matter), body the text after it,
+ * body_line its 1-based line. Raises "PATH:LINE:COL: MESSAGE" on bad
+ * front matter; path (default "<string>") only names the text. */
+static int l_frontmatter(lua_State *L)
+{
+    size_t len;
+    const char *text = luaL_checklstring(L, 1, &len);
+    const char *path = luaL_optstring(L, 2, "<string>");
+    pub_fm fm;
+    pub_diag *err = pub_fm_parse(path, text, len, &fm);
+    if (err) {
+        pub_lua_push_diag(L, err);
+        return lua_error(L);
+    }
+    pub_value *meta = fm.meta;
+    size_t body_start = fm.body_start <= len ? fm.body_start : len;
+    int body_line = fm.body_line;
+    fm.meta = NULL;
+    pub_fm_free(&fm);
+    pub_lua_push_value_free(L, meta);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+    }
+    lua_pushlstring(L, text + body_start, len - body_start);
+    lua_pushinteger(L, body_line);
+    return 3;
+}
+
+static const luaL_Reg publish_funcs[] = {
+    {"markdown", l_markdown},
+    {"slugify", l_slugify},
+    {"frontmatter", l_frontmatter},
+    {NULL, NULL},
+};
+
+static const struct {
+    const char *name;
+    lua_CFunction open;
+} publish_modules[] = {
+    {"html", pub_luaopen_html}, {"utf8", pub_luaopen_utf8}, {"date", pub_luaopen_date},
+    {"yaml", pub_luaopen_yaml}, {"json", pub_luaopen_json}, {"log", pub_luaopen_log},
+};
+
+int pub_luaopen_publish(lua_State *L)
+{
+    luaL_newlib(L, publish_funcs);
+    pub_lua_push_null(L);
+    lua_setfield(L, -2, "null");
+    for (size_t i = 0; i < sizeof publish_modules / sizeof publish_modules[0]; i++) {
+        lua_pushcfunction(L, publish_modules[i].open);
+        lua_call(L, 0, 1);
+        lua_setfield(L, -2, publish_modules[i].name);
+    }
+    return 1;
+}
