@@ -1,0 +1,508 @@
+/* Tests for core/output.c: the staging folder, confined paths, hard links
+ * for unchanged files, the swap on commit and the untouched DEST on abort.
+ * Everything happens under a mkdtemp folder in /tmp that is removed at the
+ * end. */
+#define _GNU_SOURCE
+#include "output.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/mem.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int passed, failed;
+
+#define CHECK(cond)                                                             \
+    do {                                                                        \
+        if (cond) {                                                             \
+            passed++;                                                           \
+        } else {                                                                \
+            failed++;                                                           \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                       \
+    } while (0)
+
+#define CHECK_STR(got, want)                                                    \
+    do {                                                                        \
+        const char *g_ = (got), *w_ = (want);                                   \
+        if (g_ && w_ && strcmp(g_, w_) == 0) {                                  \
+            passed++;                                                           \
+        } else {                                                                \
+            failed++;                                                           \
+            fprintf(stderr, "%s:%d: got '%s', want '%s'\n", __FILE__, __LINE__, \
+                    g_ ? g_ : "(null)", w_ ? w_ : "(null)");                    \
+        }                                                                       \
+    } while (0)
+
+/* Expects no error; prints and frees one that came. */
+#define CHECK_OK(expr)                                                          \
+    do {                                                                        \
+        pub_diag *d_ = (expr);                                                  \
+        if (!d_) {                                                              \
+            passed++;                                                           \
+        } else {                                                                \
+            failed++;                                                           \
+            fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #expr, d_->message); \
+            pub_diag_free(d_);                                                  \
+        }                                                                       \
+    } while (0)
+
+/* Expects an error with exactly `want` as message and no position. */
+#define CHECK_ERR(expr, want)                                                   \
+    do {                                                                        \
+        pub_diag *d_ = (expr);                                                  \
+        CHECK(d_ != NULL);                                                      \
+        if (d_) {                                                               \
+            CHECK_STR(d_->message, want);                                       \
+            CHECK(d_->path == NULL && d_->line == 0 && d_->level == PUB_ERROR); \
+            pub_diag_free(d_);                                                  \
+        }                                                                       \
+    } while (0)
+
+static char root[64];
+
+static char *at(const char *rel)
+{
+    static char paths[8][512];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, sizeof paths[0], "%s/%s", root, rel);
+    return p;
+}
+
+static void put_file(const char *path, const char *text, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) abort();
+    close(fd);
+}
+
+/* The file's contents ("" when missing: tests then fail on the compare). */
+static char *slurp(const char *path)
+{
+    char *data;
+    size_t len;
+    if (pub_file_read(path, &data, &len) != 0) return pub_xstrdup("<missing>");
+    return data;
+}
+
+#define CHECK_FILE(path, want)                                                  \
+    do {                                                                        \
+        char *s_ = slurp(path);                                                 \
+        CHECK_STR(s_, want);                                                    \
+        free(s_);                                                               \
+    } while (0)
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+static void set_past_mtimes_in(const char *dir);
+
+static int past_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)ftw;
+    (void)st;
+    if (flag == FTW_F) {
+        struct timespec t[2] = {{946684800, 0}, {946684800, 0}}; /* 2000-01-01 */
+        utimensat(AT_FDCWD, path, t, AT_SYMLINK_NOFOLLOW);
+    }
+    return 0;
+}
+
+static void set_past_mtimes_in(const char *dir)
+{
+    nftw(dir, past_entry, 16, FTW_PHYS);
+}
+
+/* A listing of a tree with each file's inode, mtime and bytes, sorted, so
+ * two snapshots compare equal only when nothing at all changed. */
+static char **snap_lines;
+static size_t snap_len;
+static size_t snap_root_len;
+
+static int snap_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)ftw;
+    pub_buf line = PUB_BUF_INIT;
+    pub_buf_printf(&line, "%s %o %lu %ld.%09ld", path + snap_root_len, (unsigned)st->st_mode,
+                   (unsigned long)st->st_ino, (long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+    if (flag == FTW_F) {
+        char *data = slurp(path);
+        pub_buf_printf(&line, " [%s]", data);
+        free(data);
+    }
+    snap_lines = pub_xrealloc(snap_lines, (snap_len + 1) * sizeof *snap_lines);
+    snap_lines[snap_len++] = pub_buf_detach(&line);
+    return 0;
+}
+
+static int cmp_lines(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *snapshot(const char *dir)
+{
+    snap_lines = NULL;
+    snap_len = 0;
+    snap_root_len = strlen(dir);
+    nftw(dir, snap_entry, 16, FTW_PHYS);
+    qsort(snap_lines, snap_len, sizeof *snap_lines, cmp_lines);
+    pub_buf all = PUB_BUF_INIT;
+    for (size_t i = 0; i < snap_len; i++) {
+        pub_buf_puts(&all, snap_lines[i]);
+        pub_buf_putc(&all, '\n');
+        free(snap_lines[i]);
+    }
+    free(snap_lines);
+    return pub_buf_detach(&all);
+}
+
+static size_t count_files(const char *dir);
+static size_t counted;
+static int count_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)path;
+    (void)st;
+    (void)ftw;
+    if (flag == FTW_F) counted++;
+    return 0;
+}
+
+static size_t count_files(const char *dir)
+{
+    counted = 0;
+    nftw(dir, count_entry, 16, FTW_PHYS);
+    return counted;
+}
+
+static void write_ok(pub_out *out, const char *rel, const char *text)
+{
+    CHECK_OK(pub_out_write(out, rel, text, strlen(text)));
+}
+
+/* ---- Tests --------------------------------------------------------------------- */
+
+static void test_first_and_second_build(void)
+{
+    char dest[512]; /* the parent "site" does not exist yet */
+    snprintf(dest, sizeof dest, "%s", at("site/_site"));
+    put_file(at("style.css"), "body{}", 0644);
+    put_file(at("tool.sh"), "#!/bin/sh\n", 0755);
+
+    pub_out *out;
+    CHECK_OK(pub_out_begin(dest, &out));
+    CHECK(exists(at("site/._site.publish-tmp")));
+    write_ok(out, "index.html", "<h1>home</h1>");
+    write_ok(out, "posts/2024/a/index.html", "post a");
+    write_ok(out, "posts/2024/b/index.html", "post b");
+    write_ok(out, "about", "about");
+    CHECK_OK(pub_out_copy(out, "css/style.css", at("style.css")));
+    CHECK_OK(pub_out_copy(out, "bin/tool.sh", at("tool.sh")));
+    pub_out_stats stats;
+    CHECK_OK(pub_out_commit(out, &stats));
+    CHECK(stats.written == 6 && stats.unchanged == 0 && stats.removed == 0);
+    CHECK(!exists(at("site/._site.publish-tmp")));
+    CHECK_FILE(at("site/_site/index.html"), "<h1>home</h1>");
+    CHECK_FILE(at("site/_site/posts/2024/b/index.html"), "post b");
+    CHECK_FILE(at("site/_site/css/style.css"), "body{}");
+    struct stat st;
+    CHECK(stat(at("site/_site/index.html"), &st) == 0 && (st.st_mode & 0111) == 0);
+    CHECK(stat(at("site/_site/bin/tool.sh"), &st) == 0 && (st.st_mode & 0100) != 0);
+
+    /* Second build: home and css unchanged, a changed, b gone, c new. */
+    set_past_mtimes_in(dest);
+    struct stat home0, css0, a0;
+    stat(at("site/_site/index.html"), &home0);
+    stat(at("site/_site/css/style.css"), &css0);
+    stat(at("site/_site/posts/2024/a/index.html"), &a0);
+    CHECK(home0.st_mtim.tv_sec == 946684800);
+
+    CHECK_OK(pub_out_begin(dest, &out));
+    write_ok(out, "index.html", "<h1>home</h1>");
+    write_ok(out, "posts/2024/a/index.html", "post a, edited");
+    write_ok(out, "posts/2024/c/index.html", "post c");
+    write_ok(out, "about", "about");
+    CHECK_OK(pub_out_copy(out, "css/style.css", at("style.css")));
+    CHECK_OK(pub_out_copy(out, "bin/tool.sh", at("tool.sh")));
+    CHECK_OK(pub_out_commit(out, &stats));
+    CHECK(stats.written == 2 && stats.unchanged == 4 && stats.removed == 1);
+
+    struct stat home1, css1, a1;
+    stat(at("site/_site/index.html"), &home1);
+    stat(at("site/_site/css/style.css"), &css1);
+    stat(at("site/_site/posts/2024/a/index.html"), &a1);
+    CHECK(home1.st_ino == home0.st_ino && home1.st_mtim.tv_sec == 946684800 &&
+          home1.st_mtim.tv_nsec == home0.st_mtim.tv_nsec);
+    CHECK(css1.st_ino == css0.st_ino && css1.st_mtim.tv_sec == 946684800);
+    CHECK(home1.st_nlink == 1); /* the old tree's name is gone */
+    CHECK(a1.st_mtim.tv_sec > 946684800);
+    CHECK_FILE(at("site/_site/posts/2024/a/index.html"), "post a, edited");
+    CHECK_FILE(at("site/_site/posts/2024/c/index.html"), "post c");
+    CHECK(!exists(at("site/_site/posts/2024/b")));
+    CHECK(!exists(at("site/._site.publish-tmp")));
+    CHECK(!exists(at("site/._site.publish-old")));
+
+    /* Editing an output file must not reach the static source. */
+    put_file(at("site/_site/css/style.css"), "changed", 0644);
+    CHECK_FILE(at("style.css"), "body{}");
+}
+
+static void test_traversal(void)
+{
+    pub_out *out;
+    CHECK_OK(pub_out_begin(at("trav"), &out));
+    const char *bad[] = {"../x", "a/../../x", "/etc/passwd", "a/./../../b", "", "a/..", ".",
+                         "..", "./../trav/x"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char want[128];
+        snprintf(want, sizeof want, "output path '%s' is outside the destination", bad[i]);
+        CHECK_ERR(pub_out_write(out, bad[i], "x", 1), want);
+        CHECK_ERR(pub_out_copy(out, bad[i], at("style.css")), want);
+    }
+    /* Normalised paths that stay inside are fine. */
+    write_ok(out, "a/./b/../c.html", "c");
+    pub_out_stats stats;
+    CHECK_OK(pub_out_commit(out, &stats));
+    CHECK(stats.written == 1);
+    CHECK_FILE(at("trav/a/c.html"), "c");
+    CHECK(!exists(at("x")) && !exists(at("b")) && count_files(at("trav")) == 1);
+}
+
+static void test_duplicates_and_conflicts(void)
+{
+    pub_out *out;
+    CHECK_OK(pub_out_begin(at("dup"), &out));
+    write_ok(out, "x/y.html", "1");
+    CHECK_ERR(pub_out_write(out, "x//./y.html", "2", 1), "two pages write 'x/y.html'");
+    CHECK_ERR(pub_out_copy(out, "x/y.html", at("style.css")), "two pages write 'x/y.html'");
+    write_ok(out, "page", "a file");
+    CHECK_ERR(pub_out_write(out, "page/index.html", "x", 1),
+              "cannot write 'page/index.html': Not a directory");
+    pub_out_abort(out);
+    CHECK(!exists(at("dup")) && !exists(at(".dup.publish-tmp")));
+}
+
+static void test_copy_errors(void)
+{
+    pub_out *out;
+    CHECK_OK(pub_out_begin(at("cperr"), &out));
+    char want[600];
+    snprintf(want, sizeof want, "cannot read '%s': No such file or directory", at("nothing"));
+    CHECK_ERR(pub_out_copy(out, "n.css", at("nothing")), want);
+    snprintf(want, sizeof want, "cannot read '%s': Is a directory", root);
+    CHECK_ERR(pub_out_copy(out, "d.css", root), want);
+    pub_out_abort(out);
+}
+
+static void test_abort_keeps_dest(void)
+{
+    char dest[512];
+    snprintf(dest, sizeof dest, "%s", at("keep"));
+    pub_out *out;
+    CHECK_OK(pub_out_begin(dest, &out));
+    write_ok(out, "index.html", "v1");
+    write_ok(out, "deep/er/page.html", "deep");
+    CHECK_OK(pub_out_commit(out, NULL));
+    put_file(at("keep/extra.txt"), "left by hand", 0644);
+
+    char *before = snapshot(dest);
+    CHECK_OK(pub_out_begin(dest, &out));
+    write_ok(out, "index.html", "v2");
+    write_ok(out, "deep/er/page.html", "deep");
+    write_ok(out, "new/page.html", "new");
+    pub_out_abort(out);
+    char *after = snapshot(dest);
+    CHECK_STR(after, before);
+    CHECK(strstr(before, "/extra.txt") != NULL && strstr(before, "[deep]") != NULL);
+    CHECK(!exists(at(".keep.publish-tmp")));
+    free(before);
+    free(after);
+    pub_out_abort(NULL);
+
+    /* A clean build drops files the build did not produce. */
+    CHECK_OK(pub_out_begin(dest, &out));
+    write_ok(out, "index.html", "v1");
+    pub_out_stats stats;
+    CHECK_OK(pub_out_commit(out, &stats));
+    CHECK(stats.removed == 2 && stats.unchanged == 1 && stats.written == 0);
+    CHECK(!exists(at("keep/extra.txt")) && !exists(at("keep/deep")));
+}
+
+static void test_stale_staging(void)
+{
+    char dest[512];
+    snprintf(dest, sizeof dest, "%s", at("stale"));
+    CHECK(pub_file_mkdirs(at(".stale.publish-tmp/old/dir")) == 0);
+    put_file(at(".stale.publish-tmp/old/dir/junk.html"), "junk", 0644);
+    pub_out *out;
+    CHECK_OK(pub_out_begin(dest, &out));
+    CHECK(!exists(at(".stale.publish-tmp/old")));
+    write_ok(out, "index.html", "fresh");
+    CHECK_OK(pub_out_commit(out, NULL));
+    CHECK(count_files(dest) == 1 && !exists(at(".stale.publish-tmp")));
+
+    /* A commit killed between its two renames: DEST only under -old. */
+    CHECK(rename(dest, at(".stale.publish-old")) == 0);
+    CHECK_OK(pub_out_begin(dest, &out));
+    CHECK_FILE(at("stale/index.html"), "fresh");
+    CHECK(!exists(at(".stale.publish-old")));
+    pub_out_abort(out);
+    CHECK_FILE(at("stale/index.html"), "fresh");
+
+    /* Both present: the -old copy is the stale one. */
+    CHECK(pub_file_mkdirs(at(".stale.publish-old/x")) == 0);
+    CHECK_OK(pub_out_begin(dest, &out));
+    CHECK(!exists(at(".stale.publish-old")));
+    pub_out_abort(out);
+    CHECK_FILE(at("stale/index.html"), "fresh");
+}
+
+static void test_dest_not_folder(void)
+{
+    put_file(at("afile"), "x", 0644);
+    pub_out *out = (pub_out *)1;
+    char want[600];
+    snprintf(want, sizeof want, "destination '%s' is not a folder", at("afile"));
+    CHECK_ERR(pub_out_begin(at("afile"), &out), want);
+    CHECK(out == NULL);
+
+    /* A DEST that is a symlink to a folder keeps its link. */
+    CHECK(pub_file_mkdirs(at("real-out")) == 0);
+    CHECK(symlink("real-out", at("linked")) == 0);
+    CHECK_OK(pub_out_begin(at("linked"), &out));
+    write_ok(out, "i.html", "via link");
+    CHECK_OK(pub_out_commit(out, NULL));
+    struct stat st;
+    CHECK(lstat(at("linked"), &st) == 0 && S_ISLNK(st.st_mode));
+    CHECK_FILE(at("real-out/i.html"), "via link");
+}
+
+static void test_symlink_in_dest_not_followed(void)
+{
+    char dest[512];
+    snprintf(dest, sizeof dest, "%s", at("sym"));
+    pub_out *out;
+    CHECK_OK(pub_out_begin(dest, &out));
+    write_ok(out, "index.html", "home");
+    CHECK_OK(pub_out_commit(out, NULL));
+    CHECK(pub_file_mkdirs(at("outside")) == 0);
+    put_file(at("outside/secret"), "same bytes", 0644);
+    CHECK(symlink("../outside", at("sym/evil")) == 0);
+    CHECK(symlink("../outside/secret", at("sym/link.html")) == 0);
+
+    CHECK_OK(pub_out_begin(dest, &out));
+    write_ok(out, "index.html", "home");
+    write_ok(out, "evil/secret", "same bytes");
+    write_ok(out, "link.html", "same bytes");
+    pub_out_stats stats;
+    CHECK_OK(pub_out_commit(out, &stats));
+    CHECK(stats.written == 2 && stats.unchanged == 1);
+    struct stat secret, copy;
+    CHECK(stat(at("outside/secret"), &secret) == 0 && secret.st_nlink == 1);
+    CHECK(lstat(at("sym/evil/secret"), &copy) == 0 && copy.st_ino != secret.st_ino);
+    CHECK(lstat(at("sym/link.html"), &copy) == 0 && S_ISREG(copy.st_mode));
+    CHECK_FILE(at("outside/secret"), "same bytes");
+}
+
+static void test_utf8_names(void)
+{
+    char dest[512];
+    snprintf(dest, sizeof dest, "%s", at("utf8"));
+    pub_out *out;
+    CHECK_OK(pub_out_begin(dest, &out));
+    write_ok(out, "categories/뉴스/index.html", "뉴스");
+    write_ok(out, "tags/café/index.html", "café");
+    CHECK_ERR(pub_out_write(out, "categories/뉴스/./index.html", "x", 1),
+              "two pages write 'categories/뉴스/index.html'");
+    CHECK_OK(pub_out_commit(out, NULL));
+    CHECK_FILE(at("utf8/categories/뉴스/index.html"), "뉴스");
+    CHECK_FILE(at("utf8/tags/café/index.html"), "café");
+}
+
+enum { THREADS = 4, PER_THREAD = 250 };
+
+typedef struct worker {
+    pub_out *out;
+    int id;
+    int errors;
+} worker;
+
+static void *write_many(void *arg)
+{
+    worker *w = arg;
+    char rel[64], body[64];
+    for (int i = 0; i < PER_THREAD; i++) {
+        /* Threads share folders, so they race to create them. */
+        snprintf(rel, sizeof rel, "d%d/e%d/t%d-%d.html", i % 10, i % 3, w->id, i);
+        snprintf(body, sizeof body, "thread %d file %d", w->id, i);
+        pub_diag *d = pub_out_write(w->out, rel, body, strlen(body));
+        if (d) {
+            w->errors++;
+            pub_diag_free(d);
+        }
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    char dest[512];
+    snprintf(dest, sizeof dest, "%s", at("threads"));
+    for (int round = 0; round < 2; round++) {
+        pub_out *out;
+        CHECK_OK(pub_out_begin(dest, &out));
+        pthread_t tids[THREADS];
+        worker workers[THREADS];
+        for (int t = 0; t < THREADS; t++) {
+            workers[t] = (worker){out, t, 0};
+            pthread_create(&tids[t], NULL, write_many, &workers[t]);
+        }
+        int errors = 0;
+        for (int t = 0; t < THREADS; t++) {
+            pthread_join(tids[t], NULL);
+            errors += workers[t].errors;
+        }
+        CHECK(errors == 0);
+        pub_out_stats stats;
+        CHECK_OK(pub_out_commit(out, &stats));
+        /* The second round writes the same bytes: all hard links. */
+        CHECK(stats.written == (round ? 0u : 1000u) && stats.unchanged == (round ? 1000u : 0u));
+        CHECK(count_files(dest) == THREADS * PER_THREAD);
+    }
+    CHECK_FILE(at("threads/d7/e2/t3-17.html"), "thread 3 file 17");
+    CHECK_FILE(at("threads/d9/e0/t0-249.html"), "thread 0 file 249");
+}
+
+int main(void)
+{
+    snprintf(root, sizeof root, "/tmp/pub-test-output-XXXXXX");
+    if (!mkdtemp(root)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_first_and_second_build();
+    test_traversal();
+    test_duplicates_and_conflicts();
+    test_copy_errors();
+    test_abort_keeps_dest();
+    test_stale_staging();
+    test_dest_not_folder();
+    test_symlink_in_dest_not_followed();
+    test_utf8_names();
+    test_threads();
+    pub_file_remove_tree(root);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
