@@ -447,6 +447,22 @@ static int place(pub_out *out, const char *rel, const content *c, bool *unchange
     return create_file(out, rel, c, NULL);
 }
 
+/* Names the usual clash ("a" and "a/index.html" both written) instead of
+ * leaving the user with a bare "File exists": file paths are claimed once,
+ * so EEXIST and ENOTDIR can only come from a folder made for another page or
+ * a page sitting where a folder is needed. */
+static pub_diag *write_error(const char *rel, int rc)
+{
+    if (rc == EEXIST)
+        return pub_diag_new(PUB_ERROR, NULL, 0, 0,
+                            "cannot write '%s': another page needs a folder there", rel);
+    if (rc == ENOTDIR)
+        return pub_diag_new(PUB_ERROR, NULL, 0, 0,
+                            "cannot write '%s': another page wrote a file where a folder goes",
+                            rel);
+    return pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot write '%s': %s", rel, strerror(rc));
+}
+
 static void count(pub_out *out, bool unchanged)
 {
     pthread_mutex_lock(&out->lock);
@@ -466,7 +482,7 @@ pub_diag *pub_out_write(pub_out *out, const char *relpath, const void *bytes, si
     bool unchanged;
     int rc = place(out, rel, &c, &unchanged);
     if (rc)
-        err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot write '%s': %s", rel, strerror(rc));
+        err = write_error(rel, rc);
     else
         count(out, unchanged);
     free(rel);
@@ -493,7 +509,7 @@ pub_diag *pub_out_copy(pub_out *out, const char *relpath, const char *source)
     int rc = place(out, rel, &c, &unchanged);
     close(fd);
     if (rc)
-        err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot write '%s': %s", rel, strerror(rc));
+        err = write_error(rel, rc);
     else
         count(out, unchanged);
     free(rel);

@@ -289,7 +289,10 @@ static void test_duplicates_and_conflicts(void)
     CHECK_ERR(pub_out_copy(out, "x/y.html", at("style.css")), "two pages write 'x/y.html'");
     write_ok(out, "page", "a file");
     CHECK_ERR(pub_out_write(out, "page/index.html", "x", 1),
-              "cannot write 'page/index.html': Not a directory");
+              "cannot write 'page/index.html': another page wrote a file where a folder goes");
+    write_ok(out, "dir/index.html", "i");
+    CHECK_ERR(pub_out_copy(out, "dir", at("style.css")),
+              "cannot write 'dir': another page needs a folder there");
     pub_out_abort(out);
     CHECK(!exists(at("dup")) && !exists(at(".dup.publish-tmp")));
 }
