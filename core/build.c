@@ -145,11 +145,14 @@ static int l_internal_failed(lua_State *L)
 static int l_internal_write(lua_State *L)
 {
     run_state *st = upvalue_state(L);
-    const char *path = luaL_checkstring(L, 1);
-    size_t len;
+    size_t path_len, len;
+    const char *path = luaL_checklstring(L, 1, &path_len);
     const char *bytes = luaL_checklstring(L, 2, &len);
     pub_diag *err = NULL;
-    if (st->out) {
+    if (strlen(path) != path_len) {
+        /* A NUL inside a Lua string would cut the path short in C. */
+        err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "output path '%s' is outside the destination", path);
+    } else if (st->out) {
         err = pub_out_write(st->out, path, bytes, len);
     } else {
         char *confined = pub_path_confine(path);

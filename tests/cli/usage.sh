@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The CLI contract: exit statuses, --help, --version, usage errors, `new`,
+# `check` writing nothing, and the summary line.
+#   usage.sh PUBLISH REPO_ROOT
+set -uo pipefail
+publish="$1"; root="$2"
+source "$root/tests/cli/lib.sh"
+work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
+
+out="$("$publish" --version)"; check "--version exits 0" test $? -eq 0
+check "--version prints the version" grep -Eq '^publish [0-9]+\.[0-9]+\.[0-9]+$' <<<"$out"
+"$publish" --help > "$work/help"; check "--help exits 0" test $? -eq 0
+check "--help lists run" grep -q 'run SCRIPT' "$work/help"
+
+"$publish" frobnicate 2> "$work/err"; check "unknown command exits 2" test $? -eq 2
+check "unknown command is named" grep -q "error: unknown command 'frobnicate'" "$work/err"
+"$publish" build --nope 2> "$work/err"; check "unknown option exits 2" test $? -eq 2
+check "unknown option is named" grep -q "error: unknown option '--nope'" "$work/err"
+"$publish" build -j 0 2> "$work/err"; check "bad -j exits 2" test $? -eq 2
+"$publish" build -s "$work/missing" 2> "$work/err"; check "missing site exits 1" test $? -eq 1
+check "missing site is named" grep -q "missing: error: site folder not found" "$work/err"
+
+# new: creates a dated post with front matter, refuses to overwrite it.
+mkdir -p "$work/site"
+printf 'title: T\ntimezone: Asia/Seoul\n' > "$work/site/config.yaml"
+"$publish" new '서울의 "가을"' -s "$work/site" --category 여행 -q
+check "new exits 0" test $? -eq 0
+post="$(ls "$work/site/posts/"*.md 2>/dev/null | head -1)"
+check "new names the file date-slug.md" bash -c "[[ '$(basename "$post")' =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}-서울의-가을\.md$ ]]"
+check "new writes the title" grep -q '^title: .*서울의 .*가을' "$post"
+check "new writes the category" grep -q '여행' "$post"
+"$publish" new '서울의 "가을"' -s "$work/site" 2> "$work/err"
+check "new refuses to overwrite" test $? -eq 1
+check "new says why" grep -q 'cannot create: File exists' "$work/err"
+
+# check: validates, writes nothing.
+"$publish" check -s "$work/site" > "$work/out"
+check "check exits 0 on a good site" test $? -eq 0
+check "check writes no output" test ! -e "$work/site/_site"
+
+# build: summary line, then an unchanged rebuild.
+"$publish" build -s "$work/site" > "$work/out"
+check "build exits 0" test $? -eq 0
+check "build prints a summary" grep -Eq '^publish: [0-9]+ files? in .* \([0-9]+ written, [0-9]+ unchanged, [0-9]+ removed\) in [0-9.]+ s$' "$work/out"
+"$publish" build -s "$work/site" > "$work/out"
+check "rebuild writes nothing new" grep -q '(0 written,' "$work/out"
+"$publish" build -s "$work/site" -q > "$work/out"
+check "-q prints nothing" test ! -s "$work/out"
+finish
