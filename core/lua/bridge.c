@@ -128,16 +128,27 @@ static int date_eq(lua_State *L)
     return 1;
 }
 
+/* Both operands of < or <=, or the error Lua gives for other types. */
+static void compare_operands(lua_State *L, pub_date *a, pub_date *b)
+{
+    int da = pub_lua_to_date(L, 1, a), db = pub_lua_to_date(L, 2, b);
+    if (!da || !db)
+        luaL_error(L, "attempt to compare %s with %s", da ? DATE_META : luaL_typename(L, 1),
+                   db ? DATE_META : luaL_typename(L, 2));
+}
+
 static int date_lt(lua_State *L)
 {
-    pub_date a = check_date(L, 1), b = check_date(L, 2);
+    pub_date a, b;
+    compare_operands(L, &a, &b);
     lua_pushboolean(L, pub_date_epoch(&a) < pub_date_epoch(&b));
     return 1;
 }
 
 static int date_le(lua_State *L)
 {
-    pub_date a = check_date(L, 1), b = check_date(L, 2);
+    pub_date a, b;
+    compare_operands(L, &a, &b);
     lua_pushboolean(L, pub_date_epoch(&a) <= pub_date_epoch(&b));
     return 1;
 }
