@@ -35,6 +35,7 @@ local function trim_traceback(tb)
   local kept = {}
   for line in tb:gmatch("[^\n]+") do
     if not line:find("core/lua/engine.lua", 1, true) and not line:find("[C]: in ?", 1, true)
+       and not line:find("in function 'xpcall'", 1, true)
        and not line:find("%(...tail calls...%)") then
       kept[#kept + 1] = line
     end
@@ -365,8 +366,10 @@ function engine.build(ctx)
   internal = ctx.internal
   local options = ctx.options
   local site = new_site(ctx)
+  -- Documents that failed to load are already reported; the rest still go
+  -- through every step so that one run reports every problem it can.
   local plugins = load_plugins(site)
-  if not plugins or internal.failed() then return end
+  if not plugins then return end
   if not run_hook(plugins, "setup", nil, site) then return end
 
   local posts, pages = collect(site, ctx, options)
@@ -390,7 +393,6 @@ function engine.build(ctx)
   site.tags, site.tag_names = index_by(posts, "tags")
   for _, post in ipairs(posts) do site.pages[#site.pages + 1] = post end
   for _, page in ipairs(pages) do site.pages[#site.pages + 1] = page end
-  if internal.failed() then return end
 
   if not run_hook(plugins, "site", nil, site) then return end
 
