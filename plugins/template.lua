@@ -30,8 +30,10 @@ local state = {
   source = ".",   -- SRC folder
   site = nil,     -- for url filters
   cache = {},     -- "layouts/x.html" -> { fn, parent, parent_line } | false
+  chains = {},    -- layout name -> array of cache entries, innermost first
   pages = {},     -- page path -> { src, fn } for page templates
   stack = {},     -- includes being rendered, for cycle errors
+  urls = { relative = {}, absolute = {} }, -- url filter results
 }
 
 ---------------------------------------------------------------------------
@@ -107,16 +109,33 @@ local function str(v)
   return to_text(v, 4)
 end
 
+-- URLs repeat across pages (navigation, tag links), so results are
+-- remembered per build and per baseurl/url.
+local function url_memo(kind, key)
+  local memo = state.urls[kind]
+  if memo.key ~= key then memo = { key = key }; state.urls[kind] = memo end
+  return memo
+end
+
 local function relative_url(v)
   if v == nil or v == null then return nil end
   local path = str(v)
-  if is_absolute(path) then return path end
-  if sub(path, 1, 1) ~= "/" then path = "/" .. path end
-  local base = gsub(site_field("baseurl"), "/+$", "")
-  if base ~= "" and sub(base, 1, 1) ~= "/" then base = "/" .. base end
-  -- Non-ASCII letters (Korean category names) and spaces are encoded;
-  -- '%' is kept so an already encoded path is not encoded twice.
-  return (gsub(base .. path, "[\0-\32\127-\255\"<>`{}|\\^]", pct))
+  local base = site_field("baseurl")
+  local memo = url_memo("relative", base)
+  local url = memo[path]
+  if url then return url end
+  if is_absolute(path) then
+    url = path
+  else
+    url = sub(path, 1, 1) == "/" and path or "/" .. path
+    base = gsub(base, "/+$", "")
+    if base ~= "" and sub(base, 1, 1) ~= "/" then base = "/" .. base end
+    -- Non-ASCII letters (Korean category names) and spaces are encoded;
+    -- '%' is kept so an already encoded path is not encoded twice.
+    url = gsub(base .. url, "[\0-\32\127-\255\"<>`{}|\\^]", pct)
+  end
+  memo[path] = url
+  return url
 end
 
 local function json_encode(v)
@@ -199,7 +218,14 @@ local filters = {
     if v == nil or v == null then return nil end
     local path = str(v)
     if is_absolute(path) then return path end
-    return gsub(site_field("url"), "/+$", "") .. relative_url(path)
+    local site_url = site_field("url")
+    local memo = url_memo("absolute", site_url .. "\0" .. site_field("baseurl"))
+    local url = memo[path]
+    if not url then
+      url = gsub(site_url, "/+$", "") .. relative_url(path)
+      memo[path] = url
+    end
+    return url
   end,
   first = function(v)
     if type(v) == "table" then return v[1] end
@@ -228,6 +254,24 @@ local NO_ESCAPE = { raw = true, escape = true, xml_escape = true }
 -- Loops
 
 local EMPTY = {}
+
+-- `loop` inside a for: only `index` is stored per iteration; the rest is
+-- derived on access, which is rare next to iterating.
+local LOOP = {
+  __index = function(t, k)
+    local i = rawget(t, "index")
+    if k == "first" then return i == 1
+    elseif k == "last" then return i == rawget(t, "length")
+    elseif k == "index0" then return i - 1
+    elseif k == "rindex" then return rawget(t, "length") - i + 1
+    end
+    return nil
+  end,
+}
+
+local function new_loop(n, parent)
+  return setmetatable({ length = n, parent = parent, index = 0 }, LOOP)
+end
 
 local function loop_items(v)
   if v == nil or v == null then return EMPTY, 0 end
@@ -482,7 +526,7 @@ function Compiler:expression(tok, text)
     if not filters[name] then self:fail(tok.pos, "unknown filter '" .. name .. "'") end
     rest = trim(rest)
     if rest == "" then
-      code = format("__F.%s(%s)", name, code)
+      if name ~= "raw" then code = format("__F.%s(%s)", name, code) end
     else
       -- The argument list must be one (...) that spans the whole rest.
       local close = byte(rest, 1) == 40 and scan_code(rest, 2, ")")
@@ -517,9 +561,13 @@ function Compiler:include_exists(tok, path)
   f:close()
 end
 
+-- Emits Lua with the same line numbers as the template: the header sits
+-- on line 1, each token's code on the token's line, text as escaped
+-- literals (no raw newlines). Consecutive outputs are batched into one
+-- `__n` update.
 function Compiler:generate(toks)
-  local code = { "local __F,__e,__r,__inc,__items,__keys,__rg=... return function(_ENV,__o,__n) " }
-  local cur = 1
+  local code = { "local __F,__e,__r,__inc,__items,__keys,__rg,__loop=... return function(_ENV,__o,__n) " }
+  local cur, pending = 1, 0
   local function at(line)
     if line > cur then code[#code + 1] = rep("\n", line - cur); cur = line end
   end
@@ -527,16 +575,36 @@ function Compiler:generate(toks)
     code[#code + 1] = s
     cur = cur + count_newlines(s)
   end
+  local function append(value)
+    pending = pending + 1
+    emit(format("__o[__n+%d]=%s ", pending, value))
+  end
+  local function flush()
+    if pending > 0 then emit(format("__n=__n+%d ", pending)); pending = 0 end
+  end
   local blocks, nfor = {}, 0
+  -- A for loop keeps `loop` up to date only when something inside it may
+  -- read it: an expression naming `loop`, or an include.
+  local function may_read_loop()
+    for i = #blocks, 1, -1 do
+      local b = blocks[i]
+      if b.kind == "for" then
+        if b.uses_loop then return end
+        b.uses_loop = true
+      end
+    end
+  end
   for _, tok in ipairs(toks) do
-    at(tok.line)
+    if tok.t ~= "text" and find(tok.body, "%f[%w_]loop%f[^%w_]") then may_read_loop() end
     if tok.t == "text" then
-      if tok.s ~= "" then emit("__n=__n+1 __o[__n]=" .. quote(tok.s) .. " ") end
+      if tok.s ~= "" then at(tok.line); append(quote(tok.s)) end
     elseif tok.t == "out" then
+      at(tok.line)
       local expr, last = self:expression(tok, tok.body)
-      local out = NO_ESCAPE[last] and "__r" or "__e"
-      emit("__n=__n+1 __o[__n]=" .. out .. "(" .. expr .. ") ")
+      append((NO_ESCAPE[last] and "__r(" or "__e(") .. expr .. ")")
     elseif tok.t == "tag" then
+      flush()
+      at(tok.line)
       local body = trim(tok.body)
       local word, rest = match(body, "^([%a_][%w_]*)%s*(.-)$")
       if not word then
@@ -570,8 +638,13 @@ function Compiler:generate(toks)
           emit("end ")
         else
           local k = top.n
-          local restore = format("loop=__ls%d %s=__lv%d ", k, top.var, k)
+          local restore = format("%s=__lv%d ", top.var, k)
           if top.key then restore = restore .. format("%s=__lk%d ", top.key, k) end
+          if top.uses_loop then
+            restore = restore .. format("loop=__ls%d ", k)
+            -- Same text plus loop upkeep: the line count does not change.
+            code[top.head] = top.head_loop
+          end
           emit((top.has_else and "end " or "end end ") .. restore .. "end ")
         end
       elseif word == "for" then
@@ -585,26 +658,32 @@ function Compiler:generate(toks)
         nfor = nfor + 1
         local k = nfor
         local expr = self:expression(tok, list)
-        local head
+        local open, save, assign
         if b then
           -- k, v over a table, keys sorted
-          head = format("do local __lx%d=%s local __lt%d,__ln%d=__keys(__lx%d) " ..
-            "local __ls%d,__lk%d,__lv%d=loop,__rg(_ENV,%q),__rg(_ENV,%q) " ..
-            "if __ln%d>0 then local __lp%d={length=__ln%d,parent=__ls%d} loop=__lp%d " ..
-            "for __li%d=1,__ln%d do local __kk=__lt%d[__li%d] %s=__kk %s=__lx%d[__kk] ",
-            k, expr, k, k, k, k, k, k, a, b, k, k, k, k, k, k, k, k, k, a, b, k)
+          open = format("do local __lx%d=%s local __lt%d,__ln%d=__keys(__lx%d) ", k, expr, k, k, k)
+          save = format("local __lk%d,__lv%d=__rg(_ENV,%q),__rg(_ENV,%q) ", k, k, a, b)
+          assign = format("local __kk=__lt%d[__li%d] %s=__kk %s=__lx%d[__kk] ", k, k, a, b, k)
         else
-          head = format("do local __lt%d,__ln%d=__items(%s) " ..
-            "local __ls%d,__lv%d=loop,__rg(_ENV,%q) " ..
-            "if __ln%d>0 then local __lp%d={length=__ln%d,parent=__ls%d} loop=__lp%d " ..
-            "for __li%d=1,__ln%d do %s=__lt%d[__li%d] ",
-            k, k, expr, k, k, a, k, k, k, k, k, k, k, a, k, k)
+          open = format("do local __lt%d,__ln%d=__items(%s) ", k, k, expr)
+          save = format("local __lv%d=__rg(_ENV,%q) ", k, a)
+          assign = format("%s=__lt%d[__li%d] ", a, k, k)
         end
-        head = head .. format("__lp%d.index=__li%d __lp%d.index0=__li%d-1 __lp%d.first=__li%d==1 __lp%d.last=__li%d==__ln%d ",
-          k, k, k, k, k, k, k, k, k)
+        local loop_head = format("if __ln%d>0 then for __li%d=1,__ln%d do ", k, k, k)
+        local head = open .. save .. loop_head .. assign
+        local head_loop = open .. save ..
+          format("local __ls%d=loop if __ln%d>0 then local __lp%d=__loop(__ln%d,__ls%d) loop=__lp%d " ..
+            "for __li%d=1,__ln%d do __lp%d.index=__li%d ", k, k, k, k, k, k, k, k, k, k) .. assign
         emit(head)
-        -- With two names, the value is restored as __lv and the key as __lk.
-        blocks[#blocks + 1] = { kind = "for", tok = tok, n = k, var = b or a, key = b and a or nil }
+        blocks[#blocks + 1] = { kind = "for", tok = tok, n = k, var = b or a, key = b and a or nil,
+          head = #code, head_loop = head_loop }
+        -- `for x in loop.parent...`: the loop outside must be kept.
+        if find(list, "%f[%w_]loop%f[^%w_]") then
+          blocks[#blocks].uses_loop = nil
+          for i = #blocks - 1, 1, -1 do
+            if blocks[i].kind == "for" then blocks[i].uses_loop = true; break end
+          end
+        end
       elseif word == "set" then
         local name, expr = match(rest, "^([%a_][%w_]*)%s*=%s*(.-)$")
         if not name or sub(expr, 1, 1) == "=" then
@@ -617,12 +696,14 @@ function Compiler:generate(toks)
         local path = match(rest, '^"([^"]+)"$') or match(rest, "^'([^']+)'$")
         if not path then self:fail(tok.pos, "bad 'include': expected {% include \"partials/name.html\" %}") end
         self:include_exists(tok, path)
+        may_read_loop()
         emit(format("__n=__inc(%s,_ENV,__o,__n) ", quote(path)))
       else
         self:fail(tok.pos, "unknown tag '" .. word .. "'")
       end
     end
   end
+  flush()
   local open = blocks[#blocks]
   if open then
     self:fail(open.tok.pos, "unclosed '" .. open.kind .. "' (missing {% end %})")
@@ -651,7 +732,7 @@ local function compile(src, name, first_line)
     local line, msg = match(err, ":(%d+): (.*)$")
     error(format("%s:%s:1: %s", name, line or "1", msg or err), 0)
   end
-  return chunk(filters, out_escaped, out_raw, include, loop_items, loop_keys, rawget)
+  return chunk(filters, out_escaped, out_raw, include, loop_items, loop_keys, rawget, new_loop)
 end
 M.compile = compile
 
@@ -729,16 +810,23 @@ include = function(path, ctx, out, n)
   return n
 end
 
--- The layout names from `name` outwards: { post, default, base }.
+-- The layouts from `name` outwards: { post, default, base }; resolved
+-- once per build and name.
 local function layout_chain(name)
-  local chain, seen = {}, {}
+  local chain = state.chains[name]
+  if chain then return chain end
+  local seen = {}
+  chain = {}
   local t = load_layout(name)
   if not t then error("unknown layout '" .. name .. "'", 0) end
   while true do
     chain[#chain + 1] = t
     seen[t.name] = #chain
     local parent = t.parent
-    if not parent then return chain end
+    if not parent then
+      state.chains[name] = chain
+      return chain
+    end
     if seen[parent] then
       local names = {}
       for i = seen[parent], #chain do names[#names + 1] = chain[i].name end
@@ -777,7 +865,7 @@ local function new_context(page, site)
 end
 
 local function run(fn, ctx)
-  state.stack = {}
+  if state.stack[1] then state.stack = {} end -- left over by an error
   local out = {}
   local n = fn(ctx, out, 0)
   return concat(out, "", 1, n)
@@ -797,8 +885,10 @@ function M.setup(site)
   state.source = type(site) == "table" and type(site.source) == "string" and site.source or "."
   state.site = site
   state.cache = {}
+  state.chains = {}
   state.pages = {}
   state.stack = {}
+  state.urls = { relative = {}, absolute = {} }
 end
 
 function M.render(page, site)
