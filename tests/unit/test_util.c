@@ -1,0 +1,241 @@
+/* core/util: path joining and confinement, UTF-8 validation, decoding and
+ * positions, and the growable buffer. */
+#include "util/buf.h"
+#include "util/path.h"
+#include "util/utf8.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed, failed;
+
+#define CHECK(cond)                                                                \
+    do {                                                                           \
+        if (cond) passed++;                                                        \
+        else {                                                                     \
+            failed++;                                                              \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                          \
+    } while (0)
+
+#define CHECK_STR(got, want) check_str(__LINE__, (got), (want))
+#define CHECK_INT(got, want) check_int(__LINE__, (long long)(got), (long long)(want))
+
+static void check_str(int line, const char *got, const char *want)
+{
+    if ((!got && !want) || (got && want && strcmp(got, want) == 0)) {
+        passed++;
+        return;
+    }
+    failed++;
+    fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", __FILE__, line, got ? got : "(null)",
+            want ? want : "(null)");
+}
+
+static void check_int(int line, long long got, long long want)
+{
+    if (got == want) {
+        passed++;
+        return;
+    }
+    failed++;
+    fprintf(stderr, "%s:%d: got %lld, want %lld\n", __FILE__, line, got, want);
+}
+
+static void check_owned(int line, char *got, const char *want)
+{
+    check_str(line, got, want);
+    free(got);
+}
+#define JOIN(a, b, want) check_owned(__LINE__, pub_path_join((a), (b)), (want))
+#define CONFINE(p, want) check_owned(__LINE__, pub_path_confine(p), (want))
+
+static void test_path(void)
+{
+    JOIN("a", "b", "a/b");
+    JOIN("a/", "b", "a/b");
+    JOIN("a", "/b", "a/b");
+    JOIN("a/", "//b/c", "a/b/c");
+    JOIN("", "b", "b");
+    JOIN("a", "", "a");
+    JOIN("/", "x", "/x");
+    JOIN("dest", "뉴스/index.html", "dest/뉴스/index.html");
+
+    CONFINE("a/b", "a/b");
+    CONFINE("a//b/", "a/b");
+    CONFINE("./a/./b", "a/b");
+    CONFINE("a/b/../c", "a/c");
+    CONFINE("a/../b", "b");
+    CONFINE("a/..", "");
+    CONFINE(".", "");
+    CONFINE("", "");
+    CONFINE("a/b/c/../../d", "a/d");
+    CONFINE("a/./../b", "b");
+    CONFINE("...", "...");
+    CONFINE("..a/b..", "..a/b..");
+    CONFINE("카테고리/../뉴스/", "뉴스");
+    CONFINE("../x", NULL);
+    CONFINE("..", NULL);
+    CONFINE("a/../../x", NULL);
+    CONFINE("a/./../../x", NULL);
+    CONFINE("a/b/../../..", NULL);
+    CONFINE("/etc/passwd", NULL);
+    CONFINE("//x", NULL);
+
+    CHECK_STR(pub_path_base("a/b/c.md"), "c.md");
+    CHECK_STR(pub_path_base("c.md"), "c.md");
+    CHECK_STR(pub_path_base("a/b/"), "");
+    CHECK_STR(pub_path_ext("posts/2024-06-19-x.md"), ".md");
+    CHECK_STR(pub_path_ext("a.tar.gz"), ".gz");
+    CHECK_STR(pub_path_ext("Makefile"), "");
+    CHECK_STR(pub_path_ext(".hidden"), "");
+    CHECK_STR(pub_path_ext("dir.d/file"), "");
+    CHECK_STR(pub_path_ext("dir/.config.yaml"), ".yaml");
+    CHECK_STR(pub_path_ext("file."), ".");
+}
+
+#define INVALID_AT(s, want) CHECK_INT(pub_utf8_invalid_at((s), sizeof(s) - 1), (want))
+
+static void test_utf8(void)
+{
+    INVALID_AT("", 0);
+    INVALID_AT("plain ascii text that is longer than eight bytes", 48);
+    INVALID_AT("한국어 日本語 ü 😀", 27);
+    INVALID_AT("\x7f", 1);
+    INVALID_AT("ab\x80", 2);              /* stray continuation */
+    INVALID_AT("abcdefghij\xFF", 10);     /* after an ASCII run */
+    INVALID_AT("\xC0\xAF", 0);            /* overlong '/' */
+    INVALID_AT("\xC1\xBF", 0);            /* overlong */
+    INVALID_AT("\xC2\x80", 2);            /* U+0080 */
+    INVALID_AT("\xDF\xBF", 2);            /* U+07FF */
+    INVALID_AT("\xE0\x80\xAF", 0);        /* overlong 3-byte */
+    INVALID_AT("\xE0\x9F\xBF", 0);        /* overlong U+07FF */
+    INVALID_AT("\xE0\xA0\x80", 3);        /* U+0800 */
+    INVALID_AT("\xED\x9F\xBF", 3);        /* U+D7FF */
+    INVALID_AT("x\xED\xA0\x80", 1);       /* surrogate U+D800 */
+    INVALID_AT("\xED\xBF\xBF", 0);        /* surrogate U+DFFF */
+    INVALID_AT("\xEE\x80\x80", 3);        /* U+E000 */
+    INVALID_AT("\xEF\xBF\xBF", 3);        /* U+FFFF is well-formed */
+    INVALID_AT("\xF0\x8F\xBF\xBF", 0);    /* overlong 4-byte */
+    INVALID_AT("\xF0\x90\x80\x80", 4);    /* U+10000 */
+    INVALID_AT("\xF4\x8F\xBF\xBF", 4);    /* U+10FFFF */
+    INVALID_AT("\xF4\x90\x80\x80", 0);    /* past U+10FFFF */
+    INVALID_AT("\xF5\x80\x80\x80", 0);
+    INVALID_AT("\xF8\x88\x80\x80\x80", 0);
+    INVALID_AT("\xFE", 0);
+    INVALID_AT("ok \xED\x95", 3);          /* truncated at the end */
+    INVALID_AT("ok \xED\x95" "a", 3);      /* truncated in the middle */
+    INVALID_AT("\xF0\x9F\x98", 0);
+    INVALID_AT("\xE2\x82\xAC\xE2\x82", 3);
+    /* The length bounds the check: a NUL is just a character. */
+    CHECK_INT(pub_utf8_invalid_at("a\0b", 3), 3);
+    CHECK_INT(pub_utf8_invalid_at("한", 2), 0);
+
+    uint32_t cp = 0;
+    CHECK_INT(pub_utf8_decode("A", 1, &cp), 1);
+    CHECK_INT(cp, 'A');
+    CHECK_INT(pub_utf8_decode("é", 2, &cp), 2);
+    CHECK_INT(cp, 0xE9);
+    CHECK_INT(pub_utf8_decode("한", 3, &cp), 3);
+    CHECK_INT(cp, 0xD55C);
+    CHECK_INT(pub_utf8_decode("😀", 4, &cp), 4);
+    CHECK_INT(cp, 0x1F600);
+    CHECK_INT(pub_utf8_decode("\xFF" "a", 2, &cp), 1);
+    CHECK_INT(cp, 0xFF);
+    CHECK_INT(pub_utf8_decode("\xED\x95", 2, &cp), 1); /* truncated: a stray byte */
+    CHECK_INT(cp, 0xED);
+
+    int line = 0, col = 0;
+    const char *text = "ab\n한국어 x\n\nend";
+    pub_utf8_line_col(text, 0, &line, &col);
+    CHECK(line == 1 && col == 1);
+    pub_utf8_line_col(text, 2, &line, &col);
+    CHECK(line == 1 && col == 3);
+    pub_utf8_line_col(text, 3, &line, &col);
+    CHECK(line == 2 && col == 1);
+    pub_utf8_line_col(text, 3 + 9 + 1, &line, &col); /* the 'x' */
+    CHECK(line == 2 && col == 5);
+    pub_utf8_line_col(text, strlen(text), &line, &col);
+    CHECK(line == 4 && col == 4);
+    pub_utf8_line_col("a\r\nb", 3, &line, &col);
+    CHECK(line == 2 && col == 1);
+}
+
+static void test_buf(void)
+{
+    pub_buf b = PUB_BUF_INIT;
+    CHECK_STR(pub_buf_cstr(&b), "");
+    CHECK_INT(b.len, 0);
+    pub_buf_puts(&b, "hello");
+    pub_buf_putc(&b, ' ');
+    pub_buf_append(&b, "world!!", 5);
+    CHECK_STR(pub_buf_cstr(&b), "hello world");
+    CHECK_INT(b.len, 11);
+    pub_buf_printf(&b, " %d-%s", 42, "x");
+    CHECK_STR(pub_buf_cstr(&b), "hello world 42-x");
+    pub_buf_append(&b, "", 0);
+    CHECK_INT(b.len, 16);
+
+    /* Growth past the first block keeps every byte. */
+    pub_buf_clear(&b);
+    CHECK_STR(pub_buf_cstr(&b), "");
+    for (int i = 0; i < 1000; i++) pub_buf_printf(&b, "%03d,", i);
+    CHECK_INT(b.len, 4000);
+    CHECK(memcmp(b.data, "000,001,", 8) == 0);
+    CHECK(memcmp(b.data + 3996, "999,", 4) == 0);
+    CHECK(b.data[b.len] == '\0');
+    CHECK(b.cap > b.len);
+
+    /* A single printf bigger than the buffer. */
+    pub_buf_clear(&b);
+    char big[300];
+    memset(big, 'z', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    pub_buf_printf(&b, "[%s]", big);
+    CHECK_INT(b.len, 301);
+    CHECK(b.data[0] == '[' && b.data[300] == ']' && b.data[301] == '\0');
+
+    /* Embedded NULs are counted. */
+    pub_buf_clear(&b);
+    pub_buf_append(&b, "a\0b", 3);
+    CHECK_INT(b.len, 3);
+    CHECK(memcmp(b.data, "a\0b", 4) == 0);
+
+    char *owned = pub_buf_detach(&b);
+    CHECK(owned[0] == 'a' && owned[2] == 'b');
+    CHECK(b.data == NULL && b.len == 0 && b.cap == 0);
+    free(owned);
+
+    /* Detaching an empty buffer still gives a string to free. */
+    owned = pub_buf_detach(&b);
+    CHECK_STR(owned, "");
+    free(owned);
+
+    pub_buf_printf(&b, "%s", "");
+    CHECK_STR(pub_buf_cstr(&b), "");
+
+    /* Appending the buffer (or part of it) to itself, across a realloc. */
+    pub_buf_puts(&b, "0123456789abcdefghijklmnopqrstuvwxyz0123456789");
+    for (int i = 0; i < 3; i++) pub_buf_append(&b, b.data, b.len);
+    CHECK_INT(b.len, 46 * 8);
+    CHECK(memcmp(b.data + 46 * 7, "0123456789abcdef", 16) == 0);
+    pub_buf_append(&b, b.data + 10, 5);
+    CHECK(memcmp(b.data + b.len - 5, "abcde", 5) == 0);
+    size_t before = b.len;
+    pub_buf_printf(&b, "<%s>", b.data);
+    CHECK_INT(b.len, before * 2 + 2);
+    CHECK(b.data[before] == '<' && memcmp(b.data + before + 1, "0123", 4) == 0);
+    CHECK(b.data[b.len - 1] == '>');
+    pub_buf_free(&b);
+    CHECK(b.data == NULL);
+    pub_buf_free(&b);
+}
+
+int main(void)
+{
+    test_path();
+    test_utf8();
+    test_buf();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed != 0;
+}
