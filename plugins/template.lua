@@ -57,6 +57,25 @@ local function bind_publish()
 end
 bind_publish()
 
+-- Formatted dates, per date table and format: a post's date is printed on
+-- many pages (its own, lists, feeds). An entry is only trusted while the
+-- table still holds the same instant and zone.
+local date_memo = setmetatable({}, { __mode = "k" })
+
+local function memo_date(d, fmt, make)
+  local m = date_memo[d]
+  local epoch, offset = rawget(d, "epoch"), rawget(d, "offset")
+  if not m or m.epoch ~= epoch or m.offset ~= offset then
+    m = { epoch = epoch, offset = offset }
+    date_memo[d] = m
+  end
+  local s = m[fmt]
+  if not s then s = make(d, fmt); m[fmt] = s end
+  return s
+end
+
+local function date_tostring(d) return tostring(d) end
+
 -- What `{{ v }}` prints. Tables print only when they know how (dates);
 -- anything else would put "table: 0x..." in a page, so it is an error
 -- pointing at the template line (level 2 is the compiled template).
@@ -70,7 +89,10 @@ local function to_text(v, level)
   if v == nil or v == null then return "" end
   if t == "boolean" then return tostring(v) end
   local mt = getmetatable(v)
-  if t == "table" and mt and mt.__tostring then return tostring(v) end
+  if t == "table" and mt and mt.__tostring then
+    if rawget(v, "epoch") then return memo_date(v, true, date_tostring) end
+    return tostring(v)
+  end
   error("cannot output a " .. t .. " value (use a filter such as join or json)", level or 3)
 end
 
@@ -171,7 +193,8 @@ local filters = {
       if not d then error("date: cannot read '" .. v .. "' as a date", 2) end
       v = d
     end
-    return publish.date.format(v, fmt or "%Y-%m-%d")
+    if type(v) ~= "table" then error("date: expected a date, got a " .. type(v) .. " value", 2) end
+    return memo_date(v, fmt or "%Y-%m-%d", publish.date.format)
   end,
   default = function(v, d)
     if v == nil or v == false or v == "" or v == null
@@ -180,9 +203,10 @@ local filters = {
     end
     return v
   end,
-  truncate = function(v, n)
+  truncate = function(v, n, ellipsis)
     if v == nil or v == null then return nil end
-    return publish.utf8.truncate(str(v), n)
+    local cut = publish.utf8.truncate(str(v), n, ellipsis)
+    return cut
   end,
   strip_html = function(v)
     if v == nil or v == null then return nil end
@@ -758,15 +782,18 @@ local function layout_key_line(text)
   return 1
 end
 
-local function load_layout(name)
-  local rel = "layouts/" .. name .. ".html"
-  local t = state.cache[rel]
-  if t ~= nil then return t end
-  local text
-  if not find(name, "^/") and not find("/" .. name .. "/", "/%.%./") then
-    text = read_file(state.source .. "/" .. rel)
-  end
-  if not text then state.cache[rel] = false; return false end
+-- A template that failed to compile keeps its error for the build, so
+-- the pages using it fail at once with the same message instead of
+-- compiling it again each.
+local function remember(rel, build, ...)
+  local ok, t = pcall(build, ...)
+  if not ok then t = { err = t } end
+  state.cache[rel] = t
+  if t.err then error(t.err, 0) end
+  return t
+end
+
+local function compile_layout(name, rel, text)
   local meta, body, body_line = nil, text, 1
   if find(text, "^%-%-%-") or find(text, "^\239\187\191%-%-%-") then
     meta, body, body_line = publish.frontmatter(text, rel)
@@ -776,14 +803,32 @@ local function load_layout(name)
   if parent ~= nil and type(parent) ~= "string" then
     error(format("%s:%d:1: 'layout' must be a layout name", rel, layout_key_line(text)), 0)
   end
-  t = {
+  return {
     fn = compile(body, rel, body_line or 1),
     name = name, path = rel,
     parent = parent and gsub(parent, "%.html$", "") or nil,
     parent_line = parent and layout_key_line(text) or nil,
   }
-  state.cache[rel] = t
-  return t
+end
+
+-- The compiled layout NAME, or false when there is no such file.
+local function load_layout(name)
+  local rel = "layouts/" .. name .. ".html"
+  local t = state.cache[rel]
+  if t ~= nil then
+    if t and t.err then error(t.err, 0) end
+    return t
+  end
+  local text
+  if not find(name, "^/") and not find("/" .. name .. "/", "/%.%./") then
+    text = read_file(state.source .. "/" .. rel)
+  end
+  if not text then state.cache[rel] = false; return false end
+  return remember(rel, compile_layout, name, rel, text)
+end
+
+local function compile_include(rel, text)
+  return { fn = compile(text, rel, 1), path = rel }
 end
 
 include = function(path, ctx, out, n)
@@ -792,8 +837,9 @@ include = function(path, ctx, out, n)
   if not t then
     local text = read_file(state.source .. "/" .. rel)
     if not text then error("include not found '" .. rel .. "'", 2) end
-    t = { fn = compile(text, rel, 1), path = rel }
-    state.cache[rel] = t
+    t = remember(rel, compile_include, rel, text)
+  elseif t.err then
+    error(t.err, 0)
   end
   local stack = state.stack
   for i = 1, #stack do

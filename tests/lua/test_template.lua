@@ -101,6 +101,11 @@ check_error("a table cannot be printed", function() R("x\n{{ t }}", { t = {} }) 
 -- Filters
 
 check("date", R('{{ d | date("%Y-%m-%d %H:%M") }}', { d = date }), "2024-06-19 09:30")
+local moving = publish.date.parse("2024-06-19T09:30:00+09:00")
+check("date formatted", R('{{ d | date("%d") }} {{ d }}', { d = moving }), "19 2024-06-19T09:30:00+09:00")
+moving.day, moving.epoch = 20, moving.epoch + 86400
+check("a changed date is formatted again", R('{{ d | date("%d") }} {{ d }}', { d = moving }),
+  "20 2024-06-20T09:30:00+09:00")
 check("date default format", R("{{ d | date }}", { d = date }), "2024-06-19")
 check("date of nil", R('[{{ d | date("%Y") }}]'), "[]")
 check("default nil", R('{{ x | default("none") }}'), "none")
@@ -199,6 +204,7 @@ check("set", R("{% set x = 1 + 2 %}{{ x }}"), "3")
 check("set string", R('{% set title = page.title or "Untitled" %}{{ title }}', { page = {} }), "Untitled")
 check("set inside for is visible after", R("{% for x in t %}{% set last = x %}{% end %}{{ last }}", { t = { 1, 2 } }), "2")
 check("comments", R("a{# a comment {{ x }} #}b"), "ab")
+check("text with quotes, backslashes and control bytes", R('a\\b "c" \0 \t ]]'), 'a\\b "c" \0 \t ]]')
 
 ---------------------------------------------------------------------------
 -- Whitespace
@@ -320,6 +326,10 @@ check_error("missing include", function() T.render(page_with("bad_include"), {})
   "layouts/bad_include.html:2:3: include not found 'layouts/partials/missing.html'")
 check_error("syntax error in an include names the include", function() T.render(page_with("uses_broken"), {}) end,
   "layouts/partials/broken.html:2:3: unclosed 'if' (missing {% end %})")
+check_error("the same error again from the cache", function() T.render(page_with("uses_broken"), {}) end,
+  "layouts/partials/broken.html:2:3: unclosed 'if' (missing {% end %})")
+check_error("a broken layout fails every page the same way", function() T.render(page_with("bad_filter"), {}) end,
+  "layouts/bad_filter.html:3:7: unknown filter 'nope'")
 check("the fixture site still renders after errors",
   T.render({ kind = "page", template = true, layout = false, content = "{{ 1 }}" }, {}), "1")
 
