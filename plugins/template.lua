@@ -13,6 +13,10 @@
 -- page, site, post, content, paginator, loop, `set` names and for-loop
 -- variables all live in that one table, so includes see them too. Names
 -- that are not there fall back to a few safe globals, then to nil.
+--
+-- For other plugins and tests: M.filters (add a filter before rendering),
+-- M.compile(source, name, first_line) -> fn(ctx, out, n) -> n, and
+-- M.render_string(source, vars [, name]) -> string.
 
 local concat, sort = table.concat, table.sort
 local find, sub, gsub, match, byte, format, rep =
@@ -29,11 +33,11 @@ local publish = rawget(_G, "publish")
 local state = {
   source = ".",   -- SRC folder
   site = nil,     -- for url filters
-  cache = {},     -- "layouts/x.html" -> { fn, parent, parent_line } | false
+  cache = {},     -- "layouts/x.html" -> { fn, ... } | { err } | false (no file)
   chains = {},    -- layout name -> array of cache entries, innermost first
   pages = {},     -- page path -> { src, fn } for page templates
   stack = {},     -- includes being rendered, for cycle errors
-  urls = { relative = {}, absolute = {} }, -- url filter results
+  urls = { relative = {}, absolute = {} }, -- url filter results (url_memo)
 }
 
 ---------------------------------------------------------------------------
@@ -78,7 +82,8 @@ local function date_tostring(d) return tostring(d) end
 
 -- What `{{ v }}` prints. Tables print only when they know how (dates);
 -- anything else would put "table: 0x..." in a page, so it is an error
--- pointing at the template line (level 2 is the compiled template).
+-- pointing at the template line: `level` counts from here to the compiled
+-- template (3 through out_escaped/out_raw).
 local function to_text(v, level)
   local t = type(v)
   if t == "string" then return v end
@@ -135,8 +140,8 @@ end
 -- remembered per build and per baseurl/url.
 local function url_memo(kind, key)
   local memo = state.urls[kind]
-  if memo.key ~= key then memo = { key = key }; state.urls[kind] = memo end
-  return memo
+  if memo.key ~= key then memo = { key = key, urls = {} }; state.urls[kind] = memo end
+  return memo.urls
 end
 
 local function relative_url(v)
@@ -158,10 +163,6 @@ local function relative_url(v)
   end
   memo[path] = url
   return url
-end
-
-local function json_encode(v)
-  return publish.json.encode(v)
 end
 
 local function size(v)
@@ -216,7 +217,7 @@ local filters = {
     if v == nil or v == null then return nil end
     return (gsub(str(v), "[^%w%-%._~]", pct))
   end,
-  json = function(v) return json_encode(v) end,
+  json = function(v) return publish.json.encode(v) end,
   join = function(v, sep)
     if v == nil or v == null then return nil end
     if type(v) ~= "table" then return str(v) end
@@ -405,12 +406,12 @@ end
 local Compiler = {}
 Compiler.__index = Compiler
 
+-- Line and column (in characters, for Korean text) of byte `pos`.
 function Compiler:position(pos)
   local line = self.first_line + count_newlines(self.src, 1, pos - 1)
-  local line_start = 1
   local p = pos - 1
   while p >= 1 and byte(self.src, p) ~= 10 do p = p - 1 end
-  line_start = p + 1
+  local line_start = p + 1
   local col = (utf8.len(self.src, line_start, pos - 1, true) or (pos - line_start)) + 1
   return line, col
 end

@@ -142,6 +142,7 @@ check("relative_url Korean", R('{{ "/categories/뉴스/" | relative_url }}'),
   "/blog/categories/%EB%89%B4%EC%8A%A4/")
 check("relative_url space", R('{{ "/a b/" | relative_url }}'), "/blog/a%20b/")
 check("relative_url keeps encoded", R('{{ "/a%20b/" | relative_url }}'), "/blog/a%20b/")
+check("relative_url of a path named like a memo field", R('{{ "key" | relative_url }}'), "/blog/key")
 check("relative_url leaves absolute urls", R('{{ "https://x.org/a" | relative_url }}'), "https://x.org/a")
 check("absolute_url", R('{{ "/categories/뉴스/" | absolute_url }}'),
   "https://example.com/blog/categories/%EB%89%B4%EC%8A%A4/")
