@@ -300,7 +300,14 @@ end
 
 local function loop_items(v)
   if v == nil or v == null then return EMPTY, 0 end
-  if type(v) == "table" then return v, #v end
+  if type(v) == "table" then
+    local n = #v
+    -- A map (site.categories) would silently print nothing.
+    if n == 0 and next(v) ~= nil then
+      error("cannot loop over a table with keys by value (use {% for key, value in ... %})", 2)
+    end
+    return v, n
+  end
   error("cannot loop over a " .. type(v) .. " value", 2)
 end
 

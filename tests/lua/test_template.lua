@@ -197,6 +197,8 @@ check("for k, v over Korean keys",
   "개발:2 뉴스:1 ")
 check_error("for over a string", function() R("\n{% for x in s %}{% end %}", { s = "abc" }) end,
   { pattern = "^t%.html:2: cannot loop over a string value" })
+check_error("for x over a map", function() R("{% for c in cats %}{% end %}", { cats = { ["뉴스"] = {} } }) end,
+  { pattern = "^t%.html:1: cannot loop over a table with keys by value %(use {%% for key, value in %.%.%. %%}%)" })
 local big = {}
 for i = 1, 300 do big[i] = i end
 check("long loop", #R("{% for x in t %}{{ x }},{% end %}", { t = big }), 1092)
