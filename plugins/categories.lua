@@ -1,0 +1,129 @@
+-- categories: one listing page per category and per tag, paginated, an
+-- index page of each, and links from every post to its categories and tags.
+--
+-- URLs: `/categories/SLUG/`, `/categories/SLUG/page/2/`, ... and the same
+-- under `/tags/`, with SLUG = publish.slugify(name), which keeps the letters
+-- of any script (`/categories/뉴스/`; the page URL and output folder are the
+-- Unicode form, links use `href`, percent-encoded).
+--
+-- Two names that give the same slug ("News" and "news") are different
+-- categories to the author, so they are not merged: a warning names both
+-- and their posts, the first in name order keeps the slug and the next gets
+-- `SLUG-2` (then -3, ...). A name whose slug is empty (only punctuation) is
+-- warned about and gets no page.
+--
+-- Config: `paginate` (posts per page, default 10; 0 or false: one page),
+-- `category_layout` (default "category"), `tag_layout` (default
+-- "category": one layout serves both, `page.kind` tells them apart),
+-- `categories_layout` / `tags_layout` for the index pages (defaults
+-- "categories" and "tags").
+--
+-- Pages made: kind "category"/"tag" with title, name, slug, posts (this
+-- page's), all_posts, paginator {page, per_page, total_pages, total_posts,
+-- posts, prev_url, next_url, first_url, last_url}; kind "categories"/"tags"
+-- with `list` = array of {name, url, href, count} sorted by name. The same
+-- list is kept as site.category_list / site.tag_list, and each post gets
+-- post.category_links / post.tag_links = array of {name, url, href}.
+-- The paginator URLs are page URLs (Unicode); hrefs are paginator.prev_href
+-- and so on.
+
+local urls = require "urls"
+local pager = require "pager"
+
+local categories = {}
+
+local function post_paths(posts, most)
+  local names = {}
+  for i = 1, math.min(#posts, most) do names[i] = posts[i].path or posts[i].url or "?" end
+  local text = table.concat(names, ", ")
+  if #posts > most then text = text .. " and " .. (#posts - most) .. " more" end
+  return text
+end
+
+-- Slugs for every name of one taxonomy, with collisions reported and made
+-- distinct. Returns name -> slug (names with an empty slug are absent).
+function categories.assign_slugs(names, map, what)
+  local slug_of, owner = {}, {}
+  for _, name in ipairs(names) do
+    local base = publish.slugify(name)
+    if base == "" then
+      publish.log.warn(what .. " '" .. name .. "' has no letters or digits for a URL; no page made for it (posts: "
+        .. post_paths(map[name], 5) .. ")")
+    else
+      local slug = base
+      if owner[slug] then
+        local k = 2
+        while owner[base .. "-" .. k] do k = k + 1 end
+        slug = base .. "-" .. k
+        local first = owner[base]
+        publish.log.warn(what .. " names '" .. first .. "' (" .. post_paths(map[first], 3) .. ") and '"
+          .. name .. "' (" .. post_paths(map[name], 3) .. ") have the same slug '" .. base
+          .. "'; they are kept apart: '" .. name .. "' gets '" .. slug .. "'")
+      end
+      owner[slug] = name
+      slug_of[name] = slug
+    end
+  end
+  return slug_of
+end
+
+local function build_taxonomy(site, spec)
+  local config = site.config
+  local map = site[spec.field] or {}
+  local names = site[spec.names_field]
+  if not names then
+    names = {}
+    for name in pairs(map) do names[#names + 1] = name end
+    table.sort(names)
+  end
+  local slug_of = categories.assign_slugs(names, map, spec.what)
+  local per = pager.per_page(config)
+  local layout = config[spec.layout_key] or "category"
+  local list, link_of = {}, {}
+  for _, name in ipairs(names) do
+    local slug = slug_of[name]
+    if slug then
+      local posts = map[name]
+      local base = "/" .. spec.prefix .. "/" .. slug .. "/"
+      pager.paginate(site, posts, base, per, {
+        kind = spec.kind, layout = layout, title = name, name = name, slug = slug,
+        taxonomy = spec.prefix,
+      })
+      local entry = { name = name, url = base, href = urls.href(site, base), count = #posts }
+      list[#list + 1] = entry
+      link_of[name] = { name = name, url = base, href = entry.href }
+    end
+  end
+  if #list > 0 then
+    local index_url = "/" .. spec.prefix .. "/"
+    site:add_page {
+      url = index_url, kind = spec.prefix, layout = config[spec.index_layout_key] or spec.prefix,
+      title = spec.index_title, list = list,
+    }
+  end
+  for _, post in ipairs(site.posts) do
+    local links = {}
+    for _, name in ipairs(post[spec.prefix] or {}) do
+      links[#links + 1] = link_of[name]
+    end
+    post[spec.links_field] = links
+  end
+  return list
+end
+
+function categories.site(site)
+  site.category_list = build_taxonomy(site, {
+    field = "categories", names_field = "category_names", what = "category",
+    prefix = "categories", kind = "category", layout_key = "category_layout",
+    index_layout_key = "categories_layout", index_title = "Categories",
+    links_field = "category_links",
+  })
+  site.tag_list = build_taxonomy(site, {
+    field = "tags", names_field = "tag_names", what = "tag",
+    prefix = "tags", kind = "tag", layout_key = "tag_layout",
+    index_layout_key = "tags_layout", index_title = "Tags",
+    links_field = "tag_links",
+  })
+end
+
+return categories

@@ -1,0 +1,51 @@
+-- URL helpers shared by the bundled plugins that write links (categories,
+-- feed, sitemap), and the last-modified date those links carry. Not a plugin itself: it has no hooks, so listing it in
+-- config.yaml does nothing. Page URLs inside the model stay as written
+-- (`/categories/뉴스/`, which is also the output folder); these helpers make
+-- the form that goes into an href or an XML document.
+
+local urls = {}
+
+-- Bytes kept as they are in a URL: unreserved and reserved characters of
+-- RFC 3986, plus '%' so that an already encoded URL is not encoded twice.
+local KEEP = "[^%w%-%._~:/%?#%[%]@!%$&'%(%)%*%+,;=%%]"
+
+local function encode_byte(c)
+  return string.format("%%%02X", c:byte())
+end
+
+-- "/categories/뉴스/" -> "/categories/%EB%89%B4%EC%8A%A4/". Non-ASCII bytes,
+-- spaces, quotes and angle brackets are percent-encoded; nothing else is.
+function urls.encode(url)
+  return (tostring(url):gsub(KEEP, encode_byte))
+end
+
+-- The site-relative link for a page URL: baseurl prefixed, encoded.
+function urls.href(site, url)
+  return urls.encode((site.baseurl or "") .. url)
+end
+
+-- The absolute URL of a page: site.url .. baseurl .. url, encoded. Without
+-- a site url this is the site-relative link (feeds and sitemaps then carry
+-- relative links, which is the most that can be done).
+function urls.absolute(site, url)
+  return urls.encode((site.url or "") .. (site.baseurl or "") .. url)
+end
+
+local function is_date(v)
+  return type(v) == "table" and type(v.epoch) == "number" and getmetatable(v) ~= nil
+end
+
+-- When a page last changed, for feeds and sitemaps: front matter `updated`,
+-- `last_modified_at` or `modified` when it is a date, else page.date; nil
+-- for a page with neither.
+function urls.lastmod(page)
+  local meta = type(page.meta) == "table" and page.meta or {}
+  for _, key in ipairs { "updated", "last_modified_at", "modified" } do
+    if is_date(meta[key]) then return meta[key] end
+  end
+  if is_date(page.date) then return page.date end
+  return nil
+end
+
+return urls
