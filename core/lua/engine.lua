@@ -30,11 +30,14 @@ local function fail_at(doc, key, message)
   internal.error(doc.path, line, col, message)
 end
 
--- Traceback frames inside this file say nothing to a plugin author.
-local function trim_traceback(tb)
+-- Traceback frames inside this file say nothing to a plugin author; for an
+-- error in a layout only the layout frames (includes) say something.
+local function trim_traceback(tb, only)
   local kept = {}
   for line in tb:gmatch("[^\n]+") do
-    if not line:find("core/lua/engine.lua", 1, true) and not line:find("[C]: in ?", 1, true)
+    if only and line ~= "stack traceback:" and not line:find(only, 1, true) then
+      -- another file's frame
+    elseif not line:find("core/lua/engine.lua", 1, true) and not line:find("[C]: in ?", 1, true)
        and not line:find("in function 'xpcall'", 1, true)
        and not line:find("%(...tail calls...%)") then
       kept[#kept + 1] = line
@@ -53,10 +56,18 @@ end
 -- "FILE:LINE:COL: msg" is a located error (templates); "FILE:LINE: msg" is
 -- a Lua runtime error (shown with its traceback); anything else is about
 -- the page being processed.
+local reported = {}
+
 local function report(err, doc, hook_name, plugin_name)
   local message = err.message or tostring(err)
-  local tb = err.traceback and trim_traceback(err.traceback) or ""
+  -- One broken layout fails every page that uses it: say it once.
+  local key = message .. "\0" .. (doc and doc.path or "")
+  if message:match("^layouts/") then key = message end
+  if reported[key] then return end -- the build has failed already
+  reported[key] = true
   local path, line, col, rest = message:match("^([^:\n]+):(%d+):(%d+): (.*)$")
+  local tb = err.traceback and trim_traceback(err.traceback,
+    (path or message):match("^layouts/") and "layouts/" or nil) or ""
   if path then
     internal.error(path, tonumber(line), tonumber(col), rest:gsub("^error: ", ""))
     return
