@@ -197,7 +197,7 @@ static void test_date(void)
     ERR("publish.date.format('soon', '%Y')", "test:1: bad argument #1 to 'format' (invalid date 'soon')");
     ERR("publish.date.format(42, '%Y')", "test:1: bad argument #1 to 'format' (date expected, got number)");
 
-    /* Zoneless dates are in the local zone (TZ is Asia/Seoul here). */
+    /* Zoneless dates are in the local zone (TZ is UTC+9 here). */
     OK("z = publish.date.parse('2024-06-19')");
     EQ("tostring(z)", "2024-06-19T00:00:00+09:00");
     EQ("z.has_time", "false");
@@ -318,7 +318,7 @@ static void test_frontmatter(void)
     OK("meta = publish.frontmatter('---\\n---\\nx') assert(next(meta) == nil)");
     EQ("publish.json.encode((publish.frontmatter('---\\n---\\nx')))", "{}");
     OK("local ok, e = pcall(publish.frontmatter, '---\\ntitle: [\\n---\\n', 'layouts/x.html') "
-       "assert(not ok and e:find('^layouts/x%.html:%d+:%d+: '), e)");
+       "assert(not ok and e:find('^layouts/x%.html:3:1: '), e)");
     OK("local ok, e = pcall(publish.frontmatter, '---\\ntitle: x\\n') "
        "assert(not ok and e:find('^<string>:%d+'), e)");
 }
@@ -338,7 +338,7 @@ static void test_yaml(void)
     EQ("publish.yaml.load('')", "nil");
     EQ("publish.yaml.load('hello')", "hello");
     OK("local ok, e = pcall(publish.yaml.load, 'a: [1, 2', 'data/x.yaml') "
-       "assert(not ok and e:find('^data/x%.yaml:%d+:%d+: '), e)");
+       "assert(not ok and e:find('^data/x%.yaml:2:1: '), e)");
     OK("local ok, e = pcall(publish.yaml.load, 'a: [1, 2') "
        "assert(not ok and e:find('^<string>:%d+:%d+: '), e)");
 
@@ -350,7 +350,12 @@ static void test_yaml(void)
        "assert(back.tags[1] == 'a' and back.tags[2] == 'b' and #back.tags == 2) "
        "assert(type(back.empty) == 'table' and next(back.empty) == nil) "
        "assert(back.on == true and back.d == v.d and back.d.has_time == false, tostring(back.d))");
-    OK("local s = publish.yaml.dump({b = 1, a = 2}) assert(s:find('^a: 2\\nb: 1\\n$'), s)");
+    EQ("publish.yaml.dump({b = 1, a = 2, tags = {'x', 'y'}, empty = {}, "
+       "none = setmetatable({}, {__yaml = 'map'}), items = {1, publish.null}, "
+       "d = publish.date.parse('2024-06-19'), t = publish.date.parse('2024-06-19 09:30 +09:00')})",
+       "a: 2\nb: 1\nd: 2024-06-19\nempty: []\nitems:\n  - 1\n  - null\nnone: {}\n"
+       "t: 2024-06-19 09:30:00 +09:00\ntags:\n  - x\n  - y\n");
+    EQ("publish.yaml.dump('x')", "x\n");
     ERR("publish.yaml.dump(print)", "test:1: bad argument #1 to 'dump' (cannot store a function in YAML)");
     ERR("publish.yaml.dump({a = {b = {print}}})",
         "test:1: bad argument #1 to 'dump' (cannot store a function in YAML (key 'a.b[1]'))");
@@ -540,7 +545,8 @@ static void test_bridge(void)
 
 int main(void)
 {
-    setenv("TZ", "Asia/Seoul", 1);
+    /* A POSIX zone (no tzdata needed): UTC+9, like Seoul. */
+    setenv("TZ", "KST-9", 1);
     tzset();
     L = luaL_newstate();
     luaL_openlibs(L);
