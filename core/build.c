@@ -346,6 +346,13 @@ static void copy_static(pub_site *site, pub_out *out, run_state *st, pub_diags *
 
 /* ---- Entry points ----------------------------------------------------------- */
 
+static double clock_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result *result)
 {
     memset(result, 0, sizeof *result);
@@ -355,7 +362,9 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
     apply_timezone(site, diags);
     pub_md_options md = markdown_options(site);
     if (opts->progress) opts->progress(opts->progress_ud, "reading", 0, site->ndocs);
+    double t0 = clock_seconds();
     load_documents(site, &md, true, opts->jobs, diags);
+    double t1 = clock_seconds();
 
     run_state st = {diags, NULL, 0, opts->progress, opts->progress_ud};
     if (!opts->check_only) {
@@ -370,6 +379,7 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
     push_context(L, site, &st, opts, diags);
     call_engine(L, "build", 0, diags);
     lua_close(L);
+    double t2 = clock_seconds();
     if (st.out && diags->errors == 0) copy_static(site, st.out, &st, diags);
 
     bool ok = diags->errors == 0;
@@ -386,6 +396,9 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
     }
     result->pages = st.pages;
     pub_site_free(site);
+    result->seconds_read = t1 - t0;
+    result->seconds_lua = t2 - t1;
+    result->seconds_commit = clock_seconds() - t2;
     return ok;
 }
 

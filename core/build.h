@@ -26,6 +26,9 @@ typedef struct pub_build_result {
     size_t pages;        /* output files produced */
     pub_out_stats out;   /* written / unchanged / removed */
     char *dest;          /* the destination used (owned; pub_build_result_free) */
+    double seconds_read;   /* reading, front matter, Markdown (threads) */
+    double seconds_lua;    /* plugins, templates, handing pages to the writers */
+    double seconds_commit; /* static files, waiting for writers, the swap */
 } pub_build_result;
 
 /* Runs a build. Every problem found goes to `diags`; returns true when the

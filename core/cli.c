@@ -6,6 +6,7 @@
 #include "diag.h"
 #include "frontmatter.h"
 #include "lua/runtime.h"
+#include "serve.h"
 #include "site.h"
 #include "util/buf.h"
 #include "util/file.h"
@@ -25,6 +26,7 @@
 
 static const char usage_text[] =
     "usage: publish [build] [-s SRC] [-d DEST] [--drafts] [--future] [-j N] [-q]\n"
+    "       publish serve [-s SRC] [--host 127.0.0.1] [--port 4000] [--no-reload]\n"
     "       publish run SCRIPT.lua [-s SRC] [--dry-run] [-q] [--] [ARGS...]\n"
     "       publish check [-s SRC]\n"
     "       publish new TITLE [-s SRC] [--category C]...\n"
@@ -35,6 +37,7 @@ static const char help_text[] =
     "commands:\n"
     "  build        build the site into DEST (the default command)\n"
     "  check        load and validate everything, write nothing\n"
+    "  serve        build, serve DEST over HTTP, rebuild and reload pages on change\n"
     "  run SCRIPT   run a Lua bulk-edit script over the posts and write the changes back\n"
     "  new TITLE    create posts/YYYY-MM-DD-slug.md with front matter\n\n"
     "options:\n"
@@ -46,6 +49,9 @@ static const char help_text[] =
     "  -q, --quiet            print nothing but errors\n"
     "      --dry-run          (run) print the diff of what would change, write nothing\n"
     "      --category C       (new) a category for the new post; may repeat\n"
+    "      --host H           (serve) the address to listen on (default: 127.0.0.1)\n"
+    "      --port N           (serve) the port (default: 4000)\n"
+    "      --no-reload        (serve) do not make open pages reload after a rebuild\n"
     "  -h, --help             this help\n"
     "  -V, --version          the version\n";
 
@@ -61,6 +67,9 @@ typedef struct cli {
     int ncategories;
     char **args; /* after the script (run) */
     int nargs;
+    const char *host; /* serve */
+    int port;
+    bool no_reload;
 } cli;
 
 static int usage_error(const char *fmt, const char *arg)
@@ -76,6 +85,8 @@ static int parse_args(int argc, char **argv, cli *c)
 {
     memset(c, 0, sizeof *c);
     c->src = ".";
+    c->host = "127.0.0.1";
+    c->port = 4000;
     c->categories = pub_xcalloc((size_t)argc, sizeof *c->categories);
     int i = 1;
     if (i < argc && argv[i][0] != '-') c->command = argv[i++];
@@ -121,6 +132,18 @@ static int parse_args(int argc, char **argv, cli *c)
         } else if (strcmp(a, "--category") == 0 && strcmp(c->command, "new") == 0) {
             if (!next) return usage_error("'%s' needs a name", a);
             c->categories[c->ncategories++] = argv[++i];
+        } else if (strcmp(a, "--host") == 0 && strcmp(c->command, "serve") == 0) {
+            if (!next) return usage_error("'%s' needs an address", a);
+            c->host = argv[++i];
+        } else if (strcmp(a, "--port") == 0 && strcmp(c->command, "serve") == 0) {
+            char *end;
+            if (!next) return usage_error("'%s' needs a number", a);
+            long n = strtol(next, &end, 10);
+            if (*end || !*next || n < 0 || n > 65535) return usage_error("bad port '%s'", next);
+            c->port = (int)n;
+            i++;
+        } else if (strcmp(a, "--no-reload") == 0 && strcmp(c->command, "serve") == 0) {
+            c->no_reload = true;
         } else if (strcmp(a, "--") == 0 && strcmp(c->command, "run") == 0) {
             c->args = argv + i + 1;
             c->nargs = argc - i - 1;
@@ -229,6 +252,9 @@ static int command_build(const cli *c, bool check_only)
                    result.pages, plural(result.pages, "file", "files"), result.dest,
                    result.out.written, result.out.unchanged, result.out.removed, secs);
     }
+    if (getenv("PUBLISH_TIMINGS"))
+        fprintf(stderr, "publish: timings: read+parse+markdown %.3f s, lua %.3f s, commit %.3f s\n",
+                result.seconds_read, result.seconds_lua, result.seconds_commit);
     pub_build_result_free(&result);
     pub_diags_free(&diags);
     return ok ? 0 : EXIT_CONTENT;
@@ -331,6 +357,21 @@ static int command_new(const cli *c)
     return status;
 }
 
+/* Runs until Ctrl-C or SIGTERM (exit 0); prints its own progress to stderr. */
+static int command_serve(const cli *c)
+{
+    pub_serve_options opts = {c->src, c->dest, c->host, c->port, c->no_reload,
+                              c->drafts, c->future, c->jobs, stderr};
+    pub_diag *err = pub_serve(&opts);
+    if (!err) return 0;
+    pub_buf line = PUB_BUF_INIT;
+    pub_diag_format(err, &line);
+    fprintf(stderr, "%s\n", pub_buf_cstr(&line));
+    pub_buf_free(&line);
+    pub_diag_free(err);
+    return EXIT_CONTENT;
+}
+
 int main(int argc, char **argv)
 {
     cli c;
@@ -344,10 +385,7 @@ int main(int argc, char **argv)
     else if (strcmp(c.command, "check") == 0) status = command_build(&c, true);
     else if (strcmp(c.command, "run") == 0) status = command_run(&c);
     else if (strcmp(c.command, "new") == 0) status = command_new(&c);
-    else {
-        fprintf(stderr, "publish: error: 'serve' is not built yet; build and open DEST, or use any static file server\n");
-        status = EXIT_USAGE;
-    }
+    else status = command_serve(&c);
     free(c.categories);
     return status;
 }

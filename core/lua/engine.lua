@@ -115,12 +115,17 @@ end
 
 -- Calls hook `hook` of every plugin that has it; returns false when one
 -- raised (already reported).
+-- PUBLISH_TIMINGS=1 prints where a build spends its time (for bench/).
+local timings = os.getenv("PUBLISH_TIMINGS") and {} or nil
+
 local function run_hook(plugins, hook, doc, ...)
   local ok_all = true
   for _, p in ipairs(plugins) do
     local fn = p.hooks[hook]
     if fn then
+      local t0 = timings and os.clock()
       local ok, err = xpcall(fn, traceback_handler, ...)
+      if timings then timings[#timings + 1] = string.format("%s.%s %.3f", p.name, hook, os.clock() - t0) end
       if not ok then
         report(err, doc, hook, p.name)
         ok_all = false
@@ -369,7 +374,9 @@ local function render_page(page, site, plugins, seen)
       if type(result) == "string" then bytes = result end
     end
   end
+  local t0 = timings and os.clock()
   local ok, err = internal.write(output, bytes)
+  if timings then timings.write = (timings.write or 0) + os.clock() - t0 end
   if not ok then fail_at(doc, "permalink", err) end
 end
 
@@ -383,7 +390,10 @@ function engine.build(ctx)
   if not plugins then return end
   if not run_hook(plugins, "setup", nil, site) then return end
 
+  local t_collect = os.clock()
   local posts, pages = collect(site, ctx, options)
+  if timings then timings[#timings + 1] = string.format("collect %.3f", os.clock() - t_collect) end
+  local t_posts = os.clock()
   local kept = {}
   for _, post in ipairs(posts) do
     local keep = true
@@ -398,6 +408,7 @@ function engine.build(ctx)
     if keep then kept[#kept + 1] = post end
   end
   posts = kept
+  if timings then timings[#timings + 1] = string.format("post hooks %.3f", os.clock() - t_posts) end
   link_neighbours(posts)
   site.posts = posts
   site.categories, site.category_names = index_by(posts, "categories")
@@ -408,10 +419,15 @@ function engine.build(ctx)
   if not run_hook(plugins, "site", nil, site) then return end
 
   local seen = {}
+  local t_render = os.clock()
   local total = #site.pages
   for i, page in ipairs(site.pages) do
     render_page(page, site, plugins, seen)
     if i % 256 == 0 then internal.progress("rendering", i, total) end
+  end
+  if timings then
+    timings[#timings + 1] = string.format("render+write %.3f (write %.3f)", os.clock() - t_render, timings.write or 0)
+    io.stderr:write("publish: lua timings: ", table.concat(timings, ", "), "\n")
   end
   if internal.failed() then return end
   run_hook(plugins, "finish", nil, site)
