@@ -377,7 +377,13 @@ local function render_page(page, site, plugins, seen)
   local t0 = timings and os.clock()
   local ok, err = internal.write(output, bytes)
   if timings then timings.write = (timings.write or 0) + os.clock() - t0 end
-  if not ok then fail_at(doc, "permalink", err) end
+  if not ok then
+    local permalink = page.meta and page.meta.permalink
+    if type(permalink) == "string" and err:find("outside the destination", 1, true) then
+      err = "permalink '" .. permalink .. "' leads outside the destination"
+    end
+    fail_at(doc, "permalink", err)
+  end
 end
 
 function engine.build(ctx)
