@@ -156,21 +156,26 @@ def particle(word, with_b, without_b):
 class Writer:
     def __init__(self, rnd):
         self.r = rnd
+        self.rand = rnd.random
+
+    def c(self, seq):
+        """random.choice without its bias-free rejection loop: ~4x faster here."""
+        return seq[int(self.rand() * len(seq))]
 
     def ko_noun(self):
         r = self.r
         if r.random() < 0.12:
-            return r.choice(TECH_TERMS)
-        n = r.choice(KO_NOUNS)
+            return self.c(TECH_TERMS)
+        n = self.c(KO_NOUNS)
         if r.random() < 0.25:
-            n = r.choice(KO_ADJ) + " " + n
+            n = self.c(KO_ADJ) + " " + n
         return n
 
     def ko_sentence(self):
         r = self.r
         parts = []
         if r.random() < 0.4:
-            parts.append(r.choice(KO_ADVERBS))
+            parts.append(self.c(KO_ADVERBS))
         parts.append(particle(self.ko_noun(), "은", "는"))
         for _ in range(r.randint(0, 3)):
             kind = r.random()
@@ -183,27 +188,27 @@ class Writer:
                 parts.append(n + ("으로" if has_batchim(n) and (ord(n[-1]) - 0xAC00) % 28 != 8 else "로"))
             else:
                 parts.append(n + "에서")
-        parts.append(r.choice(KO_PREDICATES).replace("_", " "))
+        parts.append(self.c(KO_PREDICATES).replace("_", " "))
         s = " ".join(parts)
         return s + ("." if r.random() < 0.9 else "?")
 
     def en_sentence(self):
         r = self.r
-        words = [r.choice(EN_DETS)]
+        words = [self.c(EN_DETS)]
         if r.random() < 0.6:
-            words.append(r.choice(EN_ADJ))
-        words.append(r.choice(EN_NOUNS))
+            words.append(self.c(EN_ADJ))
+        words.append(self.c(EN_NOUNS))
         if r.random() < 0.3:
-            words.append(r.choice(EN_ADVERBS))
-        words.append(r.choice(EN_VERBS))
-        words.append(r.choice(EN_DETS))
+            words.append(self.c(EN_ADVERBS))
+        words.append(self.c(EN_VERBS))
+        words.append(self.c(EN_DETS))
         if r.random() < 0.5:
-            words.append(r.choice(EN_ADJ))
-        words.append(r.choice(EN_NOUNS))
+            words.append(self.c(EN_ADJ))
+        words.append(self.c(EN_NOUNS))
         for _ in range(r.randint(0, 2)):
-            words += [r.choice(EN_PREPS), r.choice(EN_DETS), r.choice(EN_NOUNS)]
+            words += [self.c(EN_PREPS), self.c(EN_DETS), self.c(EN_NOUNS)]
         if r.random() < 0.15:
-            words.insert(r.randrange(1, len(words)), r.choice(TECH_TERMS))
+            words.insert(r.randrange(1, len(words)), self.c(TECH_TERMS))
         s = " ".join(words)
         return s[0].upper() + s[1:] + "."
 
@@ -219,13 +224,13 @@ class Writer:
         x = r.random()
         i = r.randrange(len(words) - 1)
         if x < 0.12:
-            words[i] = "[%s](https://example.com/%s/%d)" % (words[i], r.choice(EN_NOUNS), r.randrange(10000))
+            words[i] = "[%s](https://example.com/%s/%d)" % (words[i], self.c(EN_NOUNS), r.randrange(10000))
         elif x < 0.22:
             words[i] = "**%s**" % words[i]
         elif x < 0.30:
             words[i] = "*%s*" % words[i]
         elif x < 0.38:
-            words[i] = "`%s`" % r.choice(TECH_TERMS)
+            words[i] = "`%s`" % self.c(TECH_TERMS)
         return " ".join(words)
 
     def paragraph(self, korean_bias, n=None):
@@ -236,56 +241,56 @@ class Writer:
     def title(self, korean_bias):
         r = self.r
         if r.random() < korean_bias:
-            t = "%s %s %s" % (self.ko_noun(), particle(self.ko_noun(), "과", "와"), r.choice(KO_NOUNS))
+            t = "%s %s %s" % (self.ko_noun(), particle(self.ko_noun(), "과", "와"), self.c(KO_NOUNS))
             if r.random() < 0.5:
-                t += " " + r.choice(KO_PREDICATES).replace("_", " ")
+                t += " " + self.c(KO_PREDICATES).replace("_", " ")
             return t
-        words = [r.choice(EN_ADJ), r.choice(EN_NOUNS), r.choice(EN_PREPS), r.choice(EN_DETS), r.choice(EN_NOUNS)]
+        words = [self.c(EN_ADJ), self.c(EN_NOUNS), self.c(EN_PREPS), self.c(EN_DETS), self.c(EN_NOUNS)]
         if r.random() < 0.3:
-            words.insert(0, r.choice(TECH_TERMS))
+            words.insert(0, self.c(TECH_TERMS))
         return " ".join(w[0].upper() + w[1:] for w in words)
 
     def code_block(self):
         r = self.r
-        lang = r.choice(CODE_LANGS)
-        ident = lambda: r.choice(EN_NOUNS) + "_" + r.choice(EN_NOUNS)
+        lang = self.c(CODE_LANGS)
+        ident = lambda: self.c(EN_NOUNS) + "_" + self.c(EN_NOUNS)
         lines = []
         for _ in range(r.randint(3, 12)):
             a, b = ident(), ident()
             if lang == "python":
-                lines.append(r.choice(["%s = %s(%d)" % (a, b, r.randrange(100)),
+                lines.append(self.c(["%s = %s(%d)" % (a, b, r.randrange(100)),
                                        "for %s in %s:" % (a, b),
                                        "    print(%s[%d])" % (a, r.randrange(9)),
                                        "def %s(%s):" % (a, b),
                                        "    return %s + %d" % (b, r.randrange(50))]))
             elif lang == "c":
-                lines.append(r.choice(["int %s = %s(%d);" % (a, b, r.randrange(100)),
+                lines.append(self.c(["int %s = %s(%d);" % (a, b, r.randrange(100)),
                                        "if (%s < %s && *p != '\\0') {" % (a, b),
                                        "    %s->%s = NULL;" % (a, b),
                                        "}",
                                        "static size_t %s(const char *s) { return strlen(s); }" % a]))
             elif lang == "bash":
-                lines.append(r.choice(["export %s=%d" % (a.upper(), r.randrange(100)),
+                lines.append(self.c(["export %s=%d" % (a.upper(), r.randrange(100)),
                                        "cp -r %s/ /tmp/%s" % (a, b),
                                        "for f in %s/*.md; do wc -c \"$f\"; done" % a,
                                        "grep -rn '%s' . | head" % b]))
             elif lang == "javascript":
-                lines.append(r.choice(["const %s = await fetch('/api/%s');" % (a, b),
+                lines.append(self.c(["const %s = await fetch('/api/%s');" % (a, b),
                                        "%s.map((x) => x * %d);" % (a, r.randrange(9)),
                                        "if (%s === undefined) { return <%s />; }" % (a, b)]))
             elif lang == "yaml":
-                lines.append("%s: %s" % (a, r.choice(["true", str(r.randrange(1000)), "'%s'" % b, "[%s, %s]" % (a, b)])))
+                lines.append("%s: %s" % (a, self.c(["true", str(r.randrange(1000)), "'%s'" % b, "[%s, %s]" % (a, b)])))
             elif lang == "lua":
-                lines.append(r.choice(["local %s = %s(%d)" % (a, b, r.randrange(100)),
+                lines.append(self.c(["local %s = %s(%d)" % (a, b, r.randrange(100)),
                                        "for i, %s in ipairs(%s) do" % (a, b),
                                        "  t[#t + 1] = %s .. \"<br>\"" % a,
                                        "end"]))
             elif lang == "go":
-                lines.append(r.choice(["%s := %s(%d)" % (a, b, r.randrange(100)),
+                lines.append(self.c(["%s := %s(%d)" % (a, b, r.randrange(100)),
                                        "if err != nil { return fmt.Errorf(\"%s: %%w\", err) }" % a,
                                        "for _, %s := range %s {" % (a, b), "}"]))
             else:
-                lines.append(r.choice(["SELECT %s, count(*) FROM %s GROUP BY 1;" % (a, b),
+                lines.append(self.c(["SELECT %s, count(*) FROM %s GROUP BY 1;" % (a, b),
                                        "UPDATE %s SET %s = %d WHERE id < 10;" % (a, b, r.randrange(100))]))
         return "```%s\n%s\n```" % (lang, "\n".join(lines))
 
@@ -299,9 +304,9 @@ class Writer:
         if x < 0.9:
             return ('<figure class="imageblock alignCenter"><img src="https://img.example.com/%d/%s.png" '
                     'alt="%s" width="800" height="450" /><figcaption>%s</figcaption></figure>'
-                    % (r.randrange(100000), r.choice(EN_NOUNS), r.choice(KO_NOUNS), self.sentence(korean_bias)))
+                    % (r.randrange(100000), self.c(EN_NOUNS), self.c(KO_NOUNS), self.sentence(korean_bias)))
         return ('<table data-ke-style="style1">\n<tbody>\n%s</tbody>\n</table>'
-                % "".join("<tr><td>%s</td><td>%d</td></tr>\n" % (r.choice(KO_NOUNS), r.randrange(1000))
+                % "".join("<tr><td>%s</td><td>%d</td></tr>\n" % (self.c(KO_NOUNS), r.randrange(1000))
                           for _ in range(r.randint(2, 5))))
 
     def body(self, korean_bias, target, more):
@@ -315,7 +320,7 @@ class Writer:
         while size < target:
             x = r.random()
             if x < 0.14:
-                b = "%s %s" % (r.choice(["##", "##", "###"]), self.title(korean_bias))
+                b = "%s %s" % (self.c(["##", "##", "###"]), self.title(korean_bias))
             elif x < 0.46:
                 b = self.paragraph(korean_bias)
             elif x < 0.62:
@@ -329,10 +334,10 @@ class Writer:
             elif x < 0.88:
                 b = "\n".join("> " + self.sentence(korean_bias) for _ in range(r.randint(1, 3)))
             elif x < 0.93:
-                b = "![%s](https://img.example.com/%d.jpg)" % (r.choice(KO_NOUNS), r.randrange(100000))
+                b = "![%s](https://img.example.com/%d.jpg)" % (self.c(KO_NOUNS), r.randrange(100000))
             else:
                 b = "%s [%s](https://%s.example.org/%s)" % (self.sentence(korean_bias), self.title(0.3),
-                                                          r.choice(EN_NOUNS), r.choice(EN_NOUNS))
+                                                          self.c(EN_NOUNS), self.c(EN_NOUNS))
             blocks.append(b)
             size += len(b.encode("utf-8")) + 2
         return "\n\n".join(blocks) + "\n"
@@ -382,11 +387,11 @@ def make_posts(n, seed):
     posts = []
     for i in range(n):
         t = newest - timedelta(seconds=i * step + r.randrange(max(step - 60, 1)))
-        korean_bias = r.choice([0.85, 0.7, 0.5, 0.2])
+        korean_bias = w.c([0.85, 0.7, 0.5, 0.2])
         title = w.title(korean_bias)
-        slug_words = [r.choice(EN_ADJ), r.choice(EN_NOUNS), r.choice(EN_NOUNS)]
+        slug_words = [w.c(EN_ADJ), w.c(EN_NOUNS), w.c(EN_NOUNS)]
         slug = "%s-%d" % ("-".join(slug_words), n - i)
-        ncat = r.choice([1, 1, 1, 2, 2, 3])
+        ncat = w.c([1, 1, 1, 2, 2, 3])
         cats = []
         while len(cats) < ncat:
             c = r.choices(CATEGORIES, weights=cat_weights)[0]
@@ -397,8 +402,8 @@ def make_posts(n, seed):
         if r.random() < 0.75:
             excerpt = " ".join(w.sentence(korean_bias) for _ in range(r.randint(1, 3)))
         image = "https://blogger.googleusercontent.com/img/b/R29vZ2xl/AVvXsE%s/s1600/%s.png" % (
-            "".join(r.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") for _ in range(64)),
-            r.choice(EN_NOUNS))
+            "".join(w.c("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") for _ in range(64)),
+            w.c(EN_NOUNS))
         target = r.randint(1024, 6144) - 600  # front matter and the last block make up the rest
         body = w.body(korean_bias, target, more=r.random() < 0.3)
         posts.append({
