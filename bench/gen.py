@@ -375,6 +375,8 @@ def front_matter(p, hugo):
 
 
 def make_posts(n, seed):
+    """Yields the N posts, newest first, one dict each (streamed: 100k posts
+    never sit in memory together)."""
     r = random.Random(seed)
     w = Writer(r)
     # Newest post at a fixed instant; older ones spread back over ~10 years,
@@ -384,7 +386,6 @@ def make_posts(n, seed):
     span = max(n * 60, 10 * 365 * 86400)
     step = span // max(n, 1)
     cat_weights = [1.0 / (i + 1) ** 0.8 for i in range(len(CATEGORIES))]
-    posts = []
     for i in range(n):
         t = newest - timedelta(seconds=i * step + r.randrange(max(step - 60, 1)))
         korean_bias = w.c([0.85, 0.7, 0.5, 0.2])
@@ -406,7 +407,7 @@ def make_posts(n, seed):
             w.c(EN_NOUNS))
         target = r.randint(1024, 6144) - 600  # front matter and the last block make up the rest
         body = w.body(korean_bias, target, more=r.random() < 0.3)
-        posts.append({
+        yield {
             "title": title,
             "date": t.strftime("%Y-%m-%dT%H:%M:%S+09:00"),
             "day": t.strftime("%Y-%m-%d"),
@@ -416,8 +417,7 @@ def make_posts(n, seed):
             "excerpt": excerpt,
             "image": image,
             "body": body,
-        })
-    return posts
+        }
 
 
 def copy_skeleton(src, dst):
