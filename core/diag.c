@@ -91,10 +91,8 @@ static int compare_diags(const void *a, const void *b)
 
 void pub_diags_sort(pub_diags *list)
 {
-    /* qsort is not stable; diagnostics at one place keep their order by
-     * falling back to the pointer order they were added in is not needed:
-     * two messages at one place are rare and either order reads fine. */
-    qsort(list->items, list->len, sizeof *list->items, compare_diags);
+    /* Not stable: two messages at one place may swap, which reads fine. */
+    if (list->len > 1) qsort(list->items, list->len, sizeof *list->items, compare_diags);
 }
 
 void pub_diags_free(pub_diags *list)
