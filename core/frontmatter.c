@@ -701,7 +701,22 @@ static void parser_error(loader *ld, yaml_parser_t *p, const char *text, size_t 
         line = (int)p->context_mark.line + ld->first_line;
         col = (int)p->context_mark.column + 1;
     }
-    ld->error = pub_diag_new(PUB_ERROR, ld->path, line, col, "%s", msg);
+    if (p->problem && p->context && p->error != YAML_READER_ERROR) {
+        /* "while scanning a quoted scalar" and where it began: the place
+         * the author has to look at is often the start, not the end. */
+        char *context = pub_xstrdup(p->context);
+        lowercase(context);
+        int from_line = (int)p->context_mark.line + ld->first_line;
+        int from_col = (int)p->context_mark.column + 1;
+        if (from_line == line && from_col == col)
+            ld->error = pub_diag_new(PUB_ERROR, ld->path, line, col, "%s %s", msg, context);
+        else
+            ld->error = pub_diag_new(PUB_ERROR, ld->path, line, col, "%s %s (started at %d:%d)",
+                                     msg, context, from_line, from_col);
+        free(context);
+    } else {
+        ld->error = pub_diag_new(PUB_ERROR, ld->path, line, col, "%s", msg);
+    }
     free(msg);
 }
 

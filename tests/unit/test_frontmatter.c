@@ -376,11 +376,11 @@ static void test_fm_errors(void)
     CHECK_FM_ERROR("---\ntitle: a: b\n---\n",
                    "posts/x.md:2:9: error: mapping values are not allowed in this context");
     CHECK_FM_ERROR("---\ntitle: ok\nlist: [a, b\nnext: 1\n---\n",
-                   "posts/x.md:4:5: error: did not find expected ',' or ']'");
+                   "posts/x.md:4:5: error: did not find expected ',' or ']' while parsing a flow sequence (started at 3:7)");
     CHECK_FM_ERROR("---\na:\n\tb: 1\n---\n",
-                   "posts/x.md:3:1: error: found character that cannot start any token");
+                   "posts/x.md:3:1: error: found character that cannot start any token while scanning for the next token");
     CHECK_FM_ERROR("---\nt: \"open\n---\nbody\n",
-                   "posts/x.md:3:1: error: found unexpected end of stream");
+                   "posts/x.md:3:1: error: found unexpected end of stream while scanning a quoted scalar (started at 2:4)");
     CHECK_FM_ERROR("---\ntitle: a\ndate: 2024-01-01\ntitle: b\n---\n",
                    "posts/x.md:4:1: error: duplicate key 'title'");
     CHECK_FM_ERROR("---\n- a\n- b\n---\n", "posts/x.md:2:1: error: front matter must be a mapping");
@@ -693,7 +693,7 @@ static void test_structure(void)
     CHECK_INT(two->col, 5);
     pub_value_free(v);
     char *msg = diag_text(pub_yaml_parse("cfg.yaml", "a: [\n", 5, 10, &v));
-    CHECK_STR(msg, "cfg.yaml:11:1: error: did not find expected node content");
+    CHECK_STR(msg, "cfg.yaml:11:1: error: did not find expected node content while parsing a flow node");
     free(msg);
     msg = diag_text(pub_yaml_parse("cfg.yaml", "a: 1\nb: \xC3\n", 10, 1, &v));
     CHECK_STR(msg, "cfg.yaml:2:4: error: invalid UTF-8");
