@@ -6,6 +6,7 @@
 #include "build.h"
 #include "frontmatter.h"
 #include "lua/bridge.h"
+#include "lua/edit.h"
 #include "lua/runtime.h"
 #include "markdown.h"
 #include "site.h"
@@ -410,7 +411,6 @@ void pub_build_result_free(pub_build_result *result)
 
 bool pub_build_script(const pub_script_options *opts, pub_diags *diags, pub_buf *report)
 {
-    (void)report;
     pub_site *site = pub_site_open(opts->src, NULL, diags);
     if (!site) return false;
     apply_timezone(site, diags);
@@ -424,10 +424,26 @@ bool pub_build_script(const pub_script_options *opts, pub_diags *diags, pub_buf 
     pub_build_options bopts = {.src = opts->src, .drafts = true, .future = true, .check_only = true};
     lua_State *L = pub_runtime_open(site->src, diags, md.unsafe);
     push_context(L, site, &st, &bopts, diags);
-    bool ok = call_engine(L, "load", 1, diags);
+    bool ok = call_engine(L, "load", 1, diags) && diags->errors == 0;
     if (ok) {
+        int site_index = lua_gettop(L);
+        pub_edit_prepare(L, site_index);
+        lua_pushvalue(L, site_index);
         lua_setglobal(L, "site");
         ok = pub_runtime_run_script(L, opts->script, opts->script, opts->argc, opts->argv, diags);
+        if (ok) {
+            pub_edit_options eopts = {opts->dry_run};
+            pub_edit_summary summary = {0, 0, 0, 0};
+            pub_diag *err = pub_edit_finish(L, site_index, &eopts, &summary, report);
+            if (err) {
+                pub_diags_take(diags, err);
+                ok = false;
+            } else {
+                pub_buf_printf(report, "publish: %s%zu changed, %zu renamed, %zu created, %zu deleted\n",
+                               opts->dry_run ? "dry run, would be: " : "", summary.changed,
+                               summary.renamed, summary.created, summary.deleted);
+            }
+        }
     }
     lua_close(L);
     pub_site_free(site);
