@@ -18,4 +18,7 @@ find "$out/_site" -type f -printf '%P %T@\n' | sort > "$out/before"
 "$publish" build -s "$site/src" -d "$out/_site" -q -j 1 "${args[@]}"
 find "$out/_site" -type f -printf '%P %T@\n' | sort > "$out/after"
 diff "$out/before" "$out/after"
+# Output must not depend on the number of worker threads.
+"$publish" build -s "$site/src" -d "$out/j8" -q -j 8 "${args[@]}"
+diff -r "$out/_site" "$out/j8"
 echo "1 passed, 0 failed"
