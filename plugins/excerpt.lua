@@ -157,9 +157,21 @@ function excerpt.truncate_html(html, limit)
   return table.concat(out), cut
 end
 
--- Does a string look like HTML (an element tag or an entity)?
+-- Elements that make a front matter excerpt HTML rather than text; a
+-- made-up "<excerpt>" or "<3" is text and gets escaped.
+local HTML_ELEMENTS = {}
+for name in ([[a abbr b bdi bdo blockquote br cite code del dfn div em figcaption
+  figure h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q s samp small span
+  strong sub sup time u ul var wbr]]):gmatch("%S+") do
+  HTML_ELEMENTS[name] = true
+end
+
+-- Does a front matter excerpt contain HTML tags (of known elements)?
 local function looks_like_html(s)
-  return s:find("</?%a[%w%-]*[%s/>]") ~= nil or s:find("<%a[%w%-]*$") ~= nil
+  for name in s:gmatch("</?(%a[%w]*)[%s/>]") do
+    if HTML_ELEMENTS[name:lower()] then return true end
+  end
+  return false
 end
 
 -- The first paragraph of rendered content that has text in it; failing

@@ -74,6 +74,9 @@ do
   check.eq(p.excerpt_text, "Tom & Jerry <3 each other", "plain excerpt text")
   p = run { meta = { excerpt = "<em>Hi</em> there" }, content = "<p>Body</p>" }
   check.eq(p.excerpt, "<em>Hi</em> there", "HTML front matter excerpt kept")
+  p = run { meta = { excerpt = "Given <excerpt> & escaped" } }
+  check.eq(p.excerpt, "<p>Given &lt;excerpt&gt; &amp; escaped</p>", "unknown tag name: text")
+  check.eq(p.excerpt_text, "Given <excerpt> & escaped", "unknown tag name: text form")
   p = run({ meta = { excerpt = "러시아 대통령 푸틴이 24년 만에 북한을 방문해" } }, { excerpt_length = 10 })
   check.eq(p.excerpt, "<p>러시아 대통령 푸틴…</p>", "front matter excerpt cut too")
   check.ok(p.excerpt_text:find("^러시아 대통령 푸") ~= nil and utf8.len(p.excerpt_text) <= 11,
