@@ -1,0 +1,948 @@
+/* `publish serve`: one build, then DEST served over HTTP by libmicrohttpd
+ * (a thread per connection, so the event stream can simply block) while the
+ * main thread watches SRC with inotify and rebuilds after a short quiet
+ * spell. pub_build swaps DEST in atomically, so a request sees the old tree
+ * or the new one, never half of each; the build counter a page is stamped
+ * with is read before its file is opened, so a stale page can only ever be
+ * told to reload once too often, never once too few.
+ *
+ * Safety: the URL is percent-decoded here (MHD's own decoder is switched
+ * off so an encoded NUL cannot silently cut a path short), any ".." is
+ * refused, and the file is opened one component at a time from DEST with
+ * O_NOFOLLOW, so no symlink in DEST, however it got there, leads out.
+ *
+ * This module writes to the `log` stream its caller hands it, the one
+ * exception to "only the CLI prints": it runs until stopped and has to say
+ * what each rebuild did as it happens. It does not serve directory listings,
+ * ranges beyond what MHD does itself, or anything but GET and HEAD. */
+#define _GNU_SOURCE
+#include "serve.h"
+#include "build.h"
+#include "util/buf.h"
+#include "util/mem.h"
+#include "util/path.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_HOST "127.0.0.1"
+#define EVENTS_URL "/__publish/events"
+#define STATUS_URL "/__publish/status"
+#define DEBOUNCE_MS 100     /* quiet time after the last change before a rebuild */
+#define DEBOUNCE_MAX_MS 1000 /* ... but never wait longer than this for quiet */
+#define PING_SECONDS 15     /* keeps idle event streams (and proxies) alive */
+#define MAX_TREE_DEPTH 64
+
+/* ---- Shared state ----------------------------------------------------------- */
+
+/* Written by the main thread after each build, read by request threads. */
+typedef struct server {
+    const pub_serve_options *opts;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;  /* broadcast after each build and on stop */
+    unsigned build;          /* successful builds so far: the pages' reload counter */
+    unsigned attempt;        /* builds tried, failed or not */
+    bool ok;                 /* the last build succeeded */
+    char **errors;           /* the last failed build's diagnostics, formatted */
+    size_t nerrors;
+    char *dest;              /* the folder served; replaced only under `lock` */
+    bool stopping;
+} server;
+
+static void say(const server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const server *s, const char *fmt, ...)
+{
+    if (!s->opts->log) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(s->opts->log, fmt, ap);
+    va_end(ap);
+    fflush(s->opts->log);
+}
+
+static void free_lines(char **lines, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(lines[i]);
+    free(lines);
+}
+
+/* ---- Paths ------------------------------------------------------------------ */
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* "/categories/%EB%89%B4%EC%8A%A4/" -> the UTF-8 bytes. NULL for a broken
+ * escape or a NUL, encoded or not. Caller frees. */
+static char *decode_path(const char *raw)
+{
+    size_t n = strlen(raw);
+    char *out = pub_xmalloc(n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (raw[i] != '%') {
+            out[o++] = raw[i];
+            continue;
+        }
+        int hi = i + 2 < n ? hex_digit(raw[i + 1]) : -1;
+        int lo = hi >= 0 ? hex_digit(raw[i + 2]) : -1;
+        if (lo < 0 || (hi == 0 && lo == 0)) {
+            free(out);
+            return NULL;
+        }
+        out[o++] = (char)(hi * 16 + lo);
+        i += 2;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* True when a segment of `path` is "..": refused outright rather than
+ * resolved, since no page of ours links that way. */
+static bool climbs(const char *path)
+{
+    const char *p = path;
+    while (*p) {
+        const char *seg = p;
+        while (*p && *p != '/') p++;
+        if (p - seg == 2 && seg[0] == '.' && seg[1] == '.') return true;
+        if (*p) p++;
+    }
+    return false;
+}
+
+typedef enum { FOUND_FILE, FOUND_FOLDER, NOT_FOUND } found;
+
+/* Opens `rel` (normalised, "" for the folder itself) under the open folder
+ * `root`, one component at a time with O_NOFOLLOW. On FOUND_FILE and
+ * FOUND_FOLDER *fd is open (caller closes) and *st describes it. */
+static found open_under(int root, const char *rel, int *fd, struct stat *st)
+{
+    int cur = fcntl(root, F_DUPFD_CLOEXEC, 0);
+    if (cur < 0) return NOT_FOUND;
+    const char *p = rel;
+    while (*p) {
+        const char *seg = p;
+        while (*p && *p != '/') p++;
+        char *name = pub_xstrndup(seg, (size_t)(p - seg));
+        if (*p) p++;
+        /* O_NONBLOCK: a FIFO someone put in DEST must not hang the thread. */
+        int next = openat(cur, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        free(name);
+        close(cur);
+        if (next < 0) return NOT_FOUND;
+        cur = next;
+        if (fstat(cur, st) != 0 || (*p && !S_ISDIR(st->st_mode))) {
+            close(cur);
+            return NOT_FOUND;
+        }
+    }
+    if (fstat(cur, st) != 0 || !(S_ISREG(st->st_mode) || S_ISDIR(st->st_mode))) {
+        close(cur);
+        return NOT_FOUND;
+    }
+    *fd = cur;
+    return S_ISDIR(st->st_mode) ? FOUND_FOLDER : FOUND_FILE;
+}
+
+/* ---- Responses -------------------------------------------------------------- */
+
+static const char *content_type(const char *name)
+{
+    static const char *const types[][2] = {
+        {".html", "text/html; charset=utf-8"},  {".htm", "text/html; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},    {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".svg", "image/svg+xml"},              {".png", "image/png"},
+        {".jpg", "image/jpeg"},                 {".jpeg", "image/jpeg"},
+        {".gif", "image/gif"},                  {".webp", "image/webp"},
+        {".avif", "image/avif"},                {".ico", "image/x-icon"},
+        {".xml", "application/xml; charset=utf-8"},
+        {".rss", "application/rss+xml; charset=utf-8"},
+        {".atom", "application/atom+xml; charset=utf-8"},
+        {".json", "application/json"},          {".txt", "text/plain; charset=utf-8"},
+        {".md", "text/plain; charset=utf-8"},   {".woff2", "font/woff2"},
+        {".woff", "font/woff"},                 {".ttf", "font/ttf"},
+        {".pdf", "application/pdf"},            {".map", "application/json"},
+    };
+    const char *ext = pub_path_ext(name);
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++)
+        if (strcasecmp(ext, types[i][0]) == 0) return types[i][1];
+    return "application/octet-stream";
+}
+
+static bool is_html(const char *name)
+{
+    const char *ext = pub_path_ext(name);
+    return strcasecmp(ext, ".html") == 0 || strcasecmp(ext, ".htm") == 0;
+}
+
+/* The script put before </body>: reloads when the stream reports a build
+ * other than the one the page came from, and shows a failed build's
+ * diagnostics in an overlay (textContent, so they are never markup). The
+ * stream's own connection errors are "error" events without data. */
+static const char reload_script[] =
+    "<script>/* publish serve */(function(){var b=%u,o=null,"
+    "s=new EventSource(\"" EVENTS_URL "\");"
+    "s.addEventListener(\"reload\",function(e){"
+    "if(+e.data!==b)location.reload();else if(o){o.remove();o=null;}});"
+    "s.addEventListener(\"error\",function(e){if(typeof e.data!==\"string\")return;"
+    "if(!o){o=document.createElement(\"pre\");"
+    "o.style.cssText=\"position:fixed;z-index:2147483647;top:0;left:0;right:0;bottom:0;"
+    "margin:0;padding:2em;overflow:auto;background:rgba(40,0,0,.94);color:#fdd;"
+    "font:14px/1.5 monospace;white-space:pre-wrap\";"
+    "(document.body||document.documentElement).appendChild(o);}"
+    "o.textContent=\"publish: the last build failed; this page is from the one before\\n\\n\"+e.data;"
+    "});})();</script>\n";
+
+/* The last "</body" in html[0..len), ignoring case; len when none. */
+static size_t body_end(const char *html, size_t len)
+{
+    for (size_t i = len; i >= 6; i--)
+        if (strncasecmp(html + i - 6, "</body", 6) == 0) return i - 6;
+    return len;
+}
+
+static void inject(pub_buf *page, const char *html, size_t len, unsigned build)
+{
+    size_t at = body_end(html, len);
+    pub_buf_append(page, html, at);
+    pub_buf_printf(page, reload_script, build);
+    pub_buf_append(page, html + at, len - at);
+}
+
+/* Reads all of fd (a regular file of st_size bytes) into `out`. */
+static bool read_fd(int fd, size_t size, pub_buf *out)
+{
+    char chunk[65536];
+    size_t got = 0;
+    while (got < size) {
+        ssize_t r = read(fd, chunk, sizeof chunk);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return false;
+        if (r == 0) break;
+        pub_buf_append(out, chunk, (size_t)r);
+        got += (size_t)r;
+    }
+    return true;
+}
+
+static enum MHD_Result send_buffer(struct MHD_Connection *conn, unsigned status,
+                                   const char *type, pub_buf *body)
+{
+    size_t len = body->len;
+    char *data = pub_buf_detach(body);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "Cache-Control", "no-cache");
+    enum MHD_Result ok = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, const char *text)
+{
+    pub_buf body = PUB_BUF_INIT;
+    pub_buf_puts(&body, text);
+    pub_buf_putc(&body, '\n');
+    return send_buffer(conn, status, "text/plain; charset=utf-8", &body);
+}
+
+/* Sends the open file `fd` (taken over) named `name`; HTML gets the reload
+ * script unless the server was started with --no-reload. */
+static enum MHD_Result send_file(const server *s, struct MHD_Connection *conn, unsigned status,
+                                 int fd, const struct stat *st, const char *name, unsigned build)
+{
+    const char *type = content_type(name);
+    if ((!s->opts->no_reload && is_html(name)) || st->st_size == 0) {
+        pub_buf raw = PUB_BUF_INIT, page = PUB_BUF_INIT;
+        bool ok = read_fd(fd, (size_t)st->st_size, &raw);
+        close(fd);
+        if (!ok) {
+            pub_buf_free(&raw);
+            return send_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the file");
+        }
+        if (!s->opts->no_reload && is_html(name)) inject(&page, raw.data ? raw.data : "", raw.len, build);
+        else pub_buf_append(&page, raw.data ? raw.data : "", raw.len);
+        pub_buf_free(&raw);
+        return send_buffer(conn, status, type, &page);
+    }
+    struct MHD_Response *r = MHD_create_response_from_fd((uint64_t)st->st_size, fd);
+    if (!r) {
+        close(fd);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "Cache-Control", "no-cache");
+    enum MHD_Result ok = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static void html_escape(pub_buf *out, const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        switch (*p) {
+        case '<': pub_buf_puts(out, "&lt;"); break;
+        case '>': pub_buf_puts(out, "&gt;"); break;
+        case '&': pub_buf_puts(out, "&amp;"); break;
+        case '"': pub_buf_puts(out, "&quot;"); break;
+        default: pub_buf_putc(out, *p);
+        }
+    }
+}
+
+/* DEST/404.html when the site has one; else a small page, still HTML so
+ * the reload script (and a failed build's overlay) reaches it. */
+static enum MHD_Result send_not_found(const server *s, struct MHD_Connection *conn, int root,
+                                      const char *shown, unsigned build)
+{
+    int fd;
+    struct stat st;
+    if (root >= 0 && open_under(root, "404.html", &fd, &st) == FOUND_FILE)
+        return send_file(s, conn, MHD_HTTP_NOT_FOUND, fd, &st, "404.html", build);
+    pub_buf raw = PUB_BUF_INIT, page = PUB_BUF_INIT;
+    pub_buf_puts(&raw, "<!doctype html>\n<meta charset=\"utf-8\">\n<title>not found</title>\n"
+                       "<body>\n<h1>not found</h1>\n<p>");
+    html_escape(&raw, shown);
+    pub_buf_puts(&raw, "</p>\n</body>\n");
+    if (s->opts->no_reload) pub_buf_append(&page, raw.data, raw.len);
+    else inject(&page, raw.data, raw.len, build);
+    pub_buf_free(&raw);
+    return send_buffer(conn, MHD_HTTP_NOT_FOUND, "text/html; charset=utf-8", &page);
+}
+
+static enum MHD_Result send_site_file(server *s, struct MHD_Connection *conn, const char *url)
+{
+    char *path = decode_path(url);
+    if (!path || path[0] != '/') {
+        free(path);
+        return send_text(conn, MHD_HTTP_BAD_REQUEST, "bad request path");
+    }
+    if (climbs(path)) {
+        free(path);
+        return send_text(conn, MHD_HTTP_FORBIDDEN, "forbidden");
+    }
+    char *rel = pub_path_confine(path + 1);
+    if (!rel) {
+        free(path);
+        return send_text(conn, MHD_HTTP_FORBIDDEN, "forbidden");
+    }
+    size_t plen = strlen(path);
+    bool folder_url = path[plen - 1] == '/';
+
+    /* The counter first, the file second: see the file comment. */
+    pthread_mutex_lock(&s->lock);
+    unsigned build = s->build;
+    char *dest = s->dest ? pub_xstrdup(s->dest) : NULL;
+    pthread_mutex_unlock(&s->lock);
+    int root = dest ? open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    free(dest);
+
+    enum MHD_Result ok;
+    int fd;
+    struct stat st;
+    found what = root >= 0 ? open_under(root, rel, &fd, &st) : NOT_FOUND;
+    if (what == FOUND_FOLDER && !folder_url) {
+        close(fd);
+        pub_buf location = PUB_BUF_INIT;
+        pub_buf_printf(&location, "%s/", url);
+        struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        MHD_add_response_header(r, "Location", pub_buf_cstr(&location));
+        ok = MHD_queue_response(conn, MHD_HTTP_MOVED_PERMANENTLY, r);
+        MHD_destroy_response(r);
+        pub_buf_free(&location);
+    } else if (what == FOUND_FOLDER) {
+        int index;
+        found in = open_under(fd, "index.html", &index, &st);
+        close(fd);
+        if (in == FOUND_FILE) ok = send_file(s, conn, MHD_HTTP_OK, index, &st, "index.html", build);
+        else {
+            if (in == FOUND_FOLDER) close(index);
+            ok = send_not_found(s, conn, root, path, build);
+        }
+    } else if (what == FOUND_FILE && !folder_url) {
+        ok = send_file(s, conn, MHD_HTTP_OK, fd, &st, rel, build);
+    } else {
+        if (what == FOUND_FILE) close(fd);
+        ok = send_not_found(s, conn, root, path, build);
+    }
+    if (root >= 0) close(root);
+    free(rel);
+    free(path);
+    return ok;
+}
+
+static void json_string(pub_buf *out, const char *text)
+{
+    pub_buf_putc(out, '"');
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            pub_buf_putc(out, '\\');
+            pub_buf_putc(out, (char)*p);
+        } else if (*p == '\n') {
+            pub_buf_puts(out, "\\n");
+        } else if (*p < 0x20) {
+            pub_buf_printf(out, "\\u%04x", *p);
+        } else {
+            pub_buf_putc(out, (char)*p);
+        }
+    }
+    pub_buf_putc(out, '"');
+}
+
+static enum MHD_Result send_status(server *s, struct MHD_Connection *conn)
+{
+    pub_buf body = PUB_BUF_INIT;
+    pthread_mutex_lock(&s->lock);
+    pub_buf_printf(&body, "{\"build\":%u,\"ok\":%s,\"errors\":[", s->build, s->ok ? "true" : "false");
+    for (size_t i = 0; i < s->nerrors; i++) {
+        if (i) pub_buf_putc(&body, ',');
+        json_string(&body, s->errors[i]);
+    }
+    pthread_mutex_unlock(&s->lock);
+    pub_buf_puts(&body, "]}\n");
+    return send_buffer(conn, MHD_HTTP_OK, "application/json", &body);
+}
+
+/* ---- The event stream (server-sent events) ---------------------------------- */
+
+typedef struct stream {
+    server *s;
+    unsigned seen;   /* the build attempt last reported */
+    bool greeted;
+    pub_buf out;     /* bytes not yet handed to MHD */
+    size_t off;
+} stream;
+
+/* The current state as one event; called with s->lock held. */
+static void put_state(const server *s, pub_buf *out)
+{
+    if (s->ok) {
+        pub_buf_printf(out, "event: reload\ndata: %u\n\n", s->build);
+        return;
+    }
+    pub_buf_puts(out, "event: error\n");
+    for (size_t i = 0; i < s->nerrors; i++) {
+        /* Every line of the text becomes a data line; the client joins
+         * them with "\n" again. */
+        const char *p = s->errors[i];
+        do {
+            const char *nl = strchr(p, '\n');
+            size_t n = nl ? (size_t)(nl - p) : strlen(p);
+            pub_buf_puts(out, "data: ");
+            for (size_t k = 0; k < n; k++)
+                if (p[k] != '\r') pub_buf_putc(out, p[k]);
+            pub_buf_putc(out, '\n');
+            p = nl ? nl + 1 : p + n;
+        } while (*p);
+    }
+    if (s->nerrors == 0) pub_buf_puts(out, "data: the build failed\n");
+    pub_buf_putc(out, '\n');
+}
+
+/* Blocks (this connection has its own thread) until there is something to
+ * say: the state on connecting, each build after that, or a ping. False
+ * when the server is stopping. */
+static bool next_event(stream *st)
+{
+    server *s = st->s;
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += PING_SECONDS;
+    pthread_mutex_lock(&s->lock);
+    while (!s->stopping && st->greeted && st->seen == s->attempt)
+        if (pthread_cond_timedwait(&s->changed, &s->lock, &deadline) == ETIMEDOUT) break;
+    bool going = !s->stopping;
+    if (going) {
+        if (!st->greeted) pub_buf_puts(&st->out, "retry: 1000\n\n");
+        if (!st->greeted || st->seen != s->attempt) put_state(s, &st->out);
+        else pub_buf_puts(&st->out, ": ping\n\n");
+        st->greeted = true;
+        st->seen = s->attempt;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return going;
+}
+
+static ssize_t events_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    stream *st = cls;
+    if (st->off == st->out.len) {
+        pub_buf_clear(&st->out);
+        st->off = 0;
+        if (!next_event(st)) return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    size_t n = st->out.len - st->off;
+    if (n > max) n = max;
+    memcpy(buf, st->out.data + st->off, n);
+    st->off += n;
+    return (ssize_t)n;
+}
+
+static void events_free(void *cls)
+{
+    stream *st = cls;
+    pub_buf_free(&st->out);
+    free(st);
+}
+
+static enum MHD_Result send_events(server *s, struct MHD_Connection *conn)
+{
+    stream *st = pub_xcalloc(1, sizeof *st);
+    st->s = s;
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, events_read, st, events_free);
+    if (!r) {
+        events_free(st);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "text/event-stream");
+    MHD_add_response_header(r, "Cache-Control", "no-cache");
+    enum MHD_Result ok = MHD_queue_response(conn, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **req_cls)
+{
+    (void)version;
+    (void)upload_data;
+    (void)upload_data_size;
+    (void)req_cls;
+    server *s = cls;
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return send_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD");
+    if (strcmp(url, EVENTS_URL) == 0) return send_events(s, conn);
+    if (strcmp(url, STATUS_URL) == 0) return send_status(s, conn);
+    return send_site_file(s, conn, url);
+}
+
+/* MHD would decode %XX before we see the path, an encoded NUL included
+ * (cutting "/a%00.html" to "/a"); we decode ourselves, strictly. */
+static size_t keep_escaped(void *cls, struct MHD_Connection *conn, char *text)
+{
+    (void)cls;
+    (void)conn;
+    return strlen(text);
+}
+
+/* ---- Watching SRC ----------------------------------------------------------- */
+
+/* What a change in SRC's top folder can matter for: everything else there
+ * (DEST, .git, README.md) is ignored. */
+static const char *const watched_names[] = {"config.yaml", "_config.yml", "posts", "_posts",
+                                            "pages", "layouts", "static", "plugins", "data"};
+
+#define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | \
+                    IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_DONT_FOLLOW | IN_ONLYDIR)
+
+typedef struct watch {
+    int wd;
+    char *path;  /* SRC-joined folder path */
+} watch;
+
+typedef struct watcher {
+    server *s;
+    int fd;
+    int root_wd;
+    watch *items;
+    size_t len, cap;
+    bool warned;  /* the "cannot watch" warning is given once */
+} watcher;
+
+static bool is_watched_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof watched_names / sizeof *watched_names; i++)
+        if (strcmp(name, watched_names[i]) == 0) return true;
+    return false;
+}
+
+/* Editor litter: dot files (swap files, .git) and backups ending in '~'. */
+static bool ignored_name(const char *name)
+{
+    size_t n = strlen(name);
+    return name[0] == '.' || (n && name[n - 1] == '~');
+}
+
+static watch *find_watch(watcher *w, int wd)
+{
+    for (size_t i = 0; i < w->len; i++)
+        if (w->items[i].wd == wd) return &w->items[i];
+    return NULL;
+}
+
+static int add_watch(watcher *w, const char *path)
+{
+    int wd = inotify_add_watch(w->fd, path, WATCH_MASK);
+    if (wd < 0) {
+        if (!w->warned)
+            say(w->s, "publish: warning: cannot watch '%s': %s; changes there need a restart\n",
+                path, strerror(errno));
+        w->warned = true;
+        return -1;
+    }
+    watch *old = find_watch(w, wd);
+    if (old) { /* the same folder again (after an overflow): keep one entry */
+        free(old->path);
+        old->path = pub_xstrdup(path);
+        return wd;
+    }
+    if (w->len == w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 32;
+        w->items = pub_xrealloc(w->items, w->cap * sizeof *w->items);
+    }
+    w->items[w->len++] = (watch){wd, pub_xstrdup(path)};
+    return wd;
+}
+
+/* Watches `path` and every folder under it (not through symlinks, not
+ * dot folders). */
+static void add_tree(watcher *w, const char *path, int depth)
+{
+    if (depth > MAX_TREE_DEPTH || add_watch(w, path) < 0) return;
+    DIR *dir = opendir(path);
+    if (!dir) return;
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        if (ignored_name(e->d_name)) continue;
+        char *child = pub_path_join(path, e->d_name);
+        struct stat st;
+        if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode)) add_tree(w, child, depth + 1);
+        free(child);
+    }
+    closedir(dir);
+}
+
+static void watch_site(watcher *w)
+{
+    const char *src = w->s->opts->src;
+    w->root_wd = add_watch(w, src);
+    for (size_t i = 0; i < sizeof watched_names / sizeof *watched_names; i++) {
+        char *path = pub_path_join(src, watched_names[i]);
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) add_tree(w, path, 1);
+        free(path);
+    }
+}
+
+/* Stops watching `path` and everything under it (moved away or deleted). */
+static void drop_tree(watcher *w, const char *path)
+{
+    size_t n = strlen(path);
+    for (size_t i = 0; i < w->len;) {
+        const char *p = w->items[i].path;
+        if (w->items[i].wd != w->root_wd && strncmp(p, path, n) == 0 && (p[n] == '\0' || p[n] == '/')) {
+            inotify_rm_watch(w->fd, w->items[i].wd);
+            free(w->items[i].path);
+            w->items[i] = w->items[--w->len];
+        } else {
+            i++;
+        }
+    }
+}
+
+static void forget_watch(watcher *w, int wd)
+{
+    for (size_t i = 0; i < w->len; i++)
+        if (w->items[i].wd == wd) {
+            free(w->items[i].path);
+            w->items[i] = w->items[--w->len];
+            return;
+        }
+}
+
+/* Reads the pending events; true when one of them can change the site. */
+static bool read_changes(watcher *w)
+{
+    char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+    bool changed = false;
+    ssize_t n;
+    while ((n = read(w->fd, buf, sizeof buf)) > 0) {
+        for (char *p = buf; p < buf + n;) {
+            const struct inotify_event *ev = (const struct inotify_event *)p;
+            p += sizeof *ev + ev->len;
+            if (ev->mask & IN_Q_OVERFLOW) { /* events lost: re-walk, rebuild */
+                watch_site(w);
+                changed = true;
+                continue;
+            }
+            if (ev->mask & IN_IGNORED) {
+                forget_watch(w, ev->wd);
+                continue;
+            }
+            watch *at = find_watch(w, ev->wd);
+            if (!at || !ev->len || ignored_name(ev->name)) continue;
+            if (ev->wd == w->root_wd && !is_watched_name(ev->name)) continue;
+            char *child = pub_path_join(at->path, ev->name);
+            if (ev->mask & IN_ISDIR) {
+                if (ev->mask & (IN_MOVED_FROM | IN_DELETE)) drop_tree(w, child);
+                if (ev->mask & (IN_CREATE | IN_MOVED_TO)) add_tree(w, child, 1);
+            }
+            free(child);
+            changed = true;
+        }
+    }
+    return changed;
+}
+
+static void close_watcher(watcher *w)
+{
+    for (size_t i = 0; i < w->len; i++) free(w->items[i].path);
+    free(w->items);
+    if (w->fd >= 0) close(w->fd);
+}
+
+/* ---- Building --------------------------------------------------------------- */
+
+static double seconds_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* Builds once (main thread only) and publishes the outcome to the request
+ * threads: a new counter on success, the diagnostics on failure. */
+static void rebuild(server *s)
+{
+    const pub_serve_options *o = s->opts;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    pub_build_options bo = {o->src, o->dest, o->drafts, o->future, false, o->jobs, NULL, NULL};
+    pub_diags diags;
+    pub_diags_init(&diags);
+    pub_build_result result;
+    bool ok = pub_build(&bo, &diags, &result);
+    pub_diags_sort(&diags);
+
+    char **lines = pub_xcalloc(diags.len + 1, sizeof *lines);
+    size_t nlines = 0;
+    pub_buf text = PUB_BUF_INIT;
+    for (size_t i = 0; i < diags.len; i++) {
+        pub_buf_clear(&text);
+        pub_diag_format(diags.items[i], &text);
+        say(s, "%s\n", pub_buf_cstr(&text));
+        if (!ok) lines[nlines++] = pub_xstrdup(pub_buf_cstr(&text));
+    }
+    pub_buf_free(&text);
+
+    pthread_mutex_lock(&s->lock);
+    bool first = s->attempt == 0;
+    s->attempt++;
+    s->ok = ok;
+    if (ok) s->build++;
+    if (result.dest && (ok || !s->dest)) {
+        free(s->dest);
+        s->dest = result.dest;
+        result.dest = NULL;
+    }
+    free_lines(s->errors, s->nerrors);
+    s->errors = lines;
+    s->nerrors = nlines;
+    pthread_cond_broadcast(&s->changed);
+    pthread_mutex_unlock(&s->lock);
+
+    if (ok)
+        say(s, "publish: %s %zu %s (%zu written, %zu unchanged, %zu removed) in %.2f s\n",
+            first ? "built" : "rebuilt", result.pages, result.pages == 1 ? "file" : "files",
+            result.out.written, result.out.unchanged, result.out.removed, seconds_since(&start));
+    else
+        say(s, "publish: %zu %s; still serving the previous output\n", diags.errors,
+            diags.errors == 1 ? "error" : "errors");
+    pub_build_result_free(&result);
+    pub_diags_free(&diags);
+}
+
+/* ---- Listening and the main loop ---------------------------------------------- */
+
+/* Binds host:port; returns the socket, or -1 with *err set. */
+static int listen_on(const char *host, int port, char **url, pub_diag **err)
+{
+    char service[16];
+    snprintf(service, sizeof service, "%d", port);
+    struct addrinfo hints = {0}, *list = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    int rc = getaddrinfo(host, service, &hints, &list);
+    if (rc != 0) {
+        *err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot resolve host '%s': %s", host,
+                            gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1, saved = 0;
+    struct addrinfo *a;
+    for (a = list; a; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd < 0) {
+            saved = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, 64) == 0) break;
+        saved = errno;
+        close(fd);
+        fd = -1;
+    }
+    if (fd < 0) {
+        *err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot listen on '%s' port %d: %s", host, port,
+                            strerror(saved));
+    } else {
+        struct sockaddr_storage bound;
+        socklen_t len = sizeof bound;
+        int actual = port;
+        if (getsockname(fd, (struct sockaddr *)&bound, &len) == 0) {
+            if (bound.ss_family == AF_INET) actual = ntohs(((struct sockaddr_in *)&bound)->sin_port);
+            else if (bound.ss_family == AF_INET6)
+                actual = ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
+        }
+        pub_buf b = PUB_BUF_INIT;
+        bool v6 = strchr(host, ':') != NULL;
+        pub_buf_printf(&b, "http://%s%s%s:%d/", v6 ? "[" : "", host, v6 ? "]" : "", actual);
+        *url = pub_buf_detach(&b);
+    }
+    freeaddrinfo(list);
+    return fd;
+}
+
+static int ms_since(const struct timespec *t)
+{
+    return (int)(seconds_since(t) * 1000.0);
+}
+
+/* Waits for changes and signals; returns when SIGINT or SIGTERM came. */
+static void watch_loop(server *s, watcher *w, int sigfd)
+{
+    bool pending = false;
+    struct timespec first = {0, 0}, last = {0, 0};
+    for (;;) {
+        int timeout = -1;
+        if (pending) {
+            int quiet = DEBOUNCE_MS - ms_since(&last);
+            int cap = DEBOUNCE_MAX_MS - ms_since(&first);
+            timeout = quiet < cap ? quiet : cap;
+            if (timeout < 0) timeout = 0;
+        }
+        struct pollfd fds[2] = {{sigfd, POLLIN, 0}, {w->fd, POLLIN, 0}};
+        int n = poll(fds, 2, timeout);
+        if (n < 0 && errno == EINTR) continue;
+        if (n > 0 && (fds[0].revents & POLLIN)) {
+            struct signalfd_siginfo info;
+            if (read(sigfd, &info, sizeof info) == (ssize_t)sizeof info) return;
+        }
+        if (n > 0 && (fds[1].revents & POLLIN) && read_changes(w)) {
+            clock_gettime(CLOCK_MONOTONIC, &last);
+            if (!pending) first = last;
+            pending = true;
+            continue;
+        }
+        if (n == 0 && pending) {
+            pending = false;
+            rebuild(s);
+        }
+    }
+}
+
+pub_diag *pub_serve(const pub_serve_options *opts)
+{
+    struct stat st;
+    if (stat(opts->src, &st) != 0 || !S_ISDIR(st.st_mode))
+        return pub_diag_new(PUB_ERROR, opts->src, 0, 0, "site folder not found");
+    const char *host = opts->host ? opts->host : DEFAULT_HOST;
+    char *url = NULL;
+    pub_diag *err = NULL;
+    int listen_fd = listen_on(host, opts->port, &url, &err);
+    if (listen_fd < 0) return err;
+
+    server s = {.opts = opts};
+    pthread_mutex_init(&s.lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&s.changed, &attr);
+    pthread_condattr_destroy(&attr);
+
+    /* Blocked before MHD starts its threads, so they inherit the mask and
+     * the signals arrive only through the signalfd the main loop polls. A
+     * client hanging up must not kill us mid-write. */
+    sigset_t stop_signals, old_mask;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
+    int sigfd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
+    if (sigfd < 0) {
+        err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot wait for signals: %s", strerror(errno));
+        pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+        close(listen_fd);
+        free(url);
+        pthread_cond_destroy(&s.changed);
+        pthread_mutex_destroy(&s.lock);
+        return err;
+    }
+    struct sigaction ignore = {.sa_handler = SIG_IGN}, old_pipe;
+    sigemptyset(&ignore.sa_mask);
+    sigaction(SIGPIPE, &ignore, &old_pipe);
+
+    watcher w = {.s = &s, .fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC), .root_wd = -1};
+    if (w.fd < 0) say(&s, "publish: warning: cannot watch for changes: %s\n", strerror(errno));
+    else watch_site(&w);
+    rebuild(&s);
+
+    struct MHD_Daemon *daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC,
+        0, NULL,
+        NULL, answer, &s, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_UNESCAPE_CALLBACK,
+        keep_escaped, NULL, MHD_OPTION_CONNECTION_LIMIT, 256u, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+        MHD_OPTION_END);
+    if (!daemon) {
+        close(listen_fd);
+        err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot start the HTTP server on '%s'", url);
+    } else {
+        say(&s, "publish: serving %s (Ctrl-C to stop)\n", url);
+        watch_loop(&s, &w, sigfd); /* poll() skips w.fd when it is -1 */
+        pthread_mutex_lock(&s.lock);
+        s.stopping = true;
+        pthread_cond_broadcast(&s.changed);
+        pthread_mutex_unlock(&s.lock);
+        MHD_stop_daemon(daemon);
+        say(&s, "publish: stopped\n");
+    }
+
+    close_watcher(&w);
+    close(sigfd);
+    sigaction(SIGPIPE, &old_pipe, NULL);
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    free_lines(s.errors, s.nerrors);
+    free(s.dest);
+    free(url);
+    pthread_cond_destroy(&s.changed);
+    pthread_mutex_destroy(&s.lock);
+    return err;
+}
