@@ -94,7 +94,14 @@ function excerpt.truncate_html(html, limit)
           j = e + 1
         end
         if more_text_after(keep_to + 1) then
-          out[#out + 1] = (html:sub(i, keep_to):gsub("%s+$", ""))
+          local piece = html:sub(i, keep_to)
+          -- Mid-word: back up to the word's start when that loses little,
+          -- so cards end on "the" rather than "categ".
+          if not html:sub(keep_to + 1, keep_to + 1):match("^[%s<]?$") then
+            local space = piece:match(".*()%s")
+            if space and space > #piece * 0.8 then piece = piece:sub(1, space - 1) end
+          end
+          out[#out + 1] = (piece:gsub("%s+$", ""))
           out[#out + 1] = ELLIPSIS
           cut = true
           break
