@@ -25,22 +25,32 @@
 
 /* ---- Worker threads over the documents ---------------------------------- */
 
-typedef struct load_job {
+/* Workers take documents in path order; the main thread consumes them in
+ * the same order as each becomes ready (handing it to Lua and freeing the
+ * C copy), so only the documents in flight are held twice. */
+typedef struct doc_loader {
     pub_site *site;
     const pub_md_options *md;
     bool render_markdown;
     atomic_size_t next;
-    atomic_size_t done;
-} load_job;
+    unsigned char *ready;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    pthread_t *threads;
+    int nthreads;
+} doc_loader;
 
 static void *load_worker(void *arg)
 {
-    load_job *job = arg;
+    doc_loader *ld = arg;
     for (;;) {
-        size_t i = atomic_fetch_add(&job->next, 1);
-        if (i >= job->site->ndocs) break;
-        pub_doc_load(job->site, &job->site->docs[i], job->md, job->render_markdown);
-        atomic_fetch_add(&job->done, 1);
+        size_t i = atomic_fetch_add(&ld->next, 1);
+        if (i >= ld->site->ndocs) break;
+        pub_doc_load(ld->site, &ld->site->docs[i], ld->md, ld->render_markdown);
+        pthread_mutex_lock(&ld->lock);
+        ld->ready[i] = 1;
+        pthread_cond_broadcast(&ld->changed);
+        pthread_mutex_unlock(&ld->lock);
     }
     return NULL;
 }
@@ -52,26 +62,46 @@ static int default_jobs(int jobs)
     return n > 0 ? (int)(n > 64 ? 64 : n) : 1;
 }
 
-static void load_documents(pub_site *site, const pub_md_options *md, bool render_markdown,
-                           int jobs, pub_diags *diags)
+static void loader_start(doc_loader *ld, pub_site *site, const pub_md_options *md,
+                         bool render_markdown, int jobs)
 {
-    load_job job = {site, md, render_markdown, 0, 0};
+    ld->site = site;
+    ld->md = md;
+    ld->render_markdown = render_markdown;
+    atomic_init(&ld->next, 0);
+    ld->ready = pub_xcalloc(site->ndocs ? site->ndocs : 1, 1);
+    pthread_mutex_init(&ld->lock, NULL);
+    pthread_cond_init(&ld->changed, NULL);
     int n = default_jobs(jobs);
     if ((size_t)n > site->ndocs) n = site->ndocs ? (int)site->ndocs : 1;
-    pthread_t *threads = pub_xcalloc((size_t)n, sizeof *threads);
-    int started = 0;
-    for (int i = 1; i < n; i++)
-        if (pthread_create(&threads[i], NULL, load_worker, &job) == 0) started = i;
-    load_worker(&job);
-    for (int i = 1; i <= started; i++) pthread_join(threads[i], NULL);
-    free(threads);
-    for (size_t i = 0; i < site->ndocs; i++) {
-        pub_doc *doc = &site->docs[i];
-        if (doc->error) {
-            pub_diags_take(diags, doc->error);
-            doc->error = NULL;
-        }
+    ld->threads = pub_xcalloc((size_t)n, sizeof *ld->threads);
+    ld->nthreads = 0;
+    for (int i = 0; i < n; i++)
+        if (pthread_create(&ld->threads[ld->nthreads], NULL, load_worker, ld) == 0) ld->nthreads++;
+    if (ld->nthreads == 0) load_worker(ld); /* no threads to be had: do it here */
+}
+
+/* Blocks until document i is loaded; moves its error into `diags`. */
+static pub_doc *loader_wait(doc_loader *ld, size_t i, pub_diags *diags)
+{
+    pthread_mutex_lock(&ld->lock);
+    while (!ld->ready[i]) pthread_cond_wait(&ld->changed, &ld->lock);
+    pthread_mutex_unlock(&ld->lock);
+    pub_doc *doc = &ld->site->docs[i];
+    if (doc->error) {
+        pub_diags_take(diags, doc->error);
+        doc->error = NULL;
     }
+    return doc;
+}
+
+static void loader_finish(doc_loader *ld)
+{
+    for (int i = 0; i < ld->nthreads; i++) pthread_join(ld->threads[i], NULL);
+    free(ld->threads);
+    free(ld->ready);
+    pthread_mutex_destroy(&ld->lock);
+    pthread_cond_destroy(&ld->changed);
 }
 
 /* ---- Site settings read before anything runs ----------------------------- */
@@ -207,12 +237,12 @@ static void push_positions(lua_State *L, const pub_value *meta)
 }
 
 /* Pushes the documents and frees what C no longer needs of them. */
-static void push_docs(lua_State *L, pub_site *site)
+static void push_docs(lua_State *L, pub_site *site, doc_loader *loader, pub_diags *diags)
 {
     lua_createtable(L, (int)site->ndocs, 0);
     lua_Integer n = 0;
     for (size_t i = 0; i < site->ndocs; i++) {
-        pub_doc *doc = &site->docs[i];
+        pub_doc *doc = loader_wait(loader, i, diags);
         if (!doc->text || !doc->fm.meta) continue; /* failed to load: reported */
         lua_createtable(L, 0, 12);
         lua_pushstring(L, doc->kind == PUB_DOC_POST ? "post" : "page");
@@ -280,8 +310,8 @@ static void push_data(lua_State *L, pub_site *site, pub_diags *diags)
     }
 }
 
-static void push_context(lua_State *L, pub_site *site, run_state *st, const pub_build_options *opts,
-                         pub_diags *diags)
+static void push_context(lua_State *L, pub_site *site, doc_loader *loader, run_state *st,
+                         const pub_build_options *opts, pub_diags *diags)
 {
     lua_createtable(L, 0, 10);
     lua_pushstring(L, site->src);
@@ -290,7 +320,8 @@ static void push_context(lua_State *L, pub_site *site, run_state *st, const pub_
     lua_setfield(L, -2, "dest");
     pub_lua_push_value(L, site->config);
     lua_setfield(L, -2, "config");
-    push_docs(L, site);
+    push_docs(L, site, loader, diags);
+    loader_finish(loader);
     lua_setfield(L, -2, "docs");
     push_data(L, site, diags);
     lua_setfield(L, -2, "data");
@@ -364,20 +395,23 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
     pub_md_options md = markdown_options(site);
     if (opts->progress) opts->progress(opts->progress_ud, "reading", 0, site->ndocs);
     double t0 = clock_seconds();
-    load_documents(site, &md, true, opts->jobs, diags);
-    double t1 = clock_seconds();
+    doc_loader loader;
+    loader_start(&loader, site, &md, true, opts->jobs);
 
     run_state st = {diags, NULL, 0, opts->progress, opts->progress_ud};
     if (!opts->check_only) {
         pub_diag *err = pub_out_begin(site->dest, &st.out);
         if (err) {
             pub_diags_take(diags, err);
+            for (size_t i = 0; i < site->ndocs; i++) loader_wait(&loader, i, diags);
+            loader_finish(&loader);
             pub_site_free(site);
             return false;
         }
     }
     lua_State *L = pub_runtime_open(site->src, diags, md.unsafe);
-    push_context(L, site, &st, opts, diags);
+    push_context(L, site, &loader, &st, opts, diags);
+    double t1 = clock_seconds();
     call_engine(L, "build", 0, diags);
     lua_close(L);
     double t2 = clock_seconds();
@@ -415,16 +449,13 @@ bool pub_build_script(const pub_script_options *opts, pub_diags *diags, pub_buf 
     if (!site) return false;
     apply_timezone(site, diags);
     pub_md_options md = markdown_options(site);
-    load_documents(site, &md, false, opts->jobs, diags);
-    if (diags->errors) {
-        pub_site_free(site);
-        return false;
-    }
+    doc_loader loader;
+    loader_start(&loader, site, &md, false, opts->jobs);
     run_state st = {diags, NULL, 0, NULL, NULL};
     pub_build_options bopts = {.src = opts->src, .drafts = true, .future = true, .check_only = true};
     lua_State *L = pub_runtime_open(site->src, diags, md.unsafe);
-    push_context(L, site, &st, &bopts, diags);
-    bool ok = call_engine(L, "load", 1, diags) && diags->errors == 0;
+    push_context(L, site, &loader, &st, &bopts, diags);
+    bool ok = diags->errors == 0 && call_engine(L, "load", 1, diags) && diags->errors == 0;
     if (ok) {
         int site_index = lua_gettop(L);
         pub_edit_prepare(L, site_index);

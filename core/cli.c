@@ -253,7 +253,7 @@ static int command_build(const cli *c, bool check_only)
                    result.out.written, result.out.unchanged, result.out.removed, secs);
     }
     if (getenv("PUBLISH_TIMINGS"))
-        fprintf(stderr, "publish: timings: read+parse+markdown %.3f s, lua %.3f s, commit %.3f s\n",
+        fprintf(stderr, "publish: timings: load (read, front matter, markdown, to Lua) %.3f s, plugins and pages %.3f s, commit %.3f s\n",
                 result.seconds_read, result.seconds_lua, result.seconds_commit);
     pub_build_result_free(&result);
     pub_diags_free(&diags);
