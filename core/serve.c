@@ -62,6 +62,7 @@ typedef struct server {
     char **errors;           /* the last failed build's diagnostics, formatted */
     size_t nerrors;
     char *dest;              /* the folder served; replaced only under `lock` */
+    char *dest_real;         /* its realpath, for the watcher (main thread only) */
     bool stopping;
 } server;
 
@@ -532,9 +533,19 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 {
     (void)version;
     (void)upload_data;
-    (void)upload_data_size;
-    (void)req_cls;
     server *s = cls;
+    /* The first call comes with the headers alone; answering then would
+     * make MHD close the connection (it cannot know the body is empty),
+     * so keep-alive needs us to wait for the second. */
+    static int headers_seen;
+    if (!*req_cls) {
+        *req_cls = &headers_seen;
+        return MHD_YES;
+    }
+    if (*upload_data_size) { /* a body we do not want: skip it */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return send_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD");
     if (strcmp(url, EVENTS_URL) == 0) return send_events(s, conn);
@@ -620,11 +631,22 @@ static int add_watch(watcher *w, const char *path)
     return wd;
 }
 
+/* True when `path` is DEST: a destination inside a watched folder must not
+ * make each build trigger the next. */
+static bool is_dest(const watcher *w, const char *path)
+{
+    if (!w->s->dest_real) return false;
+    char *real = realpath(path, NULL);
+    bool same = real && strcmp(real, w->s->dest_real) == 0;
+    free(real);
+    return same;
+}
+
 /* Watches `path` and every folder under it (not through symlinks, not
  * dot folders). */
 static void add_tree(watcher *w, const char *path, int depth)
 {
-    if (depth > MAX_TREE_DEPTH || add_watch(w, path) < 0) return;
+    if (depth > MAX_TREE_DEPTH || is_dest(w, path) || add_watch(w, path) < 0) return;
     DIR *dir = opendir(path);
     if (!dir) return;
     struct dirent *e;
@@ -666,6 +688,20 @@ static void drop_tree(watcher *w, const char *path)
     }
 }
 
+/* The first build tells where DEST is only after the watches are set (so
+ * no edit during it is missed); drop any that landed on DEST. */
+static void drop_dest(watcher *w)
+{
+    for (size_t i = 0; i < w->len; i++) {
+        if (w->items[i].wd != w->root_wd && is_dest(w, w->items[i].path)) {
+            char *path = pub_xstrdup(w->items[i].path);
+            drop_tree(w, path);
+            free(path);
+            i = (size_t)-1; /* the list was reordered: start again */
+        }
+    }
+}
+
 static void forget_watch(watcher *w, int wd)
 {
     for (size_t i = 0; i < w->len; i++)
@@ -699,6 +735,10 @@ static bool read_changes(watcher *w)
             if (!at || !ev->len || ignored_name(ev->name)) continue;
             if (ev->wd == w->root_wd && !is_watched_name(ev->name)) continue;
             char *child = pub_path_join(at->path, ev->name);
+            if ((ev->mask & IN_ISDIR) && is_dest(w, child)) {
+                free(child);
+                continue;
+            }
             if (ev->mask & IN_ISDIR) {
                 if (ev->mask & (IN_MOVED_FROM | IN_DELETE)) drop_tree(w, child);
                 if (ev->mask & (IN_CREATE | IN_MOVED_TO)) add_tree(w, child, 1);
@@ -766,6 +806,8 @@ static void rebuild(server *s)
     s->nerrors = nlines;
     pthread_cond_broadcast(&s->changed);
     pthread_mutex_unlock(&s->lock);
+    free(s->dest_real);
+    s->dest_real = s->dest ? realpath(s->dest, NULL) : NULL;
 
     if (ok)
         say(s, "publish: %s %zu %s (%zu written, %zu unchanged, %zu removed) in %.2f s\n",
@@ -914,6 +956,7 @@ pub_diag *pub_serve(const pub_serve_options *opts)
     if (w.fd < 0) say(&s, "publish: warning: cannot watch for changes: %s\n", strerror(errno));
     else watch_site(&w);
     rebuild(&s);
+    drop_dest(&w);
 
     struct MHD_Daemon *daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC,
@@ -941,6 +984,7 @@ pub_diag *pub_serve(const pub_serve_options *opts)
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     free_lines(s.errors, s.nerrors);
     free(s.dest);
+    free(s.dest_real);
     free(url);
     pthread_cond_destroy(&s.changed);
     pthread_mutex_destroy(&s.lock);

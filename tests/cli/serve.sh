@@ -134,8 +134,11 @@ check "the fixed page is served" eventually page_has /2024/01/02/hello/ 'fixed v
 mkdir -p "$site/posts/2024"
 printf -- '---\ntitle: Nested\n---\nin a new folder\n' > "$site/posts/2024/2024-02-01-nested.md"
 check "a post in a new folder is built" eventually page_has /2024/02/01/nested/ 'in a new folder'
-check "the event stream said reload" eventually grep -q '^event: reload$' "$work/events"
-check "the event stream carried the error" grep -q '^data: posts/2024-01-02-hello.md:3:1: error: ' "$work/events"
+events_in_order() { tr '\n' ' ' < "$work/events" | grep -q "$1"; }
+check "the event stream greets with the build" events_in_order '^retry: 1000  event: reload data: 1  '
+check "the event stream said reload after the edit" events_in_order 'event: reload data: 2  '
+check "the event stream carried the error, then the fix" \
+  events_in_order 'event: error data: posts/2024-01-02-hello.md:3:1: error: [^ ]* .*event: reload data: 3  '
 kill "$events_pid" 2>/dev/null; wait "$events_pid" 2>/dev/null; events_pid=""
 
 stop TERM
