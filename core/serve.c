@@ -369,7 +369,7 @@ static enum MHD_Result send_site_file(server *s, struct MHD_Connection *conn, co
         close(fd);
         pub_buf location = PUB_BUF_INIT;
         pub_buf_printf(&location, "%s/", url);
-        struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
         MHD_add_response_header(r, "Location", pub_buf_cstr(&location));
         ok = MHD_queue_response(conn, MHD_HTTP_MOVED_PERMANENTLY, r);
         MHD_destroy_response(r);
