@@ -144,6 +144,7 @@ static pub_md_options markdown_options(const pub_site *site)
 /* ---- The context table handed to engine.lua -------------------------------- */
 
 typedef struct run_state {
+    const char *src;
     pub_diags *diags;
     pub_out *out;          /* NULL when checking only */
     size_t pages;
@@ -211,9 +212,33 @@ static int l_internal_progress(lua_State *L)
     return 0;
 }
 
+/* internal.read_body(path, offset): a document's body, read again from
+ * disk; nil and a message when the file is gone. */
+static int l_internal_read_body(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    const char *path = luaL_checkstring(L, 1);
+    lua_Integer offset = luaL_checkinteger(L, 2);
+    char *file = pub_path_join(st->src, path);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = pub_file_read(file, &text, &len);
+    free(file);
+    if (rc != 0) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "cannot read '%s': %s", path, strerror(rc));
+        return 2;
+    }
+    size_t from = offset > 0 && (size_t)offset <= len ? (size_t)offset : 0;
+    lua_pushlstring(L, text + from, len - from);
+    free(text);
+    return 1;
+}
+
 static void push_internal(lua_State *L, run_state *st)
 {
     static const luaL_Reg fns[] = {
+        {"read_body", l_internal_read_body},
         {"error", l_internal_error}, {"failed", l_internal_failed},
         {"write", l_internal_write}, {"progress", l_internal_progress}, {NULL, NULL}};
     lua_newtable(L);
@@ -237,7 +262,8 @@ static void push_positions(lua_State *L, const pub_value *meta)
 }
 
 /* Pushes the documents and frees what C no longer needs of them. */
-static void push_docs(lua_State *L, pub_site *site, doc_loader *loader, pub_diags *diags)
+static void push_docs(lua_State *L, pub_site *site, doc_loader *loader, bool lazy_body,
+                      pub_diags *diags)
 {
     lua_createtable(L, (int)site->ndocs, 0);
     lua_Integer n = 0;
@@ -253,8 +279,15 @@ static void push_docs(lua_State *L, pub_site *site, doc_loader *loader, pub_diag
         lua_setfield(L, -2, "meta");
         push_positions(L, doc->fm.meta);
         lua_setfield(L, -2, "positions");
-        lua_pushlstring(L, doc->text + doc->fm.body_start, doc->len - doc->fm.body_start);
-        lua_setfield(L, -2, "body");
+        /* A build reads post.body rarely (plugins work on content), so it
+         * is left on disk and read on first use: holding every Markdown
+         * source would double the memory a large site needs. */
+        if (!lazy_body) {
+            lua_pushlstring(L, doc->text + doc->fm.body_start, doc->len - doc->fm.body_start);
+            lua_setfield(L, -2, "body");
+        }
+        lua_pushinteger(L, (lua_Integer)doc->fm.body_start);
+        lua_setfield(L, -2, "body_start");
         lua_pushinteger(L, doc->fm.body_line);
         lua_setfield(L, -2, "body_line");
         if (doc->html) {
@@ -310,8 +343,8 @@ static void push_data(lua_State *L, pub_site *site, pub_diags *diags)
     }
 }
 
-static void push_context(lua_State *L, pub_site *site, doc_loader *loader, run_state *st,
-                         const pub_build_options *opts, pub_diags *diags)
+static void push_context(lua_State *L, pub_site *site, doc_loader *loader, bool lazy_body,
+                         run_state *st, const pub_build_options *opts, pub_diags *diags)
 {
     lua_createtable(L, 0, 10);
     lua_pushstring(L, site->src);
@@ -320,7 +353,7 @@ static void push_context(lua_State *L, pub_site *site, doc_loader *loader, run_s
     lua_setfield(L, -2, "dest");
     pub_lua_push_value(L, site->config);
     lua_setfield(L, -2, "config");
-    push_docs(L, site, loader, diags);
+    push_docs(L, site, loader, lazy_body, diags);
     loader_finish(loader);
     lua_setfield(L, -2, "docs");
     push_data(L, site, diags);
@@ -398,7 +431,7 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
     doc_loader loader;
     loader_start(&loader, site, &md, true, opts->jobs);
 
-    run_state st = {diags, NULL, 0, opts->progress, opts->progress_ud};
+    run_state st = {site->src, diags, NULL, 0, opts->progress, opts->progress_ud};
     if (!opts->check_only) {
         pub_diag *err = pub_out_begin(site->dest, &st.out);
         if (err) {
@@ -410,7 +443,7 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
         }
     }
     lua_State *L = pub_runtime_open(site->src, diags, md.unsafe);
-    push_context(L, site, &loader, &st, opts, diags);
+    push_context(L, site, &loader, true, &st, opts, diags);
     double t1 = clock_seconds();
     call_engine(L, "build", 0, diags);
     lua_close(L);
@@ -451,10 +484,10 @@ bool pub_build_script(const pub_script_options *opts, pub_diags *diags, pub_buf 
     pub_md_options md = markdown_options(site);
     doc_loader loader;
     loader_start(&loader, site, &md, false, opts->jobs);
-    run_state st = {diags, NULL, 0, NULL, NULL};
+    run_state st = {site->src, diags, NULL, 0, NULL, NULL};
     pub_build_options bopts = {.src = opts->src, .drafts = true, .future = true, .check_only = true};
     lua_State *L = pub_runtime_open(site->src, diags, md.unsafe);
-    push_context(L, site, &loader, &st, &bopts, diags);
+    push_context(L, site, &loader, false, &st, &bopts, diags);
     bool ok = diags->errors == 0 && call_engine(L, "load", 1, diags) && diags->errors == 0;
     if (ok) {
         int site_index = lua_gettop(L);

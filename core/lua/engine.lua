@@ -205,7 +205,7 @@ end
 local function make_post(doc, site, now, options)
   local meta = doc.meta
   local post = {
-    kind = "post", path = doc.path, meta = meta, body = doc.body,
+    kind = "post", path = doc.path, meta = meta, body = doc.body, body_start = doc.body_start,
     content = doc.content, body_line = doc.body_line,
   }
   -- Date: front matter wins over the file name, as in Jekyll.
@@ -267,7 +267,7 @@ local function make_page(doc)
   else url = "/" .. rel .. "/" end
   if type(meta.permalink) == "string" then url = meta.permalink end
   local page = {
-    kind = "page", path = doc.path, meta = meta, body = doc.body,
+    kind = "page", path = doc.path, meta = meta, body = doc.body, body_start = doc.body_start,
     content = doc.content, body_line = doc.body_line, url = url,
     template = doc.path:match("%.html?$") ~= nil,
     title = meta.title ~= nil and tostring(meta.title) or title_from_slug(rel:match("[^/]*$")),
@@ -320,16 +320,31 @@ local function new_site(ctx)
   return site
 end
 
+-- During a build the Markdown source stays on disk until a plugin asks
+-- for post.body (see build.c); it is read again then, and not kept.
+local lazy_body = {
+  __index = function(page, key)
+    if key == "body" and rawget(page, "body_start") then
+      local body, err = internal.read_body(page.path, page.body_start)
+      if not body then error(err, 2) end
+      return body
+    end
+  end,
+}
+
 -- Builds site.posts from the documents (no plugins). Shared by build and run.
 local function collect(site, ctx, options)
   local posts, pages = {}, {}
   for _, doc in ipairs(ctx.docs) do
+    local page
     if doc.kind == "post" then
-      local post = make_post(doc, site, ctx.now, options)
-      if post then posts[#posts + 1] = post end
+      page = make_post(doc, site, ctx.now, options)
+      if page then posts[#posts + 1] = page end
     else
-      pages[#pages + 1] = make_page(doc)
+      page = make_page(doc)
+      pages[#pages + 1] = page
     end
+    if page and doc.body == nil then setmetatable(page, lazy_body) end
   end
   return posts, pages
 end
@@ -387,6 +402,10 @@ local function render_page(page, site, plugins, seen)
 end
 
 function engine.build(ctx)
+  -- Rendered pages are garbage as soon as they are written: the
+  -- generational collector frees them young, keeping the heap near the
+  -- size of the site's model instead of twice that.
+  collectgarbage("generational")
   internal = ctx.internal
   local options = ctx.options
   local site = new_site(ctx)
@@ -414,7 +433,10 @@ function engine.build(ctx)
     if keep then kept[#kept + 1] = post end
   end
   posts = kept
-  if timings then timings[#timings + 1] = string.format("post hooks %.3f", os.clock() - t_posts) end
+  if timings then
+    timings[#timings + 1] = string.format("post hooks %.3f (lua heap %.0f MB)", os.clock() - t_posts,
+      collectgarbage("count") / 1024)
+  end
   link_neighbours(posts)
   site.posts = posts
   site.categories, site.category_names = index_by(posts, "categories")
