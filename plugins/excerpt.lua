@@ -219,6 +219,20 @@ function excerpt.source(post, config)
   local separator = meta.excerpt_separator
   if type(separator) ~= "string" or separator == "" then separator = config.excerpt_separator end
   if type(separator) ~= "string" or separator == "" then separator = DEFAULT_SEPARATOR end
+  -- An HTML comment separator in Markdown reaches the HTML as it is (raw
+  -- HTML passes through unless the site turned that off), so the rendered
+  -- content can be cut there without reading the source again; inside a
+  -- code block it is escaped and rightly not found.
+  local markdown = config.markdown
+  local unsafe = not (type(markdown) == "table" and markdown.unsafe == false)
+  if unsafe and separator:find("^<!%-%-.*%-%->$") and type(post.content) == "string" then
+    local at = post.content:find(separator, 1, true)
+    if at then
+      local html = post.content:sub(1, at - 1)
+      if publish.html.text(html):find("%S") then return trim(html) end
+    end
+    return first_paragraph(post.content)
+  end
   local body = post.body
   if type(body) == "string" then
     local at = body:find(separator, 1, true)
