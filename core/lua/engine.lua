@@ -169,22 +169,34 @@ end
 
 local function two(n) return string.format("%02d", n) end
 
--- A permalink pattern filled in for one post.
+-- Permalink tokens: each computes its text for one post, only when the
+-- pattern uses it (this runs for every post of a large site).
+local TOKENS = {
+  year = function(p) return tostring(p.date.year) end,
+  month = function(p) return two(p.date.month) end,
+  day = function(p) return two(p.date.day) end,
+  i_month = function(p) return tostring(p.date.month) end,
+  i_day = function(p) return tostring(p.date.day) end,
+  short_year = function(p) return two(p.date.year % 100) end,
+  hour = function(p) return two(p.date.hour) end,
+  minute = function(p) return two(p.date.min) end,
+  second = function(p) return two(p.date.sec) end,
+  slug = function(p) return p.slug end,
+  title = function(p) return p.slug end,
+  y_day = function(p) return publish.date.format(p.date, "%j") end,
+  categories = function(p)
+    local cats = {}
+    for i, c in ipairs(p.categories) do cats[i] = publish.slugify(c) end
+    return table.concat(cats, "/")
+  end,
+}
+
 local function expand_permalink(pattern, post)
-  local d = post.date
-  local cats = {}
-  for i, c in ipairs(post.categories) do cats[i] = publish.slugify(c) end
-  local values = {
-    year = tostring(d.year), month = two(d.month), day = two(d.day),
-    i_month = tostring(d.month), i_day = tostring(d.day),
-    short_year = two(d.year % 100), hour = two(d.hour), minute = two(d.min),
-    second = two(d.sec), slug = post.slug, title = post.slug,
-    categories = table.concat(cats, "/"), y_day = publish.date.format(d, "%j"),
-  }
   local url = pattern:gsub(":([%a_]+)", function(token)
-    return values[token] or (":" .. token)
+    local fn = TOKENS[token]
+    return fn and fn(post) or (":" .. token)
   end)
-  url = url:gsub("//+", "/")
+  if url:find("//", 1, true) then url = url:gsub("//+", "/") end
   return url
 end
 
