@@ -1,26 +1,49 @@
-/* The output transaction: pages and static files are written into a staging
- * folder beside DEST (`.BASE.publish-tmp`), then swapped in as DEST with one
- * atomic rename when the whole build succeeded. A file whose bytes match the
- * previous DEST is hard-linked from there, so its inode and mtime stay put
- * and rsync or a browser cache see nothing new.
+/* The output transaction. Pages and static files that are new or changed
+ * are written into a staging folder beside DEST (`.BASE.publish-tmp`); a
+ * file whose bytes DEST already holds is not touched at all, so its inode
+ * and mtime stay put and rsync or a browser cache see nothing new. Only
+ * when the whole build succeeded does commit move each staged file into
+ * DEST with rename(2), then remove the files of the previous build that were
+ * not produced again (and the folders that leaves empty). A failed build
+ * removes the staging folder and never touches DEST. When DEST does not
+ * exist yet, the staging folder mirrors the tree and commit is one rename.
+ *
+ * "Unchanged" is told by a manifest beside DEST (`.BASE.publish-manifest`,
+ * never inside DEST, which gets deployed): for each file of the last
+ * successful build its size, mtime and XXH64 hash. A page is unchanged when
+ * the manifest has its path with the same size and hash and an lstat of the
+ * DEST file still shows that size and mtime, so a file edited or deleted by
+ * hand is written again. Without a manifest entry the old file's bytes are
+ * compared. The manifest also says what the last build produced: files added
+ * to DEST by hand since then are left alone. With no manifest at all (the
+ * first build over an existing DEST) one walk of DEST finds what to remove,
+ * and everything the build does not produce goes, as with Jekyll.
+ *
+ * The trade-off of moving files one by one instead of swapping whole trees:
+ * a build killed during commit may leave DEST with a mix of old and new
+ * files, each one whole (rename is atomic). Before it moves anything, commit
+ * saves a manifest listing both the new files and the ones it is about to
+ * remove, so the next build repairs the mix: a file whose DEST mtime is not
+ * what the manifest says is written again, and a listed file not produced
+ * is removed. Nothing is fsync'ed: this guards against a killed process, not
+ * a power cut.
  *
  * This module decides where bytes land and that they never land outside
  * DEST; it does not decide what a page's path is (the engine does) nor
- * report errors (it returns them). Writes may come from several threads;
- * only the bookkeeping sets are locked, the file I/O runs outside the lock.
- *
- * Old files in DEST are opened one path component at a time with O_NOFOLLOW,
- * so a symlink someone left in DEST cannot make us hard-link or compare a
- * file outside it. */
+ * report errors (it returns them). pub_out_submit hands the I/O to writer
+ * threads through a bounded queue; the path bookkeeping is one mutex-guarded
+ * map, and no I/O runs under the lock. Folders in DEST are opened one
+ * component at a time with O_NOFOLLOW, so a symlink someone left in DEST
+ * cannot make us compare, replace or remove a file outside it. */
 #define _GNU_SOURCE
 #include "output.h"
+#include "util/buf.h"
 #include "util/file.h"
 #include "util/mem.h"
 #include "util/path.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,79 +51,207 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#ifndef RENAME_EXCHANGE
-#define RENAME_EXCHANGE (1 << 1)
+enum { CHUNK = 64 * 1024, QUEUE_FILES = 1024 };
+#define QUEUE_BYTES ((size_t)64 << 20)
+#define MANIFEST_MAGIC "publish-manifest 1\n"
+
+/* ---- XXH64 -------------------------------------------------------------------- */
+
+static const uint64_t P1 = 0x9E3779B185EBCA87ULL, P2 = 0xC2B2AE3D27D4EB4FULL,
+                      P3 = 0x165667B19E3779F9ULL, P4 = 0x85EBCA77C2B2AE63ULL,
+                      P5 = 0x27D4EB2F165667C5ULL;
+
+static uint64_t rotl64(uint64_t x, int r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+static uint64_t read64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
 #endif
+    return v;
+}
 
-enum { CHUNK = 64 * 1024 };
+static uint64_t read32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    return v;
+}
 
-/* ---- A set of strings (open addressing), for paths and folders -------------- */
+static uint64_t xxh_round(uint64_t acc, uint64_t input)
+{
+    acc += input * P2;
+    return rotl64(acc, 31) * P1;
+}
 
-typedef struct strset {
-    char **slots;
+static uint64_t xxh_merge(uint64_t h, uint64_t v)
+{
+    h ^= xxh_round(0, v);
+    return h * P1 + P4;
+}
+
+uint64_t pub_out_hash(const void *bytes, size_t len)
+{
+    const unsigned char *p = bytes, *end = p + len;
+    uint64_t h;
+    if (len >= 32) {
+        uint64_t v1 = P1 + P2, v2 = P2, v3 = 0, v4 = -P1;
+        for (const unsigned char *limit = end - 32; p <= limit; p += 32) {
+            v1 = xxh_round(v1, read64(p));
+            v2 = xxh_round(v2, read64(p + 8));
+            v3 = xxh_round(v3, read64(p + 16));
+            v4 = xxh_round(v4, read64(p + 24));
+        }
+        h = rotl64(v1, 1) + rotl64(v2, 7) + rotl64(v3, 12) + rotl64(v4, 18);
+        h = xxh_merge(h, v1);
+        h = xxh_merge(h, v2);
+        h = xxh_merge(h, v3);
+        h = xxh_merge(h, v4);
+    } else {
+        h = P5;
+    }
+    h += (uint64_t)len;
+    for (; end - p >= 8; p += 8) h = rotl64(h ^ xxh_round(0, read64(p)), 27) * P1 + P4;
+    if (end - p >= 4) {
+        h = rotl64(h ^ (read32(p) * P1), 23) * P2 + P3;
+        p += 4;
+    }
+    for (; p < end; p++) h = rotl64(h ^ (*p * P5), 11) * P1;
+    h ^= h >> 33;
+    h *= P2;
+    h ^= h >> 29;
+    h *= P3;
+    h ^= h >> 32;
+    return h;
+}
+
+/* ---- Paths known to this build ------------------------------------------------ */
+
+enum { CLAIM_NONE, CLAIM_FILE, CLAIM_DIR };
+
+/* One path: a file of the last build, a file or folder of this one, or both.
+ * The map owns entries; their addresses stay put while the map grows, so a
+ * writer thread may fill in its own entry's "new" fields without the lock. */
+typedef struct entry {
+    char *rel;
+    unsigned char claim; /* what this build puts here (under the lock) */
+    bool old;            /* a file of the last build (manifest, or the walk) */
+    bool staged;         /* new bytes wait in staging */
+    bool checked;        /* CLAIM_DIR: DEST/rel looked at (under the lock) */
+    bool real_dir;       /* ... and found a folder, not a symlink */
+    bool made;           /* CLAIM_DIR: made in a mirrored staging folder */
+    uint64_t old_size, old_hash;
+    int64_t old_mtime;
+    uint64_t size, hash; /* this build's file */
+    int64_t mtime;
+    size_t id;           /* its name in a flat staging folder */
+} entry;
+
+typedef struct entry_map {
+    entry **slots;
     size_t cap, len;
-} strset;
+} entry_map;
 
 static uint64_t hash_str(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a: paths are short */
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
     return h;
 }
 
-static size_t strset_find(const strset *set, const char *s)
+static size_t map_slot(entry **slots, size_t cap, const char *rel)
 {
-    size_t mask = set->cap - 1, i = (size_t)hash_str(s) & mask;
-    while (set->slots[i] && strcmp(set->slots[i], s) != 0) i = (i + 1) & mask;
+    size_t mask = cap - 1, i = (size_t)hash_str(rel) & mask;
+    while (slots[i] && strcmp(slots[i]->rel, rel) != 0) i = (i + 1) & mask;
     return i;
 }
 
-static bool strset_has(const strset *set, const char *s)
+static entry *map_get(const entry_map *map, const char *rel)
 {
-    return set->cap && set->slots[strset_find(set, s)] != NULL;
+    return map->cap ? map->slots[map_slot(map->slots, map->cap, rel)] : NULL;
 }
 
-/* Adds a copy of `s`; false when it was already there. */
-static bool strset_add(strset *set, const char *s)
+/* The entry for `rel`, added (zeroed) when missing. */
+static entry *map_add(entry_map *map, const char *rel)
 {
-    if ((set->len + 1) * 2 > set->cap) {
-        strset bigger = {pub_xcalloc(set->cap ? set->cap * 2 : 64, sizeof(char *)),
-                         set->cap ? set->cap * 2 : 64, set->len};
-        for (size_t i = 0; i < set->cap; i++)
-            if (set->slots[i]) bigger.slots[strset_find(&bigger, set->slots[i])] = set->slots[i];
-        free(set->slots);
-        *set = bigger;
+    if ((map->len + 1) * 2 > map->cap) {
+        size_t cap = map->cap ? map->cap * 2 : 256;
+        entry **slots = pub_xcalloc(cap, sizeof *slots);
+        for (size_t i = 0; i < map->cap; i++)
+            if (map->slots[i]) slots[map_slot(slots, cap, map->slots[i]->rel)] = map->slots[i];
+        free(map->slots);
+        map->slots = slots;
+        map->cap = cap;
     }
-    size_t i = strset_find(set, s);
-    if (set->slots[i]) return false;
-    set->slots[i] = pub_xstrdup(s);
-    set->len++;
-    return true;
+    size_t i = map_slot(map->slots, map->cap, rel);
+    if (!map->slots[i]) {
+        entry *e = pub_xcalloc(1, sizeof *e);
+        e->rel = pub_xstrdup(rel);
+        map->slots[i] = e;
+        map->len++;
+    }
+    return map->slots[i];
 }
 
-static void strset_free(strset *set)
+static void map_free(entry_map *map)
 {
-    for (size_t i = 0; i < set->cap; i++) free(set->slots[i]);
-    free(set->slots);
-    memset(set, 0, sizeof *set);
+    for (size_t i = 0; i < map->cap; i++) {
+        if (!map->slots[i]) continue;
+        free(map->slots[i]->rel);
+        free(map->slots[i]);
+    }
+    free(map->slots);
+    memset(map, 0, sizeof *map);
 }
 
-/* ---- The transaction --------------------------------------------------------- */
+static int64_t mtime_ns(const struct stat *st)
+{
+    return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+/* ---- The transaction ---------------------------------------------------------- */
+
+typedef struct job {
+    struct job *next;
+    entry *file;
+    char *bytes;
+    size_t len;
+} job;
 
 struct pub_out {
-    char *dest;     /* as the caller named it, for messages */
-    char *target;   /* the folder actually replaced (DEST, or where its symlink points) */
-    char *staging;  /* TARGET's sibling .BASE.publish-tmp */
-    char *old;      /* TARGET's sibling .BASE.publish-old, for the non-atomic fallback */
-    int staging_fd; /* open on the staging folder */
-    int dest_fd;    /* open on the previous DEST, or -1 when there is none */
+    char *dest;       /* as the caller named it, for messages */
+    char *target;     /* the folder written (DEST, or where its symlink points) */
+    char *staging;    /* TARGET's sibling .BASE.publish-tmp */
+    char *manifest;   /* TARGET's sibling .BASE.publish-manifest */
+    int staging_fd;   /* open on the staging folder */
+    int dest_fd;      /* open on DEST, or -1 when there is none yet */
+    bool mirrored;    /* no DEST: staging mirrors the tree and becomes DEST */
+    bool had_manifest;
     pthread_mutex_t lock;
-    strset files;   /* normalised relpaths written so far */
-    strset dirs;    /* staging folders known to exist */
+    entry_map paths;
+    size_t next_id;
+    size_t files;       /* files claimed */
+    size_t by_manifest; /* unchanged files told by the manifest alone */
     pub_out_stats stats;
+
+    /* The writer pool, all under `lock`. */
+    int jobs, started;
+    pthread_t *threads;
+    pthread_cond_t has_work, has_room;
+    job *head, *tail;
+    size_t queued_files, queued_bytes;
+    bool closing, dropping;
+    pub_diag *failure; /* the first writer error */
 };
 
 static char *sibling(const char *parent, const char *base, const char *suffix)
@@ -134,16 +285,75 @@ static void out_free(pub_out *out)
     if (out->staging_fd >= 0) close(out->staging_fd);
     if (out->dest_fd >= 0) close(out->dest_fd);
     pthread_mutex_destroy(&out->lock);
-    strset_free(&out->files);
-    strset_free(&out->dirs);
+    pthread_cond_destroy(&out->has_work);
+    pthread_cond_destroy(&out->has_room);
+    map_free(&out->paths);
+    pub_diag_free(out->failure);
+    free(out->threads);
     free(out->dest);
     free(out->target);
     free(out->staging);
-    free(out->old);
+    free(out->manifest);
     free(out);
 }
 
-pub_diag *pub_out_begin(const char *dest, pub_out **result)
+/* Digits of an unsigned decimal ending at `stop`; false when malformed. */
+static bool parse_u64(const char **p, const char *end, char stop, int base, uint64_t *v)
+{
+    const char *s = *p;
+    *v = 0;
+    for (; s < end && *s != stop; s++) {
+        int d = *s >= '0' && *s <= '9' ? *s - '0' : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10 : 99;
+        if (d >= base) return false;
+        *v = *v * (uint64_t)base + (uint64_t)d;
+    }
+    if (s == *p || s == end) return false;
+    *p = s + 1;
+    return true;
+}
+
+/* Reads the last build's manifest into the map. A missing or damaged one
+ * is no manifest: commit then walks DEST instead. Lines are
+ * "HASH SIZE MTIME_NS PATH\0\n", so any byte but NUL may sit in PATH. */
+static void load_manifest(pub_out *out)
+{
+    char *data;
+    size_t len;
+    if (pub_file_read(out->manifest, &data, &len) != 0) return;
+    const char *p = data, *end = data + len;
+    size_t magic = strlen(MANIFEST_MAGIC);
+    bool ok = len >= magic && memcmp(data, MANIFEST_MAGIC, magic) == 0;
+    if (ok) p += magic;
+    while (ok && p < end) {
+        uint64_t hash, size, mtime;
+        const char *nul;
+        ok = parse_u64(&p, end, ' ', 16, &hash) && parse_u64(&p, end, ' ', 10, &size) &&
+             parse_u64(&p, end, ' ', 10, &mtime) && (nul = memchr(p, '\0', (size_t)(end - p))) &&
+             nul + 1 < end && nul[1] == '\n';
+        if (!ok) break;
+        /* The paths are removed from DEST later: a hand-edited "../x" must
+         * not walk out of it. */
+        char *confined = pub_path_confine(p);
+        ok = confined && confined[0] && strcmp(confined, p) == 0;
+        free(confined);
+        if (!ok) break;
+        entry *e = map_add(&out->paths, p);
+        if (e->old) ok = false;
+        e->old = true;
+        e->old_hash = hash;
+        e->old_size = size;
+        e->old_mtime = (int64_t)mtime;
+        p = nul + 2;
+    }
+    free(data);
+    if (ok) {
+        out->had_manifest = true;
+    } else {
+        map_free(&out->paths);
+    }
+}
+
+pub_diag *pub_out_begin_jobs(const char *dest, int jobs, pub_out **result)
 {
     *result = NULL;
     char *target = pub_xstrdup(dest);
@@ -151,7 +361,7 @@ pub_diag *pub_out_begin(const char *dest, pub_out **result)
     bool exists = lstat(dest, &st) == 0;
     if (exists && S_ISLNK(st.st_mode)) {
         /* A DEST symlinked elsewhere (another disk, a web root) keeps its
-         * link; the folder it points to is what gets replaced. */
+         * link; the folder it points to is what gets written. */
         char *real = realpath(dest, NULL);
         if (!real || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
             free(real);
@@ -177,9 +387,12 @@ pub_diag *pub_out_begin(const char *dest, pub_out **result)
     out->dest = pub_xstrdup(dest);
     out->target = target;
     out->staging = sibling(parent, base, ".publish-tmp");
-    out->old = sibling(parent, base, ".publish-old");
+    out->manifest = sibling(parent, base, ".publish-manifest");
     out->staging_fd = out->dest_fd = -1;
+    out->jobs = jobs;
     pthread_mutex_init(&out->lock, NULL);
+    pthread_cond_init(&out->has_work, NULL);
+    pthread_cond_init(&out->has_room, NULL);
     free(base);
 
     pub_diag *err = NULL;
@@ -188,16 +401,9 @@ pub_diag *pub_out_begin(const char *dest, pub_out **result)
         err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot create '%s': %s", parent, strerror(rc));
         goto fail;
     }
-    /* A commit killed between its two renames leaves the previous output
-     * only under the -old name: put it back before anything else. */
-    if (!exists && lstat(out->old, &st) == 0 && S_ISDIR(st.st_mode) &&
-        rename(out->old, out->target) == 0)
-        exists = true;
-    const char *stale = out->old;
-    rc = pub_file_remove_tree(stale);
-    if (!rc) rc = pub_file_remove_tree(stale = out->staging);
+    rc = pub_file_remove_tree(out->staging);
     if (rc) {
-        err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot remove the stale '%s': %s", stale,
+        err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot remove the stale '%s': %s", out->staging,
                            strerror(rc));
         goto fail;
     }
@@ -220,6 +426,9 @@ pub_diag *pub_out_begin(const char *dest, pub_out **result)
             pub_file_remove_tree(out->staging);
             goto fail;
         }
+        load_manifest(out);
+    } else {
+        out->mirrored = true;
     }
     free(parent);
     *result = out;
@@ -230,11 +439,18 @@ fail:
     return err;
 }
 
-/* ---- Writing one file ------------------------------------------------------- */
+pub_diag *pub_out_begin(const char *dest, pub_out **out)
+{
+    return pub_out_begin_jobs(dest, 1, out);
+}
 
-/* Validates and normalises `relpath` and claims it. On success returns the
- * normalised path (caller frees); otherwise sets *err. */
-static char *claim_path(pub_out *out, const char *relpath, pub_diag **err)
+/* ---- Claiming a path ---------------------------------------------------------- */
+
+/* Validates and normalises `relpath` and claims it as a file, its parents as
+ * folders. Clashes are found here, in the caller's thread, so they are
+ * reported at once and the staging folder never sees them. Returns the
+ * file's entry, or NULL with *err set. */
+static entry *claim(pub_out *out, const char *relpath, pub_diag **err)
 {
     char *rel = pub_path_confine(relpath);
     if (!rel || !rel[0]) {
@@ -243,80 +459,39 @@ static char *claim_path(pub_out *out, const char *relpath, pub_diag **err)
                             relpath);
         return NULL;
     }
+    const char *problem = NULL;
     pthread_mutex_lock(&out->lock);
-    bool fresh = strset_add(&out->files, rel);
-    pthread_mutex_unlock(&out->lock);
-    if (!fresh) {
-        *err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "two pages write '%s'", rel);
-        free(rel);
-        return NULL;
+    for (char *s = strchr(rel, '/'); s && !problem; s = strchr(s + 1, '/')) {
+        *s = '\0';
+        entry *dir = map_get(&out->paths, rel);
+        *s = '/';
+        if (dir && dir->claim == CLAIM_FILE) problem = "another page wrote a file where a folder goes";
     }
-    return rel;
+    entry *file = map_get(&out->paths, rel);
+    if (!problem && file && file->claim == CLAIM_FILE) problem = "";
+    if (!problem && file && file->claim == CLAIM_DIR) problem = "another page needs a folder there";
+    if (!problem) {
+        for (char *s = strchr(rel, '/'); s; s = strchr(s + 1, '/')) {
+            *s = '\0';
+            map_add(&out->paths, rel)->claim = CLAIM_DIR;
+            *s = '/';
+        }
+        file = map_add(&out->paths, rel);
+        file->claim = CLAIM_FILE;
+        file->id = out->next_id++;
+        out->files++;
+    }
+    pthread_mutex_unlock(&out->lock);
+    if (problem) {
+        *err = problem[0] ? pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot write '%s': %s", rel, problem)
+                          : pub_diag_new(PUB_ERROR, NULL, 0, 0, "two pages write '%s'", rel);
+        file = NULL;
+    }
+    free(rel);
+    return file;
 }
 
-/* Makes sure the staging folder holding `rel` exists. The set remembers
- * folders already made, so a 10,000-page build does not stat the same
- * "posts/2024" over and over. Returns 0 or an errno value. */
-static int make_parent(pub_out *out, const char *rel)
-{
-    const char *slash = strrchr(rel, '/');
-    if (!slash) return 0;
-    char *dir = pub_xstrndup(rel, (size_t)(slash - rel));
-    pthread_mutex_lock(&out->lock);
-    bool known = strset_has(&out->dirs, dir);
-    pthread_mutex_unlock(&out->lock);
-    int rc = 0;
-    if (!known) {
-        /* Two threads may make the same folder at once; EEXIST is fine. */
-        for (char *p = dir;; p++) {
-            if (*p != '/' && *p != '\0') continue;
-            char saved = *p;
-            *p = '\0';
-            if (mkdirat(out->staging_fd, dir, 0777) != 0 && errno != EEXIST) rc = errno;
-            *p = saved;
-            if (rc || !saved) break;
-        }
-        if (!rc) {
-            pthread_mutex_lock(&out->lock);
-            strset_add(&out->dirs, dir);
-            pthread_mutex_unlock(&out->lock);
-        }
-    }
-    free(dir);
-    return rc;
-}
-
-/* Opens DEST/rel from the previous build without following any symlink.
- * Returns the file's fd (a regular file) and sets *dir_fd to its folder's
- * fd (close both), or -1 when there is no such old file. */
-static int open_old(pub_out *out, const char *rel, int *dir_fd, struct stat *st)
-{
-    *dir_fd = -1;
-    if (out->dest_fd < 0) return -1;
-    int dir = dup(out->dest_fd);
-    if (dir < 0) return -1;
-    char *path = pub_xstrdup(rel), *name = path;
-    for (char *slash; (slash = strchr(name, '/')) != NULL; name = slash + 1) {
-        *slash = '\0';
-        int next = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        close(dir);
-        if (next < 0) {
-            free(path);
-            return -1;
-        }
-        dir = next;
-    }
-    /* O_NONBLOCK: a FIFO someone left in DEST must not hang the build. */
-    int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    free(path);
-    if (fd < 0 || fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
-        if (fd >= 0) close(fd);
-        close(dir);
-        return -1;
-    }
-    *dir_fd = dir;
-    return fd;
-}
+/* ---- Writing one file ------------------------------------------------------- */
 
 static int read_full(int fd, char *buf, size_t want, size_t *got)
 {
@@ -343,265 +518,606 @@ static int write_full(int fd, const char *bytes, size_t len)
     return 0;
 }
 
-/* Whether the old file's bytes equal `bytes` (when `other_fd` < 0) or the
- * rest of `other_fd`. Sizes were compared already. */
-static bool same_bytes(int old_fd, const char *bytes, size_t len, int other_fd)
+/* Whether every folder on the way to DEST/rel is a real folder, so a
+ * path-based stat or open of rel stays inside DEST. Each folder is looked at
+ * once per build; the answer is kept in its entry. */
+static bool dest_parents_real(pub_out *out, const char *rel)
 {
-    char *a = pub_xmalloc(CHUNK), *b = other_fd >= 0 ? pub_xmalloc(CHUNK) : NULL;
-    bool same = true;
-    size_t done = 0;
-    while (same) {
-        size_t got, other;
-        if (read_full(old_fd, a, CHUNK, &got) != 0) {
-            same = false;
-            break;
+    char *path = pub_xstrdup(rel);
+    bool real = true;
+    for (char *s = strchr(path, '/'); s && real; s = strchr(s + 1, '/')) {
+        *s = '\0';
+        pthread_mutex_lock(&out->lock);
+        entry *dir = map_get(&out->paths, path);
+        bool known = dir->checked;
+        real = dir->real_dir;
+        pthread_mutex_unlock(&out->lock);
+        if (!known) {
+            struct stat st;
+            real = fstatat(out->dest_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+            pthread_mutex_lock(&out->lock);
+            dir->checked = true;
+            dir->real_dir = real;
+            pthread_mutex_unlock(&out->lock);
         }
-        if (other_fd >= 0) {
-            if (read_full(other_fd, b, CHUNK, &other) != 0 || other != got ||
-                memcmp(a, b, got) != 0)
-                same = false;
-        } else {
-            if (got > len - done || memcmp(a, bytes + done, got) != 0) same = false;
-        }
-        done += got;
-        if (got < CHUNK) break;
+        *s = '/';
     }
-    if (other_fd < 0 && done != len) same = false;
-    free(a);
-    free(b);
+    free(path);
+    return real;
+}
+
+/* Whether DEST/rel (parents checked) is a regular file holding `bytes`. */
+static bool same_as_old(pub_out *out, const char *rel, const char *bytes, size_t len,
+                        bool executable, struct stat *st)
+{
+    /* O_NONBLOCK: a FIFO someone left in DEST must not hang the build. */
+    int fd = openat(out->dest_fd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool same = fstat(fd, st) == 0 && S_ISREG(st->st_mode) && (uint64_t)st->st_size == len &&
+                ((st->st_mode & 0111) != 0) == executable;
+    if (same) {
+        char *buf = pub_xmalloc(len < CHUNK ? len + 1 : CHUNK);
+        size_t done = 0, got;
+        /* One byte past the end too: the file may have grown since fstat. */
+        while (same) {
+            size_t want = len - done < CHUNK ? len - done + 1 : CHUNK;
+            if (read_full(fd, buf, want, &got) != 0 || got > len - done ||
+                memcmp(buf, bytes + done, got) != 0)
+                same = false;
+            done += got;
+            if (got < want) break;
+        }
+        if (done != len) same = false;
+        free(buf);
+    }
+    close(fd);
     return same;
 }
 
-/* Copies the rest of `from` into `to`. Returns 0 or an errno value. */
-static int copy_fd(int from, int to)
+/* Makes the folders holding `rel` in a mirrored staging folder; each folder
+ * once per build. Two writers may make one at once: EEXIST is fine. */
+static int make_staging_parents(pub_out *out, const char *rel)
 {
-    char *buf = pub_xmalloc(CHUNK);
+    char *path = pub_xstrdup(rel);
     int rc = 0;
-    for (;;) {
-        size_t got;
-        if ((rc = read_full(from, buf, CHUNK, &got)) != 0) break;
-        if ((rc = write_full(to, buf, got)) != 0) break;
-        if (got < CHUNK) break;
-    }
-    free(buf);
-    return rc;
-}
-
-/* The content of one output file: bytes in memory or an open source file. */
-typedef struct content {
-    const char *bytes;
-    size_t len;
-    int source_fd; /* -1 for bytes */
-    bool executable;
-} content;
-
-static int rewind_content(const content *c)
-{
-    if (c->source_fd >= 0 && lseek(c->source_fd, 0, SEEK_SET) < 0) return errno;
-    return 0;
-}
-
-/* Creates staging/rel with `c`. When `keep` is set, gives it that file's
- * times (a copy standing in for a failed hard link). Returns 0 or errno. */
-static int create_file(pub_out *out, const char *rel, const content *c, const struct stat *keep)
-{
-    int rc = rewind_content(c);
-    if (rc) return rc;
-    int fd = openat(out->staging_fd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                    c->executable ? 0755 : 0644);
-    if (fd < 0) return errno;
-    rc = c->source_fd >= 0 ? copy_fd(c->source_fd, fd) : write_full(fd, c->bytes, c->len);
-    if (!rc && keep) {
-        struct timespec times[2] = {keep->st_atim, keep->st_mtim};
-        if (futimens(fd, times) != 0) rc = errno;
-    }
-    if (close(fd) != 0 && !rc) rc = errno;
-    return rc;
-}
-
-/* Puts `c` at staging/rel, reusing the previous DEST file when identical.
- * Returns 0 or an errno value; sets *unchanged. */
-static int place(pub_out *out, const char *rel, const content *c, bool *unchanged)
-{
-    *unchanged = false;
-    int rc = make_parent(out, rel);
-    if (rc) return rc;
-    struct stat old;
-    int dir_fd, old_fd = open_old(out, rel, &dir_fd, &old);
-    if (old_fd >= 0) {
-        bool same = (size_t)old.st_size == c->len &&
-                    ((old.st_mode & 0111) != 0) == c->executable && rewind_content(c) == 0 &&
-                    same_bytes(old_fd, c->bytes, c->len, c->source_fd);
-        close(old_fd);
-        if (same) {
-            *unchanged = true;
-            /* linkat without AT_SYMLINK_FOLLOW links the name itself, and
-             * dir_fd was reached without following symlinks. */
-            if (linkat(dir_fd, pub_path_base(rel), out->staging_fd, rel, 0) != 0)
-                rc = create_file(out, rel, c, &old);
-            close(dir_fd);
-            return rc;
+    for (char *s = strchr(path, '/'); s && !rc; s = strchr(s + 1, '/')) {
+        *s = '\0';
+        pthread_mutex_lock(&out->lock);
+        entry *dir = map_get(&out->paths, path);
+        bool made = dir->made;
+        pthread_mutex_unlock(&out->lock);
+        if (!made) {
+            if (mkdirat(out->staging_fd, path, 0777) != 0 && errno != EEXIST) rc = errno;
+            pthread_mutex_lock(&out->lock);
+            if (!rc) dir->made = true;
+            pthread_mutex_unlock(&out->lock);
         }
-        close(dir_fd);
+        *s = '/';
     }
-    return create_file(out, rel, c, NULL);
+    free(path);
+    return rc;
 }
 
-/* Names the usual clash ("a" and "a/index.html" both written) instead of
- * leaving the user with a bare "File exists": file paths are claimed once,
- * so EEXIST and ENOTDIR can only come from a folder made for another page or
- * a page sitting where a folder is needed. */
+static void staged_name(const entry *file, char *name, size_t size)
+{
+    snprintf(name, size, "%zu", file->id);
+}
+
+/* Writes the new bytes into staging. Returns 0 or an errno value. */
+static int stage(pub_out *out, entry *file, const char *bytes, size_t len, bool executable)
+{
+    char name[32];
+    const char *path = name;
+    if (out->mirrored) {
+        int rc = make_staging_parents(out, file->rel);
+        if (rc) return rc;
+        path = file->rel;
+    } else {
+        staged_name(file, name, sizeof name);
+    }
+    int fd = openat(out->staging_fd, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                    executable ? 0755 : 0644);
+    if (fd < 0) return errno;
+    struct stat st;
+    int rc = write_full(fd, bytes, len);
+    if (!rc && fstat(fd, &st) != 0) rc = errno;
+    if (close(fd) != 0 && !rc) rc = errno;
+    if (!rc) {
+        /* rename keeps the mtime, so this is what DEST will show. */
+        file->mtime = mtime_ns(&st);
+        file->staged = true;
+    }
+    return rc;
+}
+
+enum { WROTE, SAME_BY_MANIFEST, SAME_BY_BYTES };
+
+/* Puts `bytes` at file->rel: nothing to do when DEST already holds them,
+ * otherwise a new file in staging. Returns 0 or an errno value; sets *how. */
+static int place(pub_out *out, entry *file, const char *bytes, size_t len, bool executable,
+                 int *how)
+{
+    file->size = len;
+    file->hash = pub_out_hash(bytes, len);
+    if (out->dest_fd >= 0 && dest_parents_real(out, file->rel)) {
+        struct stat st;
+        if (file->old) {
+            /* Same bytes as last time, and DEST still shows what we left. */
+            if (file->old_size == len && file->old_hash == file->hash &&
+                fstatat(out->dest_fd, file->rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISREG(st.st_mode) && (uint64_t)st.st_size == len &&
+                mtime_ns(&st) == file->old_mtime && ((st.st_mode & 0111) != 0) == executable) {
+                file->mtime = file->old_mtime;
+                *how = SAME_BY_MANIFEST;
+                return 0;
+            }
+        } else if (same_as_old(out, file->rel, bytes, len, executable, &st)) {
+            file->mtime = mtime_ns(&st);
+            *how = SAME_BY_BYTES;
+            return 0;
+        }
+    }
+    *how = WROTE;
+    return stage(out, file, bytes, len, executable);
+}
+
+/* Counts a placed file; call with the lock held. */
+static void tally(pub_out *out, int how)
+{
+    if (how == WROTE)
+        out->stats.written++;
+    else
+        out->stats.unchanged++;
+    if (how == SAME_BY_MANIFEST) out->by_manifest++;
+}
+
 static pub_diag *write_error(const char *rel, int rc)
 {
-    if (rc == EEXIST)
-        return pub_diag_new(PUB_ERROR, NULL, 0, 0,
-                            "cannot write '%s': another page needs a folder there", rel);
-    if (rc == ENOTDIR)
-        return pub_diag_new(PUB_ERROR, NULL, 0, 0,
-                            "cannot write '%s': another page wrote a file where a folder goes",
-                            rel);
     return pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot write '%s': %s", rel, strerror(rc));
 }
 
-static void count(pub_out *out, bool unchanged)
+static pub_diag *place_now(pub_out *out, entry *file, const char *bytes, size_t len,
+                           bool executable)
 {
+    int how;
+    int rc = place(out, file, bytes, len, executable, &how);
+    if (rc) return write_error(file->rel, rc);
     pthread_mutex_lock(&out->lock);
-    if (unchanged)
-        out->stats.unchanged++;
-    else
-        out->stats.written++;
+    tally(out, how);
     pthread_mutex_unlock(&out->lock);
+    return NULL;
 }
 
 pub_diag *pub_out_write(pub_out *out, const char *relpath, const void *bytes, size_t len)
 {
     pub_diag *err = NULL;
-    char *rel = claim_path(out, relpath, &err);
-    if (!rel) return err;
-    content c = {bytes, len, -1, false};
-    bool unchanged;
-    int rc = place(out, rel, &c, &unchanged);
-    if (rc)
-        err = write_error(rel, rc);
-    else
-        count(out, unchanged);
-    free(rel);
-    return err;
+    entry *file = claim(out, relpath, &err);
+    return file ? place_now(out, file, bytes, len, false) : err;
 }
 
 pub_diag *pub_out_copy(pub_out *out, const char *relpath, const char *source)
 {
     pub_diag *err = NULL;
-    char *rel = claim_path(out, relpath, &err);
-    if (!rel) return err;
+    entry *file = claim(out, relpath, &err);
+    if (!file) return err;
     int fd = open(source, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
     int e = fd < 0 || fstat(fd, &st) != 0 ? errno : 0;
     if (!e && !S_ISREG(st.st_mode)) e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-    if (e) {
-        if (fd >= 0) close(fd);
-        err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot read '%s': %s", source, strerror(e));
-        free(rel);
-        return err;
+    char *bytes = NULL;
+    size_t len = 0;
+    if (!e) {
+        bytes = pub_xmalloc((size_t)st.st_size + 1);
+        e = read_full(fd, bytes, (size_t)st.st_size, &len);
     }
-    content c = {NULL, (size_t)st.st_size, fd, (st.st_mode & 0111) != 0};
-    bool unchanged;
-    int rc = place(out, rel, &c, &unchanged);
-    close(fd);
-    if (rc)
-        err = write_error(rel, rc);
+    if (fd >= 0) close(fd);
+    if (e)
+        err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot read '%s': %s", source, strerror(e));
     else
-        count(out, unchanged);
-    free(rel);
+        err = place_now(out, file, bytes, len, (st.st_mode & 0111) != 0);
+    free(bytes);
     return err;
 }
 
-/* ---- Commit and abort -------------------------------------------------------- */
+/* ---- The writer pool ---------------------------------------------------------- */
 
-/* Counts regular files under `dir_fd` (prefix `prefix`) not written this run.
- * Takes ownership of dir_fd. */
-static size_t count_removed(pub_out *out, int dir_fd, const char *prefix)
+static void *writer_main(void *arg)
 {
-    DIR *dir = fdopendir(dir_fd);
-    if (!dir) {
-        close(dir_fd);
-        return 0;
+    pub_out *out = arg;
+    pthread_mutex_lock(&out->lock);
+    for (;;) {
+        while (!out->head && !out->closing) pthread_cond_wait(&out->has_work, &out->lock);
+        job *j = out->head;
+        if (!j) break;
+        out->head = j->next;
+        if (!out->head) out->tail = NULL;
+        /* After a failure or an abort the build is lost: drain, skip I/O. */
+        bool skip = out->failure || out->dropping;
+        pthread_mutex_unlock(&out->lock);
+        int how = WROTE, rc = skip ? 0 : place(out, j->file, j->bytes, j->len, false, &how);
+        free(j->bytes);
+        pthread_mutex_lock(&out->lock);
+        out->queued_files--;
+        out->queued_bytes -= j->len;
+        pthread_cond_broadcast(&out->has_room);
+        if (rc && !out->failure)
+            out->failure = write_error(j->file->rel, rc);
+        else if (!rc && !skip)
+            tally(out, how);
+        free(j);
     }
+    pthread_mutex_unlock(&out->lock);
+    return NULL;
+}
+
+/* Starts the writers on first use; call with the lock held. Returns false
+ * when none could start (the caller then writes itself). */
+static bool writers_running(pub_out *out)
+{
+    if (!out->threads && out->jobs > 0) {
+        out->threads = pub_xcalloc((size_t)out->jobs, sizeof *out->threads);
+        while (out->started < out->jobs &&
+               pthread_create(&out->threads[out->started], NULL, writer_main, out) == 0)
+            out->started++;
+    }
+    return out->started > 0;
+}
+
+/* Lets the writers finish the queue (or, with `drop`, throw it away) and
+ * waits for them. */
+static void stop_writers(pub_out *out, bool drop)
+{
+    pthread_mutex_lock(&out->lock);
+    out->closing = true;
+    if (drop) out->dropping = true;
+    pthread_cond_broadcast(&out->has_work);
+    pthread_mutex_unlock(&out->lock);
+    for (int i = 0; i < out->started; i++) pthread_join(out->threads[i], NULL);
+    out->started = 0;
+}
+
+pub_diag *pub_out_submit(pub_out *out, const char *relpath, char *bytes, size_t len)
+{
+    pub_diag *err = NULL;
+    entry *file = claim(out, relpath, &err);
+    if (!file) {
+        free(bytes);
+        return err;
+    }
+    pthread_mutex_lock(&out->lock);
+    if (!writers_running(out)) {
+        pthread_mutex_unlock(&out->lock);
+        err = place_now(out, file, bytes, len, false);
+        free(bytes);
+        pthread_mutex_lock(&out->lock);
+        if (err && !out->failure)
+            out->failure = err;
+        else
+            pub_diag_free(err);
+        pthread_mutex_unlock(&out->lock);
+        return NULL;
+    }
+    /* Bounded, so memory stays flat when pages come faster than disks. */
+    while (out->queued_files >= QUEUE_FILES ||
+           (out->queued_files > 0 && out->queued_bytes + len > QUEUE_BYTES))
+        pthread_cond_wait(&out->has_room, &out->lock);
+    job *j = pub_xmalloc(sizeof *j);
+    *j = (job){NULL, file, bytes, len};
+    if (out->tail)
+        out->tail->next = j;
+    else
+        out->head = j;
+    out->tail = j;
+    out->queued_files++;
+    out->queued_bytes += len;
+    pthread_cond_signal(&out->has_work);
+    pthread_mutex_unlock(&out->lock);
+    return NULL;
+}
+
+/* ---- Commit ------------------------------------------------------------------- */
+
+/* Folders of DEST opened one component at a time with O_NOFOLLOW, keeping
+ * the chain of the folder opened last: files come sorted, so neighbours
+ * share most of it. */
+typedef struct dirstack {
+    int root;      /* DEST, not owned */
+    char *path;    /* the folder asked for last ("" is DEST) */
+    int *fds;      /* fds[i]: open on the first i+1 components of path */
+    size_t *ends;  /* ends[i]: where component i ends in path */
+    size_t depth, cap;
+    size_t removed; /* files removed because they stood in the way */
+} dirstack;
+
+static void ds_close(dirstack *ds, size_t keep)
+{
+    while (ds->depth > keep) close(ds->fds[--ds->depth]);
+}
+
+/* Removes DEST entry `name` under `parent`, a whole folder tree included,
+ * without following symlinks. Returns how many non-folders went. */
+static size_t remove_at(int parent, const char *name)
+{
+    if (unlinkat(parent, name, 0) == 0) return 1;
+    if (errno != EISDIR && errno != EPERM) return 0;
     size_t removed = 0;
+    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    if (dir) {
+        struct dirent *e;
+        while ((e = readdir(dir)) != NULL)
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                removed += remove_at(dirfd(dir), e->d_name);
+        closedir(dir);
+    } else if (fd >= 0) {
+        close(fd);
+    }
+    unlinkat(parent, name, AT_REMOVEDIR);
+    return removed;
+}
+
+/* Opens DEST/dir ("" for DEST). With `make`, missing folders are created
+ * and whatever else stands in the way (a file, a symlink) is removed: this
+ * build needs a folder there. Returns an fd the stack owns, or -1 with
+ * errno set. */
+static int ds_open(dirstack *ds, const char *dir, bool make)
+{
+    size_t keep = 0;
+    while (keep < ds->depth) {
+        size_t end = ds->ends[keep];
+        if (strncmp(ds->path, dir, end) != 0 || (dir[end] != '/' && dir[end] != '\0')) break;
+        keep++;
+    }
+    ds_close(ds, keep);
+    free(ds->path);
+    ds->path = pub_xstrdup(dir);
+    size_t pos = keep ? ds->ends[keep - 1] : 0;
+    int fd = keep ? ds->fds[keep - 1] : ds->root;
+    while (dir[pos]) {
+        if (dir[pos] == '/') pos++;
+        size_t end = pos;
+        while (dir[end] && dir[end] != '/') end++;
+        char *name = pub_xstrndup(dir + pos, end - pos);
+        int next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && make && (errno == ENOTDIR || errno == ELOOP || errno == ENOENT)) {
+            if (errno != ENOENT && unlinkat(fd, name, 0) == 0) ds->removed++;
+            if (mkdirat(fd, name, 0777) == 0 || errno == EEXIST)
+                next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        int e = errno;
+        free(name);
+        if (next < 0) {
+            errno = e;
+            return -1;
+        }
+        if (ds->depth == ds->cap) {
+            ds->cap = ds->cap ? ds->cap * 2 : 16;
+            ds->fds = pub_xrealloc(ds->fds, ds->cap * sizeof *ds->fds);
+            ds->ends = pub_xrealloc(ds->ends, ds->cap * sizeof *ds->ends);
+        }
+        ds->fds[ds->depth] = next;
+        ds->ends[ds->depth++] = end;
+        fd = next;
+        pos = end;
+    }
+    return fd;
+}
+
+static void ds_free(dirstack *ds)
+{
+    ds_close(ds, 0);
+    free(ds->path);
+    free(ds->fds);
+    free(ds->ends);
+}
+
+/* Opens the folder holding `rel`; *base is set to rel's last component. */
+static int ds_parent(dirstack *ds, const char *rel, bool make, const char **base)
+{
+    *base = pub_path_base(rel);
+    char *dir = pub_xstrndup(rel, (size_t)(*base - rel - (*base > rel ? 1 : 0)));
+    int fd = ds_open(ds, dir, make);
+    int e = errno;
+    free(dir);
+    errno = e;
+    return fd;
+}
+
+/* Moves one staged file into its place in DEST. Returns 0 or errno. */
+static int move_in(pub_out *out, dirstack *ds, const entry *file)
+{
+    const char *base;
+    int fd = ds_parent(ds, file->rel, true, &base);
+    if (fd < 0) return errno;
+    char name[32];
+    staged_name(file, name, sizeof name);
+    if (renameat(out->staging_fd, name, fd, base) == 0) return 0;
+    if (errno != EISDIR && errno != ENOTEMPTY && errno != EEXIST) return errno;
+    /* A folder of the last build (or of the user) where this build puts a
+     * file: nothing of this build lives in it, since paths are claimed. */
+    ds->removed += remove_at(fd, base);
+    return renameat(out->staging_fd, name, fd, base) == 0 ? 0 : errno;
+}
+
+static void add_dir(char ***dirs, size_t *len, size_t *cap, const char *rel)
+{
+    if (*len == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        *dirs = pub_xrealloc(*dirs, *cap * sizeof **dirs);
+    }
+    (*dirs)[(*len)++] = pub_xstrdup(rel);
+}
+
+/* The first build over an existing DEST: every non-folder in it is marked
+ * as a file of the last build, and every folder becomes a candidate for
+ * removal when empty. Takes ownership of `fd`. */
+static void walk_dest(pub_out *out, int fd, const char *prefix, char ***dirs, size_t *ndirs,
+                      size_t *cap)
+{
+    DIR *dir = fdopendir(fd);
+    if (!dir) {
+        close(fd);
+        return;
+    }
     struct dirent *e;
     while ((e = readdir(dir)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
         char *rel = prefix[0] ? pub_path_join(prefix, e->d_name) : pub_xstrdup(e->d_name);
+        bool is_dir = e->d_type == DT_DIR;
         struct stat st;
-        if (fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-            if (S_ISDIR(st.st_mode)) {
-                int sub = openat(dirfd(dir), e->d_name,
-                                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (sub >= 0) removed += count_removed(out, sub, rel);
-            } else if (S_ISREG(st.st_mode) && !strset_has(&out->files, rel)) {
-                removed++;
-            }
+        if (e->d_type == DT_UNKNOWN)
+            is_dir = fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                     S_ISDIR(st.st_mode);
+        if (is_dir) {
+            add_dir(dirs, ndirs, cap, rel);
+            int sub = openat(dirfd(dir), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0) walk_dest(out, sub, rel, dirs, ndirs, cap);
+        } else {
+            map_add(&out->paths, rel)->old = true;
         }
         free(rel);
     }
     closedir(dir);
-    return removed;
 }
 
-static int exchange(const char *a, const char *b)
+static int cmp_entries(const void *a, const void *b)
 {
-#ifdef SYS_renameat2
-    if (syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) == 0) return 0;
-    return errno;
-#else
-    (void)a;
-    (void)b;
-    return ENOSYS;
-#endif
+    return strcmp((*(entry *const *)a)->rel, (*(entry *const *)b)->rel);
+}
+
+static int cmp_strings_desc(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)b, *(char *const *)a);
+}
+
+static void put_u64(pub_buf *b, uint64_t v, int base, int width)
+{
+    char digits[24];
+    int n = 0;
+    do {
+        digits[n++] = "0123456789abcdef"[v % (uint64_t)base];
+        v /= (uint64_t)base;
+    } while (v || n < width);
+    while (n) pub_buf_putc(b, digits[--n]);
+}
+
+/* Saves the manifest: this build's files, and with `with_gone` also the last
+ * build's files about to be removed (what DEST may hold while commit runs).
+ * Written beside and renamed over, so a reader sees one whole manifest. On
+ * failure the manifest is removed: the next build then compares bytes. */
+static void save_manifest(pub_out *out, bool with_gone)
+{
+    pub_buf b = PUB_BUF_INIT;
+    pub_buf_puts(&b, MANIFEST_MAGIC);
+    for (size_t i = 0; i < out->paths.cap; i++) {
+        const entry *e = out->paths.slots[i];
+        if (!e) continue;
+        bool produced = e->claim == CLAIM_FILE;
+        if (!produced && !(with_gone && e->old)) continue;
+        put_u64(&b, produced ? e->hash : e->old_hash, 16, 16);
+        pub_buf_putc(&b, ' ');
+        put_u64(&b, produced ? e->size : e->old_size, 10, 1);
+        pub_buf_putc(&b, ' ');
+        put_u64(&b, (uint64_t)(produced ? e->mtime : e->old_mtime), 10, 1);
+        pub_buf_putc(&b, ' ');
+        pub_buf_append(&b, e->rel, strlen(e->rel) + 1);
+        pub_buf_putc(&b, '\n');
+    }
+    size_t n = strlen(out->manifest) + 5;
+    char *tmp = pub_xmalloc(n);
+    snprintf(tmp, n, "%s.tmp", out->manifest);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int rc = fd < 0 ? errno : write_full(fd, b.data, b.len);
+    if (fd >= 0 && close(fd) != 0 && !rc) rc = errno;
+    if (!rc && rename(tmp, out->manifest) != 0) rc = errno;
+    if (rc) {
+        unlink(tmp);
+        unlink(out->manifest);
+    }
+    free(tmp);
+    pub_buf_free(&b);
+}
+
+/* Commit over an existing DEST: move staged files in, remove what the last
+ * build made and this one did not, save the manifest. */
+static pub_diag *commit_journal(pub_out *out)
+{
+    char **dirs = NULL;
+    size_t ndirs = 0, dirs_cap = 0;
+    if (!out->had_manifest) {
+        int fd = dup(out->dest_fd);
+        if (fd >= 0) walk_dest(out, fd, "", &dirs, &ndirs, &dirs_cap);
+    }
+    entry **staged = pub_xmalloc((out->paths.len + 1) * sizeof *staged);
+    entry **gone = pub_xmalloc((out->paths.len + 1) * sizeof *gone);
+    size_t nstaged = 0, ngone = 0;
+    for (size_t i = 0; i < out->paths.cap; i++) {
+        entry *e = out->paths.slots[i];
+        if (!e) continue;
+        if (e->claim == CLAIM_FILE && e->staged) staged[nstaged++] = e;
+        if (e->claim == CLAIM_NONE && e->old) gone[ngone++] = e;
+    }
+    qsort(staged, nstaged, sizeof *staged, cmp_entries);
+    qsort(gone, ngone, sizeof *gone, cmp_entries);
+    bool dirty = !out->had_manifest || nstaged || ngone || out->by_manifest != out->files;
+    if (nstaged || ngone) save_manifest(out, true);
+
+    pub_diag *err = NULL;
+    dirstack ds = {.root = out->dest_fd};
+    for (size_t i = 0; i < nstaged && !err; i++) {
+        int rc = move_in(out, &ds, staged[i]);
+        if (rc) err = write_error(staged[i]->rel, rc);
+    }
+    for (size_t i = 0; i < ngone && !err; i++) {
+        const char *base;
+        int fd = ds_parent(&ds, gone[i]->rel, false, &base);
+        if (fd < 0 || unlinkat(fd, base, 0) != 0) continue;
+        out->stats.removed++;
+        char *dir = pub_xstrdup(gone[i]->rel);
+        for (char *s = strrchr(dir, '/'); s; s = strrchr(dir, '/')) {
+            *s = '\0';
+            add_dir(&dirs, &ndirs, &dirs_cap, dir);
+        }
+        free(dir);
+    }
+    out->stats.removed += ds.removed;
+    /* Children sort after their parents, so descending order empties a
+     * folder before it is tried. */
+    if (ndirs) qsort(dirs, ndirs, sizeof *dirs, cmp_strings_desc);
+    for (size_t i = 0; i < ndirs && !err; i++) {
+        if (i > 0 && strcmp(dirs[i], dirs[i - 1]) == 0) continue;
+        entry *e = map_get(&out->paths, dirs[i]);
+        const char *base;
+        int fd = e && e->claim == CLAIM_DIR ? -1 : ds_parent(&ds, dirs[i], false, &base);
+        if (fd >= 0) unlinkat(fd, base, AT_REMOVEDIR);
+    }
+    for (size_t i = 0; i < ndirs; i++) free(dirs[i]);
+    free(dirs);
+    ds_free(&ds);
+    free(staged);
+    free(gone);
+    if (!err && dirty) save_manifest(out, false);
+    return err;
 }
 
 pub_diag *pub_out_commit(pub_out *out, pub_out_stats *stats)
 {
-    bool had_dest = out->dest_fd >= 0;
-    if (had_dest) {
-        int fd = dup(out->dest_fd);
-        if (fd >= 0) out->stats.removed = count_removed(out, fd, "");
+    stop_writers(out, false);
+    pub_diag *err = out->failure;
+    out->failure = NULL;
+    if (!err && out->mirrored) {
+        close(out->staging_fd);
+        out->staging_fd = -1;
+        if (rename(out->staging, out->target) == 0)
+            save_manifest(out, false);
+        else
+            err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot replace '%s': %s", out->dest,
+                               strerror(errno));
+    } else if (!err) {
+        err = commit_journal(out);
     }
     if (stats) *stats = out->stats;
-    close(out->staging_fd);
-    out->staging_fd = -1;
-    if (out->dest_fd >= 0) close(out->dest_fd);
-    out->dest_fd = -1;
-
-    int rc = 0;
-    if (!had_dest) {
-        if (rename(out->staging, out->target) != 0) rc = errno;
-    } else {
-        rc = exchange(out->staging, out->target);
-        if (rc == 0) {
-            /* The previous tree now sits under the staging name. A failure
-             * to delete it is not the build's failure: the next begin
-             * removes it as stale. */
-            pub_file_remove_tree(out->staging);
-        } else if (rc == EINVAL || rc == ENOSYS || rc == ENOTSUP) {
-            /* No atomic swap on this filesystem: two renames, with DEST
-             * missing for an instant, and rolled back if the second fails. */
-            rc = 0;
-            if (rename(out->target, out->old) != 0) {
-                rc = errno;
-            } else if (rename(out->staging, out->target) != 0) {
-                rc = errno;
-                rename(out->old, out->target);
-            } else {
-                pub_file_remove_tree(out->old);
-            }
-        }
-    }
-    pub_diag *err = NULL;
-    if (rc) {
-        pub_file_remove_tree(out->staging);
-        err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot replace '%s': %s", out->dest, strerror(rc));
-    }
+    pub_file_remove_tree(out->staging);
     out_free(out);
     return err;
 }
@@ -609,8 +1125,7 @@ pub_diag *pub_out_commit(pub_out *out, pub_out_stats *stats)
 void pub_out_abort(pub_out *out)
 {
     if (!out) return;
-    close(out->staging_fd);
-    out->staging_fd = -1;
+    stop_writers(out, true);
     pub_file_remove_tree(out->staging);
     out_free(out);
 }

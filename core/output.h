@@ -1,11 +1,13 @@
-/* Writing the built site: every path confined under DEST, written into a
- * staging folder beside DEST and swapped in only when the whole build
- * succeeded. A file whose bytes did not change is hard-linked from the
- * previous DEST, so its mtime stays put. */
+/* Writing the built site: every path confined under DEST, new or changed
+ * files written into a staging folder beside DEST and moved in only when the
+ * whole build succeeded. A file whose bytes did not change is not touched,
+ * so its inode and mtime stay put. A manifest beside DEST remembers what the
+ * last build wrote, so telling "unchanged" needs no read of the old file. */
 #ifndef PUB_OUTPUT_H
 #define PUB_OUTPUT_H
 #include "diag.h"
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct pub_out pub_out;
 
@@ -15,25 +17,49 @@ typedef struct pub_out_stats {
     size_t removed;   /* files of the previous build not produced again */
 } pub_out_stats;
 
-/* Starts an output transaction for `dest` (created at commit if missing).
- * Removes a stale staging folder left by a killed build. */
+/* Starts an output transaction for `dest` (created at commit if missing)
+ * with `jobs` writer threads for pub_out_submit (started on the first
+ * submit; 0 or less: submit does the I/O itself). Removes a stale staging
+ * folder left by a killed build. On success *out is freed by commit or
+ * abort. */
+pub_diag *pub_out_begin_jobs(const char *dest, int jobs, pub_out **out);
+
+/* pub_out_begin_jobs with one writer thread. */
 pub_diag *pub_out_begin(const char *dest, pub_out **out);
 
-/* Writes `bytes` to `relpath` under DEST. `relpath` must stay under DEST
- * after normalising; otherwise the error is
+/* Writes `bytes` to `relpath` under DEST, in the calling thread. `relpath`
+ * must stay under DEST after normalising; otherwise the error is
  * "output path 'PATH' is outside the destination" (no path/line set: the
  * caller knows which page asked). Two writes to one path are an error
- * "two pages write 'PATH'". Safe to call from several threads. */
+ * "two pages write 'PATH'"; a file where another page needs a folder (or
+ * the reverse) is "cannot write 'PATH': another page ...". I/O errors come
+ * back here too. `bytes` stay the caller's. Safe to call from several
+ * threads. */
 pub_diag *pub_out_write(pub_out *out, const char *relpath, const void *bytes, size_t len);
 
-/* Copies the file at `source` (a static file) to `relpath`. Same rules. */
+/* Like pub_out_write, but takes ownership of `bytes` (a malloc'd block, freed
+ * with free() whatever happens) and leaves the I/O to the writer threads.
+ * Path errors (outside, two pages, file/folder clash) come back at once; an
+ * I/O error ("cannot write 'PATH': ...") is kept and returned by commit,
+ * which then fails. Blocks while 1024 files or 64 MB wait to be written.
+ * Safe to call from several threads. */
+pub_diag *pub_out_submit(pub_out *out, const char *relpath, char *bytes, size_t len);
+
+/* Copies the file at `source` (a static file) to `relpath`, in the calling
+ * thread; the executable bit is kept. Same rules as pub_out_write; a source
+ * that cannot be read is "cannot read 'SOURCE': ...". */
 pub_diag *pub_out_copy(pub_out *out, const char *relpath, const char *source);
 
-/* Swaps the staged tree in as DEST and frees `out`. On error DEST is as it
- * was and the staging folder is removed. */
+/* Waits for the writers, then moves the staged files into DEST, removes
+ * the previous build's files not produced this time, saves the manifest and
+ * frees `out`. When a writer failed, returns its error and leaves DEST as
+ * it was. `stats` may be NULL. */
 pub_diag *pub_out_commit(pub_out *out, pub_out_stats *stats);
 
-/* Drops the staged tree, leaves DEST untouched, frees `out` (NULL is ok). */
+/* Drops the staged files, leaves DEST untouched, frees `out` (NULL is ok). */
 void pub_out_abort(pub_out *out);
+
+/* The 64-bit hash the manifest keeps of each file (XXH64, seed 0). */
+uint64_t pub_out_hash(const void *bytes, size_t len);
 
 #endif
