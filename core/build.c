@@ -185,7 +185,9 @@ static int l_internal_write(lua_State *L)
         /* A NUL inside a Lua string would cut the path short in C. */
         err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "output path '%s' is outside the destination", path);
     } else if (st->out) {
-        err = pub_out_write(st->out, path, bytes, len);
+        /* The Lua string may be collected once we return: the writer
+         * threads get their own copy. */
+        err = pub_out_submit(st->out, path, pub_xstrndup(bytes, len), len);
     } else {
         char *confined = pub_path_confine(path);
         if (!confined || !confined[0])
@@ -235,9 +237,20 @@ static int l_internal_read_body(lua_State *L)
     return 1;
 }
 
+/* internal.clock(): monotonic seconds, for PUBLISH_TIMINGS (os.clock
+ * counts every thread's CPU time, which misleads once writers run). */
+static int l_internal_clock(lua_State *L)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    lua_pushnumber(L, (lua_Number)t.tv_sec + (lua_Number)t.tv_nsec / 1e9);
+    return 1;
+}
+
 static void push_internal(lua_State *L, run_state *st)
 {
     static const luaL_Reg fns[] = {
+        {"clock", l_internal_clock},
         {"read_body", l_internal_read_body},
         {"error", l_internal_error}, {"failed", l_internal_failed},
         {"write", l_internal_write}, {"progress", l_internal_progress}, {NULL, NULL}};
@@ -433,7 +446,7 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
 
     run_state st = {site->src, diags, NULL, 0, opts->progress, opts->progress_ud};
     if (!opts->check_only) {
-        pub_diag *err = pub_out_begin(site->dest, &st.out);
+        pub_diag *err = pub_out_begin_jobs(site->dest, default_jobs(opts->jobs), &st.out);
         if (err) {
             pub_diags_take(diags, err);
             for (size_t i = 0; i < site->ndocs; i++) loader_wait(&loader, i, diags);

@@ -123,9 +123,9 @@ local function run_hook(plugins, hook, doc, ...)
   for _, p in ipairs(plugins) do
     local fn = p.hooks[hook]
     if fn then
-      local t0 = timings and os.clock()
+      local t0 = timings and internal.clock()
       local ok, err = xpcall(fn, traceback_handler, ...)
-      if timings then timings[#timings + 1] = string.format("%s.%s %.3f", p.name, hook, os.clock() - t0) end
+      if timings then timings[#timings + 1] = string.format("%s.%s %.3f", p.name, hook, internal.clock() - t0) end
       if not ok then
         report(err, doc, hook, p.name)
         ok_all = false
@@ -401,9 +401,9 @@ local function render_page(page, site, plugins, seen)
       if type(result) == "string" then bytes = result end
     end
   end
-  local t0 = timings and os.clock()
+  local t0 = timings and internal.clock()
   local ok, err = internal.write(output, bytes)
-  if timings then timings.write = (timings.write or 0) + os.clock() - t0 end
+  if timings then timings.write = (timings.write or 0) + internal.clock() - t0 end
   if not ok then
     local permalink = page.meta and page.meta.permalink
     if type(permalink) == "string" and err:find("outside the destination", 1, true) then
@@ -427,10 +427,10 @@ function engine.build(ctx)
   if not plugins then return end
   if not run_hook(plugins, "setup", nil, site) then return end
 
-  local t_collect = os.clock()
+  local t_collect = internal.clock()
   local posts, pages = collect(site, ctx, options)
-  if timings then timings[#timings + 1] = string.format("collect %.3f", os.clock() - t_collect) end
-  local t_posts = os.clock()
+  if timings then timings[#timings + 1] = string.format("collect %.3f", internal.clock() - t_collect) end
+  local t_posts = internal.clock()
   local kept = {}
   for _, post in ipairs(posts) do
     local keep = true
@@ -446,7 +446,7 @@ function engine.build(ctx)
   end
   posts = kept
   if timings then
-    timings[#timings + 1] = string.format("post hooks %.3f (lua heap %.0f MB)", os.clock() - t_posts,
+    timings[#timings + 1] = string.format("post hooks %.3f (lua heap %.0f MB)", internal.clock() - t_posts,
       collectgarbage("count") / 1024)
   end
   link_neighbours(posts)
@@ -459,14 +459,14 @@ function engine.build(ctx)
   if not run_hook(plugins, "site", nil, site) then return end
 
   local seen = {}
-  local t_render = os.clock()
+  local t_render = internal.clock()
   local total = #site.pages
   for i, page in ipairs(site.pages) do
     render_page(page, site, plugins, seen)
     if i % 256 == 0 then internal.progress("rendering", i, total) end
   end
   if timings then
-    timings[#timings + 1] = string.format("render+write %.3f (write %.3f)", os.clock() - t_render, timings.write or 0)
+    timings[#timings + 1] = string.format("render+write %.3f (write %.3f)", internal.clock() - t_render, timings.write or 0)
     io.stderr:write("publish: lua timings: ", table.concat(timings, ", "), "\n")
   end
   if internal.failed() then return end
