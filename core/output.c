@@ -46,6 +46,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +139,7 @@ uint64_t pub_out_hash(const void *bytes, size_t len)
 /* ---- Paths known to this build ------------------------------------------------ */
 
 enum { CLAIM_NONE, CLAIM_FILE, CLAIM_DIR };
+enum { DIR_UNKNOWN, DIR_REAL, DIR_NOT_REAL };
 
 /* One path: a file of the last build, a file or folder of this one, or both.
  * The map owns entries; their addresses stay put while the map grows, so a
@@ -147,9 +149,12 @@ typedef struct entry {
     unsigned char claim; /* what this build puts here (under the lock) */
     bool old;            /* a file of the last build (manifest, or the walk) */
     bool staged;         /* new bytes wait in staging */
-    bool checked;        /* CLAIM_DIR: DEST/rel looked at (under the lock) */
-    bool real_dir;       /* ... and found a folder, not a symlink */
-    bool made;           /* CLAIM_DIR: made in a mirrored staging folder */
+    struct entry *parent; /* the folder holding a claimed path (set at claim) */
+    /* CLAIM_DIR: what DEST/rel is and whether it is made in a mirrored
+     * staging folder. Writers set these without the lock, since the map
+     * may be growing under it; they are caches of what the disk says, so
+     * two writers setting one at once agree. */
+    _Atomic unsigned char dest_dir, staged_dir;
     uint64_t old_size, old_hash;
     int64_t old_mtime;
     uint64_t size, hash; /* this build's file */
@@ -237,19 +242,22 @@ struct pub_out {
     int dest_fd;      /* open on DEST, or -1 when there is none yet */
     bool mirrored;    /* no DEST: staging mirrors the tree and becomes DEST */
     bool had_manifest;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock; /* paths (the map and claims), next_id, counts */
     entry_map paths;
     size_t next_id;
     size_t files;       /* files claimed */
     size_t by_manifest; /* unchanged files told by the manifest alone */
     pub_out_stats stats;
 
-    /* The writer pool, all under `lock`. */
+    /* The writer pool, all under `qlock` (taken alone, never with `lock`). */
     int jobs, started;
     pthread_t *threads;
+    pthread_mutex_t qlock;
     pthread_cond_t has_work, has_room;
     job *head, *tail;
+    job *done; /* written jobs, freed by the submitting thread */
     size_t queued_files, queued_bytes;
+    int idle_writers, waiting_submitters; /* so nobody is woken for nothing */
     bool closing, dropping;
     pub_diag *failure; /* the first writer error */
 };
@@ -285,6 +293,7 @@ static void out_free(pub_out *out)
     if (out->staging_fd >= 0) close(out->staging_fd);
     if (out->dest_fd >= 0) close(out->dest_fd);
     pthread_mutex_destroy(&out->lock);
+    pthread_mutex_destroy(&out->qlock);
     pthread_cond_destroy(&out->has_work);
     pthread_cond_destroy(&out->has_room);
     map_free(&out->paths);
@@ -312,6 +321,20 @@ static bool parse_u64(const char **p, const char *end, char stop, int base, uint
     return true;
 }
 
+/* Whether `rel` is a path pub_path_confine leaves as it is: no leading
+ * '/', no empty, "." or ".." component. The manifest's paths are removed
+ * from DEST later: a hand-edited "../x" must not walk out of it. */
+static bool plain_relpath(const char *rel)
+{
+    for (const char *c = rel;; c++) {
+        size_t n = strcspn(c, "/");
+        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+            return false;
+        c += n;
+        if (!*c) return true;
+    }
+}
+
 /* Reads the last build's manifest into the map. A missing or damaged one
  * is no manifest: commit then walks DEST instead. Lines are
  * "HASH SIZE MTIME_NS PATH\0\n", so any byte but NUL may sit in PATH. */
@@ -331,12 +354,7 @@ static void load_manifest(pub_out *out)
              parse_u64(&p, end, ' ', 10, &mtime) && (nul = memchr(p, '\0', (size_t)(end - p))) &&
              nul + 1 < end && nul[1] == '\n';
         if (!ok) break;
-        /* The paths are removed from DEST later: a hand-edited "../x" must
-         * not walk out of it. */
-        char *confined = pub_path_confine(p);
-        ok = confined && confined[0] && strcmp(confined, p) == 0;
-        free(confined);
-        if (!ok) break;
+        if (!(ok = plain_relpath(p))) break;
         entry *e = map_add(&out->paths, p);
         if (e->old) ok = false;
         e->old = true;
@@ -391,6 +409,7 @@ pub_diag *pub_out_begin_jobs(const char *dest, int jobs, pub_out **result)
     out->staging_fd = out->dest_fd = -1;
     out->jobs = jobs;
     pthread_mutex_init(&out->lock, NULL);
+    pthread_mutex_init(&out->qlock, NULL);
     pthread_cond_init(&out->has_work, NULL);
     pthread_cond_init(&out->has_room, NULL);
     free(base);
@@ -471,13 +490,22 @@ static entry *claim(pub_out *out, const char *relpath, pub_diag **err)
     if (!problem && file && file->claim == CLAIM_FILE) problem = "";
     if (!problem && file && file->claim == CLAIM_DIR) problem = "another page needs a folder there";
     if (!problem) {
+        entry *parent = NULL;
         for (char *s = strchr(rel, '/'); s; s = strchr(s + 1, '/')) {
             *s = '\0';
-            map_add(&out->paths, rel)->claim = CLAIM_DIR;
+            entry *dir = map_add(&out->paths, rel);
+            /* Writers may be reading a folder claimed before: only a new
+             * one gets its parent set. */
+            if (dir->claim != CLAIM_DIR) {
+                dir->claim = CLAIM_DIR;
+                dir->parent = parent;
+            }
+            parent = dir;
             *s = '/';
         }
         file = map_add(&out->paths, rel);
         file->claim = CLAIM_FILE;
+        file->parent = parent;
         file->id = out->next_id++;
         out->files++;
     }
@@ -518,32 +546,31 @@ static int write_full(int fd, const char *bytes, size_t len)
     return 0;
 }
 
-/* Whether every folder on the way to DEST/rel is a real folder, so a
- * path-based stat or open of rel stays inside DEST. Each folder is looked at
- * once per build; the answer is kept in its entry. */
-static bool dest_parents_real(pub_out *out, const char *rel)
+/* Whether DEST/dir and every folder above it is a real folder (not a
+ * symlink), so a path-based stat or open below it stays inside DEST. Each
+ * folder is looked at once per build, top down. */
+static bool dest_dir_real(pub_out *out, entry *dir)
 {
-    char *path = pub_xstrdup(rel);
-    bool real = true;
-    for (char *s = strchr(path, '/'); s && real; s = strchr(s + 1, '/')) {
-        *s = '\0';
-        pthread_mutex_lock(&out->lock);
-        entry *dir = map_get(&out->paths, path);
-        bool known = dir->checked;
-        real = dir->real_dir;
-        pthread_mutex_unlock(&out->lock);
-        if (!known) {
-            struct stat st;
-            real = fstatat(out->dest_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-            pthread_mutex_lock(&out->lock);
-            dir->checked = true;
-            dir->real_dir = real;
-            pthread_mutex_unlock(&out->lock);
-        }
-        *s = '/';
-    }
-    free(path);
+    if (!dir) return true;
+    unsigned char state = atomic_load(&dir->dest_dir);
+    if (state != DIR_UNKNOWN) return state == DIR_REAL;
+    if (!dest_dir_real(out, dir->parent)) return false;
+    struct stat st;
+    bool real = fstatat(out->dest_fd, dir->rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    atomic_store(&dir->dest_dir, real ? DIR_REAL : DIR_NOT_REAL);
     return real;
+}
+
+/* Makes `dir` and the folders above it in a mirrored staging folder. Two
+ * writers may make one at once: EEXIST is fine. Returns 0 or errno. */
+static int make_staging_dir(pub_out *out, entry *dir)
+{
+    if (!dir || atomic_load(&dir->staged_dir)) return 0;
+    int rc = make_staging_dir(out, dir->parent);
+    if (rc) return rc;
+    if (mkdirat(out->staging_fd, dir->rel, 0777) != 0 && errno != EEXIST) return errno;
+    atomic_store(&dir->staged_dir, 1);
+    return 0;
 }
 
 /* Whether DEST/rel (parents checked) is a regular file holding `bytes`. */
@@ -574,30 +601,6 @@ static bool same_as_old(pub_out *out, const char *rel, const char *bytes, size_t
     return same;
 }
 
-/* Makes the folders holding `rel` in a mirrored staging folder; each folder
- * once per build. Two writers may make one at once: EEXIST is fine. */
-static int make_staging_parents(pub_out *out, const char *rel)
-{
-    char *path = pub_xstrdup(rel);
-    int rc = 0;
-    for (char *s = strchr(path, '/'); s && !rc; s = strchr(s + 1, '/')) {
-        *s = '\0';
-        pthread_mutex_lock(&out->lock);
-        entry *dir = map_get(&out->paths, path);
-        bool made = dir->made;
-        pthread_mutex_unlock(&out->lock);
-        if (!made) {
-            if (mkdirat(out->staging_fd, path, 0777) != 0 && errno != EEXIST) rc = errno;
-            pthread_mutex_lock(&out->lock);
-            if (!rc) dir->made = true;
-            pthread_mutex_unlock(&out->lock);
-        }
-        *s = '/';
-    }
-    free(path);
-    return rc;
-}
-
 static void staged_name(const entry *file, char *name, size_t size)
 {
     snprintf(name, size, "%zu", file->id);
@@ -609,7 +612,7 @@ static int stage(pub_out *out, entry *file, const char *bytes, size_t len, bool 
     char name[32];
     const char *path = name;
     if (out->mirrored) {
-        int rc = make_staging_parents(out, file->rel);
+        int rc = make_staging_dir(out, file->parent);
         if (rc) return rc;
         path = file->rel;
     } else {
@@ -639,7 +642,7 @@ static int place(pub_out *out, entry *file, const char *bytes, size_t len, bool 
 {
     file->size = len;
     file->hash = pub_out_hash(bytes, len);
-    if (out->dest_fd >= 0 && dest_parents_real(out, file->rel)) {
+    if (out->dest_fd >= 0 && dest_dir_real(out, file->parent)) {
         struct stat st;
         if (file->old) {
             /* Same bytes as last time, and DEST still shows what we left. */
@@ -661,14 +664,14 @@ static int place(pub_out *out, entry *file, const char *bytes, size_t len, bool 
     return stage(out, file, bytes, len, executable);
 }
 
-/* Counts a placed file; call with the lock held. */
-static void tally(pub_out *out, int how)
+/* Counts placed files (`counts` indexed by WROTE, SAME_BY_...). */
+static void tally(pub_out *out, const size_t counts[3])
 {
-    if (how == WROTE)
-        out->stats.written++;
-    else
-        out->stats.unchanged++;
-    if (how == SAME_BY_MANIFEST) out->by_manifest++;
+    pthread_mutex_lock(&out->lock);
+    out->stats.written += counts[WROTE];
+    out->stats.unchanged += counts[SAME_BY_MANIFEST] + counts[SAME_BY_BYTES];
+    out->by_manifest += counts[SAME_BY_MANIFEST];
+    pthread_mutex_unlock(&out->lock);
 }
 
 static pub_diag *write_error(const char *rel, int rc)
@@ -682,9 +685,9 @@ static pub_diag *place_now(pub_out *out, entry *file, const char *bytes, size_t 
     int how;
     int rc = place(out, file, bytes, len, executable, &how);
     if (rc) return write_error(file->rel, rc);
-    pthread_mutex_lock(&out->lock);
-    tally(out, how);
-    pthread_mutex_unlock(&out->lock);
+    size_t counts[3] = {0};
+    counts[how]++;
+    tally(out, counts);
     return NULL;
 }
 
@@ -721,36 +724,61 @@ pub_diag *pub_out_copy(pub_out *out, const char *relpath, const char *source)
 
 /* ---- The writer pool ---------------------------------------------------------- */
 
+enum { BATCH = 64, WAKE_FILES = 64 };
+#define WAKE_BYTES ((size_t)1 << 20)
+
 static void *writer_main(void *arg)
 {
     pub_out *out = arg;
-    pthread_mutex_lock(&out->lock);
+    job *batch[BATCH];
+    pthread_mutex_lock(&out->qlock);
     for (;;) {
-        while (!out->head && !out->closing) pthread_cond_wait(&out->has_work, &out->lock);
-        job *j = out->head;
-        if (!j) break;
-        out->head = j->next;
+        while (!out->head && !out->closing) {
+            out->idle_writers++;
+            pthread_cond_wait(&out->has_work, &out->qlock);
+            out->idle_writers--;
+        }
+        if (!out->head) break;
+        size_t n = 0;
+        for (; out->head && n < BATCH; out->head = out->head->next) batch[n++] = out->head;
         if (!out->head) out->tail = NULL;
         /* After a failure or an abort the build is lost: drain, skip I/O. */
         bool skip = out->failure || out->dropping;
-        pthread_mutex_unlock(&out->lock);
-        int how = WROTE, rc = skip ? 0 : place(out, j->file, j->bytes, j->len, false, &how);
-        free(j->bytes);
-        pthread_mutex_lock(&out->lock);
-        out->queued_files--;
-        out->queued_bytes -= j->len;
-        pthread_cond_broadcast(&out->has_room);
-        if (rc && !out->failure)
-            out->failure = write_error(j->file->rel, rc);
-        else if (!rc && !skip)
-            tally(out, how);
-        free(j);
+        pthread_mutex_unlock(&out->qlock);
+
+        size_t counts[3] = {0}, bytes = 0;
+        int rc = 0;
+        const entry *failed = NULL;
+        for (size_t i = 0; i < n; i++) {
+            int how;
+            if (!skip && !rc) {
+                rc = place(out, batch[i]->file, batch[i]->bytes, batch[i]->len, false, &how);
+                if (rc)
+                    failed = batch[i]->file;
+                else
+                    counts[how]++;
+            }
+            bytes += batch[i]->len;
+        }
+        tally(out, counts);
+
+        pthread_mutex_lock(&out->qlock);
+        /* The pages were malloc'd by the submitting thread: freeing them
+         * here would fight it for its malloc arena's lock. */
+        for (size_t i = 0; i < n; i++) {
+            batch[i]->next = out->done;
+            out->done = batch[i];
+        }
+        out->queued_files -= n;
+        out->queued_bytes -= bytes;
+        if (out->waiting_submitters) pthread_cond_broadcast(&out->has_room);
+        if (rc && !out->failure) out->failure = write_error(failed->rel, rc);
     }
-    pthread_mutex_unlock(&out->lock);
+    pthread_mutex_unlock(&out->qlock);
     return NULL;
 }
 
-/* Starts the writers on first use; call with the lock held. Returns false
+/* Starts the writers on first use; call with qlock held. Returns false
  * when none could start (the caller then writes itself). */
 static bool writers_running(pub_out *out)
 {
@@ -763,17 +791,29 @@ static bool writers_running(pub_out *out)
     return out->started > 0;
 }
 
+static void free_jobs(job *j)
+{
+    while (j) {
+        job *next = j->next;
+        free(j->bytes);
+        free(j);
+        j = next;
+    }
+}
+
 /* Lets the writers finish the queue (or, with `drop`, throw it away) and
  * waits for them. */
 static void stop_writers(pub_out *out, bool drop)
 {
-    pthread_mutex_lock(&out->lock);
+    pthread_mutex_lock(&out->qlock);
     out->closing = true;
     if (drop) out->dropping = true;
     pthread_cond_broadcast(&out->has_work);
-    pthread_mutex_unlock(&out->lock);
+    pthread_mutex_unlock(&out->qlock);
     for (int i = 0; i < out->started; i++) pthread_join(out->threads[i], NULL);
     out->started = 0;
+    free_jobs(out->done);
+    out->done = NULL;
 }
 
 pub_diag *pub_out_submit(pub_out *out, const char *relpath, char *bytes, size_t len)
@@ -784,23 +824,26 @@ pub_diag *pub_out_submit(pub_out *out, const char *relpath, char *bytes, size_t 
         free(bytes);
         return err;
     }
-    pthread_mutex_lock(&out->lock);
+    pthread_mutex_lock(&out->qlock);
     if (!writers_running(out)) {
-        pthread_mutex_unlock(&out->lock);
+        pthread_mutex_unlock(&out->qlock);
         err = place_now(out, file, bytes, len, false);
         free(bytes);
-        pthread_mutex_lock(&out->lock);
+        pthread_mutex_lock(&out->qlock);
         if (err && !out->failure)
             out->failure = err;
         else
             pub_diag_free(err);
-        pthread_mutex_unlock(&out->lock);
+        pthread_mutex_unlock(&out->qlock);
         return NULL;
     }
     /* Bounded, so memory stays flat when pages come faster than disks. */
     while (out->queued_files >= QUEUE_FILES ||
-           (out->queued_files > 0 && out->queued_bytes + len > QUEUE_BYTES))
-        pthread_cond_wait(&out->has_room, &out->lock);
+           (out->queued_files > 0 && out->queued_bytes + len > QUEUE_BYTES)) {
+        out->waiting_submitters++;
+        pthread_cond_wait(&out->has_room, &out->qlock);
+        out->waiting_submitters--;
+    }
     job *j = pub_xmalloc(sizeof *j);
     *j = (job){NULL, file, bytes, len};
     if (out->tail)
@@ -810,8 +853,14 @@ pub_diag *pub_out_submit(pub_out *out, const char *relpath, char *bytes, size_t 
     out->tail = j;
     out->queued_files++;
     out->queued_bytes += len;
-    pthread_cond_signal(&out->has_work);
-    pthread_mutex_unlock(&out->lock);
+    /* Waking a writer is a futex call that costs as much as a small page's
+     * whole write; wake one per batch. Commit wakes them for the rest. */
+    if (out->idle_writers && (out->queued_files >= WAKE_FILES || out->queued_bytes >= WAKE_BYTES))
+        pthread_cond_signal(&out->has_work);
+    job *done = out->done;
+    out->done = NULL;
+    pthread_mutex_unlock(&out->qlock);
+    free_jobs(done);
     return NULL;
 }
 
@@ -923,14 +972,28 @@ static int ds_parent(dirstack *ds, const char *rel, bool make, const char **base
     return fd;
 }
 
-/* Moves one staged file into its place in DEST. Returns 0 or errno. */
-static int move_in(pub_out *out, dirstack *ds, const entry *file)
+/* Whether the writers found every folder on the way to DEST/file a real
+ * folder. */
+static bool parents_known_real(const entry *file)
 {
+    for (const entry *dir = file->parent; dir; dir = dir->parent)
+        if (atomic_load(&dir->dest_dir) != DIR_REAL) return false;
+    return true;
+}
+
+/* Moves one staged file into its place in DEST. Returns 0 or errno. */
+static int move_in(pub_out *out, dirstack *ds, entry *file)
+{
+    char name[32];
+    staged_name(file, name, sizeof name);
+    /* The common case, a changed page in a folder DEST has: one rename
+     * (opening each folder on the way costs as much again). */
+    if (parents_known_real(file) &&
+        renameat(out->staging_fd, name, out->dest_fd, file->rel) == 0)
+        return 0;
     const char *base;
     int fd = ds_parent(ds, file->rel, true, &base);
     if (fd < 0) return errno;
-    char name[32];
-    staged_name(file, name, sizeof name);
     if (renameat(out->staging_fd, name, fd, base) == 0) return 0;
     if (errno != EISDIR && errno != ENOTEMPTY && errno != EEXIST) return errno;
     /* A folder of the last build (or of the user) where this build puts a
