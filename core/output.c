@@ -32,9 +32,12 @@
  * DEST; it does not decide what a page's path is (the engine does) nor
  * report errors (it returns them). pub_out_submit hands the I/O to writer
  * threads through a bounded queue; the path bookkeeping is one mutex-guarded
- * map, and no I/O runs under the lock. Folders in DEST are opened one
+ * map, and no I/O runs under the lock. Before a path-based stat, open or
+ * rename under DEST, every folder on the way has been seen to be a real
+ * folder (lstat, top down, once per build), or the folders are opened one
  * component at a time with O_NOFOLLOW, so a symlink someone left in DEST
- * cannot make us compare, replace or remove a file outside it. */
+ * cannot make us compare, replace or remove a file outside it. (A symlink
+ * swapped in while the build runs is not guarded against.) */
 #define _GNU_SOURCE
 #include "output.h"
 #include "util/buf.h"
