@@ -446,7 +446,9 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
 
     run_state st = {site->src, diags, NULL, 0, opts->progress, opts->progress_ud};
     if (!opts->check_only) {
-        pub_diag *err = pub_out_begin_jobs(site->dest, default_jobs(opts->jobs), &st.out);
+        /* One core runs Lua; the writers share the others (at least one). */
+        int writers = default_jobs(opts->jobs) - 1;
+        pub_diag *err = pub_out_begin_jobs(site->dest, writers > 0 ? writers : 1, &st.out);
         if (err) {
             pub_diags_take(diags, err);
             for (size_t i = 0; i < site->ndocs; i++) loader_wait(&loader, i, diags);
