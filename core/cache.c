@@ -1,0 +1,759 @@
+/* The build cache file and the fingerprint (the contract is in cache.h).
+ *
+ * File layout, all integers little-endian:
+ *   header (72 bytes): "PUBCACHE", u32 format version, u32 zero,
+ *     u64 fingerprint, i64 valid_until, u64 flags (bit 0: fingerprint set),
+ *     u64 entry count, u64 index offset, u64 hash of the index,
+ *     u64 hash of the 64 bytes before it
+ *   the HTML blobs, back to back
+ *   the index: per entry u64 key, u64 offset, u64 length, u64 hash of the blob
+ * and the file ends exactly where the index does. The index sits at the end
+ * so that puts can stream blobs into the next file while the build runs,
+ * and a save only has to append the carried-over blobs, the index and the
+ * header. Blobs are checked when read, so opening never touches them.
+ *
+ * This module does not render Markdown or decide when a build may be
+ * skipped: build.c asks, and does. */
+#define _GNU_SOURCE
+#include "cache.h"
+#include "markdown.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/mem.h"
+#include "util/path.h"
+#include <cmark.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CACHE_DIR ".publish-cache"
+#define CACHE_FILE "build.cache"
+#define CACHE_MAGIC "PUBCACHE"
+/* Bump when the file layout, pub_cache_hash or what a key covers changes. */
+#define CACHE_VERSION 1
+#define HEADER_SIZE 72
+#define INDEX_ENTRY 32
+/* A temporary file this old was left by a killed build. */
+#define STALE_TEMP_SECONDS 3600
+
+/* ---- Hash ---------------------------------------------------------------------- */
+
+/* wyhash (Wang Yi, public domain), final version 4 constants: a 64x64->128
+ * multiply folded to 64 bits does the mixing, 48 bytes per round. */
+static const uint64_t S0 = 0xa0761d6478bd642full, S1 = 0xe7037ed1a0b428dbull,
+                      S2 = 0x8ebc6af09c88c6e3ull, S3 = 0x589965cc75374cc3ull;
+
+static void mul128(uint64_t *a, uint64_t *b)
+{
+#ifdef __SIZEOF_INT128__
+    __extension__ unsigned __int128 r = (unsigned __int128)*a * *b;
+    *a = (uint64_t)r;
+    *b = (uint64_t)(r >> 64);
+#else
+    uint64_t ha = *a >> 32, hb = *b >> 32, la = (uint32_t)*a, lb = (uint32_t)*b;
+    uint64_t rh = ha * hb, rm0 = ha * lb, rm1 = hb * la, rl = la * lb;
+    uint64_t t = rl + (rm0 << 32), c = t < rl;
+    uint64_t lo = t + (rm1 << 32);
+    c += lo < t;
+    *a = lo;
+    *b = rh + (rm0 >> 32) + (rm1 >> 32) + c;
+#endif
+}
+
+static uint64_t mix(uint64_t a, uint64_t b)
+{
+    mul128(&a, &b);
+    return a ^ b;
+}
+
+/* Little-endian loads of `n` (1..8) bytes, whatever the host order. */
+static uint64_t load_le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+static uint64_t load8(const unsigned char *p)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+#else
+    return load_le(p, 8);
+#endif
+}
+
+static uint64_t load4(const unsigned char *p)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+#else
+    return load_le(p, 4);
+#endif
+}
+
+uint64_t pub_cache_hash(const void *bytes, size_t len, uint64_t seed)
+{
+    const unsigned char *p = bytes;
+    uint64_t a, b;
+    seed ^= mix(seed ^ S0, S1);
+    if (len <= 16) {
+        if (len >= 4) {
+            size_t shift = (len >> 3) << 2;
+            a = (load4(p) << 32) | load4(p + shift);
+            b = (load4(p + len - 4) << 32) | load4(p + len - 4 - shift);
+        } else if (len > 0) {
+            a = ((uint64_t)p[0] << 16) | ((uint64_t)p[len >> 1] << 8) | p[len - 1];
+            b = 0;
+        } else {
+            a = b = 0;
+        }
+    } else {
+        size_t i = len;
+        if (i > 48) {
+            uint64_t see1 = seed, see2 = seed;
+            do {
+                seed = mix(load8(p) ^ S1, load8(p + 8) ^ seed);
+                see1 = mix(load8(p + 16) ^ S2, load8(p + 24) ^ see1);
+                see2 = mix(load8(p + 32) ^ S3, load8(p + 40) ^ see2);
+                p += 48;
+                i -= 48;
+            } while (i > 48);
+            seed ^= see1 ^ see2;
+        }
+        while (i > 16) {
+            seed = mix(load8(p) ^ S1, load8(p + 8) ^ seed);
+            i -= 16;
+            p += 16;
+        }
+        /* The last 16 bytes, overlapping what came before when short. */
+        a = load8(p + i - 16);
+        b = load8(p + i - 8);
+    }
+    a ^= S1;
+    b ^= seed;
+    mul128(&a, &b);
+    return mix(a ^ S0 ^ len, b ^ S1);
+}
+
+/* ---- Engine identity --------------------------------------------------------------- */
+
+/* PUB_VERSION, cmark's version and the running binary itself (size, mtime,
+ * inode), so a rebuilt publish, whose embedded plugins may have changed,
+ * never trusts what an older one stored. */
+static struct {
+    uint64_t id;
+    bool known;
+} engine;
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+
+static void engine_init(void)
+{
+    const char *cm = cmark_version_string();
+    uint64_t h = pub_cache_hash(PUB_VERSION, strlen(PUB_VERSION), 0x7075626c697368ull);
+    h = pub_cache_hash(cm, strlen(cm), h);
+    struct stat st;
+    if (stat("/proc/self/exe", &st) == 0) {
+        uint64_t v[5] = {(uint64_t)st.st_size, (uint64_t)st.st_mtim.tv_sec,
+                         (uint64_t)st.st_mtim.tv_nsec, (uint64_t)st.st_ino, (uint64_t)st.st_dev};
+        engine.id = pub_cache_hash(v, sizeof v, h);
+        engine.known = true;
+    } else {
+        /* Unknown binary: an id no other run shares, so nothing is reused. */
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        uint64_t v[3] = {(uint64_t)t.tv_sec, (uint64_t)t.tv_nsec, (uint64_t)getpid()};
+        engine.id = pub_cache_hash(v, sizeof v, h);
+        engine.known = false;
+    }
+}
+
+static uint64_t engine_id(bool *known)
+{
+    pthread_once(&engine_once, engine_init);
+    if (known) *known = engine.known;
+    return engine.id;
+}
+
+uint64_t pub_cache_md_key(const void *body, size_t len, const pub_md_options *opts)
+{
+    unsigned char flags[16] = "md-cache:";
+    flags[9] = (unsigned char)('0' + opts->unsafe);
+    flags[10] = (unsigned char)('0' + opts->smart);
+    flags[11] = (unsigned char)('0' + opts->hardbreaks);
+    uint64_t seed = pub_cache_hash(flags, 12, engine_id(NULL));
+    return pub_cache_hash(body, len, seed);
+}
+
+/* ---- I/O helpers ------------------------------------------------------------------ */
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static bool pread_all(int fd, void *buf, size_t len, uint64_t offset)
+{
+    unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t n = pread(fd, p, len, (off_t)offset);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (n == 0) errno = EIO; /* the file is shorter than it said */
+            return false;
+        }
+        p += n;
+        len -= (size_t)n;
+        offset += (uint64_t)n;
+    }
+    return true;
+}
+
+static bool pwrite_all(int fd, const void *buf, size_t len, uint64_t offset)
+{
+    const unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t n = pwrite(fd, p, len, (off_t)offset);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return false;
+        p += n;
+        len -= (size_t)n;
+        offset += (uint64_t)n;
+    }
+    return true;
+}
+
+/* Copies `len` bytes between files, in the kernel where it can. */
+static bool copy_range(int from, uint64_t from_off, int to, uint64_t to_off, uint64_t len)
+{
+    while (len > 0) {
+        loff_t in = (loff_t)from_off, out = (loff_t)to_off;
+        ssize_t n = copy_file_range(from, &in, to, &out, len, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        from_off += (uint64_t)n;
+        to_off += (uint64_t)n;
+        len -= (uint64_t)n;
+    }
+    char buf[65536];
+    while (len > 0) {
+        size_t n = len < sizeof buf ? (size_t)len : sizeof buf;
+        if (!pread_all(from, buf, n, from_off) || !pwrite_all(to, buf, n, to_off)) return false;
+        from_off += n;
+        to_off += n;
+        len -= n;
+    }
+    return true;
+}
+
+/* ---- The cache ------------------------------------------------------------------------ */
+
+typedef struct entry {
+    uint64_t key, offset, len, hash;
+    bool fresh; /* the blob is in the new (temporary) file: put by this build */
+    bool used;  /* got or put by this build */
+    bool bad;   /* its blob did not match its hash */
+} entry;
+
+struct pub_cache {
+    char *dir, *path;
+    int old_fd;            /* the file loaded; -1 when none */
+    entry *entries;        /* [0, loaded) from the file, then puts */
+    size_t len, cap, loaded;
+    size_t *slots;         /* open addressing: entry index + 1, 0 when empty */
+    size_t nslots;         /* a power of two, at least twice len */
+    bool any_used;
+    bool has_fp, old_has_fp;
+    uint64_t fp, old_fp;
+    long long valid_until, old_valid_until;
+    char *tmp_path;        /* the next file, created by the first put or the save */
+    int tmp_fd;
+    uint64_t tmp_end;
+    int write_errno;       /* first failure to write the next file */
+    bool saved;
+    pthread_mutex_t lock;
+};
+
+static entry *find(pub_cache *c, uint64_t key)
+{
+    for (size_t i = (size_t)key & (c->nslots - 1);; i = (i + 1) & (c->nslots - 1)) {
+        size_t s = c->slots[i];
+        if (s == 0) return NULL;
+        if (c->entries[s - 1].key == key) return &c->entries[s - 1];
+    }
+}
+
+static void place(pub_cache *c, size_t index)
+{
+    size_t i = (size_t)c->entries[index].key & (c->nslots - 1);
+    while (c->slots[i]) i = (i + 1) & (c->nslots - 1);
+    c->slots[i] = index + 1;
+}
+
+static entry *add_entry(pub_cache *c, const entry *e)
+{
+    if ((c->len + 1) * 2 > c->nslots) {
+        free(c->slots);
+        c->nslots = c->nslots ? c->nslots * 2 : 64;
+        c->slots = pub_xcalloc(c->nslots, sizeof *c->slots);
+        for (size_t i = 0; i < c->len; i++) place(c, i);
+    }
+    if (c->len == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 64;
+        c->entries = pub_xrealloc(c->entries, c->cap * sizeof *c->entries);
+    }
+    c->entries[c->len] = *e;
+    place(c, c->len);
+    return &c->entries[c->len++];
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+    return load_le(p, 8);
+}
+
+/* Reads the header and the index; leaves the cache empty on any doubt. */
+static void load(pub_cache *c)
+{
+    int fd = open(c->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st;
+    unsigned char h[HEADER_SIZE];
+    unsigned char *index = NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < HEADER_SIZE ||
+        !pread_all(fd, h, HEADER_SIZE, 0))
+        goto empty;
+    uint64_t size = (uint64_t)st.st_size;
+    uint64_t count = get64(h + 40), index_off = get64(h + 48);
+    if (memcmp(h, CACHE_MAGIC, 8) != 0 || load_le(h + 8, 4) != CACHE_VERSION ||
+        get64(h + 64) != pub_cache_hash(h, 64, CACHE_VERSION) || index_off < HEADER_SIZE ||
+        index_off > size || (size - index_off) % INDEX_ENTRY != 0 ||
+        (size - index_off) / INDEX_ENTRY != count)
+        goto empty;
+    size_t index_len = (size_t)(size - index_off);
+    index = pub_xmalloc(index_len ? index_len : 1);
+    if (!pread_all(fd, index, index_len, index_off) ||
+        pub_cache_hash(index, index_len, CACHE_VERSION) != get64(h + 56))
+        goto empty;
+    for (size_t i = 0; i < count; i++) {
+        const unsigned char *p = index + i * INDEX_ENTRY;
+        entry e = {get64(p), get64(p + 8), get64(p + 16), get64(p + 24), false, false, false};
+        if (e.offset < HEADER_SIZE || e.offset > index_off || e.len > index_off - e.offset ||
+            e.len >= SIZE_MAX)
+            goto empty;
+        if (!find(c, e.key)) add_entry(c, &e);
+    }
+    free(index);
+    c->loaded = c->len;
+    c->old_has_fp = c->has_fp = (get64(h + 32) & 1) != 0;
+    c->old_fp = c->fp = get64(h + 16);
+    c->old_valid_until = c->valid_until = (long long)get64(h + 24);
+    c->old_fd = fd;
+    return;
+empty:
+    free(index);
+    c->len = 0;
+    memset(c->slots, 0, c->nslots * sizeof *c->slots);
+    close(fd);
+}
+
+pub_cache *pub_cache_open(const char *src)
+{
+    pub_cache *c = pub_xcalloc(1, sizeof *c);
+    c->dir = pub_path_join(src, CACHE_DIR);
+    c->path = pub_path_join(c->dir, CACHE_FILE);
+    c->old_fd = c->tmp_fd = -1;
+    c->nslots = 64;
+    c->slots = pub_xcalloc(c->nslots, sizeof *c->slots);
+    pthread_mutex_init(&c->lock, NULL);
+    load(c);
+    return c;
+}
+
+char *pub_cache_get_html(pub_cache *c, uint64_t key, size_t *len)
+{
+    pthread_mutex_lock(&c->lock);
+    entry *e = find(c, key);
+    if (!e || e->bad) {
+        pthread_mutex_unlock(&c->lock);
+        return NULL;
+    }
+    e->used = true;
+    c->any_used = true;
+    entry copy = *e;
+    size_t index = (size_t)(e - c->entries);
+    int fd = e->fresh ? c->tmp_fd : c->old_fd;
+    pthread_mutex_unlock(&c->lock);
+
+    /* Read outside the lock: the fds stay open until pub_cache_free and a
+     * blob, once written, never changes. */
+    char *html = pub_xmalloc((size_t)copy.len + 1);
+    if (!pread_all(fd, html, (size_t)copy.len, copy.offset) ||
+        pub_cache_hash(html, (size_t)copy.len, 0) != copy.hash) {
+        free(html);
+        pthread_mutex_lock(&c->lock);
+        c->entries[index].bad = true;
+        pthread_mutex_unlock(&c->lock);
+        return NULL;
+    }
+    html[copy.len] = '\0';
+    if (len) *len = (size_t)copy.len;
+    return html;
+}
+
+static const char cachedir_tag[] =
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This folder is publish's build cache; it can be deleted at any time.\n";
+
+/* Creates the next file (and the cache folder, with a CACHEDIR.TAG so
+ * backup tools skip it). Under the lock. */
+static bool ensure_tmp(pub_cache *c)
+{
+    if (c->tmp_fd >= 0) return true;
+    if (c->write_errno) return false;
+    struct stat st;
+    if (stat(c->dir, &st) != 0) {
+        int rc = pub_file_mkdirs(c->dir);
+        if (rc != 0) {
+            c->write_errno = rc;
+            return false;
+        }
+        char *tag = pub_path_join(c->dir, "CACHEDIR.TAG");
+        int fd = open(tag, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0) {
+            if (!pwrite_all(fd, cachedir_tag, sizeof cachedir_tag - 1, 0)) {
+                /* Only a hint for backup tools: the cache works without it. */
+            }
+            close(fd);
+        }
+        free(tag);
+    }
+    pub_buf name = PUB_BUF_INIT;
+    pub_buf_printf(&name, "%s/%s.XXXXXX", c->dir, CACHE_FILE);
+    char *path = pub_buf_detach(&name);
+    int fd = mkostemp(path, O_CLOEXEC);
+    if (fd < 0) {
+        c->write_errno = errno;
+        free(path);
+        return false;
+    }
+    fchmod(fd, 0644);
+    c->tmp_path = path;
+    c->tmp_fd = fd;
+    c->tmp_end = HEADER_SIZE;
+    return true;
+}
+
+void pub_cache_put_html(pub_cache *c, uint64_t key, const char *html, size_t len)
+{
+    uint64_t hash = pub_cache_hash(html, len, 0);
+    pthread_mutex_lock(&c->lock);
+    entry *e = find(c, key);
+    if (c->saved || (e && !e->bad) || !ensure_tmp(c)) {
+        if (e && !e->bad) e->used = c->any_used = true;
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
+    /* Reserve the bytes, write them unlocked, then publish the entry. */
+    uint64_t offset = c->tmp_end;
+    c->tmp_end += len;
+    pthread_mutex_unlock(&c->lock);
+    bool ok = pwrite_all(c->tmp_fd, html, len, offset);
+    int err = errno;
+    pthread_mutex_lock(&c->lock);
+    if (!ok) {
+        if (!c->write_errno) c->write_errno = err;
+    } else {
+        entry fresh = {key, offset, len, hash, true, true, false};
+        e = find(c, key); /* another thread may have put it meanwhile */
+        if (!e)
+            add_entry(c, &fresh);
+        else if (e->bad)
+            *e = fresh;
+        else
+            e->used = true;
+        c->any_used = true;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+bool pub_cache_fingerprint_matches(const pub_cache *c, uint64_t fp, long long now)
+{
+    return fp != 0 && c->old_has_fp && c->old_fp == fp && now < c->old_valid_until;
+}
+
+void pub_cache_set_fingerprint(pub_cache *c, uint64_t fp, long long valid_until)
+{
+    c->has_fp = fp != 0;
+    c->fp = fp;
+    c->valid_until = fp != 0 ? valid_until : 0;
+}
+
+static int compare_offsets(const void *a, const void *b)
+{
+    const entry *x = *(entry *const *)a, *y = *(entry *const *)b;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* Removes temporary files that killed builds left behind. */
+static void sweep_stale(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    time_t now = time(NULL);
+    size_t prefix = strlen(CACHE_FILE ".");
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        struct stat st;
+        if (strncmp(de->d_name, CACHE_FILE ".", prefix) != 0 ||
+            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(st.st_mode) || now - st.st_mtime < STALE_TEMP_SECONDS)
+            continue;
+        unlinkat(dirfd(d), de->d_name, 0);
+    }
+    closedir(d);
+}
+
+/* Appends the kept old blobs, the index and the header to the next file. */
+static bool write_next(pub_cache *c, entry **kept, size_t nkept)
+{
+    /* Old blobs in file order, copied in runs: after a one-post edit that
+     * is a couple of copies, not one per post. */
+    size_t nold = 0;
+    for (size_t i = 0; i < nkept; i++)
+        if (!kept[i]->fresh) kept[nold++] = kept[i];
+    size_t nfresh = 0;
+    for (size_t i = 0; i < c->len; i++)
+        if (c->entries[i].fresh && !c->entries[i].bad) kept[nold + nfresh++] = &c->entries[i];
+    qsort(kept, nold, sizeof *kept, compare_offsets);
+    for (size_t i = 0; i < nold;) {
+        size_t j = i + 1;
+        uint64_t end = kept[i]->offset + kept[i]->len;
+        while (j < nold && kept[j]->offset == end) end += kept[j++]->len;
+        uint64_t start = kept[i]->offset;
+        if (!copy_range(c->old_fd, start, c->tmp_fd, c->tmp_end, end - start)) return false;
+        for (size_t k = i; k < j; k++) kept[k]->offset = kept[k]->offset - start + c->tmp_end;
+        c->tmp_end += end - start;
+        i = j;
+    }
+    size_t count = nold + nfresh;
+    size_t index_len = count * INDEX_ENTRY;
+    unsigned char *index = pub_xmalloc(index_len ? index_len : 1);
+    for (size_t i = 0; i < count; i++) {
+        unsigned char *p = index + i * INDEX_ENTRY;
+        put64(p, kept[i]->key);
+        put64(p + 8, kept[i]->offset);
+        put64(p + 16, kept[i]->len);
+        put64(p + 24, kept[i]->hash);
+    }
+    unsigned char h[HEADER_SIZE] = {0};
+    memcpy(h, CACHE_MAGIC, 8);
+    put64(h + 8, CACHE_VERSION);
+    put64(h + 16, c->has_fp ? c->fp : 0);
+    put64(h + 24, (uint64_t)(c->has_fp ? c->valid_until : 0));
+    put64(h + 32, c->has_fp ? 1 : 0);
+    put64(h + 40, count);
+    put64(h + 48, c->tmp_end);
+    put64(h + 56, pub_cache_hash(index, index_len, CACHE_VERSION));
+    put64(h + 64, pub_cache_hash(h, 64, CACHE_VERSION));
+    bool ok = pwrite_all(c->tmp_fd, index, index_len, c->tmp_end) &&
+              ftruncate(c->tmp_fd, (off_t)(c->tmp_end + index_len)) == 0 &&
+              pwrite_all(c->tmp_fd, h, HEADER_SIZE, 0);
+    free(index);
+    return ok;
+}
+
+pub_diag *pub_cache_save(pub_cache *c)
+{
+    if (c->saved) return NULL;
+    pthread_mutex_lock(&c->lock);
+    c->saved = true;
+    pthread_mutex_unlock(&c->lock);
+
+    /* A build that used nothing skipped rendering: keep what was there. */
+    bool keep_all = !c->any_used;
+    entry **kept = pub_xmalloc((c->len ? c->len : 1) * sizeof *kept);
+    size_t nkept = 0;
+    bool changed = c->len > c->loaded || c->write_errno || c->has_fp != c->old_has_fp ||
+                   (c->has_fp && (c->fp != c->old_fp || c->valid_until != c->old_valid_until));
+    for (size_t i = 0; i < c->loaded; i++) {
+        entry *e = &c->entries[i];
+        if (!e->bad && (e->used || keep_all))
+            kept[nkept++] = e;
+        if (e->bad || e->fresh || !(e->used || keep_all)) changed = true;
+    }
+    pub_diag *warning = NULL;
+    if (changed) {
+        bool ok = ensure_tmp(c) && write_next(c, kept, nkept);
+        if (ok && c->write_errno == 0 && rename(c->tmp_path, c->path) == 0) {
+            free(c->tmp_path);
+            c->tmp_path = NULL;
+            sweep_stale(c->dir);
+        } else {
+            int err = c->write_errno ? c->write_errno : errno;
+            warning = pub_diag_new(PUB_WARNING, CACHE_DIR "/" CACHE_FILE, 0, 0,
+                                   "cannot save the build cache: %s", strerror(err));
+        }
+    }
+    free(kept);
+    return warning;
+}
+
+void pub_cache_free(pub_cache *c)
+{
+    if (!c) return;
+    if (c->old_fd >= 0) close(c->old_fd);
+    if (c->tmp_fd >= 0) close(c->tmp_fd);
+    if (c->tmp_path) unlink(c->tmp_path);
+    free(c->tmp_path);
+    free(c->entries);
+    free(c->slots);
+    free(c->dir);
+    free(c->path);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+/* ---- Fingerprint --------------------------------------------------------------------- */
+
+void pub_fingerprint_init(pub_fingerprint *fp)
+{
+    bool known;
+    memset(fp, 0, sizeof *fp);
+    fp->hash = engine_id(&known);
+    fp->unusable = !known;
+}
+
+void pub_fingerprint_add_bytes(pub_fingerprint *fp, const void *bytes, size_t len)
+{
+    /* Chained through the seed; the length is part of each hash, so parts
+     * cannot run into each other ("ab"+"c" is not "a"+"bc"). */
+    fp->hash = pub_cache_hash(bytes, len, fp->hash);
+}
+
+void pub_fingerprint_add_str(pub_fingerprint *fp, const char *s)
+{
+    if (s) {
+        pub_fingerprint_add_bytes(fp, s, strlen(s));
+    } else {
+        fp->hash = mix(fp->hash ^ S2, S3); /* not any string's hash */
+    }
+}
+
+void pub_fingerprint_add_int(pub_fingerprint *fp, long long v)
+{
+    unsigned char b[8];
+    put64(b, (uint64_t)v);
+    pub_fingerprint_add_bytes(fp, b, sizeof b);
+}
+
+void pub_fingerprint_add_file(pub_fingerprint *fp, const char *rel, const struct stat *st)
+{
+    pub_fingerprint_add_str(fp, rel);
+    uint64_t v[7] = {(uint64_t)st->st_size, (uint64_t)st->st_mtim.tv_sec,
+                     (uint64_t)st->st_mtim.tv_nsec, (uint64_t)st->st_ctim.tv_sec,
+                     (uint64_t)st->st_ctim.tv_nsec, (uint64_t)st->st_ino, (uint64_t)st->st_mode};
+    unsigned char b[sizeof v];
+    for (size_t i = 0; i < 7; i++) put64(b + 8 * i, v[i]);
+    pub_fingerprint_add_bytes(fp, b, sizeof b);
+    long long m = (long long)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+    long long ch = (long long)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+    if (m > fp->newest_ns) fp->newest_ns = m;
+    if (ch > fp->newest_ns) fp->newest_ns = ch;
+    if (st->st_mtim.tv_nsec == 0 || st->st_ctim.tv_nsec == 0) fp->second_clock = true;
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+enum { MAX_TREE_DEPTH = 64 };
+
+/* Adds the folder open at `fd` (taken) whose path below SRC is rel. */
+static void add_folder(pub_fingerprint *fp, int fd, pub_buf *rel, const struct stat *skip,
+                       int depth)
+{
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        fp->unusable = true;
+        return;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.') continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            names = pub_xrealloc(names, cap * sizeof *names);
+        }
+        names[n++] = pub_xstrdup(de->d_name);
+    }
+    qsort(names, n, sizeof *names, compare_strings);
+    size_t rel_len = rel->len;
+    for (size_t i = 0; i < n; i++) {
+        if (rel_len) pub_buf_putc(rel, '/');
+        pub_buf_puts(rel, names[i]);
+        struct stat st;
+        if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            fp->unusable = true; /* gone while we looked: something is changing */
+        } else if (S_ISDIR(st.st_mode)) {
+            if (!(skip && st.st_dev == skip->st_dev && st.st_ino == skip->st_ino)) {
+                int child = depth < MAX_TREE_DEPTH
+                                ? openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                                : -1;
+                if (child < 0)
+                    fp->unusable = true;
+                else
+                    add_folder(fp, child, rel, skip, depth + 1);
+            }
+        } else {
+            pub_fingerprint_add_file(fp, pub_buf_cstr(rel), &st);
+            struct stat target;
+            if (S_ISLNK(st.st_mode) && fstatat(dirfd(d), names[i], &target, 0) == 0 &&
+                S_ISREG(target.st_mode))
+                pub_fingerprint_add_file(fp, pub_buf_cstr(rel), &target);
+        }
+        rel->len = rel_len;
+        if (rel->data) rel->data[rel_len] = '\0';
+        free(names[i]);
+    }
+    free(names);
+    closedir(d);
+}
+
+void pub_fingerprint_add_tree(pub_fingerprint *fp, const char *src, const char *skip)
+{
+    struct stat skip_st;
+    bool have_skip = skip && stat(skip, &skip_st) == 0;
+    int fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        fp->unusable = true;
+        return;
+    }
+    pub_buf rel = PUB_BUF_INIT;
+    add_folder(fp, fd, &rel, have_skip ? &skip_st : NULL, 0);
+    pub_buf_free(&rel);
+}
+
+uint64_t pub_fingerprint_final(const pub_fingerprint *fp, const struct timespec *started)
+{
+    if (fp->unusable) return 0;
+    /* File times come from a coarse clock (a jiffy; a whole second on some
+     * file systems): an edit in the same tick as the last one keeps the
+     * times, so a file that new cannot vouch for its contents. */
+    long long window = fp->second_clock ? 2000000000LL : 50000000LL;
+    long long start = (long long)started->tv_sec * 1000000000 + started->tv_nsec;
+    if (fp->newest_ns > start - window) return 0;
+    return fp->hash ? fp->hash : 1;
+}

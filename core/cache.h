@@ -1,0 +1,135 @@
+/* The persistent build cache in SRC/.publish-cache/ (a dot folder, so site
+ * discovery never sees it). It holds two things:
+ *
+ * - Rendered Markdown. The HTML of a post body is keyed by
+ *   pub_cache_md_key: a 64-bit hash of the body bytes, the Markdown options
+ *   (unsafe, smart, hardbreaks), cmark's version string and the engine
+ *   (PUB_VERSION and the running binary's size, mtime and inode). Editing a
+ *   body, changing an option, upgrading cmark or rebuilding publish misses.
+ *   A save keeps only the entries used (got or put) by that build, so the
+ *   HTML of edited and deleted posts is dropped; a build that used no entry
+ *   at all (one that skipped rendering) keeps them all.
+ *
+ * - The fingerprint of the last successful build, for the no-op rebuild.
+ *   pub_fingerprint hashes the engine (as above), the build options the
+ *   caller adds (drafts, future, DEST, ...) and the relative path, size,
+ *   mtime, ctime, inode and mode of every input file. If the fingerprint
+ *   taken before a build equals the stored one and the stored result has
+ *   not expired (`valid_until`: the date of the earliest future post left
+ *   out, which appears by itself once that date passes), nothing can have
+ *   changed and DEST already holds the build's output. File contents are
+ *   not read: an edit shows as a new mtime/ctime/size/inode, and a file
+ *   touched too close to the fingerprint's start to be told apart (a
+ *   coarse file-system clock) makes the fingerprint unusable for that build
+ *   (pub_fingerprint_final returns 0), as git does with "racy" entries.
+ *
+ * What it does not see: DEST edited by hand (the output is trusted to be
+ * the last build's), files a plugin reads on its own outside SRC, and the
+ * clock: a site whose plugins use site.time (a "last built" stamp, "posts
+ * from the last 7 days") gets its previous output on a no-op rebuild, as
+ * with any build-cache generator. `--no-cache`, or deleting
+ * SRC/.publish-cache, is the escape hatch.
+ *
+ * A cache file that is missing, truncated, corrupt or of another format
+ * version is an empty cache, never an error. The file is one header, the
+ * HTML blobs and an index at the end; opening reads the header and index
+ * only (O(n) in the number of entries, not in bytes of HTML), and each
+ * blob is read and checked against its own hash when asked for, so the
+ * HTML of a large site is never all in memory. */
+#ifndef PUB_CACHE_H
+#define PUB_CACHE_H
+#include "diag.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+
+struct pub_md_options;
+
+/* ---- Hashing --------------------------------------------------------------- */
+
+/* A fast 64-bit hash (wyhash-style multiply-mix, ~10 GB/s). The values are
+ * stored on disk and pinned by tests: changing the function needs a new
+ * cache format version. */
+uint64_t pub_cache_hash(const void *bytes, size_t len, uint64_t seed);
+
+/* The markdown-cache key of a post body rendered with `opts` (see above). */
+uint64_t pub_cache_md_key(const void *body, size_t len, const struct pub_md_options *opts);
+
+/* ---- The cache --------------------------------------------------------------- */
+
+typedef struct pub_cache pub_cache;
+
+/* Opens the cache of the site at `src` (reads SRC/.publish-cache/build.cache
+ * if it is there and sound; creates nothing). Never fails. Caller frees
+ * with pub_cache_free. */
+pub_cache *pub_cache_open(const char *src);
+
+/* The cached HTML for `key`, NUL-terminated, its length in *len (may be
+ * NULL); NULL on a miss. Caller frees with free(). Safe to call from
+ * several threads at once, and alongside pub_cache_put_html. */
+char *pub_cache_get_html(pub_cache *c, uint64_t key, size_t *len);
+
+/* Stores `len` bytes of HTML for `key` (copied; the caller keeps `html`).
+ * Safe from several threads. Storing a key that is already there only
+ * marks it used. The bytes go to a temporary file at once, not to memory;
+ * if that cannot be written, the failure is kept for pub_cache_save. */
+void pub_cache_put_html(pub_cache *c, uint64_t key, const char *html, size_t len);
+
+/* Writes the cache when anything changed since it was opened (entries put,
+ * entries left unused, fingerprint set), atomically: a temporary file in
+ * SRC/.publish-cache/, then a rename. A build that changed nothing writes
+ * nothing. Returns NULL, or a warning (the build still succeeded; caller
+ * frees with pub_diag_free). Call once, at the end of a build; later puts
+ * are ignored. */
+pub_diag *pub_cache_save(pub_cache *c);
+
+/* Frees the cache and removes an unsaved temporary file. NULL is a no-op. */
+void pub_cache_free(pub_cache *c);
+
+/* ---- The build fingerprint ---------------------------------------------------- */
+
+/* True when a fingerprint was stored, equals `fp` (not 0), and `now` (epoch
+ * seconds) is before the stored `valid_until`. */
+bool pub_cache_fingerprint_matches(const pub_cache *c, uint64_t fp, long long now);
+
+/* Records `fp` for the next build, after a successful one. `valid_until`:
+ * the epoch second at which the output may change by itself (earliest
+ * future post left out), LLONG_MAX when never. `fp` 0 clears it (a build
+ * whose fingerprint was unusable must not leave the previous one behind). */
+void pub_cache_set_fingerprint(pub_cache *c, uint64_t fp, long long valid_until);
+
+/* An incremental fingerprint. Add things in a fixed order; the result
+ * depends on the order and on the boundaries between the parts. */
+typedef struct pub_fingerprint {
+    uint64_t hash;
+    long long newest_ns;  /* newest mtime/ctime of the files added */
+    bool second_clock;    /* some file time had no sub-second part */
+    bool unusable;        /* the engine could not be identified */
+} pub_fingerprint;
+
+/* Starts a fingerprint with the engine's identity in it. */
+void pub_fingerprint_init(pub_fingerprint *fp);
+void pub_fingerprint_add_bytes(pub_fingerprint *fp, const void *bytes, size_t len);
+/* NULL and "" differ. */
+void pub_fingerprint_add_str(pub_fingerprint *fp, const char *s);
+void pub_fingerprint_add_int(pub_fingerprint *fp, long long v);
+/* One input file: `rel` (its path relative to SRC) and its stat. */
+void pub_fingerprint_add_file(pub_fingerprint *fp, const char *rel, const struct stat *st);
+
+/* Adds every file below `src` in sorted order, as pub_fingerprint_add_file
+ * would: names starting with '.' are skipped (.publish-cache, .git, the
+ * output manifest and staging folders), so is the folder `skip` (DEST, when
+ * it is inside SRC; NULL for none). Symlinked folders are not entered
+ * (what they point to inside SRC is walked where it is); a symlinked file
+ * adds the file it points to. An unreadable folder makes the fingerprint
+ * unusable. */
+void pub_fingerprint_add_tree(pub_fingerprint *fp, const char *src, const char *skip);
+
+/* The fingerprint, or 0 when it cannot be trusted: the engine is unknown,
+ * or a file changed so close to `started` (CLOCK_REALTIME, read before the
+ * first stat) that a later edit could keep the same times. */
+uint64_t pub_fingerprint_final(const pub_fingerprint *fp, const struct timespec *started);
+
+#endif

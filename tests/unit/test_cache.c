@@ -1,0 +1,760 @@
+/* Tests for core/cache.c: the hash against wyhash's reference vectors, the
+ * markdown cache round trip, which entries a save keeps, a build that
+ * changes nothing writing nothing, damaged cache files (every byte flipped,
+ * every truncation) read as an empty cache, concurrent gets and puts, the
+ * fingerprint's sensitivity and its expiry. Works under a mkdtemp folder in
+ * /tmp that is removed at the end. */
+#define _GNU_SOURCE
+#include "cache.h"
+#include "markdown.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/mem.h"
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int passed, failed;
+
+#define CHECK(cond)                                                             \
+    do {                                                                        \
+        if (cond) {                                                             \
+            passed++;                                                           \
+        } else {                                                                \
+            failed++;                                                           \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                       \
+    } while (0)
+
+#define CHECK_STR(got, want)                                                    \
+    do {                                                                        \
+        const char *g_ = (got), *w_ = (want);                                   \
+        if (g_ && w_ && strcmp(g_, w_) == 0) {                                  \
+            passed++;                                                           \
+        } else {                                                                \
+            failed++;                                                           \
+            fprintf(stderr, "%s:%d: got '%s', want '%s'\n", __FILE__, __LINE__, \
+                    g_ ? g_ : "(null)", w_ ? w_ : "(null)");                    \
+        }                                                                       \
+    } while (0)
+
+/* Expects a save that succeeds. */
+#define CHECK_SAVED(c)                                                          \
+    do {                                                                        \
+        pub_diag *d_ = pub_cache_save(c);                                       \
+        CHECK(d_ == NULL);                                                      \
+        if (d_) fprintf(stderr, "  save: %s\n", d_->message);                   \
+        pub_diag_free(d_);                                                      \
+    } while (0)
+
+/* Expects the cached HTML for `key` to be `want` (NULL: a miss). */
+#define CHECK_HTML(c, key, want)                                                \
+    do {                                                                        \
+        size_t n_ = 0;                                                          \
+        char *h_ = pub_cache_get_html(c, key, &n_);                             \
+        const char *w2_ = (want);                                               \
+        if (w2_) {                                                              \
+            CHECK_STR(h_, w2_);                                                 \
+            CHECK(h_ && n_ == strlen(w2_));                                     \
+        } else {                                                                \
+            CHECK(h_ == NULL);                                                  \
+        }                                                                       \
+        free(h_);                                                               \
+    } while (0)
+
+static char root[64];
+static int site_no;
+
+/* A fresh, empty site folder. */
+static char *new_site(void)
+{
+    static char path[128];
+    snprintf(path, sizeof path, "%s/site%d", root, ++site_no);
+    if (mkdir(path, 0777) != 0) abort();
+    return path;
+}
+
+static char *cache_file(const char *site)
+{
+    static char path[160];
+    snprintf(path, sizeof path, "%s/.publish-cache/build.cache", site);
+    return path;
+}
+
+static void put_html(pub_cache *c, uint64_t key, const char *html)
+{
+    pub_cache_put_html(c, key, html, strlen(html));
+}
+
+static ino_t inode_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+/* Files in the cache folder other than the cache and its tag. */
+static int stray_files(const char *site)
+{
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/.publish-cache", site);
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] != '.' && strcmp(de->d_name, "build.cache") != 0 &&
+            strcmp(de->d_name, "CACHEDIR.TAG") != 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* ---- Hash ----------------------------------------------------------------------- */
+
+static void test_hash_vectors(void)
+{
+    /* wyhash final 4 test_vector.cpp: message i hashed with seed i. */
+    static const struct {
+        const char *text;
+        uint64_t want;
+    } vectors[] = {
+        {"", 0x0409638ee2bde459ull},
+        {"a", 0xa8412d091b5fe0a9ull},
+        {"abc", 0x32dd92e4b2915153ull},
+        {"message digest", 0x8619124089a3a16bull},
+        {"abcdefghijklmnopqrstuvwxyz", 0x7a43afb61d7f5f40ull},
+        {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 0xff42329b90e50d58ull},
+        {"12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+         0xc39cab13b115aad3ull},
+    };
+    for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++)
+        CHECK(pub_cache_hash(vectors[i].text, strlen(vectors[i].text), i) == vectors[i].want);
+
+    /* Longer inputs cross the 48-byte rounds and the overlapping tail; an
+     * exactly sized block lets ASan catch a read past the end. */
+    uint64_t want[] = {0, 0, 0};
+    size_t lens[] = {49, 96, 1000};
+    for (size_t k = 0; k < 3; k++) {
+        unsigned char *b = pub_xmalloc(lens[k]);
+        for (size_t i = 0; i < lens[k]; i++) b[i] = (unsigned char)(i * 7 + 1);
+        want[k] = pub_cache_hash(b, lens[k], 0);
+        free(b);
+    }
+    CHECK(want[0] == 0x249c35ef0af8c974ull);
+    CHECK(want[1] == 0x215db7a60d3ebd58ull);
+    CHECK(want[2] == 0x05bf4c9c052512deull);
+}
+
+static void test_hash_quality(void)
+{
+    /* Every length up to 200, each block exactly sized: no overread, and
+     * flipping any one input bit changes about half the output bits. */
+    double total = 0;
+    int flips = 0, worst = 64;
+    for (size_t len = 0; len <= 200; len++) {
+        unsigned char *b = pub_xmalloc(len ? len : 1);
+        for (size_t i = 0; i < len; i++) b[i] = (unsigned char)(i * 31 + len);
+        uint64_t h = pub_cache_hash(b, len, 42);
+        for (size_t i = 0; i < len; i += 3) {
+            b[i] ^= (unsigned char)(1u << (i % 8));
+            int changed = __builtin_popcountll(h ^ pub_cache_hash(b, len, 42));
+            b[i] ^= (unsigned char)(1u << (i % 8));
+            total += changed;
+            flips++;
+            if (changed < worst) worst = changed;
+        }
+        free(b);
+    }
+    double mean = total / flips;
+    CHECK(mean > 30 && mean < 34);
+    CHECK(worst >= 12);
+    CHECK(pub_cache_hash("a", 1, 0) != pub_cache_hash("a", 1, 1));
+    CHECK(pub_cache_hash("", 0, 0) != pub_cache_hash("\0", 1, 0));
+}
+
+static void test_md_key(void)
+{
+    pub_md_options a = {true, false, false}, b = a, c = a, d = a;
+    b.unsafe = false;
+    c.smart = true;
+    d.hardbreaks = true;
+    uint64_t k = pub_cache_md_key("# Hi\n", 5, &a);
+    CHECK(k == pub_cache_md_key("# Hi\n", 5, &a));
+    CHECK(k != pub_cache_md_key("# Hi\n", 5, &b));
+    CHECK(k != pub_cache_md_key("# Hi\n", 5, &c));
+    CHECK(k != pub_cache_md_key("# Hi\n", 5, &d));
+    CHECK(k != pub_cache_md_key("# Hi!\n", 6, &a));
+    CHECK(k != pub_cache_md_key("# Hi", 4, &a));
+}
+
+/* ---- The markdown cache ---------------------------------------------------------- */
+
+static void test_round_trip(void)
+{
+    char *site = new_site();
+    pub_cache *c = pub_cache_open(site);
+    CHECK_HTML(c, 1, NULL);
+    put_html(c, 1, "<p>one</p>\n");
+    put_html(c, 2, "<h1>two</h1>\n");
+    put_html(c, 3, "");
+    CHECK_HTML(c, 1, "<p>one</p>\n"); /* read back from the new file */
+    CHECK_SAVED(c);
+    put_html(c, 4, "late"); /* after the save: ignored */
+    pub_cache_free(c);
+
+    c = pub_cache_open(site);
+    CHECK_HTML(c, 1, "<p>one</p>\n");
+    CHECK_HTML(c, 2, "<h1>two</h1>\n");
+    CHECK_HTML(c, 3, "");
+    CHECK_HTML(c, 4, NULL);
+    /* Every entry used, nothing new: the file is not written again. */
+    ino_t before = inode_of(cache_file(site));
+    CHECK_SAVED(c);
+    CHECK(inode_of(cache_file(site)) == before);
+    pub_cache_free(c);
+    CHECK(stray_files(site) == 0);
+
+    char tag[200];
+    snprintf(tag, sizeof tag, "%s/.publish-cache/CACHEDIR.TAG", site);
+    CHECK(inode_of(tag) != 0);
+}
+
+static void test_stale_dropped(void)
+{
+    char *site = new_site();
+    pub_cache *c = pub_cache_open(site);
+    put_html(c, 10, "ten");
+    put_html(c, 20, "twenty");
+    put_html(c, 30, "thirty");
+    CHECK_SAVED(c);
+    pub_cache_free(c);
+
+    /* A build that reads 10 and 30 only: 20 (a deleted post's body) is
+     * dropped. */
+    c = pub_cache_open(site);
+    CHECK_HTML(c, 30, "thirty");
+    CHECK_HTML(c, 10, "ten");
+    CHECK_SAVED(c);
+    pub_cache_free(c);
+    c = pub_cache_open(site);
+    CHECK_HTML(c, 20, NULL);
+    CHECK_HTML(c, 30, "thirty");
+    CHECK_HTML(c, 10, "ten");
+    CHECK_SAVED(c);
+    pub_cache_free(c);
+
+    /* One that reads 10, puts 40 (an edited post) and again 10 (a second
+     * post with the same body): 30 goes. */
+    c = pub_cache_open(site);
+    CHECK_HTML(c, 10, "ten");
+    put_html(c, 40, "forty");
+    put_html(c, 10, "ten"); /* already there: only marked used */
+    CHECK_SAVED(c);
+    pub_cache_free(c);
+
+    c = pub_cache_open(site);
+    CHECK_HTML(c, 10, "ten");
+    CHECK_HTML(c, 30, NULL);
+    CHECK_HTML(c, 40, "forty");
+    CHECK_SAVED(c);
+    pub_cache_free(c);
+
+    /* A build that used nothing (it skipped rendering) keeps everything,
+     * and without a fingerprint change writes nothing. */
+    ino_t before = inode_of(cache_file(site));
+    c = pub_cache_open(site);
+    CHECK_SAVED(c);
+    pub_cache_free(c);
+    CHECK(inode_of(cache_file(site)) == before);
+    c = pub_cache_open(site);
+    pub_cache_set_fingerprint(c, 77, LLONG_MAX);
+    CHECK_SAVED(c);
+    pub_cache_free(c);
+    CHECK(inode_of(cache_file(site)) != before);
+    c = pub_cache_open(site);
+    CHECK_HTML(c, 10, "ten");
+    CHECK_HTML(c, 40, "forty");
+    CHECK(pub_cache_fingerprint_matches(c, 77, 0));
+    pub_cache_free(c);
+
+    /* A build that dropped every post: all entries go. */
+    c = pub_cache_open(site);
+    put_html(c, 50, "fifty");
+    CHECK_SAVED(c);
+    pub_cache_free(c);
+    c = pub_cache_open(site);
+    CHECK_HTML(c, 10, NULL);
+    CHECK_HTML(c, 50, "fifty");
+    CHECK(pub_cache_fingerprint_matches(c, 77, 0)); /* the fingerprint stays */
+    pub_cache_free(c);
+}
+
+static void test_options_miss(void)
+{
+    char *site = new_site();
+    const char *body = "\"Hello\" -- world\n";
+    pub_md_options plain = {true, false, false}, smart = {true, true, false};
+    pub_cache *c = pub_cache_open(site);
+    uint64_t k = pub_cache_md_key(body, strlen(body), &plain);
+    size_t len;
+    char *html = pub_md_render(body, strlen(body), &plain, &len);
+    pub_cache_put_html(c, k, html, len);
+    free(html);
+    CHECK_SAVED(c);
+    pub_cache_free(c);
+
+    c = pub_cache_open(site);
+    CHECK_HTML(c, pub_cache_md_key(body, strlen(body), &smart), NULL);
+    CHECK_HTML(c, pub_cache_md_key(body, strlen(body), &plain), "<p>&quot;Hello&quot; -- world</p>\n");
+    pub_cache_free(c);
+}
+
+static void test_unsaved_leaves_nothing(void)
+{
+    char *site = new_site();
+    pub_cache *c = pub_cache_open(site);
+    put_html(c, 1, "one");
+    CHECK(stray_files(site) == 1); /* the next file, written as puts come */
+    pub_cache_free(c);             /* a failed build does not save */
+    CHECK(stray_files(site) == 0);
+    CHECK(inode_of(cache_file(site)) == 0);
+}
+
+static void test_save_failure(void)
+{
+    /* SRC is a file: the cache folder cannot be made. */
+    char path[128];
+    snprintf(path, sizeof path, "%s/not-a-folder", root);
+    int fd = open(path, O_WRONLY | O_CREAT, 0644);
+    close(fd);
+    pub_cache *c = pub_cache_open(path);
+    put_html(c, 1, "one");
+    CHECK_HTML(c, 1, NULL);
+    pub_diag *d = pub_cache_save(c);
+    CHECK(d != NULL);
+    if (d) {
+        CHECK(d->level == PUB_WARNING);
+        CHECK_STR(d->path, ".publish-cache/build.cache");
+        CHECK_STR(d->message, "cannot save the build cache: Not a directory");
+    }
+    pub_diag_free(d);
+    pub_cache_free(c);
+}
+
+/* ---- Damaged files ----------------------------------------------------------------- */
+
+static char *read_all(const char *path, size_t *len)
+{
+    char *data = NULL;
+    if (pub_file_read(path, &data, len) != 0) abort();
+    return data;
+}
+
+static void write_all(const char *path, const char *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || write(fd, data, len) != (ssize_t)len) abort();
+    close(fd);
+}
+
+/* What a possibly damaged cache may answer: the right HTML or nothing. */
+static bool answers_sanely(pub_cache *c, bool *whole)
+{
+    static const char *const want[] = {"<p>alpha</p>\n", "<p>beta</p>\n", "<p>gamma</p>\n"};
+    bool ok = true;
+    *whole = pub_cache_fingerprint_matches(c, 0xfeed, 100);
+    for (uint64_t k = 0; k < 3; k++) {
+        size_t len = 0;
+        char *h = pub_cache_get_html(c, k + 100, &len);
+        if (h && (len != strlen(want[k]) || strcmp(h, want[k]) != 0)) ok = false;
+        if (!h) *whole = false;
+        free(h);
+    }
+    /* A fingerprint other than the stored one never matches. */
+    if (pub_cache_fingerprint_matches(c, 0xbeef, 100)) ok = false;
+    return ok;
+}
+
+static void test_damaged_files(void)
+{
+    char *site = new_site();
+    pub_cache *c = pub_cache_open(site);
+    put_html(c, 100, "<p>alpha</p>\n");
+    put_html(c, 101, "<p>beta</p>\n");
+    put_html(c, 102, "<p>gamma</p>\n");
+    pub_cache_set_fingerprint(c, 0xfeed, 1000);
+    CHECK_SAVED(c);
+    pub_cache_free(c);
+    const char *file = cache_file(site);
+    size_t len;
+    char *good = read_all(file, &len);
+    CHECK(len == 72 + 38 + 3 * 32);
+
+    c = pub_cache_open(site);
+    bool whole;
+    CHECK(answers_sanely(c, &whole) && whole);
+    pub_cache_free(c);
+
+    /* Every truncation: an empty cache. */
+    int bad_truncations = 0;
+    for (size_t n = 0; n < len; n++) {
+        write_all(file, good, n);
+        c = pub_cache_open(site);
+        if (!answers_sanely(c, &whole) || pub_cache_fingerprint_matches(c, 0xfeed, 100) ||
+            pub_cache_get_html(c, 100, NULL))
+            bad_truncations++;
+        pub_cache_free(c);
+    }
+    CHECK(bad_truncations == 0);
+
+    /* A bit of every byte flipped: never wrong HTML, never a crash. A
+     * flip in a blob loses that entry only; anywhere else, everything. */
+    char *copy = pub_xmalloc(len);
+    int insane = 0, survived = 0;
+    for (size_t i = 0; i < len; i++) {
+        memcpy(copy, good, len);
+        copy[i] ^= (char)(1 << (i % 8));
+        write_all(file, copy, len);
+        c = pub_cache_open(site);
+        if (!answers_sanely(c, &whole)) insane++;
+        if (whole) survived++;
+        pub_cache_free(c);
+    }
+    CHECK(insane == 0);
+    CHECK(survived == 0);
+
+    /* A bad blob is dropped at the next save; the rest is kept. */
+    memcpy(copy, good, len);
+    copy[72] ^= 1; /* first byte of the first blob */
+    write_all(file, copy, len);
+    c = pub_cache_open(site);
+    CHECK_HTML(c, 100, NULL);
+    CHECK_HTML(c, 101, "<p>beta</p>\n");
+    CHECK_HTML(c, 102, "<p>gamma</p>\n");
+    CHECK(pub_cache_fingerprint_matches(c, 0xfeed, 100));
+    ino_t before = inode_of(file);
+    CHECK_SAVED(c);
+    pub_cache_free(c);
+    CHECK(inode_of(file) != before);
+    c = pub_cache_open(site);
+    CHECK_HTML(c, 100, NULL);
+    CHECK_HTML(c, 101, "<p>beta</p>\n");
+    put_html(c, 100, "<p>alpha</p>\n"); /* rendered again */
+    CHECK_HTML(c, 100, "<p>alpha</p>\n");
+    pub_cache_free(c);
+
+    /* Garbage, another format version, a folder in the file's place. */
+    static const char garbage[] = "PUBCACHE\2\0\0\0 and then some bytes that are not a cache at all";
+    write_all(file, garbage, sizeof garbage);
+    c = pub_cache_open(site);
+    CHECK(answers_sanely(c, &whole) && !pub_cache_get_html(c, 101, NULL));
+    pub_cache_free(c);
+    memcpy(copy, good, len);
+    copy[8] = 2;
+    write_all(file, copy, len);
+    c = pub_cache_open(site);
+    CHECK(!pub_cache_get_html(c, 101, NULL) && !pub_cache_fingerprint_matches(c, 0xfeed, 100));
+    pub_cache_free(c);
+    unlink(file);
+    mkdir(file, 0777);
+    c = pub_cache_open(site);
+    CHECK(!pub_cache_get_html(c, 101, NULL));
+    put_html(c, 1, "x");
+    pub_diag *d = pub_cache_save(c); /* cannot rename over a folder: a warning */
+    CHECK(d && d->level == PUB_WARNING);
+    pub_diag_free(d);
+    pub_cache_free(c);
+    CHECK(stray_files(site) == 0); /* the next file was removed */
+    rmdir(file);
+    free(copy);
+    free(good);
+}
+
+/* ---- Threads ------------------------------------------------------------------------- */
+
+enum { THREAD_KEYS = 600, THREADS = 4 };
+
+typedef struct worker {
+    pub_cache *c;
+    int id;
+    int wrong;
+} worker;
+
+static void html_for(uint64_t key, char *buf, size_t size)
+{
+    snprintf(buf, size, "<p>post %llu</p>\n%.*s", (unsigned long long)key, (int)(key % 200),
+             "................................................................................"
+             "................................................................................"
+             "........................................");
+}
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    char want[512];
+    /* Threads walk the keys from different starts, so the same key is put
+     * by one and read or put again by another at about the same time. */
+    for (int n = 0; n < THREAD_KEYS; n++) {
+        uint64_t key = (uint64_t)((n + w->id * 97) % THREAD_KEYS);
+        html_for(key, want, sizeof want);
+        size_t len;
+        char *got = pub_cache_get_html(w->c, key, &len);
+        if (got) {
+            if (strcmp(got, want) != 0 || len != strlen(want)) w->wrong++;
+            free(got);
+        } else {
+            pub_cache_put_html(w->c, key, want, strlen(want));
+        }
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    char *site = new_site();
+    for (int round = 0; round < 2; round++) {
+        pub_cache *c = pub_cache_open(site);
+        pthread_t t[THREADS];
+        worker w[THREADS];
+        for (int i = 0; i < THREADS; i++) {
+            w[i] = (worker){c, i, 0};
+            pthread_create(&t[i], NULL, work, &w[i]);
+        }
+        int wrong = 0;
+        for (int i = 0; i < THREADS; i++) {
+            pthread_join(t[i], NULL);
+            wrong += w[i].wrong;
+        }
+        CHECK(wrong == 0);
+        CHECK_SAVED(c);
+        pub_cache_free(c);
+    }
+    pub_cache *c = pub_cache_open(site);
+    int missing = 0;
+    char want[512];
+    for (uint64_t key = 0; key < THREAD_KEYS; key++) {
+        html_for(key, want, sizeof want);
+        char *got = pub_cache_get_html(c, key, NULL);
+        if (!got || strcmp(got, want) != 0) missing++;
+        free(got);
+    }
+    CHECK(missing == 0);
+    pub_cache_free(c);
+}
+
+/* ---- Fingerprint ----------------------------------------------------------------------- */
+
+static const struct timespec later = {4000000000LL, 0}; /* long after any file time */
+
+static struct stat fake_stat(void)
+{
+    struct stat st;
+    memset(&st, 0, sizeof st);
+    st.st_size = 1234;
+    st.st_mode = S_IFREG | 0644;
+    st.st_ino = 99;
+    st.st_mtim.tv_sec = 1700000000;
+    st.st_mtim.tv_nsec = 123456789;
+    st.st_ctim = st.st_mtim;
+    return st;
+}
+
+static uint64_t fingerprint_of(const char *dest, bool drafts, const char *name, const struct stat *st)
+{
+    pub_fingerprint fp;
+    pub_fingerprint_init(&fp);
+    pub_fingerprint_add_str(&fp, dest);
+    pub_fingerprint_add_int(&fp, drafts);
+    pub_fingerprint_add_file(&fp, "config.yaml", st);
+    pub_fingerprint_add_file(&fp, name, st);
+    return pub_fingerprint_final(&fp, &later);
+}
+
+static void test_fingerprint(void)
+{
+    struct stat st = fake_stat();
+    uint64_t base = fingerprint_of("/out", false, "posts/a.md", &st);
+    CHECK(base != 0);
+    CHECK(base == fingerprint_of("/out", false, "posts/a.md", &st));
+    CHECK(base != fingerprint_of("/out", true, "posts/a.md", &st));
+    CHECK(base != fingerprint_of("/out2", false, "posts/a.md", &st));
+    CHECK(base != fingerprint_of(NULL, false, "posts/a.md", &st));
+    CHECK(base != fingerprint_of("/out", false, "posts/b.md", &st)); /* renamed */
+    struct stat changed = st;
+    changed.st_mtim.tv_nsec++;
+    CHECK(base != fingerprint_of("/out", false, "posts/a.md", &changed));
+    changed = st;
+    changed.st_ctim.tv_sec++;
+    CHECK(base != fingerprint_of("/out", false, "posts/a.md", &changed));
+    changed = st;
+    changed.st_size++;
+    CHECK(base != fingerprint_of("/out", false, "posts/a.md", &changed));
+    changed = st;
+    changed.st_ino++;
+    CHECK(base != fingerprint_of("/out", false, "posts/a.md", &changed));
+    changed = st;
+    changed.st_mode |= 0100;
+    CHECK(base != fingerprint_of("/out", false, "posts/a.md", &changed));
+
+    /* NULL and "" differ; parts do not run into each other. */
+    pub_fingerprint a, b;
+    pub_fingerprint_init(&a);
+    pub_fingerprint_init(&b);
+    pub_fingerprint_add_str(&a, "ab");
+    pub_fingerprint_add_str(&a, "c");
+    pub_fingerprint_add_str(&b, "a");
+    pub_fingerprint_add_str(&b, "bc");
+    CHECK(pub_fingerprint_final(&a, &later) != pub_fingerprint_final(&b, &later));
+    pub_fingerprint_init(&a);
+    pub_fingerprint_init(&b);
+    pub_fingerprint_add_str(&a, "");
+    pub_fingerprint_add_str(&b, NULL);
+    CHECK(pub_fingerprint_final(&a, &later) != pub_fingerprint_final(&b, &later));
+
+    /* A file changed within the clock's tick of the start is not trusted. */
+    pub_fingerprint_init(&a);
+    pub_fingerprint_add_file(&a, "posts/a.md", &st);
+    struct timespec soon = {st.st_mtim.tv_sec, st.st_mtim.tv_nsec + 10000000};
+    struct timespec after = {st.st_mtim.tv_sec + 1, 0};
+    CHECK(pub_fingerprint_final(&a, &soon) == 0);
+    CHECK(pub_fingerprint_final(&a, &after) != 0);
+    /* Whole-second file times (a coarse file system) widen the window. */
+    struct stat coarse = st;
+    coarse.st_mtim.tv_nsec = coarse.st_ctim.tv_nsec = 0;
+    pub_fingerprint_init(&a);
+    pub_fingerprint_add_file(&a, "posts/a.md", &coarse);
+    after.tv_nsec = 500000000;
+    CHECK(pub_fingerprint_final(&a, &after) == 0);
+    after.tv_sec += 2;
+    CHECK(pub_fingerprint_final(&a, &after) != 0);
+}
+
+static void test_fingerprint_stored(void)
+{
+    char *site = new_site();
+    pub_cache *c = pub_cache_open(site);
+    CHECK(!pub_cache_fingerprint_matches(c, 5, 0));
+    pub_cache_set_fingerprint(c, 5, 1000);
+    CHECK(!pub_cache_fingerprint_matches(c, 5, 0)); /* only what the last build stored */
+    CHECK_SAVED(c);
+    pub_cache_free(c);
+
+    c = pub_cache_open(site);
+    CHECK(pub_cache_fingerprint_matches(c, 5, 999));
+    CHECK(!pub_cache_fingerprint_matches(c, 5, 1000)); /* a future post is due */
+    CHECK(!pub_cache_fingerprint_matches(c, 6, 999));
+    CHECK(!pub_cache_fingerprint_matches(c, 0, 999));
+    /* Same fingerprint and expiry again: nothing to write. */
+    ino_t before = inode_of(cache_file(site));
+    pub_cache_set_fingerprint(c, 5, 1000);
+    CHECK_SAVED(c);
+    CHECK(inode_of(cache_file(site)) == before);
+    pub_cache_free(c);
+
+    c = pub_cache_open(site);
+    pub_cache_set_fingerprint(c, 5, LLONG_MAX);
+    CHECK_SAVED(c);
+    pub_cache_free(c);
+    c = pub_cache_open(site);
+    CHECK(pub_cache_fingerprint_matches(c, 5, LLONG_MAX - 1));
+    pub_cache_set_fingerprint(c, 0, 0); /* an unusable fingerprint clears it */
+    CHECK_SAVED(c);
+    pub_cache_free(c);
+    c = pub_cache_open(site);
+    CHECK(!pub_cache_fingerprint_matches(c, 5, 0));
+    pub_cache_free(c);
+}
+
+static void write_text(const char *site, const char *rel, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", site, rel);
+    write_all(path, text, strlen(text));
+}
+
+static uint64_t tree_fingerprint(const char *site, const char *skip, const struct timespec *started)
+{
+    pub_fingerprint fp;
+    pub_fingerprint_init(&fp);
+    pub_fingerprint_add_tree(&fp, site, skip);
+    return pub_fingerprint_final(&fp, started);
+}
+
+static void test_fingerprint_tree(void)
+{
+    char *site = new_site();
+    char path[256], dest[256];
+    snprintf(path, sizeof path, "%s/posts", site);
+    mkdir(path, 0777);
+    snprintf(dest, sizeof dest, "%s/_site", site);
+    mkdir(dest, 0777);
+    write_text(site, "config.yaml", "title: t\n");
+    write_text(site, "posts/2024-01-01-a.md", "---\ntitle: a\n---\nA\n");
+    write_text(site, "_site/index.html", "old");
+
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    CHECK(tree_fingerprint(site, dest, &now) == 0); /* files just written */
+    uint64_t base = tree_fingerprint(site, dest, &later);
+    CHECK(base != 0);
+    CHECK(base == tree_fingerprint(site, dest, &later));
+
+    /* DEST, dot files and the cache itself do not count. */
+    write_text(site, "_site/index.html", "new");
+    write_text(site, ".hidden", "x");
+    pub_cache *c = pub_cache_open(site);
+    put_html(c, 1, "one");
+    CHECK_SAVED(c);
+    pub_cache_free(c);
+    CHECK(base == tree_fingerprint(site, dest, &later));
+    CHECK(base != tree_fingerprint(site, NULL, &later));
+
+    /* One nanosecond of mtime, a rename, a new file. */
+    snprintf(path, sizeof path, "%s/posts/2024-01-01-a.md", site);
+    struct stat st;
+    stat(path, &st);
+    struct timespec t[2] = {st.st_atim, st.st_mtim};
+    t[1].tv_nsec = (t[1].tv_nsec + 1) % 1000000000;
+    utimensat(AT_FDCWD, path, t, 0);
+    uint64_t touched = tree_fingerprint(site, dest, &later);
+    CHECK(touched != 0 && touched != base);
+    char renamed[256];
+    snprintf(renamed, sizeof renamed, "%s/posts/2024-01-01-b.md", site);
+    rename(path, renamed);
+    uint64_t moved = tree_fingerprint(site, dest, &later);
+    CHECK(moved != touched && moved != base);
+    write_text(site, "posts/2024-01-02-c.md", "C\n");
+    CHECK(moved != tree_fingerprint(site, dest, &later));
+    CHECK(tree_fingerprint("/nonexistent/site", NULL, &later) == 0);
+}
+
+int main(void)
+{
+    strcpy(root, "/tmp/publish-test-cache-XXXXXX");
+    if (!mkdtemp(root)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_hash_vectors();
+    test_hash_quality();
+    test_md_key();
+    test_round_trip();
+    test_stale_dropped();
+    test_options_miss();
+    test_unsaved_leaves_nothing();
+    test_save_failure();
+    test_damaged_files();
+    test_threads();
+    test_fingerprint();
+    test_fingerprint_stored();
+    test_fingerprint_tree();
+    pub_file_remove_tree(root);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
