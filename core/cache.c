@@ -298,18 +298,26 @@ static void place(pub_cache *c, size_t index)
     c->slots[i] = index + 1;
 }
 
-static entry *add_entry(pub_cache *c, const entry *e)
+/* Makes room for `n` entries in all. */
+static void reserve(pub_cache *c, size_t n)
 {
-    if ((c->len + 1) * 2 > c->nslots) {
+    if (n * 2 > c->nslots) {
+        size_t slots = c->nslots;
+        while (n * 2 > slots) slots *= 2;
         free(c->slots);
-        c->nslots = c->nslots ? c->nslots * 2 : 64;
+        c->nslots = slots;
         c->slots = pub_xcalloc(c->nslots, sizeof *c->slots);
         for (size_t i = 0; i < c->len; i++) place(c, i);
     }
-    if (c->len == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 64;
+    if (n > c->cap) {
+        c->cap = n > c->cap * 2 ? n : c->cap * 2;
         c->entries = pub_xrealloc(c->entries, c->cap * sizeof *c->entries);
     }
+}
+
+static entry *add_entry(pub_cache *c, const entry *e)
+{
+    reserve(c, c->len + 1);
     c->entries[c->len] = *e;
     place(c, c->len);
     return &c->entries[c->len++];
@@ -343,6 +351,7 @@ static void load(pub_cache *c)
     if (!pread_all(fd, index, index_len, index_off) ||
         pub_cache_hash(index, index_len, CACHE_VERSION) != get64(h + 56))
         goto empty;
+    reserve(c, (size_t)count);
     for (size_t i = 0; i < count; i++) {
         const unsigned char *p = index + i * INDEX_ENTRY;
         entry e = {get64(p), get64(p + 8), get64(p + 16), get64(p + 24), false, false, false};
