@@ -4,6 +4,7 @@
  * pages are not all held at once. */
 #define _GNU_SOURCE
 #include "build.h"
+#include "cache.h"
 #include "frontmatter.h"
 #include "lua/bridge.h"
 #include "lua/edit.h"
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <limits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +34,7 @@ typedef struct doc_loader {
     pub_site *site;
     const pub_md_options *md;
     bool render_markdown;
+    pub_cache *cache;
     atomic_size_t next;
     unsigned char *ready;
     pthread_mutex_t lock;
@@ -46,7 +49,7 @@ static void *load_worker(void *arg)
     for (;;) {
         size_t i = atomic_fetch_add(&ld->next, 1);
         if (i >= ld->site->ndocs) break;
-        pub_doc_load(ld->site, &ld->site->docs[i], ld->md, ld->render_markdown);
+        pub_doc_load(ld->site, &ld->site->docs[i], ld->md, ld->render_markdown, ld->cache);
         pthread_mutex_lock(&ld->lock);
         ld->ready[i] = 1;
         pthread_cond_broadcast(&ld->changed);
@@ -63,9 +66,10 @@ static int default_jobs(int jobs)
 }
 
 static void loader_start(doc_loader *ld, pub_site *site, const pub_md_options *md,
-                         bool render_markdown, int jobs)
+                         bool render_markdown, pub_cache *cache, int jobs)
 {
     ld->site = site;
+    ld->cache = cache;
     ld->md = md;
     ld->render_markdown = render_markdown;
     atomic_init(&ld->next, 0);
@@ -150,6 +154,7 @@ typedef struct run_state {
     size_t pages;
     pub_progress_fn progress;
     void *progress_ud;
+    long long valid_until; /* earliest date of a future post left out */
 } run_state;
 
 static run_state *upvalue_state(lua_State *L)
@@ -247,9 +252,20 @@ static int l_internal_clock(lua_State *L)
     return 1;
 }
 
+/* internal.future_post(epoch): a post left out for its future date; the
+ * build's result holds only until the earliest of those dates. */
+static int l_internal_future_post(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    lua_Integer when = luaL_checkinteger(L, 1);
+    if (when < st->valid_until) st->valid_until = when;
+    return 0;
+}
+
 static void push_internal(lua_State *L, run_state *st)
 {
     static const luaL_Reg fns[] = {
+        {"future_post", l_internal_future_post},
         {"clock", l_internal_clock},
         {"read_body", l_internal_read_body},
         {"error", l_internal_error}, {"failed", l_internal_failed},
@@ -431,6 +447,36 @@ static double clock_seconds(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* Everything a build's output depends on, for the no-op rebuild: the
+ * engine, the options and every file below SRC (see cache.h). */
+static uint64_t build_fingerprint(const pub_site *site, const pub_build_options *opts)
+{
+    struct timespec started;
+    clock_gettime(CLOCK_REALTIME, &started);
+    pub_fingerprint fp;
+    pub_fingerprint_init(&fp);
+    pub_fingerprint_add_int(&fp, opts->drafts);
+    pub_fingerprint_add_int(&fp, opts->future);
+    pub_fingerprint_add_str(&fp, site->dest);
+    pub_fingerprint_add_str(&fp, getenv("TZ"));
+    char *dest_real = realpath(site->dest, NULL);
+    char *src_real = realpath(site->src, NULL);
+    /* DEST inside SRC is output, not input. */
+    const char *skip = NULL;
+    if (dest_real && src_real && strncmp(dest_real, src_real, strlen(src_real)) == 0)
+        skip = site->dest;
+    pub_fingerprint_add_tree(&fp, site->src, skip);
+    free(dest_real);
+    free(src_real);
+    return pub_fingerprint_final(&fp, &started);
+}
+
+static bool folder_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result *result)
 {
     memset(result, 0, sizeof *result);
@@ -439,12 +485,27 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
     result->dest = pub_xstrdup(site->dest);
     apply_timezone(site, diags);
     pub_md_options md = markdown_options(site);
+
+    pub_cache *cache = NULL;
+    uint64_t fingerprint = 0;
+    if (!opts->check_only && !opts->no_cache && diags->errors == 0) {
+        cache = pub_cache_open(site->src);
+        fingerprint = build_fingerprint(site, opts);
+        if (pub_cache_fingerprint_matches(cache, fingerprint, (long long)time(NULL)) &&
+            folder_exists(site->dest)) {
+            result->up_to_date = true;
+            pub_cache_free(cache);
+            pub_site_free(site);
+            return true;
+        }
+    }
+
     if (opts->progress) opts->progress(opts->progress_ud, "reading", 0, site->ndocs);
     double t0 = clock_seconds();
     doc_loader loader;
-    loader_start(&loader, site, &md, true, opts->jobs);
+    loader_start(&loader, site, &md, true, cache, opts->jobs);
 
-    run_state st = {site->src, diags, NULL, 0, opts->progress, opts->progress_ud};
+    run_state st = {site->src, diags, NULL, 0, opts->progress, opts->progress_ud, LLONG_MAX};
     if (!opts->check_only) {
         /* One core runs Lua; the writers share the others (at least one). */
         int writers = default_jobs(opts->jobs) - 1;
@@ -453,6 +514,7 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
             pub_diags_take(diags, err);
             for (size_t i = 0; i < site->ndocs; i++) loader_wait(&loader, i, diags);
             loader_finish(&loader);
+            pub_cache_free(cache);
             pub_site_free(site);
             return false;
         }
@@ -477,6 +539,14 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
             pub_out_abort(st.out);
         }
     }
+    if (cache) {
+        if (ok) {
+            pub_cache_set_fingerprint(cache, fingerprint, st.valid_until);
+            pub_diag *warning = pub_cache_save(cache);
+            if (warning) pub_diags_take(diags, warning);
+        }
+        pub_cache_free(cache);
+    }
     result->pages = st.pages;
     pub_site_free(site);
     result->seconds_read = t1 - t0;
@@ -498,8 +568,8 @@ bool pub_build_script(const pub_script_options *opts, pub_diags *diags, pub_buf 
     apply_timezone(site, diags);
     pub_md_options md = markdown_options(site);
     doc_loader loader;
-    loader_start(&loader, site, &md, false, opts->jobs);
-    run_state st = {site->src, diags, NULL, 0, NULL, NULL};
+    loader_start(&loader, site, &md, false, NULL, opts->jobs);
+    run_state st = {site->src, diags, NULL, 0, NULL, NULL, LLONG_MAX};
     pub_build_options bopts = {.src = opts->src, .drafts = true, .future = true, .check_only = true};
     lua_State *L = pub_runtime_open(site->src, diags, md.unsafe);
     push_context(L, site, &loader, false, &st, &bopts, diags);

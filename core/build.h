@@ -16,6 +16,7 @@ typedef struct pub_build_options {
     bool drafts;         /* include drafts and unpublished posts */
     bool future;         /* include posts dated after now */
     bool check_only;     /* load and validate everything, write nothing */
+    bool no_cache;       /* neither read nor write SRC/.publish-cache */
     int jobs;            /* worker threads; <= 0: number of cores */
     pub_progress_fn progress; /* may be NULL */
     void *progress_ud;
@@ -26,6 +27,7 @@ typedef struct pub_build_result {
     size_t pages;        /* output files produced */
     pub_out_stats out;   /* written / unchanged / removed */
     char *dest;          /* the destination used (owned; pub_build_result_free) */
+    bool up_to_date;     /* nothing changed since the last build: no work done */
     double seconds_read;   /* reading, front matter, Markdown (threads) */
     double seconds_lua;    /* plugins, templates, handing pages to the writers */
     double seconds_commit; /* static files, waiting for writers, the swap */

@@ -25,7 +25,7 @@
 #define EXIT_USAGE 2
 
 static const char usage_text[] =
-    "usage: publish [build] [-s SRC] [-d DEST] [--drafts] [--future] [-j N] [-q]\n"
+    "usage: publish [build] [-s SRC] [-d DEST] [--drafts] [--future] [--no-cache] [-j N] [-q]\n"
     "       publish serve [-s SRC] [--host 127.0.0.1] [--port 4000] [--no-reload]\n"
     "       publish run SCRIPT.lua [-s SRC] [--dry-run] [-q] [--] [ARGS...]\n"
     "       publish check [-s SRC]\n"
@@ -45,6 +45,7 @@ static const char help_text[] =
     "  -d, --destination DEST the output folder (default: config 'destination' or SRC/_site)\n"
     "      --drafts           include drafts and posts with 'published: false'\n"
     "      --future           include posts dated in the future\n"
+    "      --no-cache         neither use nor update SRC/.publish-cache\n"
     "  -j, --jobs N           worker threads (default: number of cores)\n"
     "  -q, --quiet            print nothing but errors\n"
     "      --dry-run          (run) print the diff of what would change, write nothing\n"
@@ -59,7 +60,7 @@ typedef struct cli {
     const char *command;
     const char *src;
     const char *dest;
-    bool drafts, future, quiet, dry_run;
+    bool drafts, future, quiet, dry_run, no_cache;
     int jobs;
     const char *script;
     const char *title;
@@ -125,6 +126,8 @@ static int parse_args(int argc, char **argv, cli *c)
             c->drafts = true;
         } else if (strcmp(a, "--future") == 0) {
             c->future = true;
+        } else if (strcmp(a, "--no-cache") == 0) {
+            c->no_cache = true;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             c->quiet = true;
         } else if (strcmp(a, "--dry-run") == 0 && strcmp(c->command, "run") == 0) {
@@ -228,8 +231,10 @@ static int command_build(const cli *c, bool check_only)
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     progress prog = {isatty(STDERR_FILENO) && !c->quiet, {0, 0}, false};
-    pub_build_options opts = {c->src, c->dest, c->drafts, c->future, check_only, c->jobs,
-                              show_progress, &prog};
+    pub_build_options opts = {.src = c->src, .dest = c->dest, .drafts = c->drafts,
+                              .future = c->future, .check_only = check_only,
+                              .no_cache = c->no_cache, .jobs = c->jobs,
+                              .progress = show_progress, .progress_ud = &prog};
     pub_diags diags;
     pub_diags_init(&diags);
     pub_build_result result;
@@ -243,6 +248,8 @@ static int command_build(const cli *c, bool check_only)
         else
             fprintf(stderr, "publish: %zu %s; '%s' left as it was\n", errors,
                     plural(errors, "error", "errors"), result.dest ? result.dest : c->src);
+    } else if (!c->quiet && result.up_to_date) {
+        printf("publish: '%s' is up to date (nothing changed) in %.2f s\n", result.dest, secs);
     } else if (!c->quiet) {
         if (check_only)
             printf("publish: checked %zu %s, no errors (%.2f s)\n", result.pages,

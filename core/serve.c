@@ -773,7 +773,8 @@ static void rebuild(server *s)
     const pub_serve_options *o = s->opts;
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    pub_build_options bo = {o->src, o->dest, o->drafts, o->future, false, o->jobs, NULL, NULL};
+    pub_build_options bo = {.src = o->src, .dest = o->dest, .drafts = o->drafts,
+                            .future = o->future, .jobs = o->jobs};
     pub_diags diags;
     pub_diags_init(&diags);
     pub_build_result result;

@@ -4,6 +4,7 @@
  * followed only when it resolves inside SRC. */
 #define _DEFAULT_SOURCE
 #include "site.h"
+#include "cache.h"
 #include "markdown.h"
 #include "util/buf.h"
 #include "util/file.h"
@@ -259,7 +260,8 @@ pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
     return site;
 }
 
-void pub_doc_load(pub_site *site, pub_doc *doc, const pub_md_options *md, bool render_markdown)
+void pub_doc_load(pub_site *site, pub_doc *doc, const pub_md_options *md, bool render_markdown,
+                  pub_cache *cache)
 {
     char *file = pub_path_join(site->src, doc->path);
     int rc = pub_file_read(file, &doc->text, &doc->len);
@@ -272,7 +274,14 @@ void pub_doc_load(pub_site *site, pub_doc *doc, const pub_md_options *md, bool r
     if (doc->error || !render_markdown) return;
     const char *body = doc->text + doc->fm.body_start;
     size_t body_len = doc->len - doc->fm.body_start;
-    if (doc->markdown) {
+    if (doc->markdown && cache) {
+        uint64_t key = pub_cache_md_key(body, body_len, md);
+        doc->html = pub_cache_get_html(cache, key, &doc->html_len);
+        if (!doc->html) {
+            doc->html = pub_md_render(body, body_len, md, &doc->html_len);
+            pub_cache_put_html(cache, key, doc->html, doc->html_len);
+        }
+    } else if (doc->markdown) {
         doc->html = pub_md_render(body, body_len, md, &doc->html_len);
     } else {
         doc->html = pub_xstrndup(body, body_len);

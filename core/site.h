@@ -48,11 +48,13 @@ pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags);
 void pub_site_free(pub_site *site);
 
 /* Reads and parses one document: front matter, and Markdown when
- * `render_markdown` (with `md` options). Sets doc->error on failure.
- * Thread-safe for different docs. */
+ * `render_markdown` (with `md` options), taking the HTML from `cache` when
+ * it has it (NULL: no cache). Sets doc->error on failure. Thread-safe for
+ * different docs. */
 struct pub_md_options;
+struct pub_cache;
 void pub_doc_load(pub_site *site, pub_doc *doc, const struct pub_md_options *md,
-                  bool render_markdown);
+                  bool render_markdown, struct pub_cache *cache);
 
 /* Splits "2024-06-19-hello-world.md" into date and slug; false when the
  * name has no valid date prefix (slug is then the name without extension).

@@ -250,7 +250,10 @@ local function make_post(doc, site, now, options)
   post.tags = name_list(meta.tags, meta.tag)
   post.draft = meta.draft == true or meta.published == false
   if post.draft and not options.drafts then return nil end
-  if date.epoch > now.epoch and not options.future then return nil end
+  if date.epoch > now.epoch and not options.future then
+    if internal.future_post then internal.future_post(date.epoch) end
+    return nil
+  end
   post.layout = meta.layout
   if post.layout == nil then post.layout = "post" end
   for k, v in pairs(meta) do

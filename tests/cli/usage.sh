@@ -43,7 +43,9 @@ check "check writes no output" test ! -e "$work/site/_site"
 check "build exits 0" test $? -eq 0
 check "build prints a summary" grep -Eq '^publish: [0-9]+ files? in .* \([0-9]+ written, [0-9]+ unchanged, [0-9]+ removed\) in [0-9.]+ s$' "$work/out"
 "$publish" build -s "$work/site" > "$work/out"
-check "rebuild writes nothing new" grep -q '(0 written,' "$work/out"
+check "a rebuild with nothing changed does nothing" grep -q "is up to date (nothing changed)" "$work/out"
+"$publish" build -s "$work/site" --no-cache > "$work/out"
+check "a rebuild without the cache writes nothing new" grep -q '(0 written,' "$work/out"
 "$publish" build -s "$work/site" -q > "$work/out"
 check "-q prints nothing" test ! -s "$work/out"
 finish
