@@ -59,28 +59,38 @@ end
 local reported = {}
 
 local function report(err, doc, hook_name, plugin_name)
-  local message = err.message or tostring(err)
-  -- One broken layout fails every page that uses it: say it once.
+  local message = err.message
+  if type(message) ~= "string" then
+    message = type(err) == "table" and "(error object is a table value)" or tostring(err)
+  end
+  local path, line, col, rest = message:match("^([^:\n]+):(%d+):(%d+): (.*)$")
+  local lua_path, lua_line, lua_rest
+  if not path then lua_path, lua_line, lua_rest = message:match("^([^:\n]+):(%d+): (.*)$") end
+  -- A broken layout, or a plugin bug, fails every page it meets: say it
+  -- once (naming the first page) rather than once per page.
   local key = message .. "\0" .. (doc and doc.path or "")
-  if message:match("^layouts/") then key = message end
+  if (path or lua_path) and not (path or lua_path):find("^posts/") then key = message end
   if reported[key] then return end -- the build has failed already
   reported[key] = true
-  local path, line, col, rest = message:match("^([^:\n]+):(%d+):(%d+): (.*)$")
   local tb = err.traceback and trim_traceback(err.traceback,
     (path or message):match("^layouts/") and "layouts/" or nil) or ""
   if path then
-    internal.error(path, tonumber(line), tonumber(col), rest:gsub("^error: ", ""))
+    internal.error(path, tonumber(line), tonumber(col), (rest:gsub("^error: ", "")))
     return
   end
-  path, line, rest = message:match("^([^:\n]+):(%d+): (.*)$")
-  if path then
-    local where = plugin_name and (" (in '" .. hook_name .. "' of plugin '" .. plugin_name .. "')") or ""
-    internal.error(path, tonumber(line), 1, rest .. where .. tb)
+  if lua_path then
+    local where = plugin_name and (" (in '" .. hook_name .. "' of plugin '" .. plugin_name .. "'") or ""
+    if where ~= "" then
+      where = where .. (doc and doc.path and (", on '" .. doc.path .. "')") or ")")
+    end
+    internal.error(lua_path, tonumber(lua_line), 1, lua_rest .. where .. tb)
     return
   end
   if doc and doc.path then
-    local key = err.key or (message:find("layout", 1, true) and "layout") or nil
-    fail_at(doc, key, message)
+    local key_name = err.key or (message:find("layout", 1, true) and "layout") or nil
+    fail_at(doc, key_name, message)
+  elseif doc and doc.url then
+    internal.error("", 0, 0, "page '" .. doc.url .. "': " .. message .. tb)
   else
     internal.error(plugin_name and ("plugins/" .. plugin_name .. ".lua") or "", 0, 0, message .. tb)
   end
@@ -379,10 +389,15 @@ local function render_page(page, site, plugins, seen)
   local output, url = engine.output_path(page.url)
   page.url = url
   page.output = output
-  local doc = page._doc or { path = page.path }
+  local doc = page._doc or { path = page.path, url = page.url }
   local earlier = seen[output]
   if earlier then
-    fail_at(doc, "permalink", "'" .. output .. "' is also written by '" .. (earlier.path or earlier.url) .. "'")
+    local message = "'" .. output .. "' is also written by '" .. (earlier.path or earlier.url) .. "'"
+    if doc.path then
+      fail_at(doc, "permalink", message)
+    else
+      internal.error("", 0, 0, "page '" .. page.url .. "' (added by a plugin): " .. message)
+    end
     return
   end
   seen[output] = page
