@@ -8,17 +8,17 @@ publish="$1"; site="$2"
 out="$(mktemp -d)"; trap 'rm -rf "$out"' EXIT
 args=()
 [ -f "$site/args" ] && read -r -a args < "$site/args"
-"$publish" build -s "$site/src" -d "$out/_site" -q -j 2 "${args[@]}"
+"$publish" build -s "$site/src" -d "$out/_site" -q -j 2 --no-cache "${args[@]}"
 if [ "${UPDATE:-}" = 1 ]; then
   rm -rf "$site/expected"; cp -r "$out/_site" "$site/expected"; echo "updated $site/expected"; exit 0
 fi
 diff -r "$site/expected" "$out/_site"
 # A second build must change nothing and keep every mtime.
 find "$out/_site" -type f -printf '%P %T@\n' | sort > "$out/before"
-"$publish" build -s "$site/src" -d "$out/_site" -q -j 1 "${args[@]}"
+"$publish" build -s "$site/src" -d "$out/_site" -q -j 1 --no-cache "${args[@]}"
 find "$out/_site" -type f -printf '%P %T@\n' | sort > "$out/after"
 diff "$out/before" "$out/after"
 # Output must not depend on the number of worker threads.
-"$publish" build -s "$site/src" -d "$out/j8" -q -j 8 "${args[@]}"
+"$publish" build -s "$site/src" -d "$out/j8" -q -j 8 --no-cache "${args[@]}"
 diff -r "$out/_site" "$out/j8"
 echo "1 passed, 0 failed"
