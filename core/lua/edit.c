@@ -12,6 +12,7 @@
 #include "../util/path.h"
 #include "bridge.h"
 #include <lauxlib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -383,8 +384,9 @@ static int l_new_post(lua_State *L)
     const char *dir = lua_isnil(L, -1) ? "posts" : luaL_checkstring(L, -1);
     push_folder(L, dir, "new_post");
     const char *folder = lua_tostring(L, -1);
-    lua_pushfstring(L, "%s%s%04d-%02d-%02d-%s.md", folder, *folder ? "/" : "", d.year, d.month,
-                    d.day, slug_text);
+    char day[32];
+    snprintf(day, sizeof day, "%04d-%02d-%02d", d.year, d.month, d.day);
+    lua_pushfstring(L, "%s%s%s-%s.md", folder, *folder ? "/" : "", day, slug_text);
     int path = lua_gettop(L);
 
     lua_getfield(L, 2, "body");
