@@ -413,16 +413,17 @@ static int l_new_post(lua_State *L)
         return luaL_error(L, "new_post: 'meta' must be a table");
     }
     lua_pop(L, 1);
-    if (!lua_isnil(L, title) && rawfield(L, meta, "title") == LUA_TNIL) {
-        lua_pushvalue(L, title);
-        set_rawfield(L, meta, "title");
+    static const char *const given[] = {"title", "date"};
+    int given_at[] = {lua_isnil(L, title) ? 0 : title, date_given ? date : 0};
+    for (int i = 0; i < 2; i++) {
+        if (!given_at[i]) continue;
+        bool absent = rawfield(L, meta, given[i]) == LUA_TNIL;
+        lua_pop(L, 1);
+        if (absent) {
+            lua_pushvalue(L, given_at[i]);
+            set_rawfield(L, meta, given[i]);
+        }
     }
-    lua_pop(L, 1);
-    if (date_given && rawfield(L, meta, "date") == LUA_TNIL) {
-        lua_pushvalue(L, date);
-        set_rawfield(L, meta, "date");
-    }
-    lua_pop(L, 1);
 
     lua_createtable(L, 0, 12);
     int post = lua_gettop(L);
