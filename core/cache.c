@@ -78,25 +78,15 @@ static uint64_t load_le(const unsigned char *p, int n)
     return v;
 }
 
-static uint64_t load8(const unsigned char *p)
+/* The same, fast where the host is little-endian; n is 4 or 8. */
+static inline uint64_t load_fast(const unsigned char *p, size_t n)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
+    uint64_t v = 0;
+    memcpy(&v, p, n);
     return v;
 #else
-    return load_le(p, 8);
-#endif
-}
-
-static uint64_t load4(const unsigned char *p)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-#else
-    return load_le(p, 4);
+    return load_le(p, (int)n);
 #endif
 }
 
@@ -108,8 +98,8 @@ uint64_t pub_cache_hash(const void *bytes, size_t len, uint64_t seed)
     if (len <= 16) {
         if (len >= 4) {
             size_t shift = (len >> 3) << 2;
-            a = (load4(p) << 32) | load4(p + shift);
-            b = (load4(p + len - 4) << 32) | load4(p + len - 4 - shift);
+            a = (load_fast(p, 4) << 32) | load_fast(p + shift, 4);
+            b = (load_fast(p + len - 4, 4) << 32) | load_fast(p + len - 4 - shift, 4);
         } else if (len > 0) {
             a = ((uint64_t)p[0] << 16) | ((uint64_t)p[len >> 1] << 8) | p[len - 1];
             b = 0;
@@ -121,22 +111,22 @@ uint64_t pub_cache_hash(const void *bytes, size_t len, uint64_t seed)
         if (i > 48) {
             uint64_t see1 = seed, see2 = seed;
             do {
-                seed = mix(load8(p) ^ S1, load8(p + 8) ^ seed);
-                see1 = mix(load8(p + 16) ^ S2, load8(p + 24) ^ see1);
-                see2 = mix(load8(p + 32) ^ S3, load8(p + 40) ^ see2);
+                seed = mix(load_fast(p, 8) ^ S1, load_fast(p + 8, 8) ^ seed);
+                see1 = mix(load_fast(p + 16, 8) ^ S2, load_fast(p + 24, 8) ^ see1);
+                see2 = mix(load_fast(p + 32, 8) ^ S3, load_fast(p + 40, 8) ^ see2);
                 p += 48;
                 i -= 48;
             } while (i > 48);
             seed ^= see1 ^ see2;
         }
         while (i > 16) {
-            seed = mix(load8(p) ^ S1, load8(p + 8) ^ seed);
+            seed = mix(load_fast(p, 8) ^ S1, load_fast(p + 8, 8) ^ seed);
             i -= 16;
             p += 16;
         }
         /* The last 16 bytes, overlapping what came before when short. */
-        a = load8(p + i - 16);
-        b = load8(p + i - 8);
+        a = load_fast(p + i - 16, 8);
+        b = load_fast(p + i - 8, 8);
     }
     a ^= S1;
     b ^= seed;
