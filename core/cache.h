@@ -128,8 +128,10 @@ void pub_fingerprint_add_file(pub_fingerprint *fp, const char *rel, const struct
 void pub_fingerprint_add_tree(pub_fingerprint *fp, const char *src, const char *skip);
 
 /* The fingerprint, or 0 when it cannot be trusted: the engine is unknown,
- * or a file changed so close to `started` (CLOCK_REALTIME, read before the
- * first stat) that a later edit could keep the same times. */
+ * or a file changed so close to `started` that a later edit could keep the
+ * same times. `started` is CLOCK_REALTIME read before the build reads or
+ * stats any input (config.yaml included): then an edit made after a file
+ * was read shows as a time after `started` and voids the fingerprint. */
 uint64_t pub_fingerprint_final(const pub_fingerprint *fp, const struct timespec *started);
 
 #endif
