@@ -29,13 +29,16 @@
 
 /* Workers take documents in path order; the main thread consumes them in
  * the same order as each becomes ready (handing it to Lua and freeing the
- * C copy), so only the documents in flight are held twice. */
+ * C copy). Workers stay at most LOAD_AHEAD documents ahead of it, so only
+ * those are held twice however fast reading is (cached Markdown is). */
+#define LOAD_AHEAD 256
 typedef struct doc_loader {
     pub_site *site;
     const pub_md_options *md;
     bool render_markdown;
     pub_cache *cache;
     atomic_size_t next;
+    size_t consumed;      /* documents handed to Lua so far (under lock) */
     unsigned char *ready;
     pthread_mutex_t lock;
     pthread_cond_t changed;
@@ -49,6 +52,9 @@ static void *load_worker(void *arg)
     for (;;) {
         size_t i = atomic_fetch_add(&ld->next, 1);
         if (i >= ld->site->ndocs) break;
+        pthread_mutex_lock(&ld->lock);
+        while (i >= ld->consumed + LOAD_AHEAD) pthread_cond_wait(&ld->changed, &ld->lock);
+        pthread_mutex_unlock(&ld->lock);
         pub_doc_load(ld->site, &ld->site->docs[i], ld->md, ld->render_markdown, ld->cache);
         pthread_mutex_lock(&ld->lock);
         ld->ready[i] = 1;
@@ -73,6 +79,7 @@ static void loader_start(doc_loader *ld, pub_site *site, const pub_md_options *m
     ld->md = md;
     ld->render_markdown = render_markdown;
     atomic_init(&ld->next, 0);
+    ld->consumed = 0;
     ld->ready = pub_xcalloc(site->ndocs ? site->ndocs : 1, 1);
     pthread_mutex_init(&ld->lock, NULL);
     pthread_cond_init(&ld->changed, NULL);
@@ -90,6 +97,8 @@ static pub_doc *loader_wait(doc_loader *ld, size_t i, pub_diags *diags)
 {
     pthread_mutex_lock(&ld->lock);
     while (!ld->ready[i]) pthread_cond_wait(&ld->changed, &ld->lock);
+    ld->consumed = i + 1;
+    if (ld->consumed % 64 == 0) pthread_cond_broadcast(&ld->changed);
     pthread_mutex_unlock(&ld->lock);
     pub_doc *doc = &ld->site->docs[i];
     if (doc->error) {
@@ -109,30 +118,6 @@ static void loader_finish(doc_loader *ld)
 }
 
 /* ---- Site settings read before anything runs ----------------------------- */
-
-/* Dates without a zone are in the site's time zone; the C library reads it
- * from TZ, which must be set before any worker thread starts. */
-static void apply_timezone(pub_site *site, pub_diags *diags)
-{
-    pub_value *tz = pub_map_get(site->config, "timezone");
-    const char *name = pub_value_str(tz);
-    if (!name) {
-        setenv("TZ", "UTC", 1);
-    } else {
-        char *zonefile = pub_path_join("/usr/share/zoneinfo", name);
-        struct stat st;
-        bool known = strstr(name, "..") == NULL && stat(zonefile, &st) == 0 && S_ISREG(st.st_mode);
-        free(zonefile);
-        if (!known) {
-            pub_diags_add(diags, PUB_ERROR, "config.yaml", tz->line, tz->col,
-                          "unknown timezone '%s' (use a name like 'Asia/Seoul')", name);
-            setenv("TZ", "UTC", 1);
-        } else {
-            setenv("TZ", name, 1);
-        }
-    }
-    tzset();
-}
 
 static pub_md_options markdown_options(const pub_site *site)
 {
@@ -449,26 +434,19 @@ static double clock_seconds(void)
 
 /* Everything a build's output depends on, for the no-op rebuild: the
  * engine, the options and every file below SRC (see cache.h). */
-static uint64_t build_fingerprint(const pub_site *site, const pub_build_options *opts)
+static uint64_t build_fingerprint(const pub_site *site, const pub_build_options *opts,
+                                  const struct timespec *started)
 {
-    struct timespec started;
-    clock_gettime(CLOCK_REALTIME, &started);
     pub_fingerprint fp;
     pub_fingerprint_init(&fp);
     pub_fingerprint_add_int(&fp, opts->drafts);
     pub_fingerprint_add_int(&fp, opts->future);
     pub_fingerprint_add_str(&fp, site->dest);
+    pub_fingerprint_add_str(&fp, site->src);
     pub_fingerprint_add_str(&fp, getenv("TZ"));
-    char *dest_real = realpath(site->dest, NULL);
-    char *src_real = realpath(site->src, NULL);
-    /* DEST inside SRC is output, not input. */
-    const char *skip = NULL;
-    if (dest_real && src_real && strncmp(dest_real, src_real, strlen(src_real)) == 0)
-        skip = site->dest;
-    pub_fingerprint_add_tree(&fp, site->src, skip);
-    free(dest_real);
-    free(src_real);
-    return pub_fingerprint_final(&fp, &started);
+    /* DEST inside SRC is output, not input (matched by device and inode). */
+    pub_fingerprint_add_tree(&fp, site->src, site->dest);
+    return pub_fingerprint_final(&fp, started);
 }
 
 static bool folder_exists(const char *path)
@@ -479,18 +457,21 @@ static bool folder_exists(const char *path)
 
 bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result *result)
 {
+    /* Before anything is read: a file changed after this moment is not
+     * vouched for by the fingerprint (see cache.h). */
+    struct timespec started;
+    clock_gettime(CLOCK_REALTIME, &started);
     memset(result, 0, sizeof *result);
     pub_site *site = pub_site_open(opts->src, opts->dest, diags);
     if (!site) return false;
     result->dest = pub_xstrdup(site->dest);
-    apply_timezone(site, diags);
     pub_md_options md = markdown_options(site);
 
     pub_cache *cache = NULL;
     uint64_t fingerprint = 0;
     if (!opts->check_only && !opts->no_cache && diags->errors == 0) {
         cache = pub_cache_open(site->src);
-        fingerprint = build_fingerprint(site, opts);
+        fingerprint = build_fingerprint(site, opts, &started);
         if (pub_cache_fingerprint_matches(cache, fingerprint, (long long)time(NULL)) &&
             folder_exists(site->dest)) {
             result->up_to_date = true;
@@ -565,7 +546,6 @@ bool pub_build_script(const pub_script_options *opts, pub_diags *diags, pub_buf 
 {
     pub_site *site = pub_site_open(opts->src, NULL, diags);
     if (!site) return false;
-    apply_timezone(site, diags);
     pub_md_options md = markdown_options(site);
     doc_loader loader;
     loader_start(&loader, site, &md, false, NULL, opts->jobs);

@@ -295,9 +295,6 @@ static int command_new(const cli *c)
         pub_diags_free(&diags);
         return EXIT_CONTENT;
     }
-    const char *tz = pub_site_config_str(site, "timezone", "UTC");
-    setenv("TZ", tz, 1);
-    tzset();
     lua_State *L = pub_runtime_open(site->src, &diags, true);
     lua_getglobal(L, "publish");
     lua_getfield(L, -1, "slugify");

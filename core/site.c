@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 typedef struct name_list {
     char **items;
@@ -209,6 +210,30 @@ static pub_value *load_config(const char *src, pub_diags *diags)
     return config ? config : pub_value_map();
 }
 
+/* Dates without a zone are in the site's time zone; the C library reads it
+ * from TZ, which must be set before any worker thread starts. */
+static void apply_timezone(const pub_site *site, pub_diags *diags)
+{
+    pub_value *tz = pub_map_get(site->config, "timezone");
+    const char *name = pub_value_str(tz);
+    if (!name) {
+        setenv("TZ", "UTC", 1);
+    } else {
+        char *zonefile = pub_path_join("/usr/share/zoneinfo", name);
+        struct stat st;
+        bool known = strstr(name, "..") == NULL && stat(zonefile, &st) == 0 && S_ISREG(st.st_mode);
+        free(zonefile);
+        if (!known) {
+            pub_diags_add(diags, PUB_ERROR, "config.yaml", tz->line, tz->col,
+                          "unknown timezone '%s' (use a name like 'Asia/Seoul')", name);
+            setenv("TZ", "UTC", 1);
+        } else {
+            setenv("TZ", name, 1);
+        }
+    }
+    tzset();
+}
+
 const char *pub_site_config_str(const pub_site *site, const char *key, const char *fallback)
 {
     const char *s = pub_value_str(pub_map_get(site->config, key));
@@ -225,6 +250,8 @@ pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
     pub_site *site = pub_xcalloc(1, sizeof *site);
     site->src = pub_xstrdup(src);
     site->config = load_config(src, diags);
+    /* Before any date is read: file-name dates are in the site's zone. */
+    apply_timezone(site, diags);
     if (dest) {
         site->dest = pub_xstrdup(dest);
     } else {

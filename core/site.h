@@ -40,7 +40,9 @@ typedef struct pub_site {
     size_t ndata;
 } pub_site;
 
-/* Reads SRC/config.yaml (absent is fine) and lists the site's files.
+/* Reads SRC/config.yaml (absent is fine), sets the process time zone (TZ)
+ * to its `timezone` (UTC when unset; call before starting threads), and
+ * lists the site's files.
  * `dest` overrides config `destination` (NULL: config, else SRC/_site).
  * Problems go to `diags`; returns NULL only when SRC is not a folder.
  * Caller frees with pub_site_free. */
