@@ -592,18 +592,36 @@ static void remove_temps(pub_edit *e)
     }
 }
 
-/* Flushes the folder holding `rel` so renames in it survive a crash. */
-static void sync_parent(const pub_edit *e, const char *rel)
+/* Flushes each folder an operation touched once (a rename's source folder
+ * too), so the renames and removals survive a crash. */
+static void sync_parents(const pub_edit *e)
 {
-    char *full = abs_path(e, rel);
-    char *slash = strrchr(full, '/');
-    if (slash) *slash = '\0';
-    int fd = open(slash ? full : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
+    size_t n = 0;
+    char **done = pub_xcalloc(2 * e->len + 1, sizeof *done);
+    for (size_t i = 0; i < e->len; i++) {
+        const char *paths[2] = {e->ops[i].path, e->ops[i].from};
+        for (int k = 0; k < 2; k++) {
+            if (!paths[k]) continue;
+            const char *slash = strrchr(paths[k], '/');
+            char *dir = slash ? pub_xstrndup(paths[k], (size_t)(slash - paths[k])) : pub_xstrdup("");
+            bool seen = false;
+            for (size_t j = 0; j < n && !seen; j++) seen = strcmp(done[j], dir) == 0;
+            if (seen) {
+                free(dir);
+                continue;
+            }
+            done[n++] = dir;
+            char *full = *dir ? abs_path(e, dir) : pub_xstrdup(e->src);
+            int fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (fd >= 0) {
+                fsync(fd);
+                close(fd);
+            }
+            free(full);
+        }
     }
-    free(full);
+    for (size_t j = 0; j < n; j++) free(done[j]);
+    free(done);
 }
 
 pub_diag *pub_edit_commit(pub_edit *e, pub_edit_summary *summary)
@@ -629,15 +647,16 @@ pub_diag *pub_edit_commit(pub_edit *e, pub_edit_summary *summary)
         edit_op *op = &e->ops[i];
         if (!op->temp) continue;
         char *target = abs_path(e, op->path);
-        if (rename(op->temp, target) != 0)
-            d = pub_diag_new(PUB_ERROR, op->path, 0, 0, "cannot replace: %s", strerror(errno));
-        else {
+        if (rename(op->temp, target) != 0) {
+            d = pub_diag_new(PUB_ERROR, op->path, 0, 0, "cannot replace: %s (files before it were already replaced)",
+                             strerror(errno));
+        } else {
             free(op->temp);
             op->temp = NULL;
-            sync_parent(e, op->path);
         }
         free(target);
     }
+    sync_parents(e);
     if (d) {
         remove_temps(e);
         return d;
@@ -651,10 +670,9 @@ pub_diag *pub_edit_commit(pub_edit *e, pub_edit_summary *summary)
         char *full = abs_path(e, gone);
         if (unlink(full) != 0)
             d = pub_diag_new(PUB_ERROR, gone, 0, 0, "cannot remove: %s", strerror(errno));
-        else
-            sync_parent(e, gone);
         free(full);
     }
+    sync_parents(e);
     if (summary) pub_edit_count(e, summary);
     return d;
 }
