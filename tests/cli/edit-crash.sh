@@ -6,13 +6,13 @@
 # the next run must remove those.
 #   edit-crash.sh PUBLISH REPO_ROOT [ROUNDS]
 set -uo pipefail
-publish="$1"; root="$2"; rounds="${3:-30}"
+publish="$1"; root="$2"; rounds="${3:-25}"
 source "$root/tests/cli/lib.sh"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 export TZ=UTC
 
 mkdir -p "$work/old/posts"
-for i in $(seq 1 600); do
+for i in $(seq 1 400); do
   printf -- '---\ntitle: Post %d\ncategories: [News, Tech]\ntags:\n  - t%d\n---\nBody %d\n' "$i" "$i" "$i" \
     > "$work/old/posts/2020-01-01-p$i.md"
 done
