@@ -1,5 +1,6 @@
 /* core/util: path joining and confinement, UTF-8 validation, decoding and
  * positions, and the growable buffer. */
+#include "check.h"
 #include "util/buf.h"
 #include "util/path.h"
 #include "util/utf8.h"
@@ -7,44 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                \
-    do {                                                                           \
-        if (cond) passed++;                                                        \
-        else {                                                                     \
-            failed++;                                                              \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                          \
-    } while (0)
-
-#define CHECK_STR(got, want) check_str(__LINE__, (got), (want))
-#define CHECK_INT(got, want) check_int(__LINE__, (long long)(got), (long long)(want))
-
-static void check_str(int line, const char *got, const char *want)
-{
-    if ((!got && !want) || (got && want && strcmp(got, want) == 0)) {
-        passed++;
-        return;
-    }
-    failed++;
-    fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", __FILE__, line, got ? got : "(null)",
-            want ? want : "(null)");
-}
-
-static void check_int(int line, long long got, long long want)
-{
-    if (got == want) {
-        passed++;
-        return;
-    }
-    failed++;
-    fprintf(stderr, "%s:%d: got %lld, want %lld\n", __FILE__, line, got, want);
-}
-
 static void check_owned(int line, char *got, const char *want)
 {
-    check_str(line, got, want);
+    check_str_at(__FILE__, line, got, want);
     free(got);
 }
 #define JOIN(a, b, want) check_owned(__LINE__, pub_path_join((a), (b)), (want))
@@ -236,6 +202,5 @@ int main(void)
     test_path();
     test_utf8();
     test_buf();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_finish();
 }

@@ -1,5 +1,6 @@
 /* pub_value: constructors, maps and lists, deep copy and equality, and the
  * date conversions (local offset under TZ, Unix time without TZ). */
+#include "check.h"
 #include "value.h"
 #include <math.h>
 #include <stdio.h>
@@ -7,40 +8,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                \
-    do {                                                                           \
-        if (cond) passed++;                                                        \
-        else {                                                                     \
-            failed++;                                                              \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                          \
-    } while (0)
-
-#define CHECK_STR(got, want) check_str(__LINE__, (got), (want))
-#define CHECK_INT(got, want) check_int(__LINE__, (long long)(got), (long long)(want))
-
-static void check_str(int line, const char *got, const char *want)
-{
-    if (got && strcmp(got, want) == 0) {
-        passed++;
-        return;
-    }
-    failed++;
-    fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", __FILE__, line, got ? got : "(null)", want);
-}
-
-static void check_int(int line, long long got, long long want)
-{
-    if (got == want) {
-        passed++;
-        return;
-    }
-    failed++;
-    fprintf(stderr, "%s:%d: got %lld, want %lld\n", __FILE__, line, got, want);
-}
 
 static pub_value *str(const char *s) { return pub_value_string(s, strlen(s)); }
 
@@ -330,6 +297,5 @@ int main(void)
     test_collections();
     test_copy_equal();
     test_dates();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_finish();
 }
