@@ -1,6 +1,7 @@
 /* Front matter splitting, YAML loading (tags, anchors, merges, limits,
  * positions, errors) and emitting (round trips). Runs in tests/unit so the
  * fixture is data/example_post.md. */
+#include "check.h"
 #include "frontmatter.h"
 #include "util/file.h"
 #include <math.h>
@@ -9,56 +10,13 @@
 #include <string.h>
 #include <time.h>
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                \
-    do {                                                                           \
-        if (cond) passed++;                                                        \
-        else {                                                                     \
-            failed++;                                                              \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                          \
-    } while (0)
-
-#define CHECK_STR(got, want) check_str(__LINE__, (got), (want))
-#define CHECK_INT(got, want) check_int(__LINE__, (long long)(got), (long long)(want))
-
-static void check_str(int line, const char *got, const char *want)
-{
-    if (got && strcmp(got, want) == 0) {
-        passed++;
-        return;
-    }
-    failed++;
-    fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", __FILE__, line, got ? got : "(null)", want);
-}
-
-static void check_int(int line, long long got, long long want)
-{
-    if (got == want) {
-        passed++;
-        return;
-    }
-    failed++;
-    fprintf(stderr, "%s:%d: got %lld, want %lld\n", __FILE__, line, got, want);
-}
-
-/* Formats and frees a diagnostic: "" when there was none. */
-static char *diag_text(pub_diag *d)
-{
-    pub_buf b = PUB_BUF_INIT;
-    if (d) pub_diag_format(d, &b);
-    pub_diag_free(d);
-    return pub_buf_detach(&b);
-}
-
 static void check_fm_error(int line, const char *src, const char *want)
 {
     pub_fm fm;
-    char *got = diag_text(pub_fm_parse("posts/x.md", src, strlen(src), &fm));
-    check_str(line, got, want);
+    char *got = check_diag_text(pub_fm_parse("posts/x.md", src, strlen(src), &fm));
+    check_str_at(__FILE__, line, got, want);
     if (fm.meta != NULL) {
-        failed++;
+        check_failed++;
         fprintf(stderr, "%s:%d: meta left set on error\n", __FILE__, line);
     }
     free(got);
@@ -68,10 +26,10 @@ static void check_fm_error(int line, const char *src, const char *want)
 static void check_yaml_error(int line, const char *src, const char *want)
 {
     pub_value *v = (pub_value *)1;
-    char *got = diag_text(pub_yaml_parse("data/x.yaml", src, strlen(src), 1, &v));
-    check_str(line, got, want);
+    char *got = check_diag_text(pub_yaml_parse("data/x.yaml", src, strlen(src), 1, &v));
+    check_str_at(__FILE__, line, got, want);
     if (v != NULL) {
-        failed++;
+        check_failed++;
         fprintf(stderr, "%s:%d: value set on error\n", __FILE__, line);
     }
     free(got);
@@ -84,10 +42,10 @@ static pub_value *yaml(const char *src)
     pub_value *v = NULL;
     pub_diag *d = pub_yaml_parse("t.yaml", src, strlen(src), 1, &v);
     if (d) {
-        char *msg = diag_text(d);
+        char *msg = check_diag_text(d);
         fprintf(stderr, "unexpected error: %s\n  in: %s\n", msg, src);
         free(msg);
-        failed++;
+        check_failed++;
         return pub_value_map();
     }
     return v;
@@ -106,9 +64,7 @@ static void check_type(int line, const char *text, pub_value_type want)
 {
     pub_value *map;
     pub_value *v = scalar_of(text, &map);
-    if (v && v->type == want) passed++;
-    else {
-        failed++;
+    if (!check_count(v && v->type == want)) {
         fprintf(stderr, "%s:%d: '%s' has type %d, want %d\n", __FILE__, line, text,
                 v ? (int)v->type : -1, (int)want);
     }
@@ -120,9 +76,7 @@ static void check_int_scalar(int line, const char *text, long long want)
 {
     pub_value *map;
     pub_value *v = scalar_of(text, &map);
-    if (v && v->type == PUB_INT && v->as.integer == want) passed++;
-    else {
-        failed++;
+    if (!check_count(v && v->type == PUB_INT && v->as.integer == want)) {
         fprintf(stderr, "%s:%d: '%s' is not int %lld\n", __FILE__, line, text, want);
     }
     pub_value_free(map);
@@ -135,9 +89,7 @@ static void check_float_scalar(int line, const char *text, double want)
     pub_value *v = scalar_of(text, &map);
     bool ok = v && v->type == PUB_FLOAT &&
               (isnan(want) ? isnan(v->as.number) : v->as.number == want);
-    if (ok) passed++;
-    else {
-        failed++;
+    if (!check_count(ok)) {
         fprintf(stderr, "%s:%d: '%s' is not float %g\n", __FILE__, line, text, want);
     }
     pub_value_free(map);
@@ -148,7 +100,7 @@ static void check_string_scalar(int line, const char *text, const char *want)
 {
     pub_value *map;
     pub_value *v = scalar_of(text, &map);
-    check_str(line, pub_value_str(v), want);
+    check_str_at(__FILE__, line, pub_value_str(v), want);
     pub_value_free(map);
 }
 #define CHECK_STRING_SCALAR(text, want) check_string_scalar(__LINE__, (text), (want))
@@ -160,12 +112,10 @@ static void check_date_scalar(int line, const char *text, int y, int mo, int d, 
     pub_value *map;
     pub_value *v = scalar_of(text, &map);
     const pub_date *dt = v && v->type == PUB_DATE ? &v->as.date : NULL;
-    if (dt && dt->year == y && dt->month == mo && dt->day == d && dt->hour == h &&
-        dt->min == mi && dt->sec == s && dt->nsec == ns && dt->has_time == has_time &&
-        dt->has_zone == has_zone && dt->offset_min == offset)
-        passed++;
-    else {
-        failed++;
+    if (!check_count(dt && dt->year == y && dt->month == mo && dt->day == d && dt->hour == h &&
+                     dt->min == mi && dt->sec == s && dt->nsec == ns &&
+                     dt->has_time == has_time && dt->has_zone == has_zone &&
+                     dt->offset_min == offset)) {
         fprintf(stderr, "%s:%d: '%s' is not the expected date", __FILE__, line, text);
         if (dt)
             fprintf(stderr, " (got %d-%d-%d %d:%d:%d.%d time=%d zone=%d off=%d)", dt->year,
@@ -692,10 +642,10 @@ static void test_structure(void)
     CHECK_INT(two->line, 12);
     CHECK_INT(two->col, 5);
     pub_value_free(v);
-    char *msg = diag_text(pub_yaml_parse("cfg.yaml", "a: [\n", 5, 10, &v));
+    char *msg = check_diag_text(pub_yaml_parse("cfg.yaml", "a: [\n", 5, 10, &v));
     CHECK_STR(msg, "cfg.yaml:11:1: error: did not find expected node content while parsing a flow node");
     free(msg);
-    msg = diag_text(pub_yaml_parse("cfg.yaml", "a: 1\nb: \xC3\n", 10, 1, &v));
+    msg = check_diag_text(pub_yaml_parse("cfg.yaml", "a: 1\nb: \xC3\n", 10, 1, &v));
     CHECK_STR(msg, "cfg.yaml:2:4: error: invalid UTF-8");
     free(msg);
 }
@@ -707,10 +657,8 @@ static void check_round_trip(int line, pub_value *v)
     pub_yaml_emit(v, 0, &out);
     pub_value *back = NULL;
     pub_diag *d = pub_yaml_parse("emit.yaml", out.data, out.len, 1, &back);
-    if (!d && pub_value_equal(v, back)) passed++;
-    else {
-        failed++;
-        char *msg = diag_text(d);
+    if (!check_count(!d && pub_value_equal(v, back))) {
+        char *msg = check_diag_text(d);
         d = NULL;
         fprintf(stderr, "%s:%d: round trip failed (%s):\n%s", __FILE__, line, msg, out.data);
         free(msg);
@@ -741,7 +689,7 @@ static char *emitted(const pub_value *v, int indent)
 static void check_emit(int line, pub_value *v, int indent, const char *want)
 {
     char *got = emitted(v, indent);
-    check_str(line, got, want);
+    check_str_at(__FILE__, line, got, want);
     free(got);
     pub_value_free(v);
 }
@@ -886,7 +834,7 @@ static void test_speed(void)
     char *src;
     size_t len;
     if (pub_file_read("data/example_post.md", &src, &len) != 0) {
-        failed++;
+        check_failed++;
         return;
     }
     clock_t start = clock();
@@ -916,6 +864,5 @@ int main(void)
     test_structure();
     test_emit();
     test_speed();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_finish();
 }
