@@ -2,6 +2,7 @@
  * keeps every byte, a one-key change touches exactly that key's lines,
  * removal and addition, the file's line ending and BOM, and the re-parse
  * check refusing rewrites that would change meaning (anchors, flow style). */
+#include "check.h"
 #include "frontmatter.h"
 #include "rewrite.h"
 #include "util/buf.h"
@@ -13,30 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-
-#define CHECK(cond)                                                             \
-    do {                                                                        \
-        if (cond) {                                                             \
-            passed++;                                                           \
-        } else {                                                                \
-            failed++;                                                           \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                       \
-    } while (0)
-
 #define CORPUS "../edit/corpus/"
 
 static char *corpus(const char *name, size_t *len)
 {
     char path[256];
     snprintf(path, sizeof path, CORPUS "%s", name);
-    char *data;
-    if (pub_file_read(path, &data, len) != 0) {
-        fprintf(stderr, "cannot read %s\n", path);
-        exit(2);
-    }
-    return data;
+    return check_fixture(path, len);
 }
 
 /* `text` with the first `from` replaced by `to` (caller frees). */
@@ -316,6 +300,5 @@ int main(void)
     test_refused();
     test_body();
     test_new_file();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_finish();
 }
