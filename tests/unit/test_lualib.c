@@ -2,6 +2,7 @@
  * snippets run in a plain lua_State with `publish` set as a global, each
  * compared with an exact expected value or error message, plus direct
  * checks of pub_lua_to_value / pub_lua_push_value from C. */
+#include "check.h"
 #include "diag.h"
 #include "lua/bridge.h"
 #include "lua/lib.h"
@@ -14,15 +15,11 @@
 #include <time.h>
 
 static lua_State *L;
-static int passed, failed;
 
+/* One check of a snippet, printed with what it gave and what it should. */
 static void result(int ok, int line, const char *code, const char *got, const char *want)
 {
-    if (ok) {
-        passed++;
-        return;
-    }
-    failed++;
+    if (check_count(ok)) return;
     fprintf(stderr, "test_lualib.c:%d: FAIL %s\n    got:  [%s]\n    want: [%s]\n", line, code,
             got ? got : "(null)", want);
 }
@@ -74,7 +71,6 @@ static void ok(int line, const char *code)
 #define EQ(expr, want) eq(__LINE__, expr, want)
 #define ERR(code, want) err(__LINE__, code, want)
 #define OK(code) ok(__LINE__, code)
-#define CHECK(cond) result((cond) != 0, __LINE__, #cond, "false", "true")
 
 static void test_slugify(void)
 {
@@ -565,6 +561,5 @@ int main(void)
     test_bridge();
 
     lua_close(L);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_finish();
 }
