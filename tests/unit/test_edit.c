@@ -4,6 +4,7 @@
  * and leaves no temp file; the cleanup of strays from a killed run. Each
  * test works in a fresh mkdtemp folder under /tmp. */
 #define _GNU_SOURCE
+#include "check.h"
 #include "edit.h"
 #include "util/buf.h"
 #include "util/file.h"
@@ -18,73 +19,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int passed, failed;
-
-#define CHECK(cond)                                                             \
-    do {                                                                        \
-        if (cond) {                                                             \
-            passed++;                                                           \
-        } else {                                                                \
-            failed++;                                                           \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                       \
-    } while (0)
-
-#define CHECK_STR(got, want)                                                    \
-    do {                                                                        \
-        const char *g_ = (got), *w_ = (want);                                   \
-        if (g_ && w_ && strcmp(g_, w_) == 0) {                                  \
-            passed++;                                                           \
-        } else {                                                                \
-            failed++;                                                           \
-            fprintf(stderr, "%s:%d: got\n[%s]\nwant\n[%s]\n", __FILE__, __LINE__, \
-                    g_ ? g_ : "(null)", w_ ? w_ : "(null)");                    \
-        }                                                                       \
-    } while (0)
-
-#define CHECK_OK(expr)                                                          \
-    do {                                                                        \
-        pub_diag *d_ = (expr);                                                  \
-        CHECK(d_ == NULL);                                                      \
-        if (d_) fprintf(stderr, "  %s: %s\n", d_->path ? d_->path : "", d_->message); \
-        pub_diag_free(d_);                                                      \
-    } while (0)
-
-#define CHECK_ERR(expr, want_path, want)                                        \
-    do {                                                                        \
-        pub_diag *d_ = (expr);                                                  \
-        CHECK(d_ != NULL);                                                      \
-        if (d_) {                                                               \
-            CHECK_STR(d_->message, want);                                       \
-            CHECK_STR(d_->path, want_path);                                     \
-            pub_diag_free(d_);                                                  \
-        }                                                                       \
-    } while (0)
-
 static char root[64];
 
 static void put(const char *rel, const char *text, mode_t mode)
 {
     char *full = pub_path_join(root, rel);
-    char *dir = pub_xstrdup(full);
-    *strrchr(dir, '/') = '\0';
-    pub_file_mkdirs(dir);
-    FILE *f = fopen(full, "wb");
-    fputs(text, f);
-    fclose(f);
-    chmod(full, mode);
-    free(dir);
+    check_write_text(full, text, mode);
+    chmod(full, mode); /* exactly `mode`, whatever the umask */
     free(full);
 }
 
 /* The contents of `rel`, or NULL when absent (caller frees). */
 static char *get(const char *rel)
 {
-    char *full = pub_path_join(root, rel), *data;
-    size_t len;
-    int rc = pub_file_read(full, &data, &len);
+    char *full = pub_path_join(root, rel);
+    char *data = check_read_file(full, NULL);
     free(full);
-    return rc ? NULL : data;
+    return data;
 }
 
 static unsigned mode_of(const char *rel)
@@ -157,11 +108,7 @@ static int count_temps_in(const char *dir)
 static void fresh_site(void)
 {
     if (root[0]) pub_file_remove_tree(root);
-    strcpy(root, "/tmp/test_edit.XXXXXX");
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
-        exit(2);
-    }
+    check_temp_dir(root, "edit");
     put("posts/2024-01-01-a.md", "---\ntitle: A\n---\none\ntwo\nthree\n", 0600);
     put("posts/2024-01-02-b.md", "---\ntitle: B\n---\nbee\n", 0755);
     put("pages/about.md", "About\nus\n", 0644);
@@ -425,6 +372,5 @@ int main(void)
     test_errors();
     test_cleanup();
     if (root[0]) pub_file_remove_tree(root);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_finish();
 }
