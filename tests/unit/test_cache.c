@@ -6,6 +6,7 @@
  * /tmp that is removed at the end. */
 #define _GNU_SOURCE
 #include "cache.h"
+#include "check.h"
 #include "markdown.h"
 #include "util/buf.h"
 #include "util/file.h"
@@ -20,38 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int passed, failed;
-
-#define CHECK(cond)                                                             \
-    do {                                                                        \
-        if (cond) {                                                             \
-            passed++;                                                           \
-        } else {                                                                \
-            failed++;                                                           \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                       \
-    } while (0)
-
-#define CHECK_STR(got, want)                                                    \
-    do {                                                                        \
-        const char *g_ = (got), *w_ = (want);                                   \
-        if (g_ && w_ && strcmp(g_, w_) == 0) {                                  \
-            passed++;                                                           \
-        } else {                                                                \
-            failed++;                                                           \
-            fprintf(stderr, "%s:%d: got '%s', want '%s'\n", __FILE__, __LINE__, \
-                    g_ ? g_ : "(null)", w_ ? w_ : "(null)");                    \
-        }                                                                       \
-    } while (0)
-
 /* Expects a save that succeeds. */
-#define CHECK_SAVED(c)                                                          \
-    do {                                                                        \
-        pub_diag *d_ = pub_cache_save(c);                                       \
-        CHECK(d_ == NULL);                                                      \
-        if (d_) fprintf(stderr, "  save: %s\n", d_->message);                   \
-        pub_diag_free(d_);                                                      \
-    } while (0)
+#define CHECK_SAVED(c) CHECK_OK(pub_cache_save(c))
 
 /* Expects the cached HTML for `key` to be `want` (NULL: a miss). */
 #define CHECK_HTML(c, key, want)                                                \
@@ -349,20 +320,6 @@ static void test_save_failure(void)
 
 /* ---- Damaged files ----------------------------------------------------------------- */
 
-static char *read_all(const char *path, size_t *len)
-{
-    char *data = NULL;
-    if (pub_file_read(path, &data, len) != 0) abort();
-    return data;
-}
-
-static void write_all(const char *path, const char *data, size_t len)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0 || write(fd, data, len) != (ssize_t)len) abort();
-    close(fd);
-}
-
 /* What a possibly damaged cache may answer: the right HTML or nothing. */
 static bool answers_sanely(pub_cache *c, bool *whole)
 {
@@ -393,7 +350,7 @@ static void test_damaged_files(void)
     pub_cache_free(c);
     const char *file = cache_file(site);
     size_t len;
-    char *good = read_all(file, &len);
+    char *good = check_fixture(file, &len);
     CHECK(len == 72 + 38 + 3 * 32);
 
     c = pub_cache_open(site);
@@ -404,7 +361,7 @@ static void test_damaged_files(void)
     /* Every truncation: an empty cache. */
     int bad_truncations = 0;
     for (size_t n = 0; n < len; n++) {
-        write_all(file, good, n);
+        check_write_file(file, good, n, 0644);
         c = pub_cache_open(site);
         if (!answers_sanely(c, &whole) || pub_cache_fingerprint_matches(c, 0xfeed, 100) ||
             pub_cache_get_html(c, 100, NULL))
@@ -420,7 +377,7 @@ static void test_damaged_files(void)
     for (size_t i = 0; i < len; i++) {
         memcpy(copy, good, len);
         copy[i] ^= (char)(1 << (i % 8));
-        write_all(file, copy, len);
+        check_write_file(file, copy, len, 0644);
         c = pub_cache_open(site);
         if (!answers_sanely(c, &whole)) insane++;
         if (whole) survived++;
@@ -432,7 +389,7 @@ static void test_damaged_files(void)
     /* A bad blob is dropped at the next save; the rest is kept. */
     memcpy(copy, good, len);
     copy[72] ^= 1; /* first byte of the first blob */
-    write_all(file, copy, len);
+    check_write_file(file, copy, len, 0644);
     c = pub_cache_open(site);
     CHECK_HTML(c, 100, NULL);
     CHECK_HTML(c, 101, "<p>beta</p>\n");
@@ -451,13 +408,13 @@ static void test_damaged_files(void)
 
     /* Garbage, another format version, a folder in the file's place. */
     static const char garbage[] = "PUBCACHE\2\0\0\0 and then some bytes that are not a cache at all";
-    write_all(file, garbage, sizeof garbage);
+    check_write_file(file, garbage, sizeof garbage, 0644);
     c = pub_cache_open(site);
     CHECK(answers_sanely(c, &whole) && !pub_cache_get_html(c, 101, NULL));
     pub_cache_free(c);
     memcpy(copy, good, len);
     copy[8] = 2;
-    write_all(file, copy, len);
+    check_write_file(file, copy, len, 0644);
     c = pub_cache_open(site);
     CHECK(!pub_cache_get_html(c, 101, NULL) && !pub_cache_fingerprint_matches(c, 0xfeed, 100));
     pub_cache_free(c);
@@ -675,7 +632,7 @@ static void write_text(const char *site, const char *rel, const char *text)
 {
     char path[256];
     snprintf(path, sizeof path, "%s/%s", site, rel);
-    write_all(path, text, strlen(text));
+    check_write_text(path, text, 0644);
 }
 
 static uint64_t tree_fingerprint(const char *site, const char *skip, const struct timespec *started)
@@ -736,11 +693,7 @@ static void test_fingerprint_tree(void)
 
 int main(void)
 {
-    strcpy(root, "/tmp/publish-test-cache-XXXXXX");
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    check_temp_dir(root, "cache");
     test_hash_vectors();
     test_hash_quality();
     test_md_key();
@@ -755,6 +708,5 @@ int main(void)
     test_fingerprint_stored();
     test_fingerprint_tree();
     pub_file_remove_tree(root);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_finish();
 }
