@@ -4,6 +4,7 @@
  * abort. Everything happens under a mkdtemp folder in /tmp that is removed
  * at the end. */
 #define _GNU_SOURCE
+#include "check.h"
 #include "output.h"
 #include "util/buf.h"
 #include "util/file.h"
@@ -19,55 +20,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int passed, failed;
-
-#define CHECK(cond)                                                             \
-    do {                                                                        \
-        if (cond) {                                                             \
-            passed++;                                                           \
-        } else {                                                                \
-            failed++;                                                           \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                       \
-    } while (0)
-
-#define CHECK_STR(got, want)                                                    \
-    do {                                                                        \
-        const char *g_ = (got), *w_ = (want);                                   \
-        if (g_ && w_ && strcmp(g_, w_) == 0) {                                  \
-            passed++;                                                           \
-        } else {                                                                \
-            failed++;                                                           \
-            fprintf(stderr, "%s:%d: got '%s', want '%s'\n", __FILE__, __LINE__, \
-                    g_ ? g_ : "(null)", w_ ? w_ : "(null)");                    \
-        }                                                                       \
-    } while (0)
-
-/* Expects no error; prints and frees one that came. */
-#define CHECK_OK(expr)                                                          \
-    do {                                                                        \
-        pub_diag *d_ = (expr);                                                  \
-        if (!d_) {                                                              \
-            passed++;                                                           \
-        } else {                                                                \
-            failed++;                                                           \
-            fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #expr, d_->message); \
-            pub_diag_free(d_);                                                  \
-        }                                                                       \
-    } while (0)
-
-/* Expects an error with exactly `want` as message and no position. */
-#define CHECK_ERR(expr, want)                                                   \
-    do {                                                                        \
-        pub_diag *d_ = (expr);                                                  \
-        CHECK(d_ != NULL);                                                      \
-        if (d_) {                                                               \
-            CHECK_STR(d_->message, want);                                       \
-            CHECK(d_->path == NULL && d_->line == 0 && d_->level == PUB_ERROR); \
-            pub_diag_free(d_);                                                  \
-        }                                                                       \
-    } while (0)
-
 static char root[64];
 
 static char *at(const char *rel)
@@ -79,28 +31,13 @@ static char *at(const char *rel)
     return p;
 }
 
-static void put_file(const char *path, const char *text, mode_t mode)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) abort();
-    close(fd);
-}
-
-/* The file's contents ("" when missing: tests then fail on the compare). */
+/* The file's contents ("<missing>" when missing: tests then fail on the
+ * compare; caller frees). */
 static char *slurp(const char *path)
 {
-    char *data;
-    size_t len;
-    if (pub_file_read(path, &data, &len) != 0) return pub_xstrdup("<missing>");
-    return data;
+    char *data = check_read_file(path, NULL);
+    return data ? data : pub_xstrdup("<missing>");
 }
-
-#define CHECK_FILE(path, want)                                                  \
-    do {                                                                        \
-        char *s_ = slurp(path);                                                 \
-        CHECK_STR(s_, want);                                                    \
-        free(s_);                                                               \
-    } while (0)
 
 static bool exists(const char *path)
 {
@@ -199,8 +136,8 @@ static void test_first_and_second_build(void)
 {
     char dest[512]; /* the parent "site" does not exist yet */
     snprintf(dest, sizeof dest, "%s", at("site/_site"));
-    put_file(at("style.css"), "body{}", 0644);
-    put_file(at("tool.sh"), "#!/bin/sh\n", 0755);
+    check_write_text(at("style.css"), "body{}", 0644);
+    check_write_text(at("tool.sh"), "#!/bin/sh\n", 0755);
 
     pub_out *out;
     CHECK_OK(pub_out_begin(dest, &out));
@@ -270,7 +207,7 @@ static void test_first_and_second_build(void)
     CHECK(!exists(at("site/._site.publish-tmp")));
 
     /* Editing an output file must not reach the static source. */
-    put_file(at("site/_site/css/style.css"), "changed", 0644);
+    check_write_text(at("site/_site/css/style.css"), "changed", 0644);
     CHECK_FILE(at("style.css"), "body{}");
 }
 
@@ -283,8 +220,8 @@ static void test_traversal(void)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char want[128];
         snprintf(want, sizeof want, "output path '%s' is outside the destination", bad[i]);
-        CHECK_ERR(pub_out_write(out, bad[i], "x", 1), want);
-        CHECK_ERR(pub_out_copy(out, bad[i], at("style.css")), want);
+        CHECK_ERR(pub_out_write(out, bad[i], "x", 1), NULL, want);
+        CHECK_ERR(pub_out_copy(out, bad[i], at("style.css")), NULL, want);
     }
     /* Normalised paths that stay inside are fine. */
     write_ok(out, "a/./b/../c.html", "c");
@@ -300,13 +237,13 @@ static void test_duplicates_and_conflicts(void)
     pub_out *out;
     CHECK_OK(pub_out_begin(at("dup"), &out));
     write_ok(out, "x/y.html", "1");
-    CHECK_ERR(pub_out_write(out, "x//./y.html", "2", 1), "two pages write 'x/y.html'");
-    CHECK_ERR(pub_out_copy(out, "x/y.html", at("style.css")), "two pages write 'x/y.html'");
+    CHECK_ERR(pub_out_write(out, "x//./y.html", "2", 1), NULL, "two pages write 'x/y.html'");
+    CHECK_ERR(pub_out_copy(out, "x/y.html", at("style.css")), NULL, "two pages write 'x/y.html'");
     write_ok(out, "page", "a file");
-    CHECK_ERR(pub_out_write(out, "page/index.html", "x", 1),
+    CHECK_ERR(pub_out_write(out, "page/index.html", "x", 1), NULL,
               "cannot write 'page/index.html': another page wrote a file where a folder goes");
     write_ok(out, "dir/index.html", "i");
-    CHECK_ERR(pub_out_copy(out, "dir", at("style.css")),
+    CHECK_ERR(pub_out_copy(out, "dir", at("style.css")), NULL,
               "cannot write 'dir': another page needs a folder there");
     pub_out_abort(out);
     CHECK(!exists(at("dup")) && !exists(at(".dup.publish-tmp")));
@@ -318,9 +255,9 @@ static void test_copy_errors(void)
     CHECK_OK(pub_out_begin(at("cperr"), &out));
     char want[600];
     snprintf(want, sizeof want, "cannot read '%s': No such file or directory", at("nothing"));
-    CHECK_ERR(pub_out_copy(out, "n.css", at("nothing")), want);
+    CHECK_ERR(pub_out_copy(out, "n.css", at("nothing")), NULL, want);
     snprintf(want, sizeof want, "cannot read '%s': Is a directory", root);
-    CHECK_ERR(pub_out_copy(out, "d.css", root), want);
+    CHECK_ERR(pub_out_copy(out, "d.css", root), NULL, want);
     pub_out_abort(out);
 }
 
@@ -333,7 +270,7 @@ static void test_abort_keeps_dest(void)
     write_ok(out, "index.html", "v1");
     write_ok(out, "deep/er/page.html", "deep");
     CHECK_OK(pub_out_commit(out, NULL));
-    put_file(at("keep/extra.txt"), "left by hand", 0644);
+    check_write_text(at("keep/extra.txt"), "left by hand", 0644);
 
     char *before = snapshot(dest);
     CHECK_OK(pub_out_begin(dest, &out));
@@ -366,7 +303,7 @@ static void test_stale_staging(void)
     char dest[512];
     snprintf(dest, sizeof dest, "%s", at("stale"));
     CHECK(pub_file_mkdirs(at(".stale.publish-tmp/old/dir")) == 0);
-    put_file(at(".stale.publish-tmp/old/dir/junk.html"), "junk", 0644);
+    check_write_text(at(".stale.publish-tmp/old/dir/junk.html"), "junk", 0644);
     pub_out *out;
     CHECK_OK(pub_out_begin(dest, &out));
     CHECK(!exists(at(".stale.publish-tmp/old")));
@@ -384,11 +321,11 @@ static void test_stale_staging(void)
 
 static void test_dest_not_folder(void)
 {
-    put_file(at("afile"), "x", 0644);
+    check_write_text(at("afile"), "x", 0644);
     pub_out *out = (pub_out *)1;
     char want[600];
     snprintf(want, sizeof want, "destination '%s' is not a folder", at("afile"));
-    CHECK_ERR(pub_out_begin(at("afile"), &out), want);
+    CHECK_ERR(pub_out_begin(at("afile"), &out), NULL, want);
     CHECK(out == NULL);
 
     /* A DEST that is a symlink to a folder keeps its link. */
@@ -411,7 +348,7 @@ static void test_symlink_in_dest_not_followed(void)
     write_ok(out, "index.html", "home");
     CHECK_OK(pub_out_commit(out, NULL));
     CHECK(pub_file_mkdirs(at("outside")) == 0);
-    put_file(at("outside/secret"), "same bytes", 0644);
+    check_write_text(at("outside/secret"), "same bytes", 0644);
     CHECK(symlink("../outside", at("sym/evil")) == 0);
     CHECK(symlink("../outside/secret", at("sym/link.html")) == 0);
 
@@ -437,7 +374,7 @@ static void test_utf8_names(void)
     CHECK_OK(pub_out_begin(dest, &out));
     write_ok(out, "categories/뉴스/index.html", "뉴스");
     write_ok(out, "tags/café/index.html", "café");
-    CHECK_ERR(pub_out_write(out, "categories/뉴스/./index.html", "x", 1),
+    CHECK_ERR(pub_out_write(out, "categories/뉴스/./index.html", "x", 1), NULL,
               "two pages write 'categories/뉴스/index.html'");
     CHECK_OK(pub_out_commit(out, NULL));
     CHECK_FILE(at("utf8/categories/뉴스/index.html"), "뉴스");
@@ -531,8 +468,8 @@ static void test_hand_edits(void)
 
     /* Same bytes put back by hand (new mtime), other bytes of the same size,
      * and a file deleted: all three are written again, p3 is left. */
-    put_file(at("hand/p1.html"), "v1 page 1", 0644);
-    put_file(at("hand/p2.html"), "v1 page X", 0644);
+    check_write_text(at("hand/p1.html"), "v1 page 1", 0644);
+    check_write_text(at("hand/p2.html"), "v1 page X", 0644);
     CHECK(unlink(at("hand/p3.html")) == 0);
     struct timespec t[2] = {{946684800, 0}, {946684800, 0}};
     CHECK(utimensat(AT_FDCWD, at("hand/p1.html"), t, 0) == 0);
@@ -546,14 +483,14 @@ static void test_hand_edits(void)
     CHECK(stat(at("hand/p1.html"), &p1) == 0 && p1.st_mtim.tv_sec != 946684800);
 
     /* A damaged manifest counts as none: bytes are compared instead. */
-    put_file(at(".hand.publish-manifest"), "publish-manifest 1\nzz 1 2 x", 0644);
+    check_write_text(at(".hand.publish-manifest"), "publish-manifest 1\nzz 1 2 x", 0644);
     build_pages(dest, 4, 1, &stats);
     CHECK(stats.written == 0 && stats.unchanged == 4 && stats.removed == 0);
     build_pages(dest, 4, 1, &stats);
     CHECK(stats.written == 0 && stats.unchanged == 4);
 
     /* A manifest path that climbs out of DEST is never removed. */
-    put_file(at("victim"), "keep me", 0644);
+    check_write_text(at("victim"), "keep me", 0644);
     char *manifest = slurp(at(".hand.publish-manifest"));
     pub_buf b = PUB_BUF_INIT;
     pub_buf_puts(&b, manifest);
@@ -595,9 +532,9 @@ static void test_first_build_over_foreign_files(void)
     char dest[512];
     snprintf(dest, sizeof dest, "%s", at("foreign"));
     CHECK(pub_file_mkdirs(at("foreign/old/empty")) == 0);
-    put_file(at("foreign/old/page.html"), "from another tool", 0644);
-    put_file(at("foreign/index.html"), "home", 0644);
-    put_file(at("foreign/CNAME"), "example.org", 0644);
+    check_write_text(at("foreign/old/page.html"), "from another tool", 0644);
+    check_write_text(at("foreign/index.html"), "home", 0644);
+    check_write_text(at("foreign/CNAME"), "example.org", 0644);
     CHECK(symlink("index.html", at("foreign/alias")) == 0);
     struct stat home0, home1;
     stat(at("foreign/index.html"), &home0);
@@ -633,7 +570,7 @@ static void test_writer_failure(void)
     CHECK_OK(pub_out_submit(out, "p0.html", pub_xstrdup("v2 page 0"), 9));
     CHECK_OK(pub_out_submit(out, "p1.html", pub_xstrdup("v2 page 1"), 9));
     CHECK_OK(pub_out_submit(out, "new.html", pub_xstrdup("new"), 3));
-    CHECK_ERR(pub_out_commit(out, NULL), "cannot write 'p0.html': File exists");
+    CHECK_ERR(pub_out_commit(out, NULL), NULL, "cannot write 'p0.html': File exists");
     char *after = snapshot(dest);
     CHECK_STR(after, before);
     char *manifest_after = slurp(at(".wfail.publish-manifest"));
@@ -649,7 +586,7 @@ static void test_writer_failure(void)
     CHECK_OK(pub_out_begin_jobs(at("wfail-new"), 1, &out));
     CHECK(mkdir(at(".wfail-new.publish-tmp/index.html"), 0777) == 0);
     CHECK_OK(pub_out_submit(out, "index.html", pub_xstrdup("home"), 4));
-    CHECK_ERR(pub_out_commit(out, NULL), "cannot write 'index.html': File exists");
+    CHECK_ERR(pub_out_commit(out, NULL), NULL, "cannot write 'index.html': File exists");
     CHECK(!exists(at("wfail-new")) && !exists(at(".wfail-new.publish-tmp")));
 
     /* With no writer threads, submit does the I/O; the error still waits
@@ -657,7 +594,7 @@ static void test_writer_failure(void)
     CHECK_OK(pub_out_begin_jobs(dest, 0, &out));
     CHECK(mkdir(at(".wfail.publish-tmp/0"), 0777) == 0);
     CHECK_OK(pub_out_submit(out, "p0.html", pub_xstrdup("v3"), 2));
-    CHECK_ERR(pub_out_commit(out, NULL), "cannot write 'p0.html': File exists");
+    CHECK_ERR(pub_out_commit(out, NULL), NULL, "cannot write 'p0.html': File exists");
     CHECK_FILE(at("wfail/p0.html"), "v1 page 0");
 }
 
@@ -665,13 +602,13 @@ static void test_submit_rules(void)
 {
     pub_out *out;
     CHECK_OK(pub_out_begin_jobs(at("subrules"), 2, &out));
-    CHECK_ERR(pub_out_submit(out, "../x", pub_xstrdup("x"), 1),
+    CHECK_ERR(pub_out_submit(out, "../x", pub_xstrdup("x"), 1), NULL,
               "output path '../x' is outside the destination");
     CHECK_OK(pub_out_submit(out, "x/y.html", pub_xstrdup("1"), 1));
-    CHECK_ERR(pub_out_submit(out, "x//y.html", pub_xstrdup("2"), 1), "two pages write 'x/y.html'");
-    CHECK_ERR(pub_out_submit(out, "x/y.html/z", pub_xstrdup("3"), 1),
+    CHECK_ERR(pub_out_submit(out, "x//y.html", pub_xstrdup("2"), 1), NULL, "two pages write 'x/y.html'");
+    CHECK_ERR(pub_out_submit(out, "x/y.html/z", pub_xstrdup("3"), 1), NULL,
               "cannot write 'x/y.html/z': another page wrote a file where a folder goes");
-    CHECK_ERR(pub_out_submit(out, "x", pub_xstrdup("4"), 1),
+    CHECK_ERR(pub_out_submit(out, "x", pub_xstrdup("4"), 1), NULL,
               "cannot write 'x': another page needs a folder there");
     /* Abort with work still queued: nothing lands anywhere. */
     pub_out_abort(out);
@@ -734,11 +671,7 @@ static void test_submit_threads(void)
 
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/pub-test-output-XXXXXX");
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    check_temp_dir(root, "output");
     test_first_and_second_build();
     test_traversal();
     test_duplicates_and_conflicts();
@@ -757,6 +690,5 @@ int main(void)
     test_submit_rules();
     test_submit_threads();
     pub_file_remove_tree(root);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_finish();
 }
