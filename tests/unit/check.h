@@ -95,14 +95,15 @@ static inline void check_err_at(const char *file, int line, pub_diag *d, const c
     bool where = want_path ? d->path && strcmp(d->path, want_path) == 0
                            : d->path == NULL && d->line == 0;
     if (!check_count(where && d->level == PUB_ERROR))
-        fprintf(stderr, "%s:%d: error at '%s' line %d level %d, want '%s', error\n", file, line,
-                d->path ? d->path : "(null)", d->line, (int)d->level,
+        fprintf(stderr, "%s:%d: got level %d at '%s' line %d, want an error at '%s'\n", file,
+                line, (int)d->level, d->path ? d->path : "(null)", d->line,
                 want_path ? want_path : "(null)");
     pub_diag_free(d);
 }
 
 #define CHECK_OK(expr) check_ok_at(__FILE__, __LINE__, (expr), #expr)
-#define CHECK_ERR(expr, want_path, want) check_err_at(__FILE__, __LINE__, (expr), (want_path), (want))
+#define CHECK_ERR(expr, want_path, want) \
+    check_err_at(__FILE__, __LINE__, (expr), (want_path), (want))
 
 /* ---- Files ------------------------------------------------------------------- */
 
