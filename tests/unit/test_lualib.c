@@ -131,6 +131,68 @@ static void test_html(void)
     ERR("publish.html.text(nil)", "test:1: bad argument #1 to 'text' (string expected, got nil)");
 }
 
+/* publish.html.truncate: the excerpt plugin's cut. T(...) shows both
+ * results as "html|cut". */
+static void test_truncate(void)
+{
+    OK("function T(...) local h, c = publish.html.truncate(...) return h .. '|' .. tostring(c) end");
+    /* Korean: characters, never bytes; a cut in a word backs up to it. */
+    EQ("T('<p>가나다라마바사아자차카타파하</p>', 5)", "<p>가나다라마…</p>|true");
+    EQ("T('<p>서울의 가을 산책 코스 세 곳을 소개한다</p>', 11)", "<p>서울의 가을 산책…</p>|true");
+    EQ("T('<p>The quick brown fox jumps over the lazy dog again</p>', 45)",
+       "<p>The quick brown fox jumps over the lazy dog…</p>|true");
+    /* ... but not when that would lose more than 20% of the text. */
+    EQ("T('<p>a verylongwordthatgoeson</p>', 10)", "<p>a verylong…</p>|true");
+    /* Trailing whitespace goes before the ellipsis. */
+    EQ("T('<p>one  two</p>', 4)", "<p>one…</p>|true");
+    EQ("T('<p>one two three</p>', 3, '...')", "<p>one...</p>|true");
+    /* Entities and whitespace runs are one unit each, never split. */
+    EQ("T('<p>A &amp; B and more</p>', 3)", "<p>A &amp;…</p>|true");
+    EQ("T('<p>&#x27;&#39;&bogus x</p>', 3)", "<p>&#x27;&#39;&…</p>|true");
+    EQ("T('<p>a \\n\\t b c</p>', 3)", "<p>a \n\t b…</p>|true");
+    /* Nested tags are closed innermost first, in lower case. */
+    EQ("T('<p>Hello <strong>bold <em>world</em> text</strong> end</p>', 10)",
+       "<p>Hello <strong>bold…</strong></p>|true");
+    EQ("T('<P><EM>abc def', 3)", "<P><EM>abc…</em></p>|true");
+    EQ("T('<ul><li>one <a href=\"/x\" title=\"a>b\">two three</a></li><li>four</li></ul>', 7)",
+       "<ul><li>one <a href=\"/x\" title=\"a>b\">two…</a></li></ul>|true");
+    /* Void and self-closing elements are not closed. */
+    EQ("T('<p>line<br>next line of text<img src=\"a.png\"></p>', 8)", "<p>line<br>next…</p>|true");
+    EQ("T('<span/>x<x-y:z>z')", "<span/>x<x-y:z>z</x-y:z>|false");
+    /* Scripts, styles, templates and comments are dropped, cut or not. */
+    EQ("T('<p>a<script>var x = \"<p>\";</script>b<style>p{}</style>c"
+       "<template><b>t</b></template>d<!-- note -->e</p>')",
+       "<p>abcde</p>|false");
+    /* The lower-case close tag is looked for first, as the plugin did. */
+    EQ("T('<SCRIPT>x</SCRIPT >a<STYLE>y</STYLE>b<Script>never closed')", "ab|false");
+    EQ("T('<SCRIPT>x</SCRIPT >a<Script>y</script>b')", "b|false");
+    /* No cut when only tags, comments and whitespace follow. */
+    EQ("T('<p>abc</p>  <p> <!-- x --> </p><hr>', 3)", "<p>abc</p>  <p>  </p><hr>|false");
+    EQ("T('<p>short</p>', 5)", "<p>short</p>|false");
+    EQ("T('<blockquote><p>abc</p></blockquote><p>def</p>', 3)",
+       "<blockquote><p>abc…</p></blockquote>|true");
+    /* Stray close tags dropped; a close tag closes what is open inside. */
+    EQ("T('</div><p>a<b>b</p>c')", "<p>a<b>b</b></p>c|false");
+    /* A '<' that starts no tag is text. */
+    EQ("T('<p>a < b <3 <!x> <a title=\"x>y</p>')",
+       "<p>a &lt; b &lt;3 &lt;!x> &lt;a title=\"x>y</p>|false");
+    /* Invalid UTF-8: a byte and the continuation bytes after it are one
+     * unit, never split further. */
+    EQ("T('a\\xe2\\x82\\x82\\x82b', 2)", "a\xe2\x82\x82\x82…|true");
+    EQ("T('\\xff\\xfe" "abc', 1)", "\xff…|true");
+    EQ("T('<p>\\xc0\\xaf\\xed\\xa0\\x80 z</p>', 3)", "<p>\xc0\xaf\xed\xa0\x80…</p>|true");
+    /* Limit 0 keeps no text; nil keeps it all. */
+    EQ("T('<p>hello</p>', 0)", "<p>…</p>|true");
+    EQ("T('<p></p><br>', 0)", "<p></p><br>|false");
+    EQ("T('<p>' .. ('word '):rep(100) .. '</p>') == '<p>' .. ('word '):rep(100) .. '</p>|false'",
+       "true");
+    EQ("T('')", "|false");
+    ERR("publish.html.truncate(nil, 3)", "test:1: bad argument #1 to 'truncate' (string expected, got nil)");
+    /* Long input with many unclosed tags and stray '<': linear, no error. */
+    OK("local s = ('<b>x '):rep(20000) .. ('<a \\'y '):rep(20000) "
+       "local h, c = publish.html.truncate(s, 30000) assert(c and #h > 100000)");
+}
+
 static void test_utf8(void)
 {
     EQ("publish.utf8.len('abc')", "3");
@@ -551,6 +613,7 @@ int main(void)
 
     test_slugify();
     test_html();
+    test_truncate();
     test_utf8();
     test_date();
     test_json();
