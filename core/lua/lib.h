@@ -15,7 +15,7 @@ int pub_luaopen_publish(lua_State *L);
 
 /* One opener per module (each in its own lib_NAME.c), used by the above;
  * each pushes its table. */
-int pub_luaopen_html(lua_State *L);   /* escape, text */
+int pub_luaopen_html(lua_State *L);   /* escape, text, truncate */
 int pub_luaopen_utf8(lua_State *L);   /* truncate, len */
 int pub_luaopen_date(lua_State *L);   /* format, parse, now */
 int pub_luaopen_yaml(lua_State *L);   /* load, dump */

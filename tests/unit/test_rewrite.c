@@ -18,7 +18,7 @@
 
 static char *corpus(const char *name, size_t *len)
 {
-    char path[256];
+    char path[512];
     snprintf(path, sizeof path, CORPUS "%s", name);
     return check_fixture(path, len);
 }
