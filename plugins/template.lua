@@ -63,8 +63,11 @@ bind_publish()
 
 -- Formatted dates, per date table and format: a post's date is printed on
 -- many pages (its own, lists, feeds). An entry is only trusted while the
--- table still holds the same instant and zone.
-local date_memo = setmetatable({}, { __mode = "k" })
+-- table still holds the same instant and zone. A plain table, not a weak
+-- one: post dates live for the whole build anyway, and the collector's
+-- work on a 100,000-key weak table cost 20% of a large build's rendering.
+-- Each build has its own Lua state, so it lasts one build.
+local date_memo = {}
 
 local function memo_date(d, fmt, make)
   local m = date_memo[d]
