@@ -105,6 +105,10 @@ static pub_doc *loader_wait(doc_loader *ld, size_t i, pub_diags *diags)
         pub_diags_take(diags, doc->error);
         doc->error = NULL;
     }
+    if (doc->warning) {
+        pub_diags_take(diags, doc->warning);
+        doc->warning = NULL;
+    }
     return doc;
 }
 

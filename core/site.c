@@ -252,6 +252,13 @@ pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
     site->config = load_config(src, diags);
     /* Before any date is read: file-name dates are in the site's zone. */
     apply_timezone(site, diags);
+    site->slow_seconds = 1.0;
+    pub_value *slow = pub_map_get(site->config, "slow_seconds");
+    if (slow && slow->type == PUB_INT) site->slow_seconds = (double)slow->as.integer;
+    else if (slow && slow->type == PUB_FLOAT) site->slow_seconds = slow->as.number;
+    else if (slow)
+        pub_diags_add(diags, PUB_ERROR, "config.yaml", slow->line, slow->col,
+                      "'slow_seconds' must be a number of seconds");
     if (dest) {
         site->dest = pub_xstrdup(dest);
     } else {
@@ -287,8 +294,31 @@ pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
     return site;
 }
 
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md,
+                          bool render_markdown, pub_cache *cache);
+
+/* A post that makes libyaml or cmark slow (a pathological input) is named
+ * with its time, so a slow build can be traced to the file. */
 void pub_doc_load(pub_site *site, pub_doc *doc, const pub_md_options *md, bool render_markdown,
                   pub_cache *cache)
+{
+    double start = now_seconds();
+    load_document(site, doc, md, render_markdown, cache);
+    double took = now_seconds() - start;
+    if (took >= site->slow_seconds && !doc->error)
+        doc->warning = pub_diag_new(PUB_WARNING, doc->path, 0, 0,
+                                    "slow to read: %.2f s (front matter and Markdown)", took);
+}
+
+static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md,
+                          bool render_markdown, pub_cache *cache)
 {
     char *file = pub_path_join(site->src, doc->path);
     int rc = pub_file_read(file, &doc->text, &doc->len);
@@ -327,6 +357,7 @@ void pub_site_free(pub_site *site)
         free(doc->html);
         if (doc->text || doc->fm.meta) pub_fm_free(&doc->fm);
         pub_diag_free(doc->error);
+        pub_diag_free(doc->warning);
     }
     free(site->docs);
     for (size_t i = 0; i < site->nstatic; i++) free(site->static_files[i]);

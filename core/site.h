@@ -26,6 +26,7 @@ typedef struct pub_doc {
     char *html;          /* rendered body; owned */
     size_t html_len;
     pub_diag *error;     /* load error, owned; NULL when fine */
+    pub_diag *warning;   /* "slow to read" (see slow_seconds), owned */
 } pub_doc;
 
 typedef struct pub_site {
@@ -38,6 +39,8 @@ typedef struct pub_site {
     size_t nstatic;
     char **data_files;    /* relative to SRC/data, sorted */
     size_t ndata;
+    double slow_seconds;  /* config `slow_seconds` (default 1): a document
+                             taking longer to read is named in a warning */
 } pub_site;
 
 /* Reads SRC/config.yaml (absent is fine), sets the process time zone (TZ)

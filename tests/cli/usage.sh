@@ -48,4 +48,14 @@ check "a rebuild with nothing changed does nothing" grep -q "is up to date (noth
 check "a rebuild without the cache writes nothing new" grep -q '(0 written,' "$work/out"
 "$publish" build -s "$work/site" -q > "$work/out"
 check "-q prints nothing" test ! -s "$work/out"
+# A document slower to read than `slow_seconds` is named in a warning
+# (0 makes every one "slow"); warnings do not fail the build.
+printf 'title: T\ntimezone: Asia/Seoul\nslow_seconds: 0\n' > "$work/site/config.yaml"
+"$publish" build -s "$work/site" --no-cache > /dev/null 2> "$work/err"
+check "a slow post still builds" test $? -eq 0
+check "a slow post is named with its time" grep -Eq '^posts/[^:]+\.md: warning: slow to read: [0-9]+\.[0-9]{2} s \(front matter and Markdown\)$' "$work/err"
+printf 'title: T\nslow_seconds: soon\n' > "$work/site/config.yaml"
+"$publish" build -s "$work/site" 2> "$work/err"
+check "a bad slow_seconds is an error" test $? -eq 1
+check "a bad slow_seconds is explained" grep -q "^config.yaml:2:15: error: 'slow_seconds' must be a number of seconds$" "$work/err"
 finish
