@@ -16,6 +16,7 @@
  * skipped: build.c asks, and does. */
 #define _GNU_SOURCE
 #include "cache.h"
+#include "util/hash.h"
 #include "markdown.h"
 #include "util/buf.h"
 #include "util/file.h"
@@ -33,105 +34,20 @@
 #define CACHE_DIR ".publish-cache"
 #define CACHE_FILE "build.cache"
 #define CACHE_MAGIC "PUBCACHE"
-/* Bump when the file layout, pub_cache_hash or what a key covers changes. */
+/* Bump when the file layout, pub_hash or what a key covers changes. */
 #define CACHE_VERSION 1
 #define HEADER_SIZE 72
 #define INDEX_ENTRY 32
 /* A temporary file this old was left by a killed build. */
 #define STALE_TEMP_SECONDS 3600
 
-/* ---- Hash ---------------------------------------------------------------------- */
-
-/* wyhash (Wang Yi, public domain), final version 4 constants: a 64x64->128
- * multiply folded to 64 bits does the mixing, 48 bytes per round. */
-static const uint64_t S0 = 0xa0761d6478bd642full, S1 = 0xe7037ed1a0b428dbull,
-                      S2 = 0x8ebc6af09c88c6e3ull, S3 = 0x589965cc75374cc3ull;
-
-static void mul128(uint64_t *a, uint64_t *b)
-{
-#ifdef __SIZEOF_INT128__
-    __extension__ unsigned __int128 r = (unsigned __int128)*a * *b;
-    *a = (uint64_t)r;
-    *b = (uint64_t)(r >> 64);
-#else
-    uint64_t ha = *a >> 32, hb = *b >> 32, la = (uint32_t)*a, lb = (uint32_t)*b;
-    uint64_t rh = ha * hb, rm0 = ha * lb, rm1 = hb * la, rl = la * lb;
-    uint64_t t = rl + (rm0 << 32), c = t < rl;
-    uint64_t lo = t + (rm1 << 32);
-    c += lo < t;
-    *a = lo;
-    *b = rh + (rm0 >> 32) + (rm1 >> 32) + c;
-#endif
-}
-
-static uint64_t mix(uint64_t a, uint64_t b)
-{
-    mul128(&a, &b);
-    return a ^ b;
-}
-
-/* Little-endian loads of `n` (1..8) bytes, whatever the host order. */
+/* Little-endian loads of `n` (1..8) bytes, whatever the host order (the
+ * cache file's layout). */
 static uint64_t load_le(const unsigned char *p, int n)
 {
     uint64_t v = 0;
     for (int i = n - 1; i >= 0; i--) v = (v << 8) | p[i];
     return v;
-}
-
-/* The same, fast where the host is little-endian; n is 4 or 8. */
-static inline uint64_t load_fast(const unsigned char *p, size_t n)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint64_t v = 0;
-    memcpy(&v, p, n);
-    return v;
-#else
-    return load_le(p, (int)n);
-#endif
-}
-
-uint64_t pub_cache_hash(const void *bytes, size_t len, uint64_t seed)
-{
-    const unsigned char *p = bytes;
-    uint64_t a, b;
-    seed ^= mix(seed ^ S0, S1);
-    if (len <= 16) {
-        if (len >= 4) {
-            size_t shift = (len >> 3) << 2;
-            a = (load_fast(p, 4) << 32) | load_fast(p + shift, 4);
-            b = (load_fast(p + len - 4, 4) << 32) | load_fast(p + len - 4 - shift, 4);
-        } else if (len > 0) {
-            a = ((uint64_t)p[0] << 16) | ((uint64_t)p[len >> 1] << 8) | p[len - 1];
-            b = 0;
-        } else {
-            a = b = 0;
-        }
-    } else {
-        size_t i = len;
-        if (i > 48) {
-            uint64_t see1 = seed, see2 = seed;
-            do {
-                seed = mix(load_fast(p, 8) ^ S1, load_fast(p + 8, 8) ^ seed);
-                see1 = mix(load_fast(p + 16, 8) ^ S2, load_fast(p + 24, 8) ^ see1);
-                see2 = mix(load_fast(p + 32, 8) ^ S3, load_fast(p + 40, 8) ^ see2);
-                p += 48;
-                i -= 48;
-            } while (i > 48);
-            seed ^= see1 ^ see2;
-        }
-        while (i > 16) {
-            seed = mix(load_fast(p, 8) ^ S1, load_fast(p + 8, 8) ^ seed);
-            i -= 16;
-            p += 16;
-        }
-        /* The last 16 bytes, overlapping what came before when short. */
-        a = load_fast(p + i - 16, 8);
-        b = load_fast(p + i - 8, 8);
-    }
-    a ^= S1;
-    b ^= seed;
-    mul128(&a, &b);
-    return mix(a ^ S0 ^ len, b ^ S1);
 }
 
 /* ---- Engine identity --------------------------------------------------------------- */
@@ -148,20 +64,20 @@ static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 static void engine_init(void)
 {
     const char *cm = cmark_version_string();
-    uint64_t h = pub_cache_hash(PUB_VERSION, strlen(PUB_VERSION), 0x7075626c697368ull);
-    h = pub_cache_hash(cm, strlen(cm), h);
+    uint64_t h = pub_hash(PUB_VERSION, strlen(PUB_VERSION), 0x7075626c697368ull);
+    h = pub_hash(cm, strlen(cm), h);
     struct stat st;
     if (stat("/proc/self/exe", &st) == 0) {
         uint64_t v[5] = {(uint64_t)st.st_size, (uint64_t)st.st_mtim.tv_sec,
                          (uint64_t)st.st_mtim.tv_nsec, (uint64_t)st.st_ino, (uint64_t)st.st_dev};
-        engine.id = pub_cache_hash(v, sizeof v, h);
+        engine.id = pub_hash(v, sizeof v, h);
         engine.known = true;
     } else {
         /* Unknown binary: an id no other run shares, so nothing is reused. */
         struct timespec t;
         clock_gettime(CLOCK_REALTIME, &t);
         uint64_t v[3] = {(uint64_t)t.tv_sec, (uint64_t)t.tv_nsec, (uint64_t)getpid()};
-        engine.id = pub_cache_hash(v, sizeof v, h);
+        engine.id = pub_hash(v, sizeof v, h);
         engine.known = false;
     }
 }
@@ -179,8 +95,8 @@ uint64_t pub_cache_md_key(const void *body, size_t len, const pub_md_options *op
     flags[9] = (unsigned char)('0' + opts->unsafe);
     flags[10] = (unsigned char)('0' + opts->smart);
     flags[11] = (unsigned char)('0' + opts->hardbreaks);
-    uint64_t seed = pub_cache_hash(flags, 12, engine_id(NULL));
-    return pub_cache_hash(body, len, seed);
+    uint64_t seed = pub_hash(flags, 12, engine_id(NULL));
+    return pub_hash(body, len, seed);
 }
 
 /* ---- I/O helpers ------------------------------------------------------------------ */
@@ -332,14 +248,14 @@ static void load(pub_cache *c)
     uint64_t size = (uint64_t)st.st_size;
     uint64_t count = get64(h + 40), index_off = get64(h + 48);
     if (memcmp(h, CACHE_MAGIC, 8) != 0 || load_le(h + 8, 4) != CACHE_VERSION ||
-        get64(h + 64) != pub_cache_hash(h, 64, CACHE_VERSION) || index_off < HEADER_SIZE ||
+        get64(h + 64) != pub_hash(h, 64, CACHE_VERSION) || index_off < HEADER_SIZE ||
         index_off > size || (size - index_off) % INDEX_ENTRY != 0 ||
         (size - index_off) / INDEX_ENTRY != count)
         goto empty;
     size_t index_len = (size_t)(size - index_off);
     index = pub_xmalloc(index_len ? index_len : 1);
     if (!pread_all(fd, index, index_len, index_off) ||
-        pub_cache_hash(index, index_len, CACHE_VERSION) != get64(h + 56))
+        pub_hash(index, index_len, CACHE_VERSION) != get64(h + 56))
         goto empty;
     reserve(c, (size_t)count);
     for (size_t i = 0; i < count; i++) {
@@ -396,7 +312,7 @@ char *pub_cache_get_html(pub_cache *c, uint64_t key, size_t *len)
      * blob, once written, never changes. */
     char *html = pub_xmalloc((size_t)copy.len + 1);
     if (!pread_all(fd, html, (size_t)copy.len, copy.offset) ||
-        pub_cache_hash(html, (size_t)copy.len, 0) != copy.hash) {
+        pub_hash(html, (size_t)copy.len, 0) != copy.hash) {
         free(html);
         pthread_mutex_lock(&c->lock);
         c->entries[index].bad = true;
@@ -453,7 +369,7 @@ static bool ensure_tmp(pub_cache *c)
 
 void pub_cache_put_html(pub_cache *c, uint64_t key, const char *html, size_t len)
 {
-    uint64_t hash = pub_cache_hash(html, len, 0);
+    uint64_t hash = pub_hash(html, len, 0);
     pthread_mutex_lock(&c->lock);
     entry *e = find(c, key);
     if (c->saved || (e && !e->bad) || !ensure_tmp(c)) {
@@ -561,8 +477,8 @@ static bool write_next(pub_cache *c, entry **kept, size_t nkept)
     put64(h + 32, c->has_fp ? 1 : 0);
     put64(h + 40, count);
     put64(h + 48, c->tmp_end);
-    put64(h + 56, pub_cache_hash(index, index_len, CACHE_VERSION));
-    put64(h + 64, pub_cache_hash(h, 64, CACHE_VERSION));
+    put64(h + 56, pub_hash(index, index_len, CACHE_VERSION));
+    put64(h + 64, pub_hash(h, 64, CACHE_VERSION));
     bool ok = pwrite_all(c->tmp_fd, index, index_len, c->tmp_end) &&
               ftruncate(c->tmp_fd, (off_t)(c->tmp_end + index_len)) == 0 &&
               pwrite_all(c->tmp_fd, h, HEADER_SIZE, 0);
@@ -635,7 +551,7 @@ void pub_fingerprint_add_bytes(pub_fingerprint *fp, const void *bytes, size_t le
 {
     /* Chained through the seed; the length is part of each hash, so parts
      * cannot run into each other ("ab"+"c" is not "a"+"bc"). */
-    fp->hash = pub_cache_hash(bytes, len, fp->hash);
+    fp->hash = pub_hash(bytes, len, fp->hash);
 }
 
 void pub_fingerprint_add_str(pub_fingerprint *fp, const char *s)
@@ -643,7 +559,7 @@ void pub_fingerprint_add_str(pub_fingerprint *fp, const char *s)
     if (s) {
         pub_fingerprint_add_bytes(fp, s, strlen(s));
     } else {
-        fp->hash = mix(fp->hash ^ S2, S3); /* not any string's hash */
+        fp->hash = pub_hash("\0null", 5, ~fp->hash); /* not any string's hash */
     }
 }
 

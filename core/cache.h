@@ -47,12 +47,7 @@
 
 struct pub_md_options;
 
-/* ---- Hashing --------------------------------------------------------------- */
-
-/* A fast 64-bit hash (wyhash-style multiply-mix, ~10 GB/s). The values are
- * stored on disk and pinned by tests: changing the function needs a new
- * cache format version. */
-uint64_t pub_cache_hash(const void *bytes, size_t len, uint64_t seed);
+/* ---- Keys (hashes are util/hash.h's pub_hash) ------------------------------- */
 
 /* The markdown-cache key of a post body rendered with `opts` (see above). */
 uint64_t pub_cache_md_key(const void *body, size_t len, const struct pub_md_options *opts);

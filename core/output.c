@@ -10,7 +10,7 @@
  *
  * "Unchanged" is told by a manifest beside DEST (`.BASE.publish-manifest`,
  * never inside DEST, which gets deployed): for each file of the last
- * successful build its size, mtime and XXH64 hash. A page is unchanged when
+ * successful build its size, mtime and 64-bit hash (util/hash.h). A page is unchanged when
  * the manifest has its path with the same size and hash and an lstat of the
  * DEST file still shows that size and mtime, so a file edited or deleted by
  * hand is written again. Without a manifest entry the old file's bytes are
@@ -42,6 +42,7 @@
 #include "output.h"
 #include "util/buf.h"
 #include "util/file.h"
+#include "util/hash.h"
 #include "util/mem.h"
 #include "util/path.h"
 #include <dirent.h>
@@ -59,85 +60,8 @@
 
 enum { CHUNK = 64 * 1024, QUEUE_FILES = 1024 };
 #define QUEUE_BYTES ((size_t)64 << 20)
-#define MANIFEST_MAGIC "publish-manifest 1\n"
+#define MANIFEST_MAGIC "publish-manifest 2\n"
 
-/* ---- XXH64 -------------------------------------------------------------------- */
-
-static const uint64_t P1 = 0x9E3779B185EBCA87ULL, P2 = 0xC2B2AE3D27D4EB4FULL,
-                      P3 = 0x165667B19E3779F9ULL, P4 = 0x85EBCA77C2B2AE63ULL,
-                      P5 = 0x27D4EB2F165667C5ULL;
-
-static uint64_t rotl64(uint64_t x, int r)
-{
-    return (x << r) | (x >> (64 - r));
-}
-
-static uint64_t read64(const unsigned char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    return v;
-}
-
-static uint64_t read32(const unsigned char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap32(v);
-#endif
-    return v;
-}
-
-static uint64_t xxh_round(uint64_t acc, uint64_t input)
-{
-    acc += input * P2;
-    return rotl64(acc, 31) * P1;
-}
-
-static uint64_t xxh_merge(uint64_t h, uint64_t v)
-{
-    h ^= xxh_round(0, v);
-    return h * P1 + P4;
-}
-
-uint64_t pub_out_hash(const void *bytes, size_t len)
-{
-    const unsigned char *p = bytes, *end = p + len;
-    uint64_t h;
-    if (len >= 32) {
-        uint64_t v1 = P1 + P2, v2 = P2, v3 = 0, v4 = -P1;
-        for (const unsigned char *limit = end - 32; p <= limit; p += 32) {
-            v1 = xxh_round(v1, read64(p));
-            v2 = xxh_round(v2, read64(p + 8));
-            v3 = xxh_round(v3, read64(p + 16));
-            v4 = xxh_round(v4, read64(p + 24));
-        }
-        h = rotl64(v1, 1) + rotl64(v2, 7) + rotl64(v3, 12) + rotl64(v4, 18);
-        h = xxh_merge(h, v1);
-        h = xxh_merge(h, v2);
-        h = xxh_merge(h, v3);
-        h = xxh_merge(h, v4);
-    } else {
-        h = P5;
-    }
-    h += (uint64_t)len;
-    for (; end - p >= 8; p += 8) h = rotl64(h ^ xxh_round(0, read64(p)), 27) * P1 + P4;
-    if (end - p >= 4) {
-        h = rotl64(h ^ (read32(p) * P1), 23) * P2 + P3;
-        p += 4;
-    }
-    for (; p < end; p++) h = rotl64(h ^ (*p * P5), 11) * P1;
-    h ^= h >> 33;
-    h *= P2;
-    h ^= h >> 29;
-    h *= P3;
-    h ^= h >> 32;
-    return h;
-}
 
 /* ---- Paths known to this build ------------------------------------------------ */
 
@@ -644,7 +568,7 @@ static int place(pub_out *out, entry *file, const char *bytes, size_t len, bool 
                  int *how)
 {
     file->size = len;
-    file->hash = pub_out_hash(bytes, len);
+    file->hash = pub_hash(bytes, len, 0);
     if (out->dest_fd >= 0 && dest_dir_real(out, file->parent)) {
         struct stat st;
         if (file->old) {

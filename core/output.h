@@ -59,7 +59,5 @@ pub_diag *pub_out_commit(pub_out *out, pub_out_stats *stats);
 /* Drops the staged files, leaves DEST untouched, frees `out` (NULL is ok). */
 void pub_out_abort(pub_out *out);
 
-/* The 64-bit hash the manifest keeps of each file (XXH64, seed 0). */
-uint64_t pub_out_hash(const void *bytes, size_t len);
 
 #endif

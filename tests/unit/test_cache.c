@@ -6,6 +6,7 @@
  * /tmp that is removed at the end. */
 #define _GNU_SOURCE
 #include "cache.h"
+#include "util/hash.h"
 #include "check.h"
 #include "markdown.h"
 #include "util/buf.h"
@@ -105,7 +106,7 @@ static void test_hash_vectors(void)
          0xc39cab13b115aad3ull},
     };
     for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++)
-        CHECK(pub_cache_hash(vectors[i].text, strlen(vectors[i].text), i) == vectors[i].want);
+        CHECK(pub_hash(vectors[i].text, strlen(vectors[i].text), i) == vectors[i].want);
 
     /* Longer inputs cross the 48-byte rounds and the overlapping tail; an
      * exactly sized block lets ASan catch a read past the end. */
@@ -114,7 +115,7 @@ static void test_hash_vectors(void)
     for (size_t k = 0; k < 3; k++) {
         unsigned char *b = pub_xmalloc(lens[k]);
         for (size_t i = 0; i < lens[k]; i++) b[i] = (unsigned char)(i * 7 + 1);
-        want[k] = pub_cache_hash(b, lens[k], 0);
+        want[k] = pub_hash(b, lens[k], 0);
         free(b);
     }
     CHECK(want[0] == 0x249c35ef0af8c974ull);
@@ -131,10 +132,10 @@ static void test_hash_quality(void)
     for (size_t len = 0; len <= 200; len++) {
         unsigned char *b = pub_xmalloc(len ? len : 1);
         for (size_t i = 0; i < len; i++) b[i] = (unsigned char)(i * 31 + len);
-        uint64_t h = pub_cache_hash(b, len, 42);
+        uint64_t h = pub_hash(b, len, 42);
         for (size_t i = 0; i < len; i += 3) {
             b[i] ^= (unsigned char)(1u << (i % 8));
-            int changed = __builtin_popcountll(h ^ pub_cache_hash(b, len, 42));
+            int changed = __builtin_popcountll(h ^ pub_hash(b, len, 42));
             b[i] ^= (unsigned char)(1u << (i % 8));
             total += changed;
             flips++;
@@ -145,8 +146,8 @@ static void test_hash_quality(void)
     double mean = total / flips;
     CHECK(mean > 30 && mean < 34);
     CHECK(worst >= 12);
-    CHECK(pub_cache_hash("a", 1, 0) != pub_cache_hash("a", 1, 1));
-    CHECK(pub_cache_hash("", 0, 0) != pub_cache_hash("\0", 1, 0));
+    CHECK(pub_hash("a", 1, 0) != pub_hash("a", 1, 1));
+    CHECK(pub_hash("", 0, 0) != pub_hash("\0", 1, 0));
 }
 
 static void test_md_key(void)

@@ -1,0 +1,12 @@
+/* A fast, well-mixing 64-bit hash (wyhash final 4, written from its
+ * description). Its values are stored on disk (build cache, output
+ * manifest) and pinned by tests: changing the function means bumping
+ * those formats' versions. */
+#ifndef PUB_UTIL_HASH_H
+#define PUB_UTIL_HASH_H
+#include <stddef.h>
+#include <stdint.h>
+
+uint64_t pub_hash(const void *bytes, size_t len, uint64_t seed);
+
+#endif
