@@ -89,7 +89,12 @@ static void loader_start(doc_loader *ld, pub_site *site, const pub_md_options *m
     ld->nthreads = 0;
     for (int i = 0; i < n; i++)
         if (pthread_create(&ld->threads[ld->nthreads], NULL, load_worker, ld) == 0) ld->nthreads++;
-    if (ld->nthreads == 0) load_worker(ld); /* no threads to be had: do it here */
+    if (ld->nthreads == 0) {
+        /* No threads to be had: load everything here, with no look-ahead
+         * limit (nobody consumes while this runs). */
+        ld->consumed = site->ndocs;
+        load_worker(ld);
+    }
 }
 
 /* Blocks until document i is loaded; moves its error into `diags`. */
@@ -350,6 +355,11 @@ static void push_data(lua_State *L, pub_site *site, pub_diags *diags)
         if (value) {
             /* data/authors/team.yaml -> site.data["authors/team"]. */
             char *name = pub_xstrndup(rel, (size_t)(ext - rel));
+            if (lua_getfield(L, -1, name) != LUA_TNIL)
+                pub_diags_add(diags, PUB_ERROR, display, 0, 0,
+                              "site.data['%s'] comes from another file too (same name, other extension)",
+                              name);
+            lua_pop(L, 1);
             pub_lua_push_value(L, value);
             lua_setfield(L, -2, name);
             free(name);
@@ -469,6 +479,10 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
     pub_site *site = pub_site_open(opts->src, opts->dest, diags);
     if (!site) return false;
     result->dest = pub_xstrdup(site->dest);
+    if (!site->dest_is_safe && !opts->check_only) { /* reported by pub_site_open */
+        pub_site_free(site);
+        return false;
+    }
     pub_md_options md = markdown_options(site);
 
     pub_cache *cache = NULL;

@@ -1,7 +1,7 @@
 /* Site discovery. Lists posts/ (and Jekyll's _posts/), pages/, static/ and
  * data/ below SRC, sorted so every run sees the same order. Dot files,
- * editor backups and the destination itself are skipped; a symlink is
- * followed only when it resolves inside SRC. */
+ * editor backups and the destination itself are skipped; a symlinked file
+ * is followed only when it resolves inside SRC, a symlinked folder never. */
 #define _DEFAULT_SOURCE
 #include "site.h"
 #include "cache.h"
@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct name_list {
     char **items;
@@ -78,6 +79,13 @@ static void walk_tree(const walk *w, const char *src, const char *rel, size_t ba
                 ok = false;
             } else {
                 ok = stat(child, &st) == 0;
+                /* A linked folder could lead back into itself; the build
+                 * fingerprint does not enter one either. */
+                if (ok && S_ISDIR(st.st_mode)) {
+                    pub_diags_add(w->diags, PUB_WARNING, child_rel, 0, 0,
+                                  "symlinked folder not followed");
+                    ok = false;
+                }
             }
         }
         if (ok && S_ISDIR(st.st_mode)) {
@@ -92,12 +100,12 @@ static void walk_tree(const walk *w, const char *src, const char *rel, size_t ba
     }
     closedir(dir);
     free(dir_path);
-    qsort(out->items, out->len, sizeof *out->items, compare_names);
 }
 
 static void list_folder(const walk *w, const char *src, const char *folder, name_list *out)
 {
     walk_tree(w, src, folder, strlen(folder) + 1, out);
+    if (out->len > 1) qsort(out->items, out->len, sizeof *out->items, compare_names);
 }
 
 static bool is_document(const char *path)
@@ -234,6 +242,72 @@ static void apply_timezone(const pub_site *site, pub_diags *diags)
     tzset();
 }
 
+/* `path` made absolute, normalised, and with symlinks resolved for the
+ * part that exists, so two spellings of one folder compare equal. */
+static char *resolve_path(const char *path)
+{
+    char *abs;
+    if (path[0] == '/') {
+        abs = pub_xstrdup(path);
+    } else {
+        char cwd[PATH_MAX];
+        abs = pub_path_join(getcwd(cwd, sizeof cwd) ? cwd : ".", path);
+    }
+    char *norm = pub_path_confine(abs + 1);
+    char *head = pub_path_join("/", norm ? norm : "");
+    free(norm);
+    free(abs);
+    char *tail = pub_xstrdup("");
+    char *result = NULL;
+    while (!result) {
+        char *real = realpath(head, NULL);
+        if (real) {
+            result = tail[0] ? pub_path_join(real, tail) : pub_xstrdup(real);
+            free(real);
+            break;
+        }
+        char *slash = strrchr(head, '/');
+        if (!slash || slash == head) {
+            result = pub_path_join(head, tail);
+            break;
+        }
+        char *longer = tail[0] ? pub_path_join(slash + 1, tail) : pub_xstrdup(slash + 1);
+        free(tail);
+        tail = longer;
+        *slash = '\0';
+    }
+    free(tail);
+    free(head);
+    return result;
+}
+
+static bool path_within(const char *path, const char *folder)
+{
+    size_t n = strlen(folder);
+    if (strcmp(folder, "/") == 0) return true;
+    return strncmp(path, folder, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* A build replaces DEST's contents, so DEST must not be SRC, hold SRC, or
+ * lie in one of the folders the site is read from: that would delete the
+ * sources (Jekyll refuses the same). */
+static bool destination_is_safe(const char *src, const char *dest)
+{
+    static const char *const inputs[] = {"posts", "_posts", "pages", "layouts",
+                                         "static", "data", "plugins"};
+    char *src_r = resolve_path(src);
+    char *dest_r = resolve_path(dest);
+    bool safe = !path_within(src_r, dest_r);
+    for (size_t i = 0; safe && i < sizeof inputs / sizeof *inputs; i++) {
+        char *input = pub_path_join(src_r, inputs[i]);
+        safe = !path_within(dest_r, input);
+        free(input);
+    }
+    free(src_r);
+    free(dest_r);
+    return safe;
+}
+
 const char *pub_site_config_str(const pub_site *site, const char *key, const char *fallback)
 {
     const char *s = pub_value_str(pub_map_get(site->config, key));
@@ -265,6 +339,11 @@ pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
         const char *configured = pub_site_config_str(site, "destination", "_site");
         site->dest = configured[0] == '/' ? pub_xstrdup(configured) : pub_path_join(src, configured);
     }
+    site->dest_is_safe = destination_is_safe(src, site->dest);
+    if (!site->dest_is_safe)
+        pub_diags_add(diags, PUB_ERROR, NULL, 0, 0,
+                      "destination '%s' would replace the site's own files (it is the site "
+                      "folder, holds it, or lies in one of its source folders)", site->dest);
     char src_real[PATH_MAX], dest_real[PATH_MAX];
     if (!realpath(src, src_real)) strcpy(src_real, src);
     walk w = {src_real, realpath(site->dest, dest_real) ? dest_real : NULL, diags};

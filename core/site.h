@@ -32,6 +32,7 @@ typedef struct pub_doc {
 typedef struct pub_site {
     char *src;            /* as given */
     char *dest;           /* output folder */
+    bool dest_is_safe;    /* DEST is not SRC, above it, or in a source folder */
     pub_value *config;    /* map, defaults not filled in; owned */
     pub_doc *docs;        /* posts then pages, each sorted by path */
     size_t ndocs;

@@ -101,7 +101,7 @@ end
 
 local function load_plugins(site)
   local names = site.config.plugins or {}
-  if type(names) ~= "table" then
+  if type(names) ~= "table" or (#names == 0 and next(names) ~= nil) then
     internal.error("config.yaml", 0, 0, "'plugins' must be a list of plugin names")
     return nil
   end
@@ -275,6 +275,10 @@ local function make_post(doc, site, now, options)
     return nil
   end
   local pattern = site.config.permalink or "/:year/:month/:day/:slug/"
+  if type(pattern) ~= "string" then
+    internal.error("config.yaml", 0, 0, "'permalink' must be a string like /:year/:month/:slug/")
+    pattern = "/:year/:month/:day/:slug/"
+  end
   pattern = PERMALINK_STYLES[pattern] or pattern
   local url = permalink or expand_permalink(pattern, post)
   if url:sub(1, 1) ~= "/" then url = "/" .. url end
@@ -291,6 +295,7 @@ local function make_page(doc)
   elseif rel:match("/index$") then url = "/" .. rel:gsub("index$", "")
   else url = "/" .. rel .. "/" end
   if type(meta.permalink) == "string" then url = meta.permalink end
+  if url:sub(1, 1) ~= "/" then url = "/" .. url end
   local page = {
     kind = "page", path = doc.path, meta = meta, body = doc.body, body_start = doc.body_start,
     content = doc.content, body_line = doc.body_line, url = url,
@@ -365,6 +370,8 @@ local function collect(site, ctx, options)
     if doc.kind == "post" then
       page = make_post(doc, site, ctx.now, options)
       if page then posts[#posts + 1] = page end
+    elseif not options.drafts and (doc.meta.published == false or doc.meta.draft == true) then
+      page = nil -- an unpublished page, as with posts
     else
       page = make_page(doc)
       pages[#pages + 1] = page
@@ -386,6 +393,13 @@ end
 -- Build
 
 local function render_page(page, site, plugins, seen)
+  if type(page.url) ~= "string" then
+    local where = page.path or "a page added by a plugin"
+    internal.error(page.path or "", page.path and 1 or 0, page.path and 1 or 0,
+      "page has no url (a plugin set 'url' to " .. tostring(page.url) .. ")" ..
+      (page.path and "" or " in " .. where))
+    return
+  end
   local output, url = engine.output_path(page.url)
   page.url = url
   page.output = output

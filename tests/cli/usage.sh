@@ -58,4 +58,14 @@ printf 'title: T\nslow_seconds: soon\n' > "$work/site/config.yaml"
 "$publish" build -s "$work/site" 2> "$work/err"
 check "a bad slow_seconds is an error" test $? -eq 1
 check "a bad slow_seconds is explained" grep -q "^config.yaml:2:15: error: 'slow_seconds' must be a number of seconds$" "$work/err"
+# A destination that is the site, holds it, or lies in a source folder
+# would delete the sources: refused, nothing touched.
+(cd "$work/site" && find . -type f | sort) > "$work/before"
+for dest in "$work/site" "$work" "$work/site/posts" "$work/site/posts/_site"; do
+  "$publish" build -s "$work/site" -d "$dest" 2> "$work/err"
+  check "destination $dest is refused" test $? -eq 1
+  check "destination $dest is explained" grep -q "error: destination '$dest' would replace the site's own files" "$work/err"
+done
+(cd "$work/site" && find . -type f | sort) > "$work/after"
+check "no source file was removed" diff "$work/before" "$work/after"
 finish
