@@ -211,11 +211,19 @@ local function expand_permalink(pattern, post)
 end
 
 -- "/a/b/" -> "a/b/index.html"; "/feed.xml" -> "feed.xml"; "/a" -> "a/index.html".
+-- A URL names a file only when it ends in a file type a web server knows;
+-- "/2024/release-1.2" is a folder with an index.html, like "/about".
+local FILE_TYPES = {
+  html = true, htm = true, xml = true, json = true, txt = true, css = true, js = true,
+  rss = true, atom = true, svg = true, png = true, jpg = true, jpeg = true, gif = true,
+  webp = true, ico = true, pdf = true, webmanifest = true, csv = true, md = true,
+}
+
 function engine.output_path(url)
   local path = url:gsub("^/+", "")
   if path == "" or path:sub(-1) == "/" then return path .. "index.html", url end
-  local last = path:match("[^/]*$")
-  if not last:find(".", 1, true) then return path .. "/index.html", url .. "/" end
+  local ext = path:match("[^/]*%.([%w]+)$")
+  if not (ext and FILE_TYPES[ext:lower()]) then return path .. "/index.html", url .. "/" end
   return path, url
 end
 

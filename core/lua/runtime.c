@@ -12,6 +12,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,7 +85,30 @@ static void install_searcher(lua_State *L)
     }
     lua_pushcfunction(L, search_plugins);
     lua_rawseti(L, -2, 2);
-    lua_pop(L, 2);
+    lua_pop(L, 1);
+    /* A build must not depend on the folder it is run from: drop the
+     * "./?.lua"-style entries, keep the system's Lua module folders. */
+    static const char *const paths[] = {"path", "cpath"};
+    for (size_t i = 0; i < 2; i++) {
+        lua_getfield(L, -1, paths[i]);
+        const char *old = lua_tostring(L, -1);
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        bool first = true;
+        while (old && *old) {
+            size_t len = strcspn(old, ";");
+            if (len && old[0] != '.') {
+                if (!first) luaL_addchar(&b, ';');
+                luaL_addlstring(&b, old, len);
+                first = false;
+            }
+            old += len + (old[len] == ';');
+        }
+        luaL_pushresult(&b);
+        lua_setfield(L, -3, paths[i]);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
 }
 
 lua_State *pub_runtime_open(const char *src, pub_diags *diags, bool markdown_unsafe)
