@@ -381,6 +381,10 @@ static void push_context(lua_State *L, pub_site *site, doc_loader *loader, bool 
     lua_setfield(L, -2, "dest");
     pub_lua_push_value(L, site->config);
     lua_setfield(L, -2, "config");
+    lua_pushstring(L, site->config_name);
+    lua_setfield(L, -2, "config_name");
+    push_positions(L, site->config);
+    lua_setfield(L, -2, "config_positions");
     push_docs(L, site, loader, lazy_body, diags);
     loader_finish(loader);
     lua_setfield(L, -2, "docs");

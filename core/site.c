@@ -184,8 +184,9 @@ static void free_names(name_list *l)
     free(l->items);
 }
 
-static pub_value *load_config(const char *src, pub_diags *diags)
+static pub_value *load_config(const char *src, const char **name_out, pub_diags *diags)
 {
+    *name_out = "config.yaml";
     char *path = pub_path_join(src, "config.yaml");
     char *text = NULL;
     size_t len = 0;
@@ -198,6 +199,7 @@ static pub_value *load_config(const char *src, pub_diags *diags)
     pub_value *config = NULL;
     if (rc == 0) {
         const char *name = strcmp(pub_path_base(path), "config.yaml") == 0 ? "config.yaml" : "_config.yml";
+        *name_out = name;
         pub_diag *err = pub_yaml_parse(name, text, len, 1, &config);
         if (err) {
             pub_diags_take(diags, err);
@@ -232,7 +234,7 @@ static void apply_timezone(const pub_site *site, pub_diags *diags)
         bool known = strstr(name, "..") == NULL && stat(zonefile, &st) == 0 && S_ISREG(st.st_mode);
         free(zonefile);
         if (!known) {
-            pub_diags_add(diags, PUB_ERROR, "config.yaml", tz->line, tz->col,
+            pub_diags_add(diags, PUB_ERROR, site->config_name, tz->line, tz->col,
                           "unknown timezone '%s' (use a name like 'Asia/Seoul')", name);
             setenv("TZ", "UTC", 1);
         } else {
@@ -323,7 +325,7 @@ pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
     }
     pub_site *site = pub_xcalloc(1, sizeof *site);
     site->src = pub_xstrdup(src);
-    site->config = load_config(src, diags);
+    site->config = load_config(src, &site->config_name, diags);
     /* Before any date is read: file-name dates are in the site's zone. */
     apply_timezone(site, diags);
     site->slow_seconds = 1.0;
@@ -331,7 +333,7 @@ pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
     if (slow && slow->type == PUB_INT) site->slow_seconds = (double)slow->as.integer;
     else if (slow && slow->type == PUB_FLOAT) site->slow_seconds = slow->as.number;
     else if (slow)
-        pub_diags_add(diags, PUB_ERROR, "config.yaml", slow->line, slow->col,
+        pub_diags_add(diags, PUB_ERROR, site->config_name, slow->line, slow->col,
                       "'slow_seconds' must be a number of seconds");
     if (dest) {
         site->dest = pub_xstrdup(dest);

@@ -34,6 +34,7 @@ typedef struct pub_site {
     char *dest;           /* output folder */
     bool dest_is_safe;    /* DEST is not SRC, above it, or in a source folder */
     pub_value *config;    /* map, defaults not filled in; owned */
+    const char *config_name; /* "config.yaml", or Jekyll's "_config.yml" (static) */
     pub_doc *docs;        /* posts then pages, each sorted by path */
     size_t ndocs;
     char **static_files;  /* relative to SRC/static, sorted */

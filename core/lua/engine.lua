@@ -96,19 +96,27 @@ local function report(err, doc, hook_name, plugin_name)
   end
 end
 
+-- config.yaml (or Jekyll's _config.yml) as a document, for diagnostics.
+local config_doc = { path = "config.yaml" }
+
+-- A problem with a config key, reported at that key's value.
+local function config_error(key, message)
+  fail_at(config_doc, key, message)
+end
+
 ---------------------------------------------------------------------------
 -- Plugins
 
 local function load_plugins(site)
   local names = site.config.plugins or {}
   if type(names) ~= "table" or (#names == 0 and next(names) ~= nil) then
-    internal.error("config.yaml", 0, 0, "'plugins' must be a list of plugin names")
+    config_error("plugins", "'plugins' must be a list of plugin names")
     return nil
   end
   local plugins = {}
   for _, name in ipairs(names) do
     if type(name) ~= "string" or not name:match("^[%w_%-%.]+$") then
-      internal.error("config.yaml", 0, 0, "bad plugin name '" .. tostring(name) .. "'")
+      config_error("plugins", "bad plugin name '" .. tostring(name) .. "'")
     else
       local ok, mod = xpcall(require, traceback_handler, name)
       if not ok then
@@ -284,7 +292,7 @@ local function make_post(doc, site, now, options)
   end
   local pattern = site.config.permalink or "/:year/:month/:day/:slug/"
   if type(pattern) ~= "string" then
-    internal.error("config.yaml", 0, 0, "'permalink' must be a string like /:year/:month/:slug/")
+    config_error("permalink", "'permalink' must be a string like /:year/:month/:slug/")
     pattern = "/:year/:month/:day/:slug/"
   end
   pattern = PERMALINK_STYLES[pattern] or pattern
@@ -337,6 +345,7 @@ local function index_by(posts, field)
 end
 
 local function new_site(ctx)
+  config_doc = { path = ctx.config_name or "config.yaml", positions = ctx.config_positions }
   local config = ctx.config
   local site = {
     config = config, source = ctx.source, dest = ctx.dest, data = ctx.data,
