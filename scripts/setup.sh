@@ -30,5 +30,14 @@ pub_ensure_build() {
     pub_say "configuring $dir"
     cmake -S "$PUB_ROOT" -B "$dir" "$@" >&2
   fi
-  cmake --build "$dir" -j "$(nproc)" >&2
+  if [ -n "${PUB_QUIET:-}" ]; then
+    # Quiet unless it fails: then the whole build log is shown.
+    local log; log="$(mktemp)"
+    if ! cmake --build "$dir" -j "$(nproc)" > "$log" 2>&1; then
+      cat "$log" >&2; rm -f "$log"; return 1
+    fi
+    rm -f "$log"
+  else
+    cmake --build "$dir" -j "$(nproc)" >&2
+  fi
 }
