@@ -28,16 +28,18 @@ pub_ensure_build() {
   local dir="$1"; shift
   if [ ! -f "$dir/CMakeCache.txt" ]; then
     pub_say "configuring $dir"
-    cmake -S "$PUB_ROOT" -B "$dir" "$@" >&2
+    pub_run_logged cmake -S "$PUB_ROOT" -B "$dir" "$@"
   fi
-  if [ -n "${PUB_QUIET:-}" ]; then
-    # Quiet unless it fails: then the whole build log is shown.
-    local log; log="$(mktemp)"
-    if ! cmake --build "$dir" -j "$(nproc)" > "$log" 2>&1; then
-      cat "$log" >&2; rm -f "$log"; return 1
-    fi
-    rm -f "$log"
-  else
-    cmake --build "$dir" -j "$(nproc)" >&2
-  fi
+  pub_run_logged cmake --build "$dir" -j "$(nproc)"
+}
+
+# Runs a command with its output on stderr, or, with PUB_QUIET, silently
+# unless it fails (then its whole log is shown).
+pub_run_logged() {
+  if [ -z "${PUB_QUIET:-}" ]; then "$@" >&2; return; fi
+  local log status=0; log="$(mktemp)"
+  "$@" > "$log" 2>&1 || status=$?
+  [ "$status" -eq 0 ] || cat "$log" >&2
+  rm -f "$log"
+  return "$status"
 }
