@@ -8,6 +8,7 @@
 #include "frontmatter.h"
 #include "lua/bridge.h"
 #include "lua/edit.h"
+#include "lua/lib.h"
 #include "lua/runtime.h"
 #include "markdown.h"
 #include "site.h"
@@ -128,14 +129,35 @@ static void loader_finish(doc_loader *ld)
 
 /* ---- Site settings read before anything runs ----------------------------- */
 
-static pub_md_options markdown_options(const pub_site *site)
+/* config.yaml's `markdown:` map. `extensions` lists the GFM extensions to
+ * turn on (all but tagfilter when absent; [] turns them all off); an
+ * unknown name or a wrong type is an error at that value. */
+static pub_md_options markdown_options(const pub_site *site, pub_diags *diags)
 {
-    pub_md_options md = {true, false, false};
+    pub_md_options md = {true, false, false, PUB_MD_DEFAULT_EXTENSIONS};
     pub_value *m = pub_map_get(site->config, "markdown");
     pub_value *v;
     if ((v = pub_map_get(m, "unsafe")) && v->type == PUB_BOOL) md.unsafe = v->as.boolean;
     if ((v = pub_map_get(m, "smart")) && v->type == PUB_BOOL) md.smart = v->as.boolean;
     if ((v = pub_map_get(m, "hardbreaks")) && v->type == PUB_BOOL) md.hardbreaks = v->as.boolean;
+    if (!(v = pub_map_get(m, "extensions"))) return md;
+    if (v->type != PUB_LIST) {
+        pub_diags_add(diags, PUB_ERROR, site->config_name, v->line, v->col,
+                      "'markdown.extensions' must be a list of extension names (%s)",
+                      pub_md_extension_names());
+        return md;
+    }
+    md.extensions = 0;
+    for (size_t i = 0; i < v->as.list.len; i++) {
+        const pub_value *item = v->as.list.items[i];
+        const char *name = pub_value_str(item);
+        unsigned bit = name ? pub_md_extension_bit(name) : 0;
+        if (!bit)
+            pub_diags_add(diags, PUB_ERROR, site->config_name, item->line, item->col,
+                          "unknown Markdown extension '%s' (known: %s)", name ? name : "(not a name)",
+                          pub_md_extension_names());
+        md.extensions |= bit;
+    }
     return md;
 }
 
@@ -487,7 +509,7 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
         pub_site_free(site);
         return false;
     }
-    pub_md_options md = markdown_options(site);
+    pub_md_options md = markdown_options(site, diags);
 
     pub_cache *cache = NULL;
     uint64_t fingerprint = 0;
@@ -523,6 +545,8 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
         }
     }
     lua_State *L = pub_runtime_open(site->src, diags, md.unsafe);
+    lua_pushinteger(L, md.extensions);
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
     push_context(L, site, &loader, true, &st, opts, diags);
     double t1 = clock_seconds();
     call_engine(L, "build", 0, diags);
@@ -568,12 +592,14 @@ bool pub_build_script(const pub_script_options *opts, pub_diags *diags, pub_buf 
 {
     pub_site *site = pub_site_open(opts->src, NULL, diags);
     if (!site) return false;
-    pub_md_options md = markdown_options(site);
+    pub_md_options md = markdown_options(site, diags);
     doc_loader loader;
     loader_start(&loader, site, &md, false, NULL, opts->jobs);
     run_state st = {site->src, diags, NULL, 0, NULL, NULL, LLONG_MAX};
     pub_build_options bopts = {.src = opts->src, .drafts = true, .future = true, .check_only = true};
     lua_State *L = pub_runtime_open(site->src, diags, md.unsafe);
+    lua_pushinteger(L, md.extensions);
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
     push_context(L, site, &loader, false, &st, &bopts, diags);
     bool ok = diags->errors == 0 && call_engine(L, "load", 1, diags) && diags->errors == 0;
     if (ok) {

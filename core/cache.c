@@ -22,7 +22,7 @@
 #include "util/file.h"
 #include "util/mem.h"
 #include "util/path.h"
-#include <cmark.h>
+#include <cmark-gfm.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -95,7 +95,9 @@ uint64_t pub_cache_md_key(const void *body, size_t len, const pub_md_options *op
     flags[9] = (unsigned char)('0' + opts->unsafe);
     flags[10] = (unsigned char)('0' + opts->smart);
     flags[11] = (unsigned char)('0' + opts->hardbreaks);
-    uint64_t seed = pub_hash(flags, 12, engine_id(NULL));
+    flags[12] = (unsigned char)(opts->extensions & 0xff);
+    flags[13] = (unsigned char)(opts->extensions >> 8 & 0xff);
+    uint64_t seed = pub_hash(flags, 14, engine_id(NULL));
     return pub_hash(body, len, seed);
 }
 

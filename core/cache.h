@@ -3,7 +3,7 @@
  *
  * - Rendered Markdown. The HTML of a post body is keyed by
  *   pub_cache_md_key: a 64-bit hash of the body bytes, the Markdown options
- *   (unsafe, smart, hardbreaks), cmark's version string and the engine
+ *   (unsafe, smart, hardbreaks, the GFM extensions), cmark-gfm's version string and the engine
  *   (PUB_VERSION and the running binary's size, mtime and inode). Editing a
  *   body, changing an option, upgrading cmark or rebuilding publish misses.
  *   A save keeps only the entries used (got or put) by that build, so the

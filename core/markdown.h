@@ -1,18 +1,53 @@
-/* Markdown to HTML with cmark. Thread-safe: each call owns its parser. */
+/* Markdown to HTML with cmark-gfm: CommonMark plus GitHub's extensions
+ * (tables, strikethrough, autolinks, task lists, footnotes; tagfilter on
+ * request). Parsing and rendering are separate steps so that a plugin can
+ * edit the tree in between (the `document` hook, lua/lib_markdown.c).
+ * Thread-safe: each call owns its parser. */
 #ifndef PUB_MARKDOWN_H
 #define PUB_MARKDOWN_H
 #include <stdbool.h>
 #include <stddef.h>
 
+struct cmark_node;
+
+/* Extension bits of pub_md_options.extensions. */
+enum {
+    PUB_MD_TABLE = 1 << 0,
+    PUB_MD_STRIKETHROUGH = 1 << 1,
+    PUB_MD_AUTOLINK = 1 << 2,
+    PUB_MD_TASKLIST = 1 << 3,
+    PUB_MD_FOOTNOTES = 1 << 4,
+    PUB_MD_TAGFILTER = 1 << 5, /* GitHub's filter of <script>, <iframe>, ... */
+};
+/* On unless config.yaml's `markdown: {extensions: [...]}` says otherwise. */
+#define PUB_MD_DEFAULT_EXTENSIONS \
+    (PUB_MD_TABLE | PUB_MD_STRIKETHROUGH | PUB_MD_AUTOLINK | PUB_MD_TASKLIST | PUB_MD_FOOTNOTES)
+
 typedef struct pub_md_options {
     bool unsafe;     /* pass raw HTML through (default: true; real posts need it) */
     bool smart;      /* curly quotes and dashes */
     bool hardbreaks; /* a newline in a paragraph is a <br> */
+    unsigned extensions; /* PUB_MD_* bits */
 } pub_md_options;
+
+/* The bit of an extension named as in config.yaml ("table", "strikethrough",
+ * "autolink", "tasklist", "footnotes", "tagfilter"); 0 when unknown. */
+unsigned pub_md_extension_bit(const char *name);
+
+/* "table, strikethrough, ...": every known name, for messages (static). */
+const char *pub_md_extension_names(void);
 
 /* Renders `len` bytes of Markdown. Returns the HTML (caller frees) and its
  * length in *out_len when out_len is not NULL. */
 char *pub_md_render(const char *text, size_t len, const pub_md_options *opts,
                     size_t *out_len);
+
+/* Parses `len` bytes of Markdown into a document tree (source positions
+ * count from the first byte of `text`). Caller frees with cmark_node_free. */
+struct cmark_node *pub_md_parse(const char *text, size_t len, const pub_md_options *opts);
+
+/* Renders a tree made by pub_md_parse (maybe edited since) as HTML; caller
+ * frees the result. */
+char *pub_md_render_tree(struct cmark_node *root, const pub_md_options *opts, size_t *out_len);
 
 #endif

@@ -46,10 +46,41 @@ static int opt_bool(lua_State *L, int opts, const char *name, const char *fname,
     return v;
 }
 
+/* opts.extensions: a list of extension names -> PUB_MD_* bits; `dflt`
+ * when absent. */
+static unsigned opt_extensions(lua_State *L, int opts, unsigned dflt)
+{
+    if (opts == 0) return dflt;
+    int t = lua_getfield(L, opts, "extensions");
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        return dflt;
+    }
+    if (t != LUA_TTABLE)
+        luaL_error(L, "bad option 'extensions' to 'markdown' (table expected, got %s)",
+                   luaL_typename(L, -1));
+    unsigned bits = 0;
+    lua_Integer n = luaL_len(L, -1);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_geti(L, -1, i);
+        const char *name = lua_tostring(L, -1);
+        unsigned bit = name && lua_type(L, -1) == LUA_TSTRING ? pub_md_extension_bit(name) : 0;
+        if (!bit)
+            luaL_error(L, "bad option 'extensions' to 'markdown' (unknown extension '%s'; known: %s)",
+                       name ? name : luaL_typename(L, -1), pub_md_extension_names());
+        bits |= bit;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return bits;
+}
+
 /* publish.markdown(s [, opts]) -> html
- * Renders Markdown with cmark. opts.unsafe (raw HTML passes through;
+ * Renders Markdown with cmark-gfm. opts.unsafe (raw HTML passes through;
  * default: the site's setting, registry PUB_REG_MD_UNSAFE, true when
- * unset), opts.smart (curly quotes, dashes), opts.hardbreaks. */
+ * unset), opts.smart (curly quotes, dashes), opts.hardbreaks,
+ * opts.extensions (list of GFM extension names; default: the site's,
+ * registry PUB_REG_MD_EXTENSIONS, else all but tagfilter). */
 static int l_markdown(lua_State *L)
 {
     size_t len;
@@ -62,10 +93,15 @@ static int l_markdown(lua_State *L)
     lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_UNSAFE);
     int site_unsafe = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
     lua_pop(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
+    unsigned site_extensions = lua_isinteger(L, -1) ? (unsigned)lua_tointeger(L, -1)
+                                                    : PUB_MD_DEFAULT_EXTENSIONS;
+    lua_pop(L, 1);
     pub_md_options o;
     o.unsafe = opt_bool(L, opts, "unsafe", "markdown", site_unsafe);
     o.smart = opt_bool(L, opts, "smart", "markdown", 0);
     o.hardbreaks = opt_bool(L, opts, "hardbreaks", "markdown", 0);
+    o.extensions = opt_extensions(L, opts, site_extensions);
     size_t out_len;
     char *html = pub_md_render(s, len, &o, &out_len);
     lua_pushlstring(L, html, out_len);

@@ -7,6 +7,7 @@
 
 /* Registry keys the runtime sets before plugins run. */
 #define PUB_REG_MD_UNSAFE "publish.markdown_unsafe" /* boolean */
+#define PUB_REG_MD_EXTENSIONS "publish.markdown_extensions" /* integer: PUB_MD_* bits */
 #define PUB_REG_DIAGS "publish.diags"               /* light userdata: pub_diags* */
 
 /* Pushes the `publish` table (markdown, slugify, html, utf8, date, yaml,

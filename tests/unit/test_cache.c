@@ -152,15 +152,21 @@ static void test_hash_quality(void)
 
 static void test_md_key(void)
 {
-    pub_md_options a = {true, false, false}, b = a, c = a, d = a;
+    pub_md_options a = {true, false, false, PUB_MD_DEFAULT_EXTENSIONS}, b = a, c = a, d = a, e = a,
+                   f = a;
     b.unsafe = false;
     c.smart = true;
     d.hardbreaks = true;
+    e.extensions &= ~(unsigned)PUB_MD_TABLE;
+    f.extensions |= PUB_MD_TAGFILTER;
     uint64_t k = pub_cache_md_key("# Hi\n", 5, &a);
     CHECK(k == pub_cache_md_key("# Hi\n", 5, &a));
     CHECK(k != pub_cache_md_key("# Hi\n", 5, &b));
     CHECK(k != pub_cache_md_key("# Hi\n", 5, &c));
     CHECK(k != pub_cache_md_key("# Hi\n", 5, &d));
+    CHECK(k != pub_cache_md_key("# Hi\n", 5, &e));
+    CHECK(k != pub_cache_md_key("# Hi\n", 5, &f));
+    CHECK(pub_cache_md_key("# Hi\n", 5, &e) != pub_cache_md_key("# Hi\n", 5, &f));
     CHECK(k != pub_cache_md_key("# Hi!\n", 6, &a));
     CHECK(k != pub_cache_md_key("# Hi", 4, &a));
 }
@@ -271,7 +277,8 @@ static void test_options_miss(void)
 {
     char *site = new_site();
     const char *body = "\"Hello\" -- world\n";
-    pub_md_options plain = {true, false, false}, smart = {true, true, false};
+    pub_md_options plain = {true, false, false, PUB_MD_DEFAULT_EXTENSIONS};
+    pub_md_options smart = {true, true, false, PUB_MD_DEFAULT_EXTENSIONS};
     pub_cache *c = pub_cache_open(site);
     uint64_t k = pub_cache_md_key(body, strlen(body), &plain);
     size_t len;

@@ -360,6 +360,30 @@ static void test_markdown(void)
     EQ("publish.markdown('<div>x</div>', {unsafe = true})", "<div>x</div>\n");
     lua_pushnil(L);
     lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_UNSAFE);
+
+    /* GFM extensions: on by default, chosen by name, the site's as default. */
+    EQ("publish.markdown('~~x~~ www.a.org')",
+       "<p><del>x</del> <a href=\"http://www.a.org\">www.a.org</a></p>\n");
+    EQ("publish.markdown('~~x~~ www.a.org', {extensions = {}})", "<p>~~x~~ www.a.org</p>\n");
+    EQ("publish.markdown('~~x~~ www.a.org', {extensions = {'strikethrough'}})",
+       "<p><del>x</del> www.a.org</p>\n");
+    EQ("publish.markdown('- [x] a')",
+       "<ul>\n<li><input type=\"checkbox\" checked=\"\" disabled=\"\" /> a</li>\n</ul>\n");
+    EQ("publish.markdown('a|b\\n-|-\\n1|2')",
+       "<table>\n<thead>\n<tr>\n<th>a</th>\n<th>b</th>\n</tr>\n</thead>\n"
+       "<tbody>\n<tr>\n<td>1</td>\n<td>2</td>\n</tr>\n</tbody>\n</table>\n");
+    EQ("publish.markdown('<script>x</script>', {extensions = {'tagfilter'}})",
+       "&lt;script>x&lt;/script>\n");
+    ERR("publish.markdown('x', {extensions = {'table', 'tabels'}})",
+        "test:1: bad option 'extensions' to 'markdown' (unknown extension 'tabels'; known: "
+        "table, strikethrough, autolink, tasklist, footnotes, tagfilter)");
+    ERR("publish.markdown('x', {extensions = 'table'})",
+        "test:1: bad option 'extensions' to 'markdown' (table expected, got string)");
+    lua_pushinteger(L, 0);
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
+    EQ("publish.markdown('~~x~~')", "<p>~~x~~</p>\n");
+    lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
 }
 
 static void test_frontmatter(void)
