@@ -17,6 +17,7 @@
  * ranges beyond what MHD does itself, or anything but GET and HEAD. */
 #define _GNU_SOURCE
 #include "serve.h"
+#include "site.h"
 #include "build.h"
 #include "util/buf.h"
 #include "util/mem.h"
@@ -914,9 +915,8 @@ static void watch_loop(server *s, watcher *w, int sigfd)
 
 pub_diag *pub_serve(const pub_serve_options *opts)
 {
-    struct stat st;
-    if (stat(opts->src, &st) != 0 || !S_ISDIR(st.st_mode))
-        return pub_diag_new(PUB_ERROR, opts->src, 0, 0, "site folder not found");
+    pub_diag *not_site = pub_site_check_folder(opts->src);
+    if (not_site) return not_site;
     const char *host = opts->host ? opts->host : DEFAULT_HOST;
     char *url = NULL;
     pub_diag *err = NULL;

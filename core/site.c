@@ -316,11 +316,29 @@ const char *pub_site_config_str(const pub_site *site, const char *key, const cha
     return s ? s : fallback;
 }
 
-pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
+/* A build in the wrong folder (the repository root, a site's posts/)
+ * would quietly write an empty site there: a site is a folder with a
+ * config file, as for Jekyll, Hugo and Zola. */
+pub_diag *pub_site_check_folder(const char *src)
 {
     struct stat st;
-    if (stat(src, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        pub_diags_add(diags, PUB_ERROR, src, 0, 0, "site folder not found");
+    if (stat(src, &st) != 0 || !S_ISDIR(st.st_mode))
+        return pub_diag_new(PUB_ERROR, src, 0, 0, "site folder not found");
+    static const char *const names[] = {"config.yaml", "_config.yml"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char *path = pub_path_join(src, names[i]);
+        bool found = access(path, F_OK) == 0;
+        free(path);
+        if (found) return NULL;
+    }
+    return pub_diag_new(PUB_ERROR, src, 0, 0, "no config.yaml here (is this the site's folder?)");
+}
+
+pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
+{
+    pub_diag *not_site = pub_site_check_folder(src);
+    if (not_site) {
+        pub_diags_take(diags, not_site);
         return NULL;
     }
     pub_site *site = pub_xcalloc(1, sizeof *site);

@@ -45,13 +45,18 @@ typedef struct pub_site {
                              taking longer to read is named in a warning */
 } pub_site;
 
-/* Reads SRC/config.yaml (absent is fine), sets the process time zone (TZ)
+/* Reads SRC/config.yaml (or Jekyll's _config.yml; one must exist), sets the process time zone (TZ)
  * to its `timezone` (UTC when unset; call before starting threads), and
  * lists the site's files.
  * `dest` overrides config `destination` (NULL: config, else SRC/_site).
- * Problems go to `diags`; returns NULL only when SRC is not a folder.
+ * Problems go to `diags`; returns NULL when SRC is not a folder or has no
+ * config file.
  * Caller frees with pub_site_free. */
 pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags);
+
+/* NULL when SRC is a folder holding config.yaml or _config.yml; else the
+ * error to report ("no config.yaml here ..."). Caller frees. */
+pub_diag *pub_site_check_folder(const char *src);
 void pub_site_free(pub_site *site);
 
 /* Reads and parses one document: front matter, and Markdown when

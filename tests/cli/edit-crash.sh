@@ -12,6 +12,7 @@ work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 export TZ=UTC
 
 mkdir -p "$work/old/posts"
+printf 'title: Crash test\n' > "$work/old/config.yaml"
 for i in $(seq 1 400); do
   printf -- '---\ntitle: Post %d\ncategories: [News, Tech]\ntags:\n  - t%d\n---\nBody %d\n' "$i" "$i" "$i" \
     > "$work/old/posts/2020-01-01-p$i.md"
