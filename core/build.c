@@ -544,7 +544,7 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
             return false;
         }
     }
-    lua_State *L = pub_runtime_open(site->src, diags, md.unsafe);
+    lua_State *L = pub_runtime_open(site, diags, md.unsafe);
     lua_pushinteger(L, md.extensions);
     lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
     push_context(L, site, &loader, true, &st, opts, diags);
@@ -597,7 +597,7 @@ bool pub_build_script(const pub_script_options *opts, pub_diags *diags, pub_buf 
     loader_start(&loader, site, &md, false, NULL, opts->jobs);
     run_state st = {site->src, diags, NULL, 0, NULL, NULL, LLONG_MAX};
     pub_build_options bopts = {.src = opts->src, .drafts = true, .future = true, .check_only = true};
-    lua_State *L = pub_runtime_open(site->src, diags, md.unsafe);
+    lua_State *L = pub_runtime_open(site, diags, md.unsafe);
     lua_pushinteger(L, md.extensions);
     lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
     push_context(L, site, &loader, false, &st, &bopts, diags);

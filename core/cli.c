@@ -295,7 +295,7 @@ static int command_new(const cli *c)
         pub_diags_free(&diags);
         return EXIT_CONTENT;
     }
-    lua_State *L = pub_runtime_open(site->src, &diags, true);
+    lua_State *L = pub_runtime_open(site, &diags, true);
     lua_getglobal(L, "publish");
     lua_getfield(L, -1, "slugify");
     lua_pushstring(L, c->title);

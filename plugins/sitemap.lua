@@ -51,11 +51,8 @@ function sitemap.xml(site, pages)
   return table.concat(out)
 end
 
-local function has_static(site, name)
-  if not site.source then return false end
-  local f = io.open(site.source .. "/static/" .. name, "rb")
-  if f then f:close(); return true end
-  return false
+local function has_static(name)
+  return publish.fs.exists("static/" .. name)
 end
 
 function sitemap.site(site)
@@ -65,7 +62,7 @@ function sitemap.site(site)
   -- Snapshot the list first: the pages added below are not HTML anyway.
   local content = sitemap.xml(site, site.pages)
   site:add_page { url = "/sitemap.xml", kind = "sitemap", layout = false, content = content }
-  if options.robots == false or has_static(site, "robots.txt") then return end
+  if options.robots == false or has_static("robots.txt") then return end
   for _, page in ipairs(site.pages) do
     if page.url == "/robots.txt" then return end
   end

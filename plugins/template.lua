@@ -31,7 +31,6 @@ local publish = rawget(_G, "publish")
 -- Build state: set by setup, reset per build
 
 local state = {
-  source = ".",   -- SRC folder
   site = nil,     -- for url filters
   cache = {},     -- "layouts/x.html" -> { fn, ... } | { err } | false (no file)
   chains = {},    -- layout name -> array of cache entries, innermost first
@@ -53,6 +52,12 @@ end
 
 local escape = lua_escape
 local null -- publish.null: a null item in a YAML list
+
+-- Layouts and includes are read with publish.fs (paths relative to SRC,
+-- confined to it): string, or nil and a message.
+local function fs_read(rel)
+  return publish.fs.read(rel)
+end
 
 local function bind_publish()
   publish = rawget(_G, "publish")
@@ -591,9 +596,9 @@ function Compiler:include_exists(tok, path)
   if find(path, "^/") or find("/" .. path .. "/", "/%.%./") then
     self:fail(tok.pos, "include path '" .. path .. "' must stay inside layouts/")
   end
-  local f = io.open(state.source .. "/layouts/" .. path, "rb")
-  if not f then self:fail(tok.pos, "include not found 'layouts/" .. path .. "'") end
-  f:close()
+  local ok, err = fs_read("layouts/" .. path)
+  if not ok then self:fail(tok.pos, (gsub(err, "^cannot read ('[^']*'): No such file or directory$",
+    "include not found %1"))) end
 end
 
 -- Emits Lua with the same line numbers as the template: the header sits
@@ -774,13 +779,7 @@ M.compile = compile
 ---------------------------------------------------------------------------
 -- Layouts and includes
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
-end
+
 
 -- The line of `layout:` in a layout's front matter, for errors about it.
 local function layout_key_line(text)
@@ -832,7 +831,9 @@ local function load_layout(name)
   end
   local text
   if not find(name, "^/") and not find("/" .. name .. "/", "/%.%./") then
-    text = read_file(state.source .. "/" .. rel)
+    local err
+    text, err = fs_read(rel)
+    if not text and not find(err, "No such file or directory$") then error(err, 0) end
   end
   if not text then state.cache[rel] = false; return false end
   return remember(rel, compile_layout, name, rel, text)
@@ -846,8 +847,10 @@ include = function(path, ctx, out, n)
   local rel = "layouts/" .. path
   local t = state.cache[rel]
   if not t then
-    local text = read_file(state.source .. "/" .. rel)
-    if not text then error("include not found '" .. rel .. "'", 2) end
+    local text, err = fs_read(rel)
+    if not text then
+      error(find(err, "No such file or directory$") and "include not found '" .. rel .. "'" or err, 2)
+    end
     t = remember(rel, compile_include, rel, text)
   elseif t.err then
     error(t.err, 0)
@@ -939,7 +942,6 @@ end
 function M.setup(site)
   bind_publish()
   BASE.publish = publish
-  state.source = type(site) == "table" and type(site.source) == "string" and site.source or "."
   state.site = site
   state.cache = {}
   state.chains = {}

@@ -215,6 +215,7 @@ static const struct {
 } publish_modules[] = {
     {"html", pub_luaopen_html}, {"utf8", pub_luaopen_utf8}, {"date", pub_luaopen_date},
     {"yaml", pub_luaopen_yaml}, {"json", pub_luaopen_json}, {"log", pub_luaopen_log},
+    {"fs", pub_luaopen_fs},
 };
 
 int pub_luaopen_publish(lua_State *L)

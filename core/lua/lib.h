@@ -9,9 +9,12 @@
 #define PUB_REG_MD_UNSAFE "publish.markdown_unsafe" /* boolean */
 #define PUB_REG_MD_EXTENSIONS "publish.markdown_extensions" /* integer: PUB_MD_* bits */
 #define PUB_REG_DIAGS "publish.diags"               /* light userdata: pub_diags* */
+#define PUB_REG_SOURCE "publish.source"             /* string: SRC as given */
+#define PUB_REG_SOURCE_REAL "publish.source_real"   /* string: realpath of SRC */
+#define PUB_REG_ALLOW_OUTSIDE "publish.allow_outside" /* array of real folder paths */
 
 /* Pushes the `publish` table (markdown, slugify, html, utf8, date, yaml,
- * json, log) and returns 1, as a luaopen_ function. */
+ * json, log, fs) and returns 1, as a luaopen_ function. */
 int pub_luaopen_publish(lua_State *L);
 
 /* One opener per module (each in its own lib_NAME.c), used by the above;
@@ -22,6 +25,7 @@ int pub_luaopen_date(lua_State *L);   /* format, parse, now */
 int pub_luaopen_yaml(lua_State *L);   /* load, dump */
 int pub_luaopen_json(lua_State *L);   /* encode */
 int pub_luaopen_log(lua_State *L);    /* warn, info */
+int pub_luaopen_fs(lua_State *L);     /* read, exists, list */
 
 /* Shared by the lib_*.c files (backward-compatible addition): pushes
  * "PATH:LINE:COL: MESSAGE" for d (parts left out when unknown) and frees

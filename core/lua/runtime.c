@@ -2,6 +2,7 @@
  * searcher of our own rather than package.path so that chunk names read
  * "plugins/NAME.lua" in errors, and so that a site plugin replaces the
  * bundled one of the same name. Hook dispatch itself lives in engine.lua. */
+#define _GNU_SOURCE
 #include "runtime.h"
 #include "embedded.h"
 #include "lib.h"
@@ -16,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REG_SOURCE "publish.source"
 #define REG_ENGINE "publish.engine"
 
 static const pub_embedded_file *find_embedded(const char *path)
@@ -43,7 +43,7 @@ static int search_plugins(lua_State *L)
     lua_concat(L, 2);
     const char *chunkname = lua_tostring(L, -1);
 
-    lua_getfield(L, LUA_REGISTRYINDEX, REG_SOURCE);
+    lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_SOURCE);
     const char *src = lua_tostring(L, -1);
     char *file = pub_path_join(src ? src : ".", relpath);
     char *text = NULL;
@@ -111,7 +111,44 @@ static void install_searcher(lua_State *L)
     lua_pop(L, 1);
 }
 
-lua_State *pub_runtime_open(const char *src, pub_diags *diags, bool markdown_unsafe)
+/* Registers the real SRC and the real `allow_outside` folders (relative
+ * to SRC or absolute) for publish.fs. A folder that does not exist is
+ * left out: nothing can lead into it. */
+static void register_folders(lua_State *L, const pub_site *site, pub_diags *diags)
+{
+    char *real = realpath(site->src, NULL);
+    lua_pushstring(L, real ? real : site->src);
+    free(real);
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_SOURCE_REAL);
+    lua_newtable(L);
+    const pub_value *allow = pub_map_get(site->config, "allow_outside");
+    if (allow && allow->type != PUB_LIST) {
+        pub_diags_add(diags, PUB_ERROR, site->config_name, allow->line, allow->col,
+                      "'allow_outside' must be a list of folders");
+        allow = NULL;
+    }
+    lua_Integer n = 0;
+    for (size_t i = 0; allow && i < allow->as.list.len; i++) {
+        const pub_value *item = allow->as.list.items[i];
+        if (item->type != PUB_STRING) {
+            pub_diags_add(diags, PUB_ERROR, site->config_name, item->line, item->col,
+                          "'allow_outside' must be a list of folders");
+            continue;
+        }
+        const char *folder = pub_value_str(item);
+        char *joined = folder[0] == '/' ? pub_xstrdup(folder) : pub_path_join(site->src, folder);
+        real = realpath(joined, NULL);
+        free(joined);
+        if (real) {
+            lua_pushstring(L, real);
+            lua_rawseti(L, -2, ++n);
+            free(real);
+        }
+    }
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_ALLOW_OUTSIDE);
+}
+
+lua_State *pub_runtime_open(const pub_site *site, pub_diags *diags, bool markdown_unsafe)
 {
     lua_State *L = luaL_newstate();
     if (!L) {
@@ -119,8 +156,9 @@ lua_State *pub_runtime_open(const char *src, pub_diags *diags, bool markdown_uns
         abort();
     }
     luaL_openlibs(L);
-    lua_pushstring(L, src);
-    lua_setfield(L, LUA_REGISTRYINDEX, REG_SOURCE);
+    lua_pushstring(L, site->src);
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_SOURCE);
+    register_folders(L, site, diags);
     lua_pushlightuserdata(L, diags);
     lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_DIAGS);
     lua_pushboolean(L, markdown_unsafe);

@@ -5,12 +5,15 @@
 #ifndef PUB_LUA_RUNTIME_H
 #define PUB_LUA_RUNTIME_H
 #include "../diag.h"
+#include "../site.h"
 #include <lua.h>
 #include <stdbool.h>
 
-/* Opens a state for the site at `src`. `diags` receives publish.log
- * messages and must outlive the state. Caller closes with lua_close. */
-lua_State *pub_runtime_open(const char *src, pub_diags *diags, bool markdown_unsafe);
+/* Opens a state for `site` (its SRC and config: allow_outside). `diags`
+ * receives publish.log messages and config problems and must outlive the
+ * state; `site` need only live through this call. Caller closes with
+ * lua_close. */
+lua_State *pub_runtime_open(const pub_site *site, pub_diags *diags, bool markdown_unsafe);
 
 /* Pushes the engine table (loaded on first use). On a load error (a broken
  * build) returns false with the message pushed instead. */

@@ -134,5 +134,23 @@ function p.frontmatter(text, path)
   end
 end
 
+-- publish.fs over the tests' site folder (SRC is tests/lua/site, as
+-- with `publish run ... -s tests/lua/site`); no confinement checks here.
+local SRC = here .. "/site/"
+p.fs = {
+  read = function(rel)
+    local f = io.open(SRC .. rel, "rb")
+    if not f then return nil, "cannot read '" .. rel .. "': No such file or directory" end
+    local text = f:read("a")
+    f:close()
+    return text
+  end,
+  exists = function(rel)
+    local f = io.open(SRC .. rel, "rb")
+    if f then f:close() end
+    return f ~= nil
+  end,
+}
+
 publish = p
 return p

@@ -9,7 +9,7 @@
 local here = debug.getinfo(1, "S").source:match("^@(.*)[/\\]") or "."
 if publish == nil then dofile(here .. "/shim.lua") end
 
--- The folder holding site/ and fixtures/: next to this file, or found from
+-- The folder holding site/ (SRC, with the layouts the tests use): next to this file, or found from
 -- the working directory when the chunk name is not a usable path.
 local function exists(path)
   local f = io.open(path, "rb")
@@ -22,7 +22,6 @@ for _, d in ipairs({ here, "tests/lua", "../tests/lua", "../../tests/lua", "." }
 end
 assert(dir, "cannot find tests/lua/site/layouts (run from the repository root)")
 local SITE = dir .. "/site"
-local FIXTURES = dir .. "/fixtures/template"
 
 local T = require("template")
 
@@ -306,9 +305,9 @@ check_error("layout name cannot leave layouts/", function()
 end, "unknown layout '../../x'")
 
 ---------------------------------------------------------------------------
--- Errors with file and line (fixtures site)
+-- Errors with file and line
 
-T.setup({ source = FIXTURES, title = "F" })
+T.setup({ source = SITE, title = "F" })
 local function page_with(layout) return { kind = "page", layout = layout, content = "C", title = "t" } end
 
 check_error("runtime error line", function() T.render(page_with("runtime"), {}) end,

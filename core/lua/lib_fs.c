@@ -1,0 +1,235 @@
+/* publish.fs: reading the site's own files from Lua, which is how plugins
+ * and templates read layouts, includes and data now that they have no
+ * `io`. Every path is relative to SRC and must stay inside it: absolute
+ * paths and paths that climb out ("../x") are refused outright, and a
+ * symlink is followed only when its target is inside SRC or inside a
+ * folder the site's config names in `allow_outside`. Nothing here writes.
+ *
+ * The check resolves the path with realpath and compares it with the real
+ * SRC (kept in the registry by the runtime); the resolved path is what is
+ * then opened, so a symlink swapped in between is not followed either. */
+#define _GNU_SOURCE
+#include "lib.h"
+#include "../util/mem.h"
+#include "../util/path.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <lauxlib.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* C memory that must not leak when a Lua call raises (out of memory under
+ * the sandbox's cap): held by a userdata whose __gc frees it. */
+typedef struct owned {
+    char *text;
+    struct dirent **names;
+    int n;
+} owned;
+
+static int owned_free(lua_State *L)
+{
+    owned *o = lua_touserdata(L, 1);
+    free(o->text);
+    for (int i = 0; i < o->n; i++) free(o->names[i]);
+    free(o->names);
+    memset(o, 0, sizeof *o);
+    return 0;
+}
+
+static owned *push_owned(lua_State *L)
+{
+    owned *o = lua_newuserdatauv(L, sizeof *o, 0);
+    memset(o, 0, sizeof *o);
+    if (luaL_newmetatable(L, "publish.fs.owned")) {
+        lua_pushcfunction(L, owned_free);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    return o;
+}
+
+/* True when `real` is `dir` or below it. */
+static bool is_under(const char *real, const char *dir)
+{
+    size_t n = strlen(dir);
+    if (n == 1 && dir[0] == '/') return true;
+    return strncmp(real, dir, n) == 0 && (real[n] == '\0' || real[n] == '/');
+}
+
+static bool allowed_outside(lua_State *L, const char *real)
+{
+    bool ok = false;
+    if (lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_ALLOW_OUTSIDE) == LUA_TTABLE) {
+        for (lua_Integer i = 1; !ok; i++) {
+            if (lua_rawgeti(L, -1, i) != LUA_TSTRING) {
+                lua_pop(L, 1);
+                break;
+            }
+            ok = is_under(real, lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+    return ok;
+}
+
+/* The checked path argument at `arg`: a relative path that does not climb
+ * out of SRC. Raises at the caller's line otherwise. Returns it normalised
+ * ("" for SRC itself), caller frees. */
+static char *check_relpath(lua_State *L, int arg, const char *fname)
+{
+    size_t len;
+    const char *rel = luaL_checklstring(L, arg, &len);
+    if (strlen(rel) != len) luaL_error(L, "publish.fs.%s: path contains a NUL byte", fname);
+    if (rel[0] == '/')
+        luaL_error(L, "publish.fs.%s: '%s' is an absolute path; paths are relative to the site folder",
+                   fname, rel);
+    char *confined = pub_path_confine(rel);
+    if (!confined) luaL_error(L, "publish.fs.%s: '%s' leads outside the site folder", fname, rel);
+    return confined;
+}
+
+/* Resolves `rel` (checked) below SRC. Returns the real path (caller frees)
+ * or NULL with *err set: an errno value, or -1 for a symlink leading out. */
+static char *resolve(lua_State *L, const char *rel, int *err)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_SOURCE_REAL);
+    const char *src = lua_tostring(L, -1);
+    char *joined = pub_path_join(src ? src : ".", rel);
+    lua_pop(L, 1); /* src stays valid: the registry holds the string */
+    char *real = realpath(joined, NULL);
+    free(joined);
+    if (!real) {
+        *err = errno;
+        return NULL;
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_SOURCE_REAL);
+    bool inside = is_under(real, lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
+    lua_pop(L, 1);
+    if (!inside && !allowed_outside(L, real)) {
+        free(real);
+        *err = -1;
+        return NULL;
+    }
+    return real;
+}
+
+/* nil and the message for a failed resolve or read of `shown`. */
+static int push_failure(lua_State *L, const char *shown, int err)
+{
+    lua_pushnil(L);
+    if (err == -1)
+        lua_pushfstring(L, "'%s' leads outside the site folder through a symlink (allow_outside can allow its folder)",
+                        shown);
+    else
+        lua_pushfstring(L, "cannot read '%s': %s", shown, strerror(err));
+    return 2;
+}
+
+/* publish.fs.read(relpath) -> string | nil, message
+ * The whole file SRC/relpath. nil and a message when it is missing, not a
+ * regular file, unreadable, or a symlink leading outside SRC. */
+static int l_read(lua_State *L)
+{
+    char *rel = check_relpath(L, 1, "read");
+    lua_pushstring(L, rel);
+    free(rel);
+    const char *shown = lua_tostring(L, -1);
+    int err = 0;
+    char *real = resolve(L, shown, &err);
+    if (!real) return push_failure(L, shown, err);
+    owned *o = push_owned(L);
+    o->text = real;
+    int fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        err = fd < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        if (fd >= 0) close(fd);
+        return push_failure(L, shown, err);
+    }
+    /* The buffer is sized before reading, so a raise (memory cap) cannot
+     * happen with the file open; a file that grows meanwhile is read up to
+     * its size at open. */
+    size_t size = (size_t)st.st_size;
+    close(fd);
+    luaL_Buffer b;
+    char *p = luaL_buffinitsize(L, &b, size);
+    fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    size_t n = 0;
+    while (fd >= 0 && n < size) {
+        ssize_t got = read(fd, p + n, size - n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        n += (size_t)got;
+    }
+    if (fd < 0) return push_failure(L, shown, errno);
+    close(fd);
+    luaL_pushresultsize(&b, n);
+    return 1;
+}
+
+/* publish.fs.exists(relpath) -> boolean
+ * True when SRC/relpath exists and publish.fs would read or list it (a
+ * symlink leading outside SRC counts as absent). */
+static int l_exists(lua_State *L)
+{
+    char *rel = check_relpath(L, 1, "exists");
+    int err = 0;
+    char *real = resolve(L, rel, &err);
+    free(rel);
+    lua_pushboolean(L, real != NULL);
+    free(real);
+    return 1;
+}
+
+static int not_dot(const struct dirent *e)
+{
+    return strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* publish.fs.list(reldir) -> array of names | nil, message
+ * The names in folder SRC/reldir ("" or "." for SRC), sorted bytewise,
+ * without "." and "..". Names are listed as they are; reading one that is
+ * a symlink leading out is refused by publish.fs.read. */
+static int l_list(lua_State *L)
+{
+    char *rel = lua_isnoneornil(L, 1) ? pub_xstrdup("") : check_relpath(L, 1, "list");
+    lua_pushstring(L, rel[0] ? rel : ".");
+    free(rel);
+    const char *shown = lua_tostring(L, -1);
+    int err = 0;
+    owned *o = push_owned(L);
+    o->text = resolve(L, shown, &err);
+    if (!o->text) return push_failure(L, shown, err);
+    int n = scandir(o->text, &o->names, not_dot, by_name);
+    if (n < 0) return push_failure(L, shown, errno);
+    o->n = n;
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushstring(L, o->names[i]->d_name);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static const luaL_Reg fs_funcs[] = {
+    {"read", l_read},
+    {"exists", l_exists},
+    {"list", l_list},
+    {NULL, NULL},
+};
+
+int pub_luaopen_fs(lua_State *L)
+{
+    luaL_newlib(L, fs_funcs);
+    return 1;
+}
