@@ -115,6 +115,8 @@ static pub_doc *loader_wait(doc_loader *ld, size_t i, pub_diags *diags)
         pub_diags_take(diags, doc->warning);
         doc->warning = NULL;
     }
+    for (size_t w = 0; w < doc->fm.nwarnings; w++) pub_diags_take(diags, doc->fm.warnings[w]);
+    doc->fm.nwarnings = 0;
     return doc;
 }
 
@@ -371,7 +373,7 @@ static void push_data(lua_State *L, pub_site *site, pub_diags *diags)
             pub_diags_add(diags, PUB_ERROR, display, 0, 0, "cannot read: %s", strerror(rc));
         } else {
             /* JSON is read by the YAML parser: YAML 1.2 is a superset of it. */
-            pub_diag *err = pub_yaml_parse(display, text, len, 1, &value);
+            pub_diag *err = pub_yaml_parse_as(display, text, len, 1, site->yaml, &value, diags);
             if (err) pub_diags_take(diags, err);
         }
         if (value) {

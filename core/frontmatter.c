@@ -1,6 +1,8 @@
 /* Front matter and YAML documents. Splits a post at its `---` fences,
  * turns libyaml's event stream into a pub_value tree (tag resolution after
- * the YAML 1.2 core schema plus the timestamps Jekyll posts use, anchors,
+ * the YAML 1.2 core schema, or YAML 1.1's booleans for Jekyll sites, plus
+ * the timestamps Jekyll posts use; a repeated key keeps the later value with
+ * a warning, as Jekyll and common loaders do; anchors,
  * aliases and merge keys, with hard caps on depth and alias expansion), and
  * writes values back as block-style YAML that reads back equal.
  * It does not know what any key means; posts, config and data are the site
@@ -37,6 +39,17 @@ typedef struct scalar {
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
+static bool text_is_nocase(const char *s, size_t n, const char *word)
+{
+    if (strlen(word) != n) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != word[i]) return false;
+    }
+    return true;
+}
+
 static bool text_is(const char *s, size_t n, const char *word)
 {
     return strlen(word) == n && memcmp(s, word, n) == 0;
@@ -53,6 +66,17 @@ static int match_bool(const char *s, size_t n)
 {
     if (text_is(s, n, "true") || text_is(s, n, "True") || text_is(s, n, "TRUE")) return 1;
     if (text_is(s, n, "false") || text_is(s, n, "False") || text_is(s, n, "FALSE")) return 0;
+    return -1;
+}
+
+/* YAML 1.1 as Ruby's Psych (Jekyll) reads it: yes/true/on and no/false/off
+ * in any case; y and n stay strings there, so they do here. */
+static int match_bool11(const char *s, size_t n)
+{
+    if (text_is_nocase(s, n, "yes") || text_is_nocase(s, n, "true") || text_is_nocase(s, n, "on"))
+        return 1;
+    if (text_is_nocase(s, n, "no") || text_is_nocase(s, n, "false") || text_is_nocase(s, n, "off"))
+        return 0;
     return -1;
 }
 
@@ -224,16 +248,18 @@ static int match_date(const char *s, size_t n, pub_date *d)
     return 1;
 }
 
-static scalar_kind resolve_plain(const char *s, size_t n, scalar *out)
+static scalar_kind resolve_plain(const char *s, size_t n, pub_yaml_version version, scalar *out)
 {
     if (match_null(s, n)) return SCALAR_NULL;
     /* Every non-string plain scalar starts with one of these; most text
      * does not, so it skips the matchers cheaply. */
     char c = s[0];
+    bool v11 = version == PUB_YAML_11;
     if (!(is_digit(c) || c == '-' || c == '+' || c == '.' || c == 't' || c == 'T' ||
-          c == 'f' || c == 'F'))
+          c == 'f' || c == 'F' ||
+          (v11 && strchr("yYoOnN", c) && c != '\0')))
         return SCALAR_STRING;
-    int b = match_bool(s, n);
+    int b = v11 ? match_bool11(s, n) : match_bool(s, n);
     if (b >= 0) {
         out->boolean = b;
         return SCALAR_BOOL;
@@ -265,6 +291,7 @@ typedef struct frame {
     char *anchor; /* registered when the node ends */
     /* Mappings only: the key waiting for its value. */
     bool have_key, key_is_merge, has_merge;
+    size_t replaces; /* a duplicate key: index of the pair it replaces, + 1 */
     char *key;
     size_t key_len;
     /* Keys by hash once the map is big enough for linear search to hurt. */
@@ -278,6 +305,9 @@ typedef struct frame {
 typedef struct loader {
     const char *path;
     int first_line;
+    pub_yaml_version version;
+    pub_diag **warnings; /* duplicate keys */
+    size_t nwarnings;
     frame frames[PUB_YAML_MAX_DEPTH];
     int depth;
     anchor *anchors;
@@ -381,22 +411,28 @@ static void index_rebuild(frame *f, size_t cap)
     for (size_t i = 0; i < f->node->as.map.len; i++) index_insert(f, i);
 }
 
-static bool map_has(const frame *f, const char *key, size_t key_len)
+/* Index of the pair with `key`, + 1; 0 when absent. */
+static size_t map_find(const frame *f, const char *key, size_t key_len)
 {
     const pub_value *map = f->node;
     if (!f->index) {
         for (size_t i = 0; i < map->as.map.len; i++) {
             const pub_pair *p = &map->as.map.pairs[i];
-            if (p->key_len == key_len && memcmp(p->key, key, key_len) == 0) return true;
+            if (p->key_len == key_len && memcmp(p->key, key, key_len) == 0) return i + 1;
         }
-        return false;
+        return 0;
     }
     size_t mask = f->index_cap - 1;
     for (size_t slot = hash_key(key, key_len) & mask; f->index[slot]; slot = (slot + 1) & mask) {
         const pub_pair *p = &map->as.map.pairs[f->index[slot] - 1];
-        if (p->key_len == key_len && memcmp(p->key, key, key_len) == 0) return true;
+        if (p->key_len == key_len && memcmp(p->key, key, key_len) == 0) return f->index[slot];
     }
-    return false;
+    return 0;
+}
+
+static bool map_has(const frame *f, const char *key, size_t key_len)
+{
+    return map_find(f, key, key_len) != 0;
 }
 
 /* Appends a pair the caller knows is new; takes ownership of key and value. */
@@ -452,7 +488,16 @@ static void attach(loader *ld, pub_value *v)
         take_merge_source(ld, f, v);
         return;
     }
-    map_add(f, f->key, f->key_len, v);
+    if (f->replaces) {
+        /* The later of two equal keys wins, in the earlier one's place. */
+        pub_pair *p = &f->node->as.map.pairs[f->replaces - 1];
+        pub_value_free(p->value);
+        p->value = v;
+        free(f->key);
+        f->replaces = 0;
+    } else {
+        map_add(f, f->key, f->key_len, v);
+    }
     f->key = NULL;
 }
 
@@ -500,14 +545,34 @@ static frame *key_frame(loader *ld)
 }
 
 /* Takes ownership of key. */
+static void warn_at(loader *ld, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void warn_at(loader *ld, int line, int col, const char *fmt, ...)
+{
+    pub_buf msg = PUB_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    pub_buf_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    ld->warnings = pub_xrealloc(ld->warnings, (ld->nwarnings + 1) * sizeof *ld->warnings);
+    ld->warnings[ld->nwarnings++] =
+        pub_diag_new(PUB_WARNING, ld->path, line, col, "%s", pub_buf_cstr(&msg));
+    pub_buf_free(&msg);
+}
+
 static void set_key(loader *ld, frame *f, char *key, size_t key_len, bool merge,
                     yaml_mark_t mark)
 {
-    if (merge ? f->has_merge : map_has(f, key, key_len)) {
+    if (merge && f->has_merge) {
         fail(ld, mark, "duplicate key '%.*s'", shown_len(key_len), key);
         free(key);
         return;
     }
+    f->replaces = merge ? 0 : map_find(f, key, key_len);
+    if (f->replaces)
+        warn_at(ld, (int)mark.line + ld->first_line, (int)mark.column + 1,
+                "duplicate key '%.*s' (the later value is used)", shown_len(key_len), key);
     f->have_key = true;
     f->key_is_merge = merge;
     if (merge) {
@@ -532,7 +597,7 @@ static pub_value *typed_scalar(loader *ld, const char *s, size_t n, const char *
         return NULL;
     }
     if (strcmp(tag, "bool") == 0) {
-        int b = match_bool(s, n);
+        int b = ld->version == PUB_YAML_11 ? match_bool11(s, n) : match_bool(s, n);
         if (b >= 0) return pub_value_bool(b);
         fail(ld, mark, "invalid bool '%.*s'", shown_len(n), s);
         return NULL;
@@ -570,7 +635,7 @@ static pub_value *make_scalar(loader *ld, const yaml_event_t *ev)
     if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || (tag && strcmp(tag, "!") == 0))
         return pub_value_string(s, n);
     scalar sc;
-    switch (resolve_plain(s, n, &sc)) {
+    switch (resolve_plain(s, n, ld->version, &sc)) {
     case SCALAR_NULL: return pub_value_null();
     case SCALAR_BOOL: return pub_value_bool(sc.boolean);
     case SCALAR_INT: return pub_value_int(sc.integer);
@@ -731,8 +796,11 @@ static pub_diag *utf8_error(const char *path, const char *text, size_t len, int 
     return pub_diag_new(PUB_ERROR, path, line + first_line - 1, col, "invalid UTF-8");
 }
 
+/* Parses one document. Warnings are handed to *warnings / *nwarnings
+ * (appended; the caller owns them) whether or not it fails. */
 static pub_diag *load(const char *path, const char *text, size_t len, int first_line,
-                      pub_value **out)
+                      pub_yaml_version version, pub_value **out, pub_diag ***warnings,
+                      size_t *nwarnings)
 {
     *out = NULL;
     yaml_parser_t parser;
@@ -742,6 +810,7 @@ static pub_diag *load(const char *path, const char *text, size_t len, int first_
     loader *ld = pub_xcalloc(1, sizeof *ld);
     ld->path = path;
     ld->first_line = first_line;
+    ld->version = version;
     int documents = 0;
     bool done = false;
     while (!done && !ld->error) {
@@ -783,6 +852,12 @@ static pub_diag *load(const char *path, const char *text, size_t len, int first_
         pub_value_free(ld->anchors[i].value);
     }
     free(ld->anchors);
+    if (ld->nwarnings) {
+        *warnings = pub_xrealloc(*warnings, (*nwarnings + ld->nwarnings) * sizeof **warnings);
+        memcpy(*warnings + *nwarnings, ld->warnings, ld->nwarnings * sizeof **warnings);
+        *nwarnings += ld->nwarnings;
+    }
+    free(ld->warnings);
     if (err) {
         pub_value_free(ld->root);
     } else {
@@ -797,13 +872,27 @@ static pub_diag *load(const char *path, const char *text, size_t len, int first_
     return err;
 }
 
-pub_diag *pub_yaml_parse(const char *path, const char *text, size_t len, int first_line,
-                         pub_value **out)
+pub_diag *pub_yaml_parse_as(const char *path, const char *text, size_t len, int first_line,
+                            pub_yaml_version version, pub_value **out, pub_diags *warnings)
 {
     *out = NULL;
     pub_diag *err = utf8_error(path, text, len, first_line);
     if (err) return err;
-    return load(path, text, len, first_line, out);
+    pub_diag **found = NULL;
+    size_t nfound = 0;
+    err = load(path, text, len, first_line, version, out, &found, &nfound);
+    for (size_t i = 0; i < nfound; i++) {
+        if (warnings) pub_diags_take(warnings, found[i]);
+        else pub_diag_free(found[i]);
+    }
+    free(found);
+    return err;
+}
+
+pub_diag *pub_yaml_parse(const char *path, const char *text, size_t len, int first_line,
+                         pub_value **out)
+{
+    return pub_yaml_parse_as(path, text, len, first_line, PUB_YAML_12, out, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -826,6 +915,12 @@ static size_t line_end(const char *src, size_t from, size_t len)
 }
 
 pub_diag *pub_fm_parse(const char *path, const char *src, size_t len, pub_fm *out)
+{
+    return pub_fm_parse_as(path, src, len, PUB_YAML_12, out);
+}
+
+pub_diag *pub_fm_parse_as(const char *path, const char *src, size_t len,
+                          pub_yaml_version version, pub_fm *out)
 {
     memset(out, 0, sizeof *out);
     pub_diag *err = utf8_error(path, src, len, 1);
@@ -860,8 +955,15 @@ pub_diag *pub_fm_parse(const char *path, const char *src, size_t len, pub_fm *ou
     if (!closed)
         return pub_diag_new(PUB_ERROR, path, 1, 1, "unclosed front matter: no closing '---'");
     pub_value *meta;
-    err = load(path, src + yaml_start, yaml_end - yaml_start, 2, &meta);
-    if (err) return err;
+    pub_diag **warnings = NULL;
+    size_t nwarnings = 0;
+    err = load(path, src + yaml_start, yaml_end - yaml_start, 2, version, &meta, &warnings,
+               &nwarnings);
+    if (err) {
+        for (size_t i = 0; i < nwarnings; i++) pub_diag_free(warnings[i]);
+        free(warnings);
+        return err;
+    }
     if (meta->type == PUB_NULL) {
         int l = meta->line, c = meta->col;
         pub_value_free(meta);
@@ -872,8 +974,12 @@ pub_diag *pub_fm_parse(const char *path, const char *src, size_t len, pub_fm *ou
         err = pub_diag_new(PUB_ERROR, path, meta->line, meta->col,
                            "front matter must be a mapping");
         pub_value_free(meta);
+        for (size_t i = 0; i < nwarnings; i++) pub_diag_free(warnings[i]);
+        free(warnings);
         return err;
     }
+    out->warnings = warnings;
+    out->nwarnings = nwarnings;
     out->present = true;
     out->bom = bom;
     out->crlf = crlf;
@@ -890,6 +996,10 @@ void pub_fm_free(pub_fm *fm)
     if (!fm) return;
     pub_value_free(fm->meta);
     fm->meta = NULL;
+    for (size_t i = 0; i < fm->nwarnings; i++) pub_diag_free(fm->warnings[i]);
+    free(fm->warnings);
+    fm->warnings = NULL;
+    fm->nwarnings = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -932,7 +1042,10 @@ static bool plain_ok(const char *s, size_t n, bool key)
     if (needs_escape(s, n)) return false;
     if (key) return !(n == 2 && memcmp(s, "<<", 2) == 0);
     scalar sc;
-    return resolve_plain(s, n, &sc) == SCALAR_STRING;
+    /* Quoted when either YAML version would type it: `yes` written for a
+     * Jekyll site must not come back as a boolean. */
+    return resolve_plain(s, n, PUB_YAML_12, &sc) == SCALAR_STRING &&
+           resolve_plain(s, n, PUB_YAML_11, &sc) == SCALAR_STRING;
 }
 
 static void emit_double_quoted(const char *s, size_t n, pub_buf *out)

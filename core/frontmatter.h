@@ -14,6 +14,11 @@
 #define PUB_YAML_MAX_DEPTH 64
 #define PUB_YAML_MAX_ALIAS_NODES 10000
 
+/* How plain scalars are typed. Native sites read YAML 1.2 (core schema);
+ * Jekyll sites read YAML as Ruby's Psych does (YAML 1.1), where yes/no/on/off
+ * (any case) are booleans too. */
+typedef enum { PUB_YAML_12, PUB_YAML_11 } pub_yaml_version;
+
 typedef struct pub_fm {
     bool present;      /* the file opens with a front matter block */
     bool bom;          /* the file starts with a UTF-8 BOM */
@@ -23,6 +28,8 @@ typedef struct pub_fm {
     size_t body_start; /* first byte of the body (after the closing fence line) */
     int body_line;     /* 1-based line number of body_start */
     pub_value *meta;   /* always a map (empty without front matter); owned */
+    pub_diag **warnings; /* duplicate keys (the later value is kept); owned */
+    size_t nwarnings;
 } pub_fm;
 
 /* Splits and parses `src` (the whole file). The opening fence is `---` on
@@ -33,6 +40,14 @@ typedef struct pub_fm {
  * with 1-based line/col in the file; `path` is only copied into them.
  * On success *out is filled (free with pub_fm_free); on error it is zeroed. */
 pub_diag *pub_fm_parse(const char *path, const char *src, size_t len, pub_fm *out);
+/* The same, reading the YAML as `version`. A key given twice in one mapping
+ * is not an error (real posts have them; Jekyll and common loaders take the
+ * later value): the later value replaces the earlier one in place and a
+ * warning "duplicate key 'K' (the later value is used)" at the later key is
+ * added to out->warnings. */
+pub_diag *pub_fm_parse_as(const char *path, const char *src, size_t len,
+                          pub_yaml_version version, pub_fm *out);
+/* Frees meta and warnings; the fm can be reused. */
 void pub_fm_free(pub_fm *fm);
 
 /* Parses one YAML document; `first_line` is the file line the text starts
@@ -40,6 +55,10 @@ void pub_fm_free(pub_fm *fm);
  * On success *out is owned by the caller (pub_value_free). */
 pub_diag *pub_yaml_parse(const char *path, const char *text, size_t len,
                          int first_line, pub_value **out);
+/* The same, as `version`; duplicate-key warnings (see pub_fm_parse_as) go
+ * to `warnings` (NULL: dropped). */
+pub_diag *pub_yaml_parse_as(const char *path, const char *text, size_t len, int first_line,
+                            pub_yaml_version version, pub_value **out, pub_diags *warnings);
 
 /* Appends `v` as block-style YAML (strings quoted only when needed, dates as
  * YAML timestamps), ending with a newline; for publish.yaml.dump and for

@@ -298,10 +298,19 @@ static void value_map_remove(pub_value *map, const char *key)
     }
 }
 
+static int line_of(const char *text, size_t at)
+{
+    int line = 1;
+    for (size_t i = 0; i < at; i++) line += text[i] == '\n';
+    return line;
+}
+
 /* Applies one change to `text` (already parsed as *fm) into `out`.
- * False when the change cannot be made line-wise. */
+ * False when the change cannot be made line-wise; *dup_line is then the
+ * line of a second occurrence of the key, if that was the reason (which of
+ * two equal keys a script meant cannot be known). */
 static bool apply_change(const char *text, size_t len, const pub_fm *fm,
-                         const pub_rewrite_change *c, pub_buf *out)
+                         const pub_rewrite_change *c, pub_buf *out, int *dup_line)
 {
     const char *eol = file_eol(fm, text, len);
     if (!fm->present) {
@@ -327,6 +336,7 @@ static bool apply_change(const char *text, size_t len, const pub_fm *fm,
     for (size_t i = 0; ok && i < lay.len; i++) {
         const key_span *k = &lay.keys[i];
         if (k->key_len != klen || memcmp(k->key, c->key, klen) != 0) continue;
+        if (found) *dup_line = line_of(text, k->start);
         if (found || !k->simple) ok = false; /* duplicate or unusual key */
         found = k;
     }
@@ -395,12 +405,20 @@ pub_diag *pub_rewrite(const char *path, const char *src, size_t len,
     for (size_t i = 0; i < nchanges; i++) {
         const pub_rewrite_change *c = &changes[i];
         pub_buf next = PUB_BUF_INIT;
-        bool ok = apply_change(cur.data, cur.len, &fm, c, &next);
+        int dup_line = 0;
+        bool ok = apply_change(cur.data, cur.len, &fm, c, &next, &dup_line);
         pub_fm_free(&fm);
         if (c->value)
             pub_map_set(expected, c->key, strlen(c->key), pub_value_copy(c->value));
         else
             value_map_remove(expected, c->key);
+        if (dup_line) {
+            pub_buf_free(&next);
+            d = pub_diag_new(PUB_ERROR, path, dup_line, 1,
+                             "cannot change '%s': the key is given more than once in the front "
+                             "matter (remove the extra one first)", c->key);
+            goto fail;
+        }
         if (!ok || !verify(path, next.data, next.len, expected, bom, body, body_len, &fm)) {
             pub_buf_free(&next);
             d = pub_diag_new(PUB_ERROR, path, 0, 0,

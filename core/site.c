@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -200,7 +201,8 @@ static pub_value *load_config(const char *src, const char **name_out, pub_diags 
     if (rc == 0) {
         const char *name = strcmp(pub_path_base(path), "config.yaml") == 0 ? "config.yaml" : "_config.yml";
         *name_out = name;
-        pub_diag *err = pub_yaml_parse(name, text, len, 1, &config);
+        pub_yaml_version version = strcmp(name, "_config.yml") == 0 ? PUB_YAML_11 : PUB_YAML_12;
+        pub_diag *err = pub_yaml_parse_as(name, text, len, 1, version, &config, diags);
         if (err) {
             pub_diags_take(diags, err);
         } else if (config->type == PUB_NULL) {
@@ -344,6 +346,7 @@ pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
     pub_site *site = pub_xcalloc(1, sizeof *site);
     site->src = pub_xstrdup(src);
     site->config = load_config(src, &site->config_name, diags);
+    site->yaml = strcmp(site->config_name, "_config.yml") == 0 ? PUB_YAML_11 : PUB_YAML_12;
     /* Before any date is read: file-name dates are in the site's zone. */
     apply_timezone(site, diags);
     site->slow_seconds = 1.0;
@@ -416,6 +419,34 @@ void pub_doc_load(pub_site *site, pub_doc *doc, const pub_md_options *md, bool r
                                     "slow to read: %.2f s (front matter and Markdown)", took);
 }
 
+/* Keys the engine and bundled plugins read as booleans. */
+static const char *const boolean_keys[] = {"published", "draft", "sitemap",
+                                           "render_with_liquid"};
+
+/* `published: no` is the string "no" in YAML 1.2 (native sites) but false
+ * in Jekyll's YAML 1.1: an author who meant false is told, not surprised. */
+static void warn_yaml11_booleans(pub_doc *doc)
+{
+    const pub_value *meta = doc->fm.meta;
+    for (size_t i = 0; i < sizeof boolean_keys / sizeof *boolean_keys; i++) {
+        const pub_value *v = pub_map_get(meta, boolean_keys[i]);
+        const char *text = pub_value_str(v);
+        if (!text) continue;
+        static const char *const words[] = {"yes", "no", "on", "off", "y", "n"};
+        size_t w = 0;
+        while (w < 6 && strcasecmp(text, words[w]) != 0) w++;
+        if (w == 6) continue;
+        bool meant = w == 0 || w == 2 || w == 4;
+        pub_fm *fm = &doc->fm;
+        fm->warnings = pub_xrealloc(fm->warnings, (fm->nwarnings + 1) * sizeof *fm->warnings);
+        fm->warnings[fm->nwarnings++] = pub_diag_new(
+            PUB_WARNING, doc->path, v->line, v->col,
+            "'%s: %s' is read as the string '%s' (YAML 1.2), not as %s; write '%s: %s'",
+            boolean_keys[i], text, text, meant ? "true" : "false", boolean_keys[i],
+            meant ? "true" : "false");
+    }
+}
+
 static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md,
                           bool render_markdown, pub_cache *cache)
 {
@@ -426,8 +457,10 @@ static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md
         doc->error = pub_diag_new(PUB_ERROR, doc->path, 0, 0, "cannot read: %s", strerror(rc));
         return;
     }
-    doc->error = pub_fm_parse(doc->path, doc->text, doc->len, &doc->fm);
-    if (doc->error || !render_markdown) return;
+    doc->error = pub_fm_parse_as(doc->path, doc->text, doc->len, site->yaml, &doc->fm);
+    if (doc->error) return;
+    if (site->yaml == PUB_YAML_12) warn_yaml11_booleans(doc);
+    if (!render_markdown) return;
     const char *body = doc->text + doc->fm.body_start;
     size_t body_len = doc->len - doc->fm.body_start;
     if (doc->markdown && cache) {

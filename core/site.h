@@ -41,6 +41,7 @@ typedef struct pub_site {
     size_t nstatic;
     char **data_files;    /* relative to SRC/data, sorted */
     size_t ndata;
+    pub_yaml_version yaml; /* how the site's YAML is read (Jekyll: 1.1) */
     double slow_seconds;  /* config `slow_seconds` (default 1): a document
                              taking longer to read is named in a warning */
 } pub_site;
