@@ -13,6 +13,7 @@ export TZ=UTC
 
 site="$work/native"
 mkdir -p "$site/posts"
+echo "title: T" > "$site/config.yaml"
 printf -- '---\ntitle: First\ncategories: [a]\ntitle: Again\n---\nBody\n' > "$site/posts/2024-01-02-dup.md"
 printf -- '---\ntitle: Hidden\npublished: no\ndraft: Off\n---\nBody\n' > "$site/posts/2024-01-03-no.md"
 printf -- '---\ntitle: Other\n---\nBody\n' > "$site/posts/2024-01-04-other.md"
