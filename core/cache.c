@@ -450,7 +450,7 @@ static bool write_next(pub_cache *c, entry **kept, size_t nkept)
     size_t nfresh = 0;
     for (size_t i = 0; i < c->len; i++)
         if (c->entries[i].fresh && !c->entries[i].bad) kept[nold + nfresh++] = &c->entries[i];
-    qsort(kept, nold, sizeof *kept, compare_offsets);
+    if (nold > 1) qsort(kept, nold, sizeof *kept, compare_offsets);
     for (size_t i = 0; i < nold;) {
         size_t j = i + 1;
         uint64_t end = kept[i]->offset + kept[i]->len;
@@ -616,7 +616,8 @@ static void add_folder(pub_fingerprint *fp, int fd, pub_buf *rel, const struct s
         }
         names[n++] = pub_xstrdup(de->d_name);
     }
-    qsort(names, n, sizeof *names, compare_strings);
+    /* An empty folder has no list at all: qsort(NULL, 0, ...) is undefined. */
+    if (n > 1) qsort(names, n, sizeof *names, compare_strings);
     size_t rel_len = rel->len;
     for (size_t i = 0; i < n; i++) {
         if (rel_len) pub_buf_putc(rel, '/');
