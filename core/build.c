@@ -167,6 +167,7 @@ static pub_md_options markdown_options(const pub_site *site, pub_diags *diags)
 
 typedef struct run_state {
     const char *src;
+    const pub_confine *confine; /* every read of a site file */
     pub_diags *diags;
     pub_out *out;          /* NULL when checking only */
     size_t pages;
@@ -244,14 +245,15 @@ static int l_internal_read_body(lua_State *L)
     run_state *st = upvalue_state(L);
     const char *path = luaL_checkstring(L, 1);
     lua_Integer offset = luaL_checkinteger(L, 2);
-    char *file = pub_path_join(st->src, path);
     char *text = NULL;
     size_t len = 0;
-    int rc = pub_file_read(file, &text, &len);
-    free(file);
+    pub_diag *outside = NULL;
+    int rc = pub_confine_read(st->confine, path, &text, &len, &outside);
     if (rc != 0) {
         lua_pushnil(L);
-        lua_pushfstring(L, "cannot read '%s': %s", path, strerror(rc));
+        if (outside) lua_pushfstring(L, "cannot read '%s': %s", outside->path, outside->message);
+        else lua_pushfstring(L, "cannot read '%s': %s", path, strerror(rc));
+        pub_diag_free(outside);
         return 2;
     }
     size_t from = offset > 0 && (size_t)offset <= len ? (size_t)offset : 0;
@@ -364,12 +366,14 @@ static void push_data(lua_State *L, pub_site *site, pub_diags *diags)
         const char *ext = pub_path_ext(rel);
         if (strcmp(ext, ".yaml") && strcmp(ext, ".yml") && strcmp(ext, ".json")) continue;
         char *display = pub_path_join("data", rel);
-        char *file = pub_path_join(site->src, display);
         char *text = NULL;
         size_t len = 0;
-        int rc = pub_file_read(file, &text, &len);
+        pub_diag *outside = NULL;
+        int rc = pub_confine_read(site->confine, display, &text, &len, &outside);
         pub_value *value = NULL;
-        if (rc != 0) {
+        if (rc == PUB_CONFINE_OUTSIDE) {
+            pub_diags_take(diags, outside);
+        } else if (rc != 0) {
             pub_diags_add(diags, PUB_ERROR, display, 0, 0, "cannot read: %s", strerror(rc));
         } else {
             /* JSON is read by the YAML parser: YAML 1.2 is a superset of it. */
@@ -390,7 +394,6 @@ static void push_data(lua_State *L, pub_site *site, pub_diags *diags)
             pub_value_free(value);
         }
         free(text);
-        free(file);
         free(display);
     }
 }
@@ -449,19 +452,23 @@ static bool call_engine(lua_State *L, const char *fn, int nresults, pub_diags *d
 static void copy_static(pub_site *site, pub_out *out, run_state *st, pub_diags *diags)
 {
     for (size_t i = 0; i < site->nstatic; i++) {
-        char *source = pub_path_join(site->src, "static");
-        char *file = pub_path_join(source, site->static_files[i]);
-        pub_diag *err = pub_out_copy(out, site->static_files[i], file);
+        char *rel = pub_path_join("static", site->static_files[i]);
+        char *file = NULL;
+        pub_diag *err = NULL;
+        int rc = pub_confine_resolve(site->confine, rel, &file, &err);
+        if (rc == 0) {
+            err = pub_out_copy(out, site->static_files[i], file);
+        } else if (!err) {
+            err = pub_diag_new(PUB_ERROR, rel, 0, 0, "cannot read: %s", strerror(rc));
+        }
         if (err) {
-            char *rel = pub_path_join("static", site->static_files[i]);
-            pub_diags_add(diags, PUB_ERROR, rel, 0, 0, "%s", err->message);
-            free(rel);
+            pub_diags_add(diags, PUB_ERROR, err->path ? err->path : rel, 0, 0, "%s", err->message);
             pub_diag_free(err);
         } else {
             st->pages++;
         }
         free(file);
-        free(source);
+        free(rel);
     }
 }
 
@@ -532,7 +539,8 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
     doc_loader loader;
     loader_start(&loader, site, &md, true, cache, opts->jobs);
 
-    run_state st = {site->src, diags, NULL, 0, opts->progress, opts->progress_ud, LLONG_MAX};
+    run_state st = {site->src, site->confine, diags, NULL, 0, opts->progress, opts->progress_ud,
+                    LLONG_MAX};
     if (!opts->check_only) {
         /* One core runs Lua; the writers share the others (at least one). */
         int writers = default_jobs(opts->jobs) - 1;
@@ -597,7 +605,7 @@ bool pub_build_script(const pub_script_options *opts, pub_diags *diags, pub_buf 
     pub_md_options md = markdown_options(site, diags);
     doc_loader loader;
     loader_start(&loader, site, &md, false, NULL, opts->jobs);
-    run_state st = {site->src, diags, NULL, 0, NULL, NULL, LLONG_MAX};
+    run_state st = {site->src, site->confine, diags, NULL, 0, NULL, NULL, LLONG_MAX};
     pub_build_options bopts = {.src = opts->src, .drafts = true, .future = true, .check_only = true};
     lua_State *L = pub_runtime_open(site, diags, md.unsafe);
     lua_pushinteger(L, md.extensions);

@@ -630,7 +630,7 @@ pub_diag *pub_out_copy(pub_out *out, const char *relpath, const char *source)
     pub_diag *err = NULL;
     entry *file = claim(out, relpath, &err);
     if (!file) return err;
-    int fd = open(source, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int fd = open(source, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
     int e = fd < 0 || fstat(fd, &st) != 0 ? errno : 0;
     if (!e && !S_ISREG(st.st_mode)) e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;

@@ -45,7 +45,8 @@ pub_diag *pub_out_write(pub_out *out, const char *relpath, const void *bytes, si
  * Safe to call from several threads. */
 pub_diag *pub_out_submit(pub_out *out, const char *relpath, char *bytes, size_t len);
 
-/* Copies the file at `source` (a static file) to `relpath`, in the calling
+/* Copies the file at `source` (a static file, already checked by
+ * confine.h; a symlink there now is refused) to `relpath`, in the calling
  * thread; the executable bit is kept. Same rules as pub_out_write; a source
  * that cannot be read is "cannot read 'SOURCE': ...". */
 pub_diag *pub_out_copy(pub_out *out, const char *relpath, const char *source);

@@ -1,7 +1,10 @@
 /* Site discovery. Lists posts/ (and Jekyll's _posts/), pages/, static/ and
  * data/ below SRC, sorted so every run sees the same order. Dot files,
- * editor backups and the destination itself are skipped; a symlinked file
- * is followed only when it resolves inside SRC, a symlinked folder never. */
+ * editor backups and the destination itself are skipped. What may be read
+ * is confine.h's rule: a symlink (a top-level folder, config.yaml, a file
+ * at any depth) is followed only when it resolves inside SRC or an
+ * `allow_outside` folder, and one that leaves is an error naming it. Below
+ * the top-level folders a symlinked folder is not entered (no loops). */
 #define _DEFAULT_SOURCE
 #include "site.h"
 #include "cache.h"
@@ -40,7 +43,7 @@ static int compare_names(const void *a, const void *b)
 }
 
 typedef struct walk {
-    const char *src_real; /* realpath of SRC, to confine symlinks */
+    const pub_confine *confine;
     const char *dest_real; /* realpath of DEST if it exists */
     pub_diags *diags;
 } walk;
@@ -71,12 +74,14 @@ static void walk_tree(const walk *w, const char *src, const char *rel, size_t ba
         struct stat st;
         bool ok = lstat(child, &st) == 0;
         if (ok && S_ISLNK(st.st_mode)) {
-            char real[PATH_MAX];
-            size_t n = strlen(w->src_real);
-            if (!realpath(child, real) || strncmp(real, w->src_real, n) != 0 ||
-                (real[n] != '/' && real[n] != '\0')) {
+            pub_diag *err = NULL;
+            int rc = pub_confine_resolve(w->confine, child_rel, NULL, &err);
+            if (rc == PUB_CONFINE_OUTSIDE) {
+                pub_diags_take(w->diags, err);
+                ok = false;
+            } else if (rc) {
                 pub_diags_add(w->diags, PUB_WARNING, child_rel, 0, 0,
-                              "symlink points outside the site; not followed");
+                              "symlink cannot be followed: %s", strerror(rc));
                 ok = false;
             } else {
                 ok = stat(child, &st) == 0;
@@ -105,6 +110,10 @@ static void walk_tree(const walk *w, const char *src, const char *rel, size_t ba
 
 static void list_folder(const walk *w, const char *src, const char *folder, name_list *out)
 {
+    pub_diag *err = NULL;
+    int rc = pub_confine_resolve(w->confine, folder, NULL, &err);
+    if (rc == PUB_CONFINE_OUTSIDE) pub_diags_take(w->diags, err);
+    if (rc == PUB_CONFINE_OUTSIDE || rc == ENOENT) return;
     walk_tree(w, src, folder, strlen(folder) + 1, out);
     if (out->len > 1) qsort(out->items, out->len, sizeof *out->items, compare_names);
 }
@@ -185,22 +194,26 @@ static void free_names(name_list *l)
     free(l->items);
 }
 
-static pub_value *load_config(const char *src, const char **name_out, pub_diags *diags)
+static pub_value *load_config(const pub_confine *confine, const char **name_out,
+                              pub_diags *diags)
 {
-    *name_out = "config.yaml";
-    char *path = pub_path_join(src, "config.yaml");
+    const char *name = "config.yaml";
     char *text = NULL;
     size_t len = 0;
-    int rc = pub_file_read(path, &text, &len);
+    pub_diag *outside = NULL;
+    int rc = pub_confine_read(confine, name, &text, &len, &outside);
     if (rc == ENOENT) {
-        free(path);
-        path = pub_path_join(src, "_config.yml"); /* a Jekyll site as it is */
-        rc = pub_file_read(path, &text, &len);
+        name = "_config.yml"; /* a Jekyll site as it is */
+        rc = pub_confine_read(confine, name, &text, &len, &outside);
     }
+    *name_out = rc == ENOENT ? "config.yaml" : name;
     pub_value *config = NULL;
-    if (rc == 0) {
-        const char *name = strcmp(pub_path_base(path), "config.yaml") == 0 ? "config.yaml" : "_config.yml";
-        *name_out = name;
+    if (rc == PUB_CONFINE_OUTSIDE) {
+        /* allow_outside is read from this very file: it cannot apply. */
+        pub_diags_add(diags, PUB_ERROR, outside->path, 0, 0,
+                      "symlink leads outside the site; the config file must be inside it");
+        pub_diag_free(outside);
+    } else if (rc == 0) {
         pub_yaml_version version = strcmp(name, "_config.yml") == 0 ? PUB_YAML_11 : PUB_YAML_12;
         pub_diag *err = pub_yaml_parse_as(name, text, len, 1, version, &config, diags);
         if (err) {
@@ -216,9 +229,8 @@ static pub_value *load_config(const char *src, const char **name_out, pub_diags 
         }
         free(text);
     } else if (rc != ENOENT) {
-        pub_diags_add(diags, PUB_ERROR, "config.yaml", 0, 0, "cannot read: %s", strerror(rc));
+        pub_diags_add(diags, PUB_ERROR, name, 0, 0, "cannot read: %s", strerror(rc));
     }
-    free(path);
     return config ? config : pub_value_map();
 }
 
@@ -336,17 +348,45 @@ pub_diag *pub_site_check_folder(const char *src)
     return pub_diag_new(PUB_ERROR, src, 0, 0, "no config.yaml here (is this the site's folder?)");
 }
 
+/* `allow_outside: [PATHS]`: folders outside SRC that symlinks may lead to
+ * (a theme shared by several sites). Each must exist. */
+static void apply_allow_outside(pub_site *site, pub_diags *diags)
+{
+    pub_value *list = pub_map_get(site->config, "allow_outside");
+    if (!list) return;
+    if (list->type != PUB_LIST) {
+        pub_diags_add(diags, PUB_ERROR, site->config_name, list->line, list->col,
+                      "'allow_outside' must be a list of folders");
+        return;
+    }
+    for (size_t i = 0; i < list->as.list.len; i++) {
+        pub_value *item = list->as.list.items[i];
+        const char *folder = pub_value_str(item);
+        int rc = folder && folder[0] ? pub_confine_allow(site->confine, folder) : EINVAL;
+        if (rc == EINVAL)
+            pub_diags_add(diags, PUB_ERROR, site->config_name, item->line, item->col,
+                          "'allow_outside' entries must be folder paths");
+        else if (rc)
+            pub_diags_add(diags, PUB_ERROR, site->config_name, item->line, item->col,
+                          "'allow_outside' folder '%s': %s", folder, strerror(rc));
+    }
+}
+
 pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
 {
     pub_diag *not_site = pub_site_check_folder(src);
-    if (not_site) {
-        pub_diags_take(diags, not_site);
+    pub_confine *confine = not_site ? NULL : pub_confine_new(src);
+    if (!confine) {
+        pub_diags_take(diags, not_site ? not_site
+                                       : pub_diag_new(PUB_ERROR, src, 0, 0, "site folder not found"));
         return NULL;
     }
     pub_site *site = pub_xcalloc(1, sizeof *site);
     site->src = pub_xstrdup(src);
-    site->config = load_config(src, &site->config_name, diags);
+    site->confine = confine;
+    site->config = load_config(confine, &site->config_name, diags);
     site->yaml = strcmp(site->config_name, "_config.yml") == 0 ? PUB_YAML_11 : PUB_YAML_12;
+    apply_allow_outside(site, diags);
     /* Before any date is read: file-name dates are in the site's zone. */
     apply_timezone(site, diags);
     site->slow_seconds = 1.0;
@@ -367,9 +407,8 @@ pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
         pub_diags_add(diags, PUB_ERROR, NULL, 0, 0,
                       "destination '%s' would replace the site's own files (it is the site "
                       "folder, holds it, or lies in one of its source folders)", site->dest);
-    char src_real[PATH_MAX], dest_real[PATH_MAX];
-    if (!realpath(src, src_real)) strcpy(src_real, src);
-    walk w = {src_real, realpath(site->dest, dest_real) ? dest_real : NULL, diags};
+    char dest_real[PATH_MAX];
+    walk w = {confine, realpath(site->dest, dest_real) ? dest_real : NULL, diags};
 
     size_t cap = 0;
     static const char *const post_folders[] = {"posts", "_posts"};
@@ -393,6 +432,13 @@ pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
     list_folder(&w, src, "data", &data);
     site->data_files = data.items;
     site->ndata = data.len;
+
+    /* Layouts are read from Lua file by file (through the same check); a
+     * linked folder that leaves is reported here once, by its own name.
+     * (plugins/ is the plugin loader's: the first plugin it loads says so.) */
+    pub_diag *err = NULL;
+    if (pub_confine_resolve(confine, "layouts", NULL, &err) == PUB_CONFINE_OUTSIDE)
+        pub_diags_take(diags, err);
     return site;
 }
 
@@ -450,9 +496,8 @@ static void warn_yaml11_booleans(pub_doc *doc)
 static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md,
                           bool render_markdown, pub_cache *cache)
 {
-    char *file = pub_path_join(site->src, doc->path);
-    int rc = pub_file_read(file, &doc->text, &doc->len);
-    free(file);
+    int rc = pub_confine_read(site->confine, doc->path, &doc->text, &doc->len, &doc->error);
+    if (rc == PUB_CONFINE_OUTSIDE) return;
     if (rc != 0) {
         doc->error = pub_diag_new(PUB_ERROR, doc->path, 0, 0, "cannot read: %s", strerror(rc));
         return;
@@ -497,6 +542,7 @@ void pub_site_free(pub_site *site)
     for (size_t i = 0; i < site->ndata; i++) free(site->data_files[i]);
     free(site->data_files);
     pub_value_free(site->config);
+    pub_confine_free(site->confine);
     free(site->src);
     free(site->dest);
     free(site);

@@ -3,6 +3,7 @@
  * documents is the build's (on worker threads). */
 #ifndef PUB_SITE_H
 #define PUB_SITE_H
+#include "confine.h"
 #include "diag.h"
 #include "frontmatter.h"
 #include "value.h"
@@ -44,6 +45,8 @@ typedef struct pub_site {
     pub_yaml_version yaml; /* how the site's YAML is read (Jekyll: 1.1) */
     double slow_seconds;  /* config `slow_seconds` (default 1): a document
                              taking longer to read is named in a warning */
+    pub_confine *confine; /* what may be read (SRC, config `allow_outside`):
+                             every read of a site file goes through it; owned */
 } pub_site;
 
 /* Reads SRC/config.yaml (or Jekyll's _config.yml; one must exist), sets the process time zone (TZ)

@@ -10,8 +10,7 @@
 #define PUB_REG_MD_EXTENSIONS "publish.markdown_extensions" /* integer: PUB_MD_* bits */
 #define PUB_REG_DIAGS "publish.diags"               /* light userdata: pub_diags* */
 #define PUB_REG_SOURCE "publish.source"             /* string: SRC as given */
-#define PUB_REG_SOURCE_REAL "publish.source_real"   /* string: realpath of SRC */
-#define PUB_REG_ALLOW_OUTSIDE "publish.allow_outside" /* array of real folder paths */
+#define PUB_REG_CONFINE "publish.confine"           /* light userdata: const pub_confine* */
 
 /* Pushes the `publish` table (markdown, slugify, html, utf8, date, yaml,
  * json, log, fs) and returns 1, as a luaopen_ function. */

@@ -5,11 +5,12 @@
  * symlink is followed only when its target is inside SRC or inside a
  * folder the site's config names in `allow_outside`. Nothing here writes.
  *
- * The check resolves the path with realpath and compares it with the real
- * SRC (kept in the registry by the runtime); the resolved path is what is
- * then opened, so a symlink swapped in between is not followed either. */
+ * The check is confine.h's (the site's pub_confine, kept in the registry
+ * by the runtime), the same one every C reader of site files uses; the
+ * resolved path is what is then opened, with O_NOFOLLOW. */
 #define _GNU_SOURCE
 #include "lib.h"
+#include "../confine.h"
 #include "../util/mem.h"
 #include "../util/path.h"
 #include <dirent.h>
@@ -52,31 +53,6 @@ static owned *push_owned(lua_State *L)
     return o;
 }
 
-/* True when `real` is `dir` or below it. */
-static bool is_under(const char *real, const char *dir)
-{
-    size_t n = strlen(dir);
-    if (n == 1 && dir[0] == '/') return true;
-    return strncmp(real, dir, n) == 0 && (real[n] == '\0' || real[n] == '/');
-}
-
-static bool allowed_outside(lua_State *L, const char *real)
-{
-    bool ok = false;
-    if (lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_ALLOW_OUTSIDE) == LUA_TTABLE) {
-        for (lua_Integer i = 1; !ok; i++) {
-            if (lua_rawgeti(L, -1, i) != LUA_TSTRING) {
-                lua_pop(L, 1);
-                break;
-            }
-            ok = is_under(real, lua_tostring(L, -1));
-            lua_pop(L, 1);
-        }
-    }
-    lua_pop(L, 1);
-    return ok;
-}
-
 /* The checked path argument at `arg`: a relative path that does not climb
  * out of SRC. Raises at the caller's line otherwise. Returns it normalised
  * ("" for SRC itself), caller frees. */
@@ -93,29 +69,20 @@ static char *check_relpath(lua_State *L, int arg, const char *fname)
     return confined;
 }
 
-/* Resolves `rel` (checked) below SRC. Returns the real path (caller frees)
+/* Resolves `rel` (checked) below SRC with confine.h's check, the one
+ * every reader of site files uses. Returns the real path (caller frees)
  * or NULL with *err set: an errno value, or -1 for a symlink leading out. */
 static char *resolve(lua_State *L, const char *rel, int *err)
 {
-    lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_SOURCE_REAL);
-    const char *src = lua_tostring(L, -1);
-    char *joined = pub_path_join(src ? src : ".", rel);
-    lua_pop(L, 1); /* src stays valid: the registry holds the string */
-    char *real = realpath(joined, NULL);
-    free(joined);
-    if (!real) {
-        *err = errno;
-        return NULL;
-    }
-    lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_SOURCE_REAL);
-    bool inside = is_under(real, lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
+    lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_CONFINE);
+    const pub_confine *confine = lua_touserdata(L, -1);
     lua_pop(L, 1);
-    if (!inside && !allowed_outside(L, real)) {
-        free(real);
-        *err = -1;
-        return NULL;
-    }
-    return real;
+    char *real = NULL;
+    pub_diag *outside = NULL;
+    int rc = confine ? pub_confine_resolve(confine, rel, &real, &outside) : ENOENT;
+    pub_diag_free(outside);
+    *err = rc == PUB_CONFINE_OUTSIDE ? -1 : rc;
+    return rc ? NULL : real;
 }
 
 /* nil and the message for a failed resolve or read of `shown`. */

@@ -10,6 +10,7 @@
 #include "../util/file.h"
 #include "../util/mem.h"
 #include "../util/path.h"
+#include "../confine.h"
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdio.h>
@@ -46,10 +47,22 @@ static int search_plugins(lua_State *L)
     lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_SOURCE);
     const char *src = lua_tostring(L, -1);
     char *file = pub_path_join(src ? src : ".", relpath);
+    lua_pop(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_CONFINE);
+    const pub_confine *confine = lua_touserdata(L, -1);
+    lua_pop(L, 1);
     char *text = NULL;
     size_t len = 0;
-    int rc = pub_file_read(file, &text, &len);
-    lua_pop(L, 1);
+    pub_diag *outside = NULL;
+    int rc = pub_confine_read(confine, relpath, &text, &len, &outside);
+    if (rc == PUB_CONFINE_OUTSIDE) {
+        /* A site plugin that links out of SRC is refused, not skipped for
+         * the bundled one of the same name. */
+        free(file);
+        lua_pushfstring(L, "cannot read '%s': %s", outside->path, outside->message);
+        pub_diag_free(outside);
+        return lua_error(L);
+    }
     if (rc == 0) {
         int status = luaL_loadbuffer(L, text, len, chunkname);
         free(text);
@@ -111,43 +124,6 @@ static void install_searcher(lua_State *L)
     lua_pop(L, 1);
 }
 
-/* Registers the real SRC and the real `allow_outside` folders (relative
- * to SRC or absolute) for publish.fs. A folder that does not exist is
- * left out: nothing can lead into it. */
-static void register_folders(lua_State *L, const pub_site *site, pub_diags *diags)
-{
-    char *real = realpath(site->src, NULL);
-    lua_pushstring(L, real ? real : site->src);
-    free(real);
-    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_SOURCE_REAL);
-    lua_newtable(L);
-    const pub_value *allow = pub_map_get(site->config, "allow_outside");
-    if (allow && allow->type != PUB_LIST) {
-        pub_diags_add(diags, PUB_ERROR, site->config_name, allow->line, allow->col,
-                      "'allow_outside' must be a list of folders");
-        allow = NULL;
-    }
-    lua_Integer n = 0;
-    for (size_t i = 0; allow && i < allow->as.list.len; i++) {
-        const pub_value *item = allow->as.list.items[i];
-        if (item->type != PUB_STRING) {
-            pub_diags_add(diags, PUB_ERROR, site->config_name, item->line, item->col,
-                          "'allow_outside' must be a list of folders");
-            continue;
-        }
-        const char *folder = pub_value_str(item);
-        char *joined = folder[0] == '/' ? pub_xstrdup(folder) : pub_path_join(site->src, folder);
-        real = realpath(joined, NULL);
-        free(joined);
-        if (real) {
-            lua_pushstring(L, real);
-            lua_rawseti(L, -2, ++n);
-            free(real);
-        }
-    }
-    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_ALLOW_OUTSIDE);
-}
-
 lua_State *pub_runtime_open(const pub_site *site, pub_diags *diags, bool markdown_unsafe)
 {
     lua_State *L = luaL_newstate();
@@ -158,7 +134,8 @@ lua_State *pub_runtime_open(const pub_site *site, pub_diags *diags, bool markdow
     luaL_openlibs(L);
     lua_pushstring(L, site->src);
     lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_SOURCE);
-    register_folders(L, site, diags);
+    lua_pushlightuserdata(L, site->confine);
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_CONFINE);
     lua_pushlightuserdata(L, diags);
     lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_DIAGS);
     lua_pushboolean(L, markdown_unsafe);

@@ -9,10 +9,10 @@
 #include <lua.h>
 #include <stdbool.h>
 
-/* Opens a state for `site` (its SRC and config: allow_outside). `diags`
- * receives publish.log messages and config problems and must outlive the
- * state; `site` need only live through this call. Caller closes with
- * lua_close. */
+/* Opens a state for `site`: its SRC, and its confinement (site->confine,
+ * kept in the registry as PUB_REG_CONFINE for every read of a site file,
+ * plugins included). `diags` receives publish.log messages; both must
+ * outlive the state. Caller closes with lua_close. */
 lua_State *pub_runtime_open(const pub_site *site, pub_diags *diags, bool markdown_unsafe);
 
 /* Pushes the engine table (loaded on first use). On a load error (a broken

@@ -17,6 +17,11 @@ int pub_file_read(const char *path, char **data, size_t *len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return errno;
+    return pub_file_read_fd(fd, data, len);
+}
+
+int pub_file_read_fd(int fd, char **data, size_t *len)
+{
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;

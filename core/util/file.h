@@ -8,6 +8,9 @@
  * caller frees) and *len; on failure returns an errno value. */
 int pub_file_read(const char *path, char **data, size_t *len);
 
+/* pub_file_read of an open file; `fd` is closed in every case. */
+int pub_file_read_fd(int fd, char **data, size_t *len);
+
 /* Creates `path` and its missing parents (mode 0777 & ~umask).
  * Returns 0 or an errno value. */
 int pub_file_mkdirs(const char *path);
