@@ -557,6 +557,9 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
     lua_State *L = pub_runtime_open(site, diags, md.unsafe);
     lua_pushinteger(L, md.extensions);
     lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
+    /* publish.highlight keeps its blocks in the build cache too. */
+    lua_pushlightuserdata(L, cache);
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_CACHE);
     push_context(L, site, &loader, true, &st, opts, diags);
     double t1 = clock_seconds();
     call_engine(L, "build", 0, diags);

@@ -9,6 +9,8 @@
  *   A save keeps only the entries used (got or put) by that build, so the
  *   HTML of edited and deleted posts is dropped; a build that used no entry
  *   at all (one that skipped rendering) keeps them all.
+ *   Highlighted code blocks (publish.highlight) are stored the same way,
+ *   under their own keys (highlight.h's pub_hl_cache_key).
  *
  * - The fingerprint of the last successful build, for the no-op rebuild.
  *   pub_fingerprint hashes the engine (as above), the build options the

@@ -228,5 +228,7 @@ int pub_luaopen_publish(lua_State *L)
         lua_call(L, 0, 1);
         lua_setfield(L, -2, publish_modules[i].name);
     }
+    pub_lua_highlight_register(L);
+    lua_setfield(L, -2, "highlight");
     return 1;
 }

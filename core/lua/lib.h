@@ -12,8 +12,10 @@
 #define PUB_REG_SOURCE "publish.source"             /* string: SRC as given */
 #define PUB_REG_CONFINE "publish.confine"           /* light userdata: const pub_confine* */
 
-/* Pushes the `publish` table (markdown, slugify, html, utf8, date, yaml,
- * json, log, fs) and returns 1, as a luaopen_ function. */
+#define PUB_REG_CACHE "publish.cache"               /* light userdata: pub_cache* (a build) */
+
+/* Pushes the `publish` table (markdown, slugify, highlight, html, utf8,
+ * date, yaml, json, log, fs) and returns 1, as a luaopen_ function. */
 int pub_luaopen_publish(lua_State *L);
 
 /* One opener per module (each in its own lib_NAME.c), used by the above;
@@ -25,6 +27,8 @@ int pub_luaopen_yaml(lua_State *L);   /* load, dump */
 int pub_luaopen_json(lua_State *L);   /* encode */
 int pub_luaopen_log(lua_State *L);    /* warn, info */
 int pub_luaopen_fs(lua_State *L);     /* read, exists, list */
+/* Pushes the function publish.highlight (lib_highlight.c). */
+int pub_lua_highlight_register(lua_State *L);
 
 /* Shared by the lib_*.c files (backward-compatible addition): pushes
  * "PATH:LINE:COL: MESSAGE" for d (parts left out when unknown) and frees
