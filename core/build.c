@@ -184,11 +184,16 @@ static run_state *upvalue_state(lua_State *L)
 static int l_internal_error(lua_State *L)
 {
     run_state *st = upvalue_state(L);
-    const char *path = luaL_optstring(L, 1, "");
+    size_t path_len, msg_len;
+    const char *path = luaL_optlstring(L, 1, "", &path_len);
     int line = (int)luaL_optinteger(L, 2, 0);
     int col = (int)luaL_optinteger(L, 3, 0);
-    const char *msg = luaL_checkstring(L, 4);
-    pub_diags_add(st->diags, PUB_ERROR, path[0] ? path : NULL, line, col, "%s", msg);
+    const char *msg = luaL_checklstring(L, 4, &msg_len);
+    char *shown_path = pub_diag_text(path, path_len);
+    char *shown = pub_diag_text(msg, msg_len);
+    pub_diags_add(st->diags, PUB_ERROR, path[0] ? shown_path : NULL, line, col, "%s", shown);
+    free(shown);
+    free(shown_path);
     return 0;
 }
 

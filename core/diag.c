@@ -29,6 +29,16 @@ pub_diag *pub_diag_new(pub_level level, const char *path, int line, int col,
     return d;
 }
 
+char *pub_diag_text(const char *bytes, size_t len)
+{
+    pub_buf out = PUB_BUF_INIT;
+    for (size_t i = 0; i < len; i++) {
+        if (bytes[i] == '\0') pub_buf_puts(&out, "\\0");
+        else pub_buf_putc(&out, bytes[i]);
+    }
+    return pub_buf_detach(&out);
+}
+
 void pub_diag_free(pub_diag *d)
 {
     if (!d) return;

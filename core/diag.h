@@ -21,6 +21,11 @@ pub_diag *pub_diag_new(pub_level level, const char *path, int line, int col,
                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void pub_diag_free(pub_diag *d);
 
+/* `len` bytes of message text (a Lua string, a YAML value) with each NUL
+ * shown as the two characters \0, so a message is never cut short at a
+ * NUL inside a value. Caller frees. */
+char *pub_diag_text(const char *bytes, size_t len);
+
 /* "path:line:col: error: message" (parts left out when unknown). */
 void pub_diag_format(const pub_diag *d, pub_buf *out);
 

@@ -830,7 +830,7 @@ local function load_layout(name)
     return t
   end
   local text
-  if not find(name, "^/") and not find("/" .. name .. "/", "/%.%./") then
+  if not find(name, "^/") and not find("/" .. name .. "/", "/%.%./") and not find(name, "\0", 1, true) then
     local err
     text, err = fs_read(rel)
     if not text and not find(err, "No such file or directory$") then error(err, 0) end

@@ -30,6 +30,40 @@ local function fail_at(doc, key, message)
   internal.error(doc.path, line, col, message)
 end
 
+-- Where a plugin called site:add_page (its file and line), so a problem
+-- with a page no document stands behind still has a place. Kept beside
+-- the pages, not in them: a page is the plugin's plain data.
+local getinfo = debug.getinfo
+local added_at = setmetatable({}, { __mode = "k" })
+local function caller_position(level)
+  local info = getinfo(level + 1, "Sl")
+  if info and info.currentline and info.currentline > 0 and info.source:sub(1, 1) == "@" then
+    return { info.short_src, info.currentline }
+  end
+end
+
+-- A problem with output page `page` (its document `doc`): at the
+-- document's `key` when a document stands behind it, else where a plugin
+-- added it.
+local function fail_page(page, doc, key, message)
+  if doc.path then return fail_at(doc, key, message) end
+  local at = added_at[page]
+  if at then
+    internal.error(at[1], at[2], 1, "page '" .. tostring(page.url) .. "': " .. message)
+  else
+    internal.error("", 0, 0, "page '" .. tostring(page.url) .. "' (added by a plugin): " .. message)
+  end
+end
+
+-- How a message names an output page: its source file, or the plugin
+-- line that added it.
+local function page_origin(page)
+  if page.path then return "'" .. page.path .. "'" end
+  local at = added_at[page]
+  if at then return "page '" .. page.url .. "' added at " .. at[1] .. ":" .. at[2] end
+  return "page '" .. page.url .. "'"
+end
+
 -- Traceback frames inside this file say nothing to a plugin author; for an
 -- error in a layout only the layout frames (includes) say something.
 local function trim_traceback(tb, only)
@@ -114,9 +148,12 @@ local function load_plugins(site)
     return nil
   end
   local plugins = {}
-  for _, name in ipairs(names) do
-    if type(name) ~= "string" or not name:match("^[%w_%-%.]+$") then
-      config_error("plugins", "bad plugin name '" .. tostring(name) .. "'")
+  for i, name in ipairs(names) do
+    if type(name) ~= "string" then
+      local what = type(name) == "table" and (#name > 0 and "list" or "mapping") or type(name)
+      config_error("plugins", "'plugins' item " .. i .. " must be a plugin name, not a " .. what)
+    elseif not name:match("^[%w_%-%.]+$") then
+      config_error("plugins", "bad plugin name '" .. name .. "'")
     else
       local ok, mod = xpcall(require, traceback_handler, name)
       if not ok then
@@ -350,8 +387,10 @@ local function new_site(ctx)
   local site = {
     config = config, source = ctx.source, dest = ctx.dest, data = ctx.data,
     time = ctx.now, posts = {}, pages = {},
-    title = config.title, url = (config.url or ""):gsub("/+$", ""),
-    baseurl = (config.baseurl or ""):gsub("/+$", ""),
+    -- A url that is not a string is the config checks' to report at its
+    -- line; the engine itself must not trip over it.
+    title = config.title, url = (type(config.url) == "string" and config.url or ""):gsub("/+$", ""),
+    baseurl = (type(config.baseurl) == "string" and config.baseurl or ""):gsub("/+$", ""),
     description = config.description, language = config.language or "en",
     author = config.author,
   }
@@ -361,6 +400,7 @@ local function new_site(ctx)
     end
     if page.url:sub(1, 1) ~= "/" then page.url = "/" .. page.url end
     if page.kind == nil then page.kind = "page" end
+    added_at[page] = added_at[page] or caller_position(2)
     self.pages[#self.pages + 1] = page
     return page
   end
@@ -423,11 +463,13 @@ local function render_page(page, site, plugins, seen)
   local doc = page._doc or { path = page.path, url = page.url }
   local earlier = seen[output]
   if earlier then
-    local message = "'" .. output .. "' is also written by '" .. (earlier.path or earlier.url) .. "'"
-    if doc.path then
-      fail_at(doc, "permalink", message)
+    -- Said at the user's own file where there is one: a document's
+    -- permalink rather than the (perhaps bundled) plugin's line.
+    if not doc.path and earlier.path then
+      fail_at(earlier._doc or earlier, "permalink",
+        "'" .. output .. "' is also written by " .. page_origin(page))
     else
-      internal.error("", 0, 0, "page '" .. page.url .. "' (added by a plugin): " .. message)
+      fail_page(page, doc, "permalink", "'" .. output .. "' is also written by " .. page_origin(earlier))
     end
     return
   end
@@ -458,7 +500,7 @@ local function render_page(page, site, plugins, seen)
     if type(permalink) == "string" and err:find("outside the destination", 1, true) then
       err = "permalink '" .. permalink .. "' leads outside the destination"
     end
-    fail_at(doc, "permalink", err)
+    fail_page(page, doc, "permalink", err)
   end
 end
 

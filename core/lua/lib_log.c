@@ -5,10 +5,11 @@
 #include "lib.h"
 #include <lauxlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Every argument through tostring, joined with tabs (as print does). */
-static const char *join_args(lua_State *L)
+static const char *join_args(lua_State *L, size_t *len)
 {
     int n = lua_gettop(L);
     luaL_Buffer b;
@@ -19,12 +20,13 @@ static const char *join_args(lua_State *L)
         luaL_addvalue(&b);
     }
     luaL_pushresult(&b);
-    return lua_tostring(L, -1);
+    return lua_tolstring(L, -1, len);
 }
 
 static int log_at(lua_State *L, pub_level level)
 {
-    const char *msg = join_args(L);
+    size_t len;
+    const char *msg = join_args(L, &len);
     const char *path = NULL;
     int line = 0;
     lua_Debug ar;
@@ -35,7 +37,9 @@ static int log_at(lua_State *L, pub_level level)
     lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_DIAGS);
     pub_diags *diags = lua_touserdata(L, -1);
     lua_pop(L, 1);
-    pub_diag *d = pub_diag_new(level, path, path ? line : 0, 0, "%s", msg);
+    char *shown = pub_diag_text(msg, len); /* a NUL must not cut it short */
+    pub_diag *d = pub_diag_new(level, path, path ? line : 0, 0, "%s", shown);
+    free(shown);
     if (diags) {
         pub_diags_take(diags, d);
         return 0;

@@ -202,8 +202,11 @@ bool pub_runtime_call(lua_State *L, int nargs, int nresults, pub_diags *diags,
     int status = lua_pcall(L, nargs, nresults, base);
     lua_remove(L, base);
     if (status == LUA_OK) return true;
-    const char *msg = lua_tostring(L, -1);
-    report_lua_error(msg ? msg : "unknown error", path, diags);
+    size_t len = 0;
+    const char *msg = lua_tolstring(L, -1, &len);
+    char *shown = msg ? pub_diag_text(msg, len) : NULL; /* a NUL must not cut it */
+    report_lua_error(shown ? shown : "unknown error", path, diags);
+    free(shown);
     lua_pop(L, 1);
     return false;
 }
