@@ -57,6 +57,32 @@ int pub_file_read_fd(int fd, char **data, size_t *len)
     return 0;
 }
 
+int pub_file_read_upto(int fd, char *buf, size_t want, size_t *got)
+{
+    *got = 0;
+    while (*got < want) {
+        ssize_t n = read(fd, buf + *got, want - *got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        if (n == 0) break;
+        *got += (size_t)n;
+    }
+    return 0;
+}
+
+int pub_file_write_all(int fd, const void *bytes, size_t len)
+{
+    const char *p = bytes;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
 int pub_file_mkdirs(const char *path)
 {
     char *p = pub_xstrdup(path);

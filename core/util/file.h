@@ -11,6 +11,15 @@ int pub_file_read(const char *path, char **data, size_t *len);
 /* pub_file_read of an open file; `fd` is closed in every case. */
 int pub_file_read_fd(int fd, char **data, size_t *len);
 
+/* Reads up to `want` bytes from `fd` into `buf`, retrying short reads and
+ * EINTR; *got is how many came (fewer only at end of file). Returns 0 or an
+ * errno value. */
+int pub_file_read_upto(int fd, char *buf, size_t want, size_t *got);
+
+/* Writes all `len` bytes to `fd`, retrying short writes and EINTR.
+ * Returns 0 or an errno value. */
+int pub_file_write_all(int fd, const void *bytes, size_t len);
+
 /* Creates `path` and its missing parents (mode 0777 & ~umask).
  * Returns 0 or an errno value. */
 int pub_file_mkdirs(const char *path);
