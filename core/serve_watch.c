@@ -1,0 +1,336 @@
+/* `publish serve`'s main thread: watches SRC with inotify (the folders a
+ * site is read from, not DEST, dot files or editor backups), rebuilds after
+ * a short quiet spell, and publishes each build's outcome to the request
+ * threads of serve.c. A rebuild's summary or its diagnostics go to the log
+ * stream as they happen. */
+#define _GNU_SOURCE
+#include "serve_impl.h"
+#include "build.h"
+#include "util/buf.h"
+#include "util/mem.h"
+#include "util/path.h"
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEBOUNCE_MS 100     /* quiet time after the last change before a rebuild */
+#define DEBOUNCE_MAX_MS 1000 /* ... but never wait longer than this for quiet */
+#define MAX_TREE_DEPTH 64
+
+
+void pub_serve_say(const server *s, const char *fmt, ...)
+{
+    if (!s->opts->log) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(s->opts->log, fmt, ap);
+    va_end(ap);
+    fflush(s->opts->log);
+}
+
+void pub_serve_free_lines(char **lines, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(lines[i]);
+    free(lines);
+}
+
+
+/* ---- Watching SRC ----------------------------------------------------------- */
+
+/* What a change in SRC's top folder can matter for: everything else there
+ * (DEST, .git, README.md) is ignored. */
+static const char *const watched_names[] = {"config.yaml", "_config.yml", "posts", "_posts",
+                                            "pages", "layouts", "static", "plugins", "data"};
+
+#define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | \
+                    IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_DONT_FOLLOW | IN_ONLYDIR)
+
+
+static bool is_watched_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof watched_names / sizeof *watched_names; i++)
+        if (strcmp(name, watched_names[i]) == 0) return true;
+    return false;
+}
+
+/* Editor litter: dot files (swap files, .git) and backups ending in '~'. */
+static bool ignored_name(const char *name)
+{
+    size_t n = strlen(name);
+    return name[0] == '.' || (n && name[n - 1] == '~');
+}
+
+static watch *find_watch(watcher *w, int wd)
+{
+    for (size_t i = 0; i < w->len; i++)
+        if (w->items[i].wd == wd) return &w->items[i];
+    return NULL;
+}
+
+static int add_watch(watcher *w, const char *path)
+{
+    int wd = inotify_add_watch(w->fd, path, WATCH_MASK);
+    if (wd < 0) {
+        if (!w->warned)
+            pub_serve_say(w->s, "publish: warning: cannot watch '%s': %s; changes there need a restart\n",
+                path, strerror(errno));
+        w->warned = true;
+        return -1;
+    }
+    watch *old = find_watch(w, wd);
+    if (old) { /* the same folder again (after an overflow): keep one entry */
+        free(old->path);
+        old->path = pub_xstrdup(path);
+        return wd;
+    }
+    if (w->len == w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 32;
+        w->items = pub_xrealloc(w->items, w->cap * sizeof *w->items);
+    }
+    w->items[w->len++] = (watch){wd, pub_xstrdup(path)};
+    return wd;
+}
+
+/* True when `path` is DEST: a destination inside a watched folder must not
+ * make each build trigger the next. */
+static bool is_dest(const watcher *w, const char *path)
+{
+    if (!w->s->dest_real) return false;
+    char *real = realpath(path, NULL);
+    bool same = real && strcmp(real, w->s->dest_real) == 0;
+    free(real);
+    return same;
+}
+
+/* Watches `path` and every folder under it (not through symlinks, not
+ * dot folders). */
+static void add_tree(watcher *w, const char *path, int depth)
+{
+    if (depth > MAX_TREE_DEPTH || is_dest(w, path) || add_watch(w, path) < 0) return;
+    DIR *dir = opendir(path);
+    if (!dir) return;
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        if (ignored_name(e->d_name)) continue;
+        char *child = pub_path_join(path, e->d_name);
+        struct stat st;
+        if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode)) add_tree(w, child, depth + 1);
+        free(child);
+    }
+    closedir(dir);
+}
+
+static void watch_site(watcher *w)
+{
+    const char *src = w->s->opts->src;
+    w->root_wd = add_watch(w, src);
+    for (size_t i = 0; i < sizeof watched_names / sizeof *watched_names; i++) {
+        char *path = pub_path_join(src, watched_names[i]);
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) add_tree(w, path, 1);
+        free(path);
+    }
+}
+
+/* Stops watching `path` and everything under it (moved away or deleted). */
+static void drop_tree(watcher *w, const char *path)
+{
+    size_t n = strlen(path);
+    for (size_t i = 0; i < w->len;) {
+        const char *p = w->items[i].path;
+        if (w->items[i].wd != w->root_wd && strncmp(p, path, n) == 0 && (p[n] == '\0' || p[n] == '/')) {
+            inotify_rm_watch(w->fd, w->items[i].wd);
+            free(w->items[i].path);
+            w->items[i] = w->items[--w->len];
+        } else {
+            i++;
+        }
+    }
+}
+
+/* The first build tells where DEST is only after the watches are set, so
+ * no edit during it is missed. */
+void pub_serve_watch_drop_dest(watcher *w)
+{
+    for (size_t i = 0; i < w->len; i++) {
+        if (w->items[i].wd != w->root_wd && is_dest(w, w->items[i].path)) {
+            char *path = pub_xstrdup(w->items[i].path);
+            drop_tree(w, path);
+            free(path);
+            i = (size_t)-1; /* the list was reordered: start again */
+        }
+    }
+}
+
+static void forget_watch(watcher *w, int wd)
+{
+    for (size_t i = 0; i < w->len; i++)
+        if (w->items[i].wd == wd) {
+            free(w->items[i].path);
+            w->items[i] = w->items[--w->len];
+            return;
+        }
+}
+
+/* Reads the pending events; true when one of them can change the site. */
+static bool read_changes(watcher *w)
+{
+    char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+    bool changed = false;
+    ssize_t n;
+    while ((n = read(w->fd, buf, sizeof buf)) > 0) {
+        for (char *p = buf; p < buf + n;) {
+            const struct inotify_event *ev = (const struct inotify_event *)p;
+            p += sizeof *ev + ev->len;
+            if (ev->mask & IN_Q_OVERFLOW) { /* events lost: re-walk, rebuild */
+                watch_site(w);
+                changed = true;
+                continue;
+            }
+            if (ev->mask & IN_IGNORED) {
+                forget_watch(w, ev->wd);
+                continue;
+            }
+            watch *at = find_watch(w, ev->wd);
+            if (!at || !ev->len || ignored_name(ev->name)) continue;
+            if (ev->wd == w->root_wd && !is_watched_name(ev->name)) continue;
+            char *child = pub_path_join(at->path, ev->name);
+            if ((ev->mask & IN_ISDIR) && is_dest(w, child)) {
+                free(child);
+                continue;
+            }
+            if (ev->mask & IN_ISDIR) {
+                if (ev->mask & (IN_MOVED_FROM | IN_DELETE)) drop_tree(w, child);
+                if (ev->mask & (IN_CREATE | IN_MOVED_TO)) add_tree(w, child, 1);
+            }
+            free(child);
+            changed = true;
+        }
+    }
+    return changed;
+}
+
+void pub_serve_watch_close(watcher *w)
+{
+    for (size_t i = 0; i < w->len; i++) free(w->items[i].path);
+    free(w->items);
+    if (w->fd >= 0) close(w->fd);
+}
+
+/* ---- Building --------------------------------------------------------------- */
+
+static double seconds_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* A new counter on success, the diagnostics on failure. */
+void pub_serve_rebuild(server *s)
+{
+    const pub_serve_options *o = s->opts;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    pub_build_options bo = {.src = o->src, .dest = o->dest, .drafts = o->drafts,
+                            .future = o->future, .jobs = o->jobs};
+    pub_diags diags;
+    pub_diags_init(&diags);
+    pub_build_result result;
+    bool ok = pub_build(&bo, &diags, &result);
+    pub_diags_sort(&diags);
+
+    char **lines = pub_xcalloc(diags.len + 1, sizeof *lines);
+    size_t nlines = 0;
+    pub_buf text = PUB_BUF_INIT;
+    for (size_t i = 0; i < diags.len; i++) {
+        pub_buf_clear(&text);
+        pub_diag_format(diags.items[i], &text);
+        pub_serve_say(s, "%s\n", pub_buf_cstr(&text));
+        if (!ok) lines[nlines++] = pub_xstrdup(pub_buf_cstr(&text));
+    }
+    pub_buf_free(&text);
+
+    pthread_mutex_lock(&s->lock);
+    bool first = s->attempt == 0;
+    s->attempt++;
+    s->ok = ok;
+    if (ok) s->build++;
+    if (result.dest && (ok || !s->dest)) {
+        free(s->dest);
+        s->dest = result.dest;
+        result.dest = NULL;
+    }
+    pub_serve_free_lines(s->errors, s->nerrors);
+    s->errors = lines;
+    s->nerrors = nlines;
+    pthread_cond_broadcast(&s->changed);
+    pthread_mutex_unlock(&s->lock);
+    free(s->dest_real);
+    s->dest_real = s->dest ? realpath(s->dest, NULL) : NULL;
+
+    if (ok)
+        pub_serve_say(s, "publish: %s %zu %s (%zu written, %zu unchanged, %zu removed) in %.2f s\n",
+            first ? "built" : "rebuilt", result.pages, result.pages == 1 ? "file" : "files",
+            result.out.written, result.out.unchanged, result.out.removed, seconds_since(&start));
+    else
+        pub_serve_say(s, "publish: %zu %s; still serving the previous output\n", diags.errors,
+            diags.errors == 1 ? "error" : "errors");
+    pub_build_result_free(&result);
+    pub_diags_free(&diags);
+}
+
+static int ms_since(const struct timespec *t)
+{
+    return (int)(seconds_since(t) * 1000.0);
+}
+
+void pub_serve_watch_loop(server *s, watcher *w, int sigfd)
+{
+    bool pending = false;
+    struct timespec first = {0, 0}, last = {0, 0};
+    for (;;) {
+        int timeout = -1;
+        if (pending) {
+            int quiet = DEBOUNCE_MS - ms_since(&last);
+            int cap = DEBOUNCE_MAX_MS - ms_since(&first);
+            timeout = quiet < cap ? quiet : cap;
+            if (timeout < 0) timeout = 0;
+        }
+        struct pollfd fds[2] = {{sigfd, POLLIN, 0}, {w->fd, POLLIN, 0}};
+        int n = poll(fds, 2, timeout);
+        if (n < 0 && errno == EINTR) continue;
+        if (n > 0 && (fds[0].revents & POLLIN)) {
+            struct signalfd_siginfo info;
+            if (read(sigfd, &info, sizeof info) == (ssize_t)sizeof info) return;
+        }
+        if (n > 0 && (fds[1].revents & POLLIN) && read_changes(w)) {
+            clock_gettime(CLOCK_MONOTONIC, &last);
+            if (!pending) first = last;
+            pending = true;
+            continue;
+        }
+        if (n == 0 && pending) {
+            pending = false;
+            pub_serve_rebuild(s);
+        }
+    }
+}
+
+void pub_serve_watch_start(watcher *w, server *s)
+{
+    *w = (watcher){.s = s, .fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC), .root_wd = -1};
+    if (w->fd < 0)
+        pub_serve_say(s, "publish: warning: cannot watch for changes: %s\n", strerror(errno));
+    else
+        watch_site(w);
+}
