@@ -1,4 +1,4 @@
-/* The build cache file and the fingerprint (the contract is in cache.h).
+/* The build cache file (the contract is in cache.h).
  *
  * File layout, all integers little-endian:
  *   header (72 bytes): "PUBCACHE", u32 format version, u32 zero,
@@ -16,19 +16,22 @@
  * skipped: build.c asks, and does. */
 #define _GNU_SOURCE
 #include "cache.h"
+#include "fingerprint.h"
 #include "util/hash.h"
 #include "markdown.h"
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/mem.h"
 #include "util/path.h"
-#include <cmark-gfm.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CACHE_DIR ".publish-cache"
@@ -50,45 +53,6 @@ static uint64_t load_le(const unsigned char *p, int n)
     return v;
 }
 
-/* ---- Engine identity --------------------------------------------------------------- */
-
-/* PUB_VERSION, cmark's version and the running binary itself (size, mtime,
- * inode), so a rebuilt publish, whose embedded plugins may have changed,
- * never trusts what an older one stored. */
-static struct {
-    uint64_t id;
-    bool known;
-} engine;
-static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
-
-static void engine_init(void)
-{
-    const char *cm = cmark_version_string();
-    uint64_t h = pub_hash(PUB_VERSION, strlen(PUB_VERSION), 0x7075626c697368ull);
-    h = pub_hash(cm, strlen(cm), h);
-    struct stat st;
-    if (stat("/proc/self/exe", &st) == 0) {
-        uint64_t v[5] = {(uint64_t)st.st_size, (uint64_t)st.st_mtim.tv_sec,
-                         (uint64_t)st.st_mtim.tv_nsec, (uint64_t)st.st_ino, (uint64_t)st.st_dev};
-        engine.id = pub_hash(v, sizeof v, h);
-        engine.known = true;
-    } else {
-        /* Unknown binary: an id no other run shares, so nothing is reused. */
-        struct timespec t;
-        clock_gettime(CLOCK_REALTIME, &t);
-        uint64_t v[3] = {(uint64_t)t.tv_sec, (uint64_t)t.tv_nsec, (uint64_t)getpid()};
-        engine.id = pub_hash(v, sizeof v, h);
-        engine.known = false;
-    }
-}
-
-static uint64_t engine_id(bool *known)
-{
-    pthread_once(&engine_once, engine_init);
-    if (known) *known = engine.known;
-    return engine.id;
-}
-
 uint64_t pub_cache_md_key(const void *body, size_t len, const pub_md_options *opts)
 {
     unsigned char flags[16] = "md-cache:";
@@ -97,16 +61,11 @@ uint64_t pub_cache_md_key(const void *body, size_t len, const pub_md_options *op
     flags[11] = (unsigned char)('0' + opts->hardbreaks);
     flags[12] = (unsigned char)(opts->extensions & 0xff);
     flags[13] = (unsigned char)(opts->extensions >> 8 & 0xff);
-    uint64_t seed = pub_hash(flags, 14, engine_id(NULL));
+    uint64_t seed = pub_hash(flags, 14, pub_fingerprint_engine_id(NULL));
     return pub_hash(body, len, seed);
 }
 
 /* ---- I/O helpers ------------------------------------------------------------------ */
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
 
 static bool pread_all(int fd, void *buf, size_t len, uint64_t offset)
 {
@@ -466,21 +425,21 @@ static bool write_next(pub_cache *c, entry **kept, size_t nkept)
     unsigned char *index = pub_xmalloc(index_len ? index_len : 1);
     for (size_t i = 0; i < count; i++) {
         unsigned char *p = index + i * INDEX_ENTRY;
-        put64(p, kept[i]->key);
-        put64(p + 8, kept[i]->offset);
-        put64(p + 16, kept[i]->len);
-        put64(p + 24, kept[i]->hash);
+        pub_hash_put_le64(p, kept[i]->key);
+        pub_hash_put_le64(p + 8, kept[i]->offset);
+        pub_hash_put_le64(p + 16, kept[i]->len);
+        pub_hash_put_le64(p + 24, kept[i]->hash);
     }
     unsigned char h[HEADER_SIZE] = {0};
     memcpy(h, CACHE_MAGIC, 8);
-    put64(h + 8, CACHE_VERSION);
-    put64(h + 16, c->has_fp ? c->fp : 0);
-    put64(h + 24, (uint64_t)(c->has_fp ? c->valid_until : 0));
-    put64(h + 32, c->has_fp ? 1 : 0);
-    put64(h + 40, count);
-    put64(h + 48, c->tmp_end);
-    put64(h + 56, pub_hash(index, index_len, CACHE_VERSION));
-    put64(h + 64, pub_hash(h, 64, CACHE_VERSION));
+    pub_hash_put_le64(h + 8, CACHE_VERSION);
+    pub_hash_put_le64(h + 16, c->has_fp ? c->fp : 0);
+    pub_hash_put_le64(h + 24, (uint64_t)(c->has_fp ? c->valid_until : 0));
+    pub_hash_put_le64(h + 32, c->has_fp ? 1 : 0);
+    pub_hash_put_le64(h + 40, count);
+    pub_hash_put_le64(h + 48, c->tmp_end);
+    pub_hash_put_le64(h + 56, pub_hash(index, index_len, CACHE_VERSION));
+    pub_hash_put_le64(h + 64, pub_hash(h, 64, CACHE_VERSION));
     bool ok = pwrite_all(c->tmp_fd, index, index_len, c->tmp_end) &&
               ftruncate(c->tmp_fd, (off_t)(c->tmp_end + index_len)) == 0 &&
               pwrite_all(c->tmp_fd, h, HEADER_SIZE, 0);
@@ -537,141 +496,4 @@ void pub_cache_free(pub_cache *c)
     free(c->path);
     pthread_mutex_destroy(&c->lock);
     free(c);
-}
-
-/* ---- Fingerprint --------------------------------------------------------------------- */
-
-void pub_fingerprint_init(pub_fingerprint *fp)
-{
-    bool known;
-    memset(fp, 0, sizeof *fp);
-    fp->hash = engine_id(&known);
-    fp->unusable = !known;
-}
-
-void pub_fingerprint_add_bytes(pub_fingerprint *fp, const void *bytes, size_t len)
-{
-    /* Chained through the seed; the length is part of each hash, so parts
-     * cannot run into each other ("ab"+"c" is not "a"+"bc"). */
-    fp->hash = pub_hash(bytes, len, fp->hash);
-}
-
-void pub_fingerprint_add_str(pub_fingerprint *fp, const char *s)
-{
-    if (s) {
-        pub_fingerprint_add_bytes(fp, s, strlen(s));
-    } else {
-        fp->hash = pub_hash("\0null", 5, ~fp->hash); /* not any string's hash */
-    }
-}
-
-void pub_fingerprint_add_int(pub_fingerprint *fp, long long v)
-{
-    unsigned char b[8];
-    put64(b, (uint64_t)v);
-    pub_fingerprint_add_bytes(fp, b, sizeof b);
-}
-
-void pub_fingerprint_add_file(pub_fingerprint *fp, const char *rel, const struct stat *st)
-{
-    pub_fingerprint_add_str(fp, rel);
-    uint64_t v[7] = {(uint64_t)st->st_size, (uint64_t)st->st_mtim.tv_sec,
-                     (uint64_t)st->st_mtim.tv_nsec, (uint64_t)st->st_ctim.tv_sec,
-                     (uint64_t)st->st_ctim.tv_nsec, (uint64_t)st->st_ino, (uint64_t)st->st_mode};
-    unsigned char b[sizeof v];
-    for (size_t i = 0; i < 7; i++) put64(b + 8 * i, v[i]);
-    pub_fingerprint_add_bytes(fp, b, sizeof b);
-    long long m = (long long)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-    long long ch = (long long)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
-    if (m > fp->newest_ns) fp->newest_ns = m;
-    if (ch > fp->newest_ns) fp->newest_ns = ch;
-    if (st->st_mtim.tv_nsec == 0 || st->st_ctim.tv_nsec == 0) fp->second_clock = true;
-}
-
-static int compare_strings(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-enum { MAX_TREE_DEPTH = 64 };
-
-/* Adds the folder open at `fd` (taken) whose path below SRC is rel. */
-static void add_folder(pub_fingerprint *fp, int fd, pub_buf *rel, const struct stat *skip,
-                       int depth)
-{
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        fp->unusable = true;
-        return;
-    }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.') continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 32;
-            names = pub_xrealloc(names, cap * sizeof *names);
-        }
-        names[n++] = pub_xstrdup(de->d_name);
-    }
-    /* An empty folder has no list at all: qsort(NULL, 0, ...) is undefined. */
-    if (n > 1) qsort(names, n, sizeof *names, compare_strings);
-    size_t rel_len = rel->len;
-    for (size_t i = 0; i < n; i++) {
-        if (rel_len) pub_buf_putc(rel, '/');
-        pub_buf_puts(rel, names[i]);
-        struct stat st;
-        if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            fp->unusable = true; /* gone while we looked: something is changing */
-        } else if (S_ISDIR(st.st_mode)) {
-            if (!(skip && st.st_dev == skip->st_dev && st.st_ino == skip->st_ino)) {
-                int child = depth < MAX_TREE_DEPTH
-                                ? openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                                : -1;
-                if (child < 0)
-                    fp->unusable = true;
-                else
-                    add_folder(fp, child, rel, skip, depth + 1);
-            }
-        } else {
-            pub_fingerprint_add_file(fp, pub_buf_cstr(rel), &st);
-            struct stat target;
-            if (S_ISLNK(st.st_mode) && fstatat(dirfd(d), names[i], &target, 0) == 0 &&
-                S_ISREG(target.st_mode))
-                pub_fingerprint_add_file(fp, pub_buf_cstr(rel), &target);
-        }
-        rel->len = rel_len;
-        if (rel->data) rel->data[rel_len] = '\0';
-        free(names[i]);
-    }
-    free(names);
-    closedir(d);
-}
-
-void pub_fingerprint_add_tree(pub_fingerprint *fp, const char *src, const char *skip)
-{
-    struct stat skip_st;
-    bool have_skip = skip && stat(skip, &skip_st) == 0;
-    int fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        fp->unusable = true;
-        return;
-    }
-    pub_buf rel = PUB_BUF_INIT;
-    add_folder(fp, fd, &rel, have_skip ? &skip_st : NULL, 0);
-    pub_buf_free(&rel);
-}
-
-uint64_t pub_fingerprint_final(const pub_fingerprint *fp, const struct timespec *started)
-{
-    if (fp->unusable) return 0;
-    /* File times come from a coarse clock (a jiffy; a whole second on some
-     * file systems): an edit in the same tick as the last one keeps the
-     * times, so a file that new cannot vouch for its contents. */
-    long long window = fp->second_clock ? 2000000000LL : 50000000LL;
-    long long start = (long long)started->tv_sec * 1000000000 + started->tv_nsec;
-    if (fp->newest_ns > start - window) return 0;
-    return fp->hash ? fp->hash : 1;
 }

@@ -12,18 +12,8 @@
  *   Highlighted code blocks (publish.highlight) are stored the same way,
  *   under their own keys (highlight.h's pub_hl_cache_key).
  *
- * - The fingerprint of the last successful build, for the no-op rebuild.
- *   pub_fingerprint hashes the engine (as above), the build options the
- *   caller adds (drafts, future, DEST, ...) and the relative path, size,
- *   mtime, ctime, inode and mode of every input file. If the fingerprint
- *   taken before a build equals the stored one and the stored result has
- *   not expired (`valid_until`: the date of the earliest future post left
- *   out, which appears by itself once that date passes), nothing can have
- *   changed and DEST already holds the build's output. File contents are
- *   not read: an edit shows as a new mtime/ctime/size/inode, and a file
- *   touched too close to the fingerprint's start to be told apart (a
- *   coarse file-system clock) makes the fingerprint unusable for that build
- *   (pub_fingerprint_final returns 0), as git does with "racy" entries.
+ * - The fingerprint of the last successful build (fingerprint.h makes
+ *   it), and until when the output it stands for stays good.
  *
  * What it does not see: DEST edited by hand (the output is trusted to be
  * the last build's), files a plugin reads on its own outside SRC, and the
@@ -44,8 +34,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/stat.h>
-#include <time.h>
 
 struct pub_md_options;
 
@@ -96,39 +84,5 @@ bool pub_cache_fingerprint_matches(const pub_cache *c, uint64_t fp, long long no
  * future post left out), LLONG_MAX when never. `fp` 0 clears it (a build
  * whose fingerprint was unusable must not leave the previous one behind). */
 void pub_cache_set_fingerprint(pub_cache *c, uint64_t fp, long long valid_until);
-
-/* An incremental fingerprint. Add things in a fixed order; the result
- * depends on the order and on the boundaries between the parts. */
-typedef struct pub_fingerprint {
-    uint64_t hash;
-    long long newest_ns;  /* newest mtime/ctime of the files added */
-    bool second_clock;    /* some file time had no sub-second part */
-    bool unusable;        /* the engine could not be identified */
-} pub_fingerprint;
-
-/* Starts a fingerprint with the engine's identity in it. */
-void pub_fingerprint_init(pub_fingerprint *fp);
-void pub_fingerprint_add_bytes(pub_fingerprint *fp, const void *bytes, size_t len);
-/* NULL and "" differ. */
-void pub_fingerprint_add_str(pub_fingerprint *fp, const char *s);
-void pub_fingerprint_add_int(pub_fingerprint *fp, long long v);
-/* One input file: `rel` (its path relative to SRC) and its stat. */
-void pub_fingerprint_add_file(pub_fingerprint *fp, const char *rel, const struct stat *st);
-
-/* Adds every file below `src` in sorted order, as pub_fingerprint_add_file
- * would: names starting with '.' are skipped (.publish-cache, .git, the
- * output manifest and staging folders), so is the folder `skip` (DEST, when
- * it is inside SRC; NULL for none). Symlinked folders are not entered
- * (what they point to inside SRC is walked where it is); a symlinked file
- * adds the file it points to. An unreadable folder makes the fingerprint
- * unusable. */
-void pub_fingerprint_add_tree(pub_fingerprint *fp, const char *src, const char *skip);
-
-/* The fingerprint, or 0 when it cannot be trusted: the engine is unknown,
- * or a file changed so close to `started` that a later edit could keep the
- * same times. `started` is CLOCK_REALTIME read before the build reads or
- * stats any input (config.yaml included): then an edit made after a file
- * was read shows as a time after `started` and voids the fingerprint. */
-uint64_t pub_fingerprint_final(const pub_fingerprint *fp, const struct timespec *started);
 
 #endif

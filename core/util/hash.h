@@ -9,4 +9,11 @@
 
 uint64_t pub_hash(const void *bytes, size_t len, uint64_t seed);
 
+/* Stores `v` little-endian in p[0..7], whatever the host order: how the
+ * on-disk formats and the fingerprint lay out their integers. */
+static inline void pub_hash_put_le64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
 #endif

@@ -6,6 +6,7 @@
  * /tmp that is removed at the end. */
 #define _GNU_SOURCE
 #include "cache.h"
+#include "fingerprint.h"
 #include "util/hash.h"
 #include "check.h"
 #include "markdown.h"

@@ -1,0 +1,190 @@
+/* The build fingerprint and the engine's identity (the contract is in
+ * fingerprint.h). It reads no file contents, only stats; it does not store
+ * the fingerprint (cache.c does) nor decide to skip a build (build.c). */
+#define _GNU_SOURCE
+#include "fingerprint.h"
+#include "util/buf.h"
+#include "util/hash.h"
+#include "util/mem.h"
+#include <cmark-gfm.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- Engine identity --------------------------------------------------------------- */
+
+/* A rebuilt publish, whose embedded plugins may have changed, never trusts
+ * what an older one stored. */
+static struct {
+    uint64_t id;
+    bool known;
+} engine;
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+
+static void engine_init(void)
+{
+    const char *cm = cmark_version_string();
+    uint64_t h = pub_hash(PUB_VERSION, strlen(PUB_VERSION), 0x7075626c697368ull);
+    h = pub_hash(cm, strlen(cm), h);
+    struct stat st;
+    if (stat("/proc/self/exe", &st) == 0) {
+        uint64_t v[5] = {(uint64_t)st.st_size, (uint64_t)st.st_mtim.tv_sec,
+                         (uint64_t)st.st_mtim.tv_nsec, (uint64_t)st.st_ino, (uint64_t)st.st_dev};
+        engine.id = pub_hash(v, sizeof v, h);
+        engine.known = true;
+    } else {
+        /* Unknown binary: an id no other run shares, so nothing is reused. */
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        uint64_t v[3] = {(uint64_t)t.tv_sec, (uint64_t)t.tv_nsec, (uint64_t)getpid()};
+        engine.id = pub_hash(v, sizeof v, h);
+        engine.known = false;
+    }
+}
+
+uint64_t pub_fingerprint_engine_id(bool *known)
+{
+    pthread_once(&engine_once, engine_init);
+    if (known) *known = engine.known;
+    return engine.id;
+}
+
+/* ---- Fingerprint --------------------------------------------------------------------- */
+
+void pub_fingerprint_init(pub_fingerprint *fp)
+{
+    bool known;
+    memset(fp, 0, sizeof *fp);
+    fp->hash = pub_fingerprint_engine_id(&known);
+    fp->unusable = !known;
+}
+
+void pub_fingerprint_add_bytes(pub_fingerprint *fp, const void *bytes, size_t len)
+{
+    /* Chained through the seed; the length is part of each hash, so parts
+     * cannot run into each other ("ab"+"c" is not "a"+"bc"). */
+    fp->hash = pub_hash(bytes, len, fp->hash);
+}
+
+void pub_fingerprint_add_str(pub_fingerprint *fp, const char *s)
+{
+    if (s) {
+        pub_fingerprint_add_bytes(fp, s, strlen(s));
+    } else {
+        fp->hash = pub_hash("\0null", 5, ~fp->hash); /* not any string's hash */
+    }
+}
+
+void pub_fingerprint_add_int(pub_fingerprint *fp, long long v)
+{
+    unsigned char b[8];
+    pub_hash_put_le64(b, (uint64_t)v);
+    pub_fingerprint_add_bytes(fp, b, sizeof b);
+}
+
+void pub_fingerprint_add_file(pub_fingerprint *fp, const char *rel, const struct stat *st)
+{
+    pub_fingerprint_add_str(fp, rel);
+    uint64_t v[7] = {(uint64_t)st->st_size, (uint64_t)st->st_mtim.tv_sec,
+                     (uint64_t)st->st_mtim.tv_nsec, (uint64_t)st->st_ctim.tv_sec,
+                     (uint64_t)st->st_ctim.tv_nsec, (uint64_t)st->st_ino, (uint64_t)st->st_mode};
+    unsigned char b[sizeof v];
+    for (size_t i = 0; i < 7; i++) pub_hash_put_le64(b + 8 * i, v[i]);
+    pub_fingerprint_add_bytes(fp, b, sizeof b);
+    long long m = (long long)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+    long long ch = (long long)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+    if (m > fp->newest_ns) fp->newest_ns = m;
+    if (ch > fp->newest_ns) fp->newest_ns = ch;
+    if (st->st_mtim.tv_nsec == 0 || st->st_ctim.tv_nsec == 0) fp->second_clock = true;
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+enum { MAX_TREE_DEPTH = 64 };
+
+/* Adds the folder open at `fd` (taken) whose path below SRC is rel. */
+static void add_folder(pub_fingerprint *fp, int fd, pub_buf *rel, const struct stat *skip,
+                       int depth)
+{
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        fp->unusable = true;
+        return;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.') continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            names = pub_xrealloc(names, cap * sizeof *names);
+        }
+        names[n++] = pub_xstrdup(de->d_name);
+    }
+    /* An empty folder has no list at all: qsort(NULL, 0, ...) is undefined. */
+    if (n > 1) qsort(names, n, sizeof *names, compare_strings);
+    size_t rel_len = rel->len;
+    for (size_t i = 0; i < n; i++) {
+        if (rel_len) pub_buf_putc(rel, '/');
+        pub_buf_puts(rel, names[i]);
+        struct stat st;
+        if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            fp->unusable = true; /* gone while we looked: something is changing */
+        } else if (S_ISDIR(st.st_mode)) {
+            if (!(skip && st.st_dev == skip->st_dev && st.st_ino == skip->st_ino)) {
+                int child = depth < MAX_TREE_DEPTH
+                                ? openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                                : -1;
+                if (child < 0)
+                    fp->unusable = true;
+                else
+                    add_folder(fp, child, rel, skip, depth + 1);
+            }
+        } else {
+            pub_fingerprint_add_file(fp, pub_buf_cstr(rel), &st);
+            struct stat target;
+            if (S_ISLNK(st.st_mode) && fstatat(dirfd(d), names[i], &target, 0) == 0 &&
+                S_ISREG(target.st_mode))
+                pub_fingerprint_add_file(fp, pub_buf_cstr(rel), &target);
+        }
+        rel->len = rel_len;
+        if (rel->data) rel->data[rel_len] = '\0';
+        free(names[i]);
+    }
+    free(names);
+    closedir(d);
+}
+
+void pub_fingerprint_add_tree(pub_fingerprint *fp, const char *src, const char *skip)
+{
+    struct stat skip_st;
+    bool have_skip = skip && stat(skip, &skip_st) == 0;
+    int fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        fp->unusable = true;
+        return;
+    }
+    pub_buf rel = PUB_BUF_INIT;
+    add_folder(fp, fd, &rel, have_skip ? &skip_st : NULL, 0);
+    pub_buf_free(&rel);
+}
+
+uint64_t pub_fingerprint_final(const pub_fingerprint *fp, const struct timespec *started)
+{
+    if (fp->unusable) return 0;
+    /* File times come from a coarse clock (a jiffy; a whole second on some
+     * file systems): an edit in the same tick as the last one keeps the
+     * times, so a file that new cannot vouch for its contents. */
+    long long window = fp->second_clock ? 2000000000LL : 50000000LL;
+    long long start = (long long)started->tv_sec * 1000000000 + started->tv_nsec;
+    if (fp->newest_ns > start - window) return 0;
+    return fp->hash ? fp->hash : 1;
+}
