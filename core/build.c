@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "build.h"
 #include "cache.h"
+#include "doc.h"
 #include "fingerprint.h"
 #include "frontmatter.h"
 #include "lua/bridge.h"

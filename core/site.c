@@ -7,8 +7,6 @@
  * the top-level folders a symlinked folder is not entered (no loops). */
 #define _DEFAULT_SOURCE
 #include "site.h"
-#include "cache.h"
-#include "markdown.h"
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/mem.h"
@@ -18,9 +16,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 typedef struct name_list {
@@ -440,87 +436,6 @@ pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
     if (pub_confine_resolve(confine, "layouts", NULL, &err) == PUB_CONFINE_OUTSIDE)
         pub_diags_take(diags, err);
     return site;
-}
-
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md,
-                          bool render_markdown, pub_cache *cache);
-
-/* A post that makes libyaml or cmark slow (a pathological input) is named
- * with its time, so a slow build can be traced to the file. */
-void pub_doc_load(pub_site *site, pub_doc *doc, const pub_md_options *md, bool render_markdown,
-                  pub_cache *cache)
-{
-    double start = now_seconds();
-    load_document(site, doc, md, render_markdown, cache);
-    double took = now_seconds() - start;
-    if (took >= site->slow_seconds && !doc->error)
-        doc->warning = pub_diag_new(PUB_WARNING, doc->path, 0, 0,
-                                    "slow to read: %.2f s (front matter and Markdown)", took);
-}
-
-/* Keys the engine and bundled plugins read as booleans. */
-static const char *const boolean_keys[] = {"published", "draft", "sitemap",
-                                           "render_with_liquid"};
-
-/* `published: no` is the string "no" in YAML 1.2 (native sites) but false
- * in Jekyll's YAML 1.1: an author who meant false is told, not surprised. */
-static void warn_yaml11_booleans(pub_doc *doc)
-{
-    const pub_value *meta = doc->fm.meta;
-    for (size_t i = 0; i < sizeof boolean_keys / sizeof *boolean_keys; i++) {
-        const pub_value *v = pub_map_get(meta, boolean_keys[i]);
-        const char *text = pub_value_str(v);
-        if (!text) continue;
-        static const char *const words[] = {"yes", "no", "on", "off", "y", "n"};
-        size_t w = 0;
-        while (w < 6 && strcasecmp(text, words[w]) != 0) w++;
-        if (w == 6) continue;
-        bool meant = w == 0 || w == 2 || w == 4;
-        pub_fm *fm = &doc->fm;
-        fm->warnings = pub_xrealloc(fm->warnings, (fm->nwarnings + 1) * sizeof *fm->warnings);
-        fm->warnings[fm->nwarnings++] = pub_diag_new(
-            PUB_WARNING, doc->path, v->line, v->col,
-            "'%s: %s' is read as the string '%s' (YAML 1.2), not as %s; write '%s: %s'",
-            boolean_keys[i], text, text, meant ? "true" : "false", boolean_keys[i],
-            meant ? "true" : "false");
-    }
-}
-
-static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md,
-                          bool render_markdown, pub_cache *cache)
-{
-    int rc = pub_confine_read(site->confine, doc->path, &doc->text, &doc->len, &doc->error);
-    if (rc == PUB_CONFINE_OUTSIDE) return;
-    if (rc != 0) {
-        doc->error = pub_diag_new(PUB_ERROR, doc->path, 0, 0, "cannot read: %s", strerror(rc));
-        return;
-    }
-    doc->error = pub_fm_parse_as(doc->path, doc->text, doc->len, site->yaml, &doc->fm);
-    if (doc->error) return;
-    if (site->yaml == PUB_YAML_12) warn_yaml11_booleans(doc);
-    if (!render_markdown) return;
-    const char *body = doc->text + doc->fm.body_start;
-    size_t body_len = doc->len - doc->fm.body_start;
-    if (doc->markdown && cache) {
-        uint64_t key = pub_cache_md_key(body, body_len, md);
-        doc->html = pub_cache_get_html(cache, key, &doc->html_len);
-        if (!doc->html) {
-            doc->html = pub_md_render(body, body_len, md, &doc->html_len);
-            pub_cache_put_html(cache, key, doc->html, doc->html_len);
-        }
-    } else if (doc->markdown) {
-        doc->html = pub_md_render(body, body_len, md, &doc->html_len);
-    } else {
-        doc->html = pub_xstrndup(body, body_len);
-        doc->html_len = body_len;
-    }
 }
 
 void pub_site_free(pub_site *site)

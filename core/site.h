@@ -1,6 +1,7 @@
 /* The site on disk: config.yaml, and the lists of posts, pages, static and
- * data files found under SRC. Discovery only lists and reads; parsing the
- * documents is the build's (on worker threads). */
+ * data files found under SRC. Discovery only lists and reads the config;
+ * reading and parsing the documents is doc.h's, run by the build on
+ * worker threads. */
 #ifndef PUB_SITE_H
 #define PUB_SITE_H
 #include "confine.h"
@@ -20,7 +21,7 @@ typedef struct pub_doc {
     bool has_name_date;  /* file name starts with YYYY-MM-DD- */
     pub_date name_date;
     char *name_slug;     /* file name without date prefix and extension */
-    /* Filled by pub_doc_load: */
+    /* Filled by pub_doc_load (doc.h): */
     char *text;          /* whole file; owned */
     size_t len;
     pub_fm fm;
@@ -62,15 +63,6 @@ pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags);
  * error to report ("no config.yaml here ..."). Caller frees. */
 pub_diag *pub_site_check_folder(const char *src);
 void pub_site_free(pub_site *site);
-
-/* Reads and parses one document: front matter, and Markdown when
- * `render_markdown` (with `md` options), taking the HTML from `cache` when
- * it has it (NULL: no cache). Sets doc->error on failure. Thread-safe for
- * different docs. */
-struct pub_md_options;
-struct pub_cache;
-void pub_doc_load(pub_site *site, pub_doc *doc, const struct pub_md_options *md,
-                  bool render_markdown, struct pub_cache *cache);
 
 /* Splits "2024-06-19-hello-world.md" into date and slug; false when the
  * name has no valid date prefix (slug is then the name without extension).
