@@ -12,7 +12,7 @@
  * the fingerprint unusable for that build (pub_fingerprint_final returns
  * 0), as git does with "racy" entries.
  *
- * The engine's identity (PUB_VERSION, cmark's version and the running
+ * The engine's identity (PUB_VERSION, cmark-gfm's version and the running
  * binary's size, mtime and inode) also seeds the Markdown cache's keys, so
  * a rebuilt publish never trusts what an older one stored. */
 #ifndef PUB_FINGERPRINT_H
