@@ -12,6 +12,12 @@
 -- `SLUG-2` (then -3, ...). A name whose slug is empty (only punctuation) is
 -- warned about and gets no page.
 --
+-- Display names: config `category_titles` / `tag_titles` map a name as
+-- posts write it to the label the site shows ({News: 뉴스}); URLs, slugs
+-- and front matter keep the name as written. Every page, list entry and
+-- link below has `title` (the label, the name when none is given) besides
+-- `name`. An imported blog whose posts say `News` can so read 뉴스.
+--
 -- Config: `paginate` (posts per page, default 10; 0 or false: one page),
 -- `category_layout` (default "category"), `tag_layout` (default
 -- "category": one layout serves both, `page.kind` tells them apart),
@@ -21,9 +27,10 @@
 -- Pages made: kind "category"/"tag" with title, name, slug, posts (this
 -- page's), all_posts, paginator {page, per_page, total_pages, total_posts,
 -- posts, prev_url, next_url, first_url, last_url}; kind "categories"/"tags"
--- with `list` = array of {name, url, href, count} sorted by name. The same
--- list is kept as site.category_list / site.tag_list, and each post gets
--- post.category_links / post.tag_links = array of {name, url, href}.
+-- with `list` = array of {name, title, url, href, count} sorted by name. The
+-- same list is kept as site.category_list / site.tag_list, and each post
+-- gets post.category_links / post.tag_links = array of {name, title, url,
+-- href}.
 -- The paginator URLs are page URLs (Unicode); hrefs are paginator.prev_href
 -- and so on.
 
@@ -67,8 +74,25 @@ function categories.assign_slugs(names, map, what)
   return slug_of
 end
 
+-- The config map name -> display title (`key`), checked: a map of strings.
+function categories.titles(config, key)
+  local titles = config[key]
+  if titles == nil then return {} end
+  if type(titles) ~= "table" or #titles > 0 then
+    error("config '" .. key .. "' must be a map from name to display title", 0)
+  end
+  for name, title in pairs(titles) do
+    if type(title) ~= "string" and type(title) ~= "number" then
+      error("config '" .. key .. "." .. tostring(name) .. "' must be a string (the title shown for '"
+        .. tostring(name) .. "')", 0)
+    end
+  end
+  return titles
+end
+
 local function build_taxonomy(site, spec)
   local config = site.config
+  local titles = categories.titles(config, spec.titles_key)
   local map = site[spec.field] or {}
   local names = site[spec.names_field]
   if not names then
@@ -84,14 +108,15 @@ local function build_taxonomy(site, spec)
     local slug = slug_of[name]
     if slug then
       local posts = map[name]
+      local title = titles[name] ~= nil and tostring(titles[name]) or name
       local base = "/" .. spec.prefix .. "/" .. slug .. "/"
       pager.paginate(site, posts, base, per, {
-        kind = spec.kind, layout = layout, title = name, name = name, slug = slug,
+        kind = spec.kind, layout = layout, title = title, name = name, slug = slug,
         taxonomy = spec.prefix,
       })
-      local entry = { name = name, url = base, href = urls.href(site, base), count = #posts }
+      local entry = { name = name, title = title, url = base, href = urls.href(site, base), count = #posts }
       list[#list + 1] = entry
-      link_of[name] = { name = name, url = base, href = entry.href }
+      link_of[name] = { name = name, title = title, url = base, href = entry.href }
     end
   end
   if #list > 0 then
@@ -116,13 +141,13 @@ function categories.site(site)
     field = "categories", names_field = "category_names", what = "category",
     prefix = "categories", kind = "category", layout_key = "category_layout",
     index_layout_key = "categories_layout", index_title = "Categories",
-    links_field = "category_links",
+    links_field = "category_links", titles_key = "category_titles",
   })
   site.tag_list = build_taxonomy(site, {
     field = "tags", names_field = "tag_names", what = "tag",
     prefix = "tags", kind = "tag", layout_key = "tag_layout",
     index_layout_key = "tags_layout", index_title = "Tags",
-    links_field = "tag_links",
+    links_field = "tag_links", titles_key = "tag_titles",
   })
 end
 

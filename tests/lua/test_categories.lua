@@ -159,4 +159,36 @@ do
   check.eq(homes, 1, "pages/index wins over the home page")
 end
 
+-- category_titles / tag_titles: labels shown, names and URLs as written.
+do
+  local site = check.site(make_posts(), { paginate = 0, category_titles = { ["Dev Notes"] = "개발 노트" },
+    tag_titles = { odd = "홀수" } })
+  categories.site(site)
+  local pages = {}
+  for _, page in ipairs(site.pages) do pages[page.url] = page end
+  local dev = pages["/categories/dev-notes/"]
+  check.eq(dev and dev.title, "개발 노트", "category page title is the display title")
+  check.eq(dev and dev.name, "Dev Notes", "category page name as written")
+  check.eq(pages["/categories/뉴스/"].title, "뉴스", "no title given: the name")
+  check.eq(pages["/tags/odd/"].title, "홀수", "tag_titles")
+  local titles = {}
+  for _, entry in ipairs(site.category_list) do titles[entry.name] = entry.title end
+  check.eq(titles["Dev Notes"], "개발 노트", "list entry title")
+  check.eq(titles["뉴스"], "뉴스", "list entry title defaults to the name")
+  local p3 = site.posts[#site.posts - 2]
+  check.eq(p3.category_links[2].title, "개발 노트", "post link title")
+  check.eq(p3.category_links[2].name, "Dev Notes", "post link name")
+  check.eq(p3.category_links[2].url, "/categories/dev-notes/", "post link url unchanged")
+  check.eq(p3.categories[2], "Dev Notes", "post categories unchanged")
+end
+
+-- A category_titles that is not a map of strings is an error naming the key.
+do
+  local ok, err = pcall(categories.site, check.site(make_posts(), { category_titles = { "News" } }))
+  check.eq(ok, false, "a list is refused")
+  check.eq(err, "config 'category_titles' must be a map from name to display title", "list message")
+  ok, err = pcall(categories.site, check.site(make_posts(), { tag_titles = { odd = { "x" } } }))
+  check.eq(err, "config 'tag_titles.odd' must be a string (the title shown for 'odd')", "value message")
+end
+
 check.done()
