@@ -12,7 +12,12 @@
 -- 0 or false: never cut). Characters are counted in the text only, an
 -- entity counts as one and a run of whitespace as one; the cut never falls
 -- inside a UTF-8 sequence, tag or entity, closes every tag left open and
--- ends with "…". Pages from pages/ get no excerpt; only posts do.
+-- ends with "…". A cut inside a word backs up to the word's start; then, if
+-- what follows the last complete sentence is a fragment of less than a
+-- third of the excerpt, the excerpt ends with that sentence instead ("...
+-- home page. …", never "... home page. None…"). The plain form
+-- (excerpt_text) is cut the same way. Pages from pages/ get no excerpt;
+-- only posts do.
 
 local excerpt = {}
 
@@ -27,6 +32,67 @@ local ELLIPSIS = "…"
 -- the plugin's hot path in large builds.
 function excerpt.truncate_html(html, limit)
   return publish.html.truncate(html, limit, ELLIPSIS)
+end
+
+-- The end (byte after the punctuation) of the last sentence in plain
+-- `text`, or nil. A sentence ends with . ! ? (and closing quotes or
+-- brackets) after a letter or digit of any script, before whitespace; or
+-- with the ideographic full stop 。 or a full-width ！ ？, which need none.
+local function last_sentence_end_text(text)
+  local best
+  for e in text:gmatch("[^%s%p][%.!%?][\"'%)%]]*()%s") do best = e end
+  for e in text:gmatch("\227\128\130()") do if not best or e > best then best = e end end
+  for e in text:gmatch("\239\188[\129\159]()") do if not best or e > best then best = e end end
+  return best
+end
+
+-- Is byte `pos` of `html` inside a tag (between '<' and its '>')?
+local function in_tag(html, pos)
+  local lt = html:sub(1, pos - 1):match(".*()<")
+  if not lt then return false end
+  return not html:find(">", lt, true) or html:find(">", lt, true) >= pos
+end
+
+-- The same in the text of `html` (not inside its tags).
+local function last_sentence_end(html)
+  local best
+  for e in html:gmatch("[^%s%p][%.!%?][\"'%)%]]*()[%s<]") do
+    if not in_tag(html, e - 1) then best = e end
+  end
+  for e in html:gmatch("\227\128\130()") do
+    if not in_tag(html, e - 1) and (not best or e > best) then best = e end
+  end
+  return best
+end
+
+local function visible_length(html)
+  local text = publish.html.text(html):gsub("%s+", " ")
+  return publish.utf8.len(text)
+end
+
+-- A cut excerpt (HTML ending in the ellipsis) made to end with its last
+-- complete sentence when only a short fragment follows that sentence.
+function excerpt.sentence_cut(html)
+  local at = html:match(".*()" .. ELLIPSIS)
+  if not at then return html end
+  local kept = html:sub(1, at - 1)
+  local stop = last_sentence_end(kept)
+  if not stop then return html end
+  local fragment = visible_length(kept:sub(stop))
+  if fragment == 0 or fragment * 3 >= visible_length(kept) then return html end
+  -- Cutting there leaves open tags; a truncate with no limit closes them.
+  return (publish.html.truncate(kept:sub(1, stop - 1) .. " " .. ELLIPSIS, nil))
+end
+
+-- The same for plain text (post.excerpt_text) that was `cut`.
+function excerpt.sentence_cut_text(text, cut)
+  if not cut or text:sub(-#ELLIPSIS) ~= ELLIPSIS then return text end
+  local kept = text:sub(1, -#ELLIPSIS - 1)
+  local stop = last_sentence_end_text(kept)
+  if not stop then return text end
+  local fragment = publish.utf8.len((kept:sub(stop):gsub("^%s+", "")))
+  if fragment == 0 or fragment * 3 >= publish.utf8.len(kept) then return text end
+  return kept:sub(1, stop - 1) .. " " .. ELLIPSIS
 end
 
 -- Elements that make a front matter excerpt HTML rather than text; a
@@ -128,9 +194,10 @@ function excerpt.post(post, site)
     post.excerpt, post.excerpt_text = "", ""
     return
   end
-  post.excerpt = excerpt.truncate_html(html, limit)
+  local cut_html, cut = excerpt.truncate_html(html, limit)
+  post.excerpt = cut and excerpt.sentence_cut(cut_html) or cut_html
   local text = trim(publish.html.text(html))
-  if limit then text = publish.utf8.truncate(text, limit) end
+  if limit then text = excerpt.sentence_cut_text(publish.utf8.truncate(text, limit)) end
   post.excerpt_text = text
 end
 

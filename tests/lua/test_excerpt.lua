@@ -153,4 +153,32 @@ do
   check.eq(p.excerpt, long, "excerpt_length 0: no cut")
 end
 
+-- A cut that leaves a short fragment after the last complete sentence ends
+-- with that sentence instead; a long fragment keeps the word cut.
+do
+  local html = "<p>This site lists its posts by category and tag, builds an Atom feed and a sitemap, "
+    .. "and cuts an excerpt for every card on the home page. None of it is hard-wired.</p>"
+  local p = run({ content = html }, { excerpt_length = 140 })
+  check.eq(p.excerpt, "<p>This site lists its posts by category and tag, builds an Atom feed and a sitemap, "
+    .. "and cuts an excerpt for every card on the home page. …</p>", "stray fragment dropped")
+  check.eq(p.excerpt_text, "This site lists its posts by category and tag, builds an Atom feed and a sitemap, "
+    .. "and cuts an excerpt for every card on the home page. …", "the same in the plain text")
+  -- Korean sentences end in 다. too; tags open at the sentence end are closed.
+  p = run({ content = "<p>푸틴이 24년 만에 북한을 <em>방문했다</em>. 미국은 양국 밀착을 우려하며 무기 공급을 막겠다고 "
+    .. "밝혔다. 러시아와 북한은 독립적인 결제체계를 추진하기로 했다.</p>" }, { excerpt_length = 60 })
+  check.eq(p.excerpt, "<p>푸틴이 24년 만에 북한을 <em>방문했다</em>. 미국은 양국 밀착을 우려하며 무기 공급을 막겠다고 밝혔다. …</p>",
+    "korean: ends with the last whole sentence")
+  p = run({ content = "<p>One. <strong>Two three four five six seven eight nine ten eleven twelve</strong></p>" },
+    { excerpt_length = 40 })
+  check.eq(p.excerpt, "<p>One. <strong>Two three four five six seven eight…</strong></p>",
+    "fragment longer than a third: word cut kept")
+  p = run({ content = "<p><a href=\"/x.html?a=1. b\">A link.</a> Then a sentence that goes on and on</p>" },
+    { excerpt_length = 20 })
+  check.ok(not p.excerpt:find("a=1. …", 1, true), "a period inside a tag is not a sentence end", p.excerpt)
+  -- An excerpt that was not cut is left alone, even with a fragment.
+  p = run({ content = "<p>Done. And</p>" }, { excerpt_length = 140 })
+  check.eq(p.excerpt, "<p>Done. And</p>", "uncut excerpt unchanged")
+  check.eq(excerpt.sentence_cut_text("Done. And so…", false), "Done. And so…", "text not cut: unchanged")
+end
+
 check.done()
