@@ -138,7 +138,8 @@ static void loader_finish(doc_loader *ld)
  * unknown name or a wrong type is an error at that value. */
 static pub_md_options markdown_options(const pub_site *site, pub_diags *diags)
 {
-    pub_md_options md = {true, false, false, PUB_MD_DEFAULT_EXTENSIONS};
+    /* Jekyll's kramdown writes typographic quotes, dashes and ellipses. */
+    pub_md_options md = {true, site->reader->smart_punctuation, false, PUB_MD_DEFAULT_EXTENSIONS};
     pub_value *m = pub_map_get(site->config, "markdown");
     pub_value *v;
     if ((v = pub_map_get(m, "unsafe")) && v->type == PUB_BOOL) md.unsafe = v->as.boolean;
@@ -196,6 +197,17 @@ static int l_internal_error(lua_State *L)
     pub_diags_add(st->diags, PUB_ERROR, path[0] ? shown_path : NULL, line, col, "%s", shown);
     free(shown);
     free(shown_path);
+    return 0;
+}
+
+static int l_internal_warn(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    const char *path = luaL_optstring(L, 1, "");
+    int line = (int)luaL_optinteger(L, 2, 0);
+    int col = (int)luaL_optinteger(L, 3, 0);
+    const char *msg = luaL_checkstring(L, 4);
+    pub_diags_add(st->diags, PUB_WARNING, path[0] ? path : NULL, line, col, "%s", msg);
     return 0;
 }
 
@@ -295,7 +307,7 @@ static void push_internal(lua_State *L, run_state *st)
         {"future_post", l_internal_future_post},
         {"clock", l_internal_clock},
         {"read_body", l_internal_read_body},
-        {"error", l_internal_error}, {"failed", l_internal_failed},
+        {"error", l_internal_error}, {"warn", l_internal_warn}, {"failed", l_internal_failed},
         {"write", l_internal_write}, {"progress", l_internal_progress}, {NULL, NULL}};
     lua_newtable(L);
     lua_pushlightuserdata(L, st);
@@ -356,6 +368,16 @@ static void push_docs(lua_State *L, pub_site *site, doc_loader *loader, bool laz
         }
         lua_pushstring(L, doc->name_slug);
         lua_setfield(L, -2, "name_slug");
+        lua_pushboolean(L, doc->markdown);
+        lua_setfield(L, -2, "markdown");
+        if (doc->draft) {
+            lua_pushboolean(L, 1);
+            lua_setfield(L, -2, "draft");
+        }
+        if (doc->folder_categories) {
+            lua_pushstring(L, doc->folder_categories);
+            lua_setfield(L, -2, "folder_categories");
+        }
         lua_rawseti(L, -2, ++n);
         free(doc->text);
         doc->text = NULL;
@@ -372,7 +394,7 @@ static void push_data(lua_State *L, pub_site *site, pub_diags *diags)
         const char *rel = site->data_files[i];
         const char *ext = pub_path_ext(rel);
         if (strcmp(ext, ".yaml") && strcmp(ext, ".yml") && strcmp(ext, ".json")) continue;
-        char *display = pub_path_join("data", rel);
+        char *display = pub_path_join(site->reader->data, rel);
         char *text = NULL;
         size_t len = 0;
         pub_diag *outside = NULL;
@@ -405,6 +427,50 @@ static void push_data(lua_State *L, pub_site *site, pub_diags *diags)
     }
 }
 
+static void set_string(lua_State *L, const char *key, const char *value)
+{
+    if (!value) return;
+    lua_pushstring(L, value);
+    lua_setfield(L, -2, key);
+}
+
+static void set_bool(lua_State *L, const char *key, bool value)
+{
+    lua_pushboolean(L, value);
+    lua_setfield(L, -2, key);
+}
+
+/* The reader's rules the engine and plugins follow (site.reader). */
+static void push_reader(lua_State *L, const pub_reader *r)
+{
+    lua_createtable(L, 0, 12);
+    set_string(L, "layouts", r->layouts);
+    set_string(L, "includes", r->includes);
+    set_string(L, "data", r->data);
+    set_string(L, "sass", r->sass);
+    set_string(L, "static", r->static_root);
+    set_string(L, "default_permalink", r->default_permalink);
+    set_string(L, "post_layout", r->post_layout);
+    set_string(L, "page_layout", r->page_layout);
+    set_bool(L, "pages_keep_path", r->pages_keep_path);
+    set_bool(L, "missing_layout_warns", r->missing_layout_warns);
+    set_bool(L, "yaml_11", r->yaml == PUB_YAML_11);
+    set_bool(L, "slug_categories", r->slug_categories);
+    set_bool(L, "ruby_plugins", r->ruby_plugins);
+    lua_createtable(L, 2, 0);
+    for (int i = 0; r->plugin_keys[i]; i++) {
+        lua_pushstring(L, r->plugin_keys[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "plugin_keys");
+    lua_createtable(L, 2, 0);
+    for (int i = 0; r->base_plugins[i]; i++) {
+        lua_pushstring(L, r->base_plugins[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "base_plugins");
+}
+
 static void push_context(lua_State *L, pub_site *site, doc_loader *loader, bool lazy_body,
                          run_state *st, const pub_build_options *opts, pub_diags *diags)
 {
@@ -424,6 +490,8 @@ static void push_context(lua_State *L, pub_site *site, doc_loader *loader, bool 
     lua_setfield(L, -2, "docs");
     push_data(L, site, diags);
     lua_setfield(L, -2, "data");
+    push_reader(L, site->reader);
+    lua_setfield(L, -2, "reader");
     lua_getglobal(L, "publish");
     lua_getfield(L, -1, "date");
     lua_getfield(L, -1, "now");
@@ -459,7 +527,7 @@ static bool call_engine(lua_State *L, const char *fn, int nresults, pub_diags *d
 static void copy_static(pub_site *site, pub_out *out, run_state *st, pub_diags *diags)
 {
     for (size_t i = 0; i < site->nstatic; i++) {
-        char *rel = pub_path_join("static", site->static_files[i]);
+        char *rel = pub_path_join(site->reader->static_root, site->static_files[i]);
         char *file = NULL;
         pub_diag *err = NULL;
         int rc = pub_confine_resolve(site->confine, rel, &file, &err);

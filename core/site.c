@@ -13,6 +13,8 @@
 #include "util/path.h"
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,58 +52,92 @@ static bool skipped_name(const char *name)
     return name[0] == '.' || name[0] == '#' || (n && name[n - 1] == '~');
 }
 
+typedef enum { ENTRY_SKIP, ENTRY_FOLDER, ENTRY_FILE } entry_type;
+
+/* What SRC/child_rel is to discovery: a folder to enter (not DEST, not a
+ * symlink), a regular file (a symlink only when it stays inside SRC), or
+ * nothing. */
+static entry_type classify(const walk *w, const char *src, const char *child_rel)
+{
+    char *child = pub_path_join(src, child_rel);
+    struct stat st;
+    bool ok = lstat(child, &st) == 0;
+    if (ok && S_ISLNK(st.st_mode)) {
+        pub_diag *err = NULL;
+        int rc = pub_confine_resolve(w->confine, child_rel, NULL, &err);
+        if (rc == PUB_CONFINE_OUTSIDE) {
+            pub_diags_take(w->diags, err);
+            ok = false;
+        } else if (rc) {
+            pub_diags_add(w->diags, PUB_WARNING, child_rel, 0, 0,
+                          "symlink cannot be followed: %s", strerror(rc));
+            ok = false;
+        } else {
+            ok = stat(child, &st) == 0;
+            /* A linked folder could lead back into itself; the build
+             * fingerprint does not enter one either. */
+            if (ok && S_ISDIR(st.st_mode)) {
+                pub_diags_add(w->diags, PUB_WARNING, child_rel, 0, 0,
+                              "symlinked folder not followed");
+                ok = false;
+            }
+        }
+    }
+    entry_type type = ENTRY_SKIP;
+    if (ok && S_ISDIR(st.st_mode)) {
+        char real[PATH_MAX];
+        if (!(w->dest_real && realpath(child, real) && strcmp(real, w->dest_real) == 0))
+            type = ENTRY_FOLDER;
+    } else if (ok && S_ISREG(st.st_mode)) {
+        type = ENTRY_FILE;
+    }
+    free(child);
+    return type;
+}
+
+/* The entries of SRC/rel, sorted; NULL (reported unless absent) when it
+ * cannot be read. Free with free_names. */
+static bool read_folder(const walk *w, const char *src, const char *rel, name_list *out)
+{
+    char *dir_path = pub_path_join(src, rel);
+    DIR *dir = opendir(dir_path);
+    free(dir_path);
+    if (!dir) {
+        if (errno != ENOENT)
+            pub_diags_add(w->diags, PUB_ERROR, rel, 0, 0, "cannot read folder: %s", strerror(errno));
+        return false;
+    }
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            name_list_push(out, pub_xstrdup(e->d_name));
+    closedir(dir);
+    if (out->len > 1) qsort(out->items, out->len, sizeof *out->items, compare_names);
+    return true;
+}
+
+static void free_names(name_list *l)
+{
+    for (size_t i = 0; i < l->len; i++) free(l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
 /* Lists files below SRC/rel recursively as paths relative to SRC/base. */
 static void walk_tree(const walk *w, const char *src, const char *rel, size_t base_len,
                       name_list *out)
 {
-    char *dir_path = pub_path_join(src, rel);
-    DIR *dir = opendir(dir_path);
-    if (!dir) {
-        if (errno != ENOENT)
-            pub_diags_add(w->diags, PUB_ERROR, rel, 0, 0, "cannot read folder: %s", strerror(errno));
-        free(dir_path);
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL) {
-        if (skipped_name(e->d_name)) continue;
-        char *child_rel = pub_path_join(rel, e->d_name);
-        char *child = pub_path_join(src, child_rel);
-        struct stat st;
-        bool ok = lstat(child, &st) == 0;
-        if (ok && S_ISLNK(st.st_mode)) {
-            pub_diag *err = NULL;
-            int rc = pub_confine_resolve(w->confine, child_rel, NULL, &err);
-            if (rc == PUB_CONFINE_OUTSIDE) {
-                pub_diags_take(w->diags, err);
-                ok = false;
-            } else if (rc) {
-                pub_diags_add(w->diags, PUB_WARNING, child_rel, 0, 0,
-                              "symlink cannot be followed: %s", strerror(rc));
-                ok = false;
-            } else {
-                ok = stat(child, &st) == 0;
-                /* A linked folder could lead back into itself; the build
-                 * fingerprint does not enter one either. */
-                if (ok && S_ISDIR(st.st_mode)) {
-                    pub_diags_add(w->diags, PUB_WARNING, child_rel, 0, 0,
-                                  "symlinked folder not followed");
-                    ok = false;
-                }
-            }
-        }
-        if (ok && S_ISDIR(st.st_mode)) {
-            char real[PATH_MAX];
-            if (!(w->dest_real && realpath(child, real) && strcmp(real, w->dest_real) == 0))
-                walk_tree(w, src, child_rel, base_len, out);
-        } else if (ok && S_ISREG(st.st_mode)) {
-            name_list_push(out, pub_xstrdup(child_rel + base_len));
-        }
-        free(child);
+    name_list names = {0};
+    if (!read_folder(w, src, rel, &names)) return;
+    for (size_t i = 0; i < names.len; i++) {
+        if (skipped_name(names.items[i])) continue;
+        char *child_rel = pub_path_join(rel, names.items[i]);
+        entry_type type = classify(w, src, child_rel);
+        if (type == ENTRY_FOLDER) walk_tree(w, src, child_rel, base_len, out);
+        else if (type == ENTRY_FILE) name_list_push(out, pub_xstrdup(child_rel + base_len));
         free(child_rel);
     }
-    closedir(dir);
-    free(dir_path);
+    free_names(&names);
 }
 
 static void list_folder(const walk *w, const char *src, const char *folder, name_list *out)
@@ -114,17 +150,55 @@ static void list_folder(const walk *w, const char *src, const char *folder, name
     if (out->len > 1) qsort(out->items, out->len, sizeof *out->items, compare_names);
 }
 
-static bool is_document(const char *path)
+/* ---- The two readers ------------------------------------------------------ */
+
+static const char *const native_plugin_keys[] = {"plugins", NULL};
+static const char *const jekyll_plugin_keys[] = {"plugins", "gems", NULL};
+static const char *const no_plugins[] = {NULL};
+/* What Jekyll always does: Liquid for layouts, includes and bodies, and
+ * page.excerpt. */
+static const char *const jekyll_base_plugins[] = {"excerpt", NULL};
+
+static const pub_reader native_reader = {
+    .config_file = "config.yaml", .yaml = PUB_YAML_12, .whole_tree = false,
+    .static_root = "static", .data = "data", .markdown_ext = "md,markdown",
+    .layouts = "layouts", .includes = "layouts", .sass = "sass",
+    .default_permalink = "/:year/:month/:day/:slug/", .post_layout = "post",
+    .page_layout = "page", .slug_categories = true,
+    .plugin_keys = native_plugin_keys, .base_plugins = no_plugins,
+};
+
+static const pub_reader jekyll_reader = {
+    .config_file = "_config.yml", .yaml = PUB_YAML_11, .whole_tree = true,
+    .static_root = "", .data = "_data", .markdown_ext = "markdown,mkdown,mkdn,mkd,md",
+    .layouts = "_layouts", .includes = "_includes", .sass = "_sass",
+    .default_permalink = "date", .post_layout = NULL, .page_layout = NULL,
+    .pages_keep_path = true, .skip_undated_posts = true, .missing_layout_warns = true,
+    .smart_punctuation = true, .ruby_plugins = true, .plugin_keys = jekyll_plugin_keys, .base_plugins = jekyll_base_plugins,
+};
+
+/* Whether `path`'s extension is one of the comma-separated `exts` (without
+ * dots, any case, as Jekyll's markdown_ext). */
+static bool ext_listed(const char *path, const char *exts)
 {
     const char *ext = pub_path_ext(path);
-    return strcmp(ext, ".md") == 0 || strcmp(ext, ".markdown") == 0 ||
-           strcmp(ext, ".html") == 0 || strcmp(ext, ".htm") == 0;
+    if (!*ext) return false;
+    ext++;
+    size_t n = strlen(ext);
+    for (const char *at = exts; *at;) {
+        while (*at == ',' || *at == ' ' || *at == '.') at++;
+        size_t len = strcspn(at, ", ");
+        if (len == n && strncasecmp(at, ext, n) == 0) return true;
+        at += len;
+    }
+    return false;
 }
 
-static bool is_markdown(const char *path)
+static bool is_document(const pub_site *site, const char *path)
 {
     const char *ext = pub_path_ext(path);
-    return strcmp(ext, ".md") == 0 || strcmp(ext, ".markdown") == 0;
+    return ext_listed(path, site->markdown_ext) || strcmp(ext, ".html") == 0 ||
+           strcmp(ext, ".htm") == 0;
 }
 
 static int digits(const char *s, int n)
@@ -165,29 +239,244 @@ bool pub_site_parse_name(const char *filename, pub_date *date, char **slug)
     return false;
 }
 
+/* Jekyll's post names: YY[YY]-M[M]-D[D]-title.ext ("2017-2-5-x.md" is a
+ * post there). 1 with a real date, 0 without the shape, -1 for a date
+ * that does not exist. */
+static int parse_loose_name(const char *filename, pub_date *date, char **slug)
+{
+    const char *base = pub_path_base(filename);
+    const char *ext = pub_path_ext(base);
+    int part[3] = {0, 0, 0};
+    const char *at = base;
+    static const int min[] = {2, 1, 1}, max[] = {4, 2, 2};
+    for (int i = 0; i < 3; i++) {
+        int n = 0;
+        while (at < ext && *at >= '0' && *at <= '9' && n < max[i]) part[i] = part[i] * 10 + (*at++ - '0'), n++;
+        if (n < min[i] || at >= ext || *at != '-') return 0;
+        at++;
+    }
+    if (at >= ext) return 0;
+    *slug = pub_xstrndup(at, (size_t)(ext - at));
+    if (part[1] < 1 || part[1] > 12 || part[2] < 1 || part[2] > days_in_month(part[0], part[1]))
+        return -1;
+    memset(date, 0, sizeof *date);
+    date->year = part[0];
+    date->month = part[1];
+    date->day = part[2];
+    return 1;
+}
+
+static pub_doc *new_doc(pub_site *site, size_t *cap, pub_doc_kind kind, char *path)
+{
+    if (site->ndocs == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        site->docs = pub_xrealloc(site->docs, *cap * sizeof *site->docs);
+    }
+    pub_doc *doc = &site->docs[site->ndocs++];
+    memset(doc, 0, sizeof *doc);
+    doc->kind = kind;
+    doc->path = path;
+    doc->markdown = ext_listed(path, site->markdown_ext);
+    return doc;
+}
+
 static void add_docs(pub_site *site, name_list *names, const char *folder,
                      pub_doc_kind kind, size_t *cap)
 {
     for (size_t i = 0; i < names->len; i++) {
-        if (!is_document(names->items[i])) continue;
-        if (site->ndocs == *cap) {
-            *cap = *cap ? *cap * 2 : 64;
-            site->docs = pub_xrealloc(site->docs, *cap * sizeof *site->docs);
-        }
-        pub_doc *doc = &site->docs[site->ndocs++];
-        memset(doc, 0, sizeof *doc);
-        doc->kind = kind;
-        doc->path = pub_path_join(folder, names->items[i]);
-        doc->markdown = is_markdown(doc->path);
+        if (!is_document(site, names->items[i])) continue;
+        pub_doc *doc = new_doc(site, cap, kind, pub_path_join(folder, names->items[i]));
         doc->has_name_date = pub_site_parse_name(doc->path, &doc->name_date, &doc->name_slug);
         if (doc->has_name_date) pub_date_localize(&doc->name_date);
     }
 }
 
-static void free_names(name_list *l)
+/* ---- Jekyll's rules -------------------------------------------------------- */
+
+typedef struct jekyll_walk {
+    const walk *w;
+    pub_site *site;
+    const char *src;
+    const pub_value *include, *exclude;
+    name_list posts, drafts, pages, statics; /* relative to SRC */
+} jekyll_walk;
+
+/* Jekyll's own default `exclude:` (its 4.x list). */
+static const char *const jekyll_excluded[] = {
+    ".sass-cache", ".jekyll-cache", "gemfiles", "Gemfile", "Gemfile.lock",
+    "node_modules", "vendor/bundle", "vendor/cache", "vendor/gems", "vendor/ruby"};
+
+static bool listed(const pub_value *list, const char *name, const char *rel)
 {
-    for (size_t i = 0; i < l->len; i++) free(l->items[i]);
-    free(l->items);
+    if (!list || list->type != PUB_LIST) return false;
+    for (size_t i = 0; i < list->as.list.len; i++) {
+        const char *pattern = pub_value_str(list->as.list.items[i]);
+        if (!pattern) continue;
+        while (*pattern == '/') pattern++;
+        size_t n = strlen(pattern);
+        while (n && pattern[n - 1] == '/') n--;
+        if (!n) continue;
+        char *p = pub_xstrndup(pattern, n);
+        /* A name, a path from SRC, a folder above the entry, or a glob. */
+        bool hit = strcmp(p, name) == 0 || strcmp(p, rel) == 0 ||
+                   (strncmp(rel, p, n) == 0 && rel[n] == '/') ||
+                   fnmatch(p, rel, FNM_PATHNAME) == 0 || fnmatch(p, name, 0) == 0;
+        free(p);
+        if (hit) return true;
+    }
+    return false;
+}
+
+static bool jekyll_ignored(const jekyll_walk *j, const char *name, const char *rel)
+{
+    if (listed(j->include, name, rel)) return false;
+    size_t n = strlen(name);
+    if (name[0] == '_' || name[0] == '.' || name[0] == '#' || (n && name[n - 1] == '~'))
+        return true;
+    if (listed(j->exclude, name, rel)) return true;
+    for (size_t i = 0; i < sizeof jekyll_excluded / sizeof *jekyll_excluded; i++) {
+        const char *e = jekyll_excluded[i];
+        size_t en = strlen(e);
+        if (strcmp(e, name) == 0 || strcmp(e, rel) == 0 || (strncmp(rel, e, en) == 0 && rel[en] == '/'))
+            return true;
+    }
+    return false;
+}
+
+/* Jekyll's test for a page: the file opens with `---` (after a BOM). */
+static bool opens_with_front_matter(const char *src, const char *rel)
+{
+    char *path = pub_path_join(src, rel);
+    FILE *f = fopen(path, "rb");
+    free(path);
+    if (!f) return false;
+    char line[64];
+    bool yes = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    if (!yes) return false;
+    const char *s = strncmp(line, "\xEF\xBB\xBF", 3) == 0 ? line + 3 : line;
+    if (strncmp(s, "---", 3) != 0) return false;
+    for (s += 3; *s == ' ' || *s == '\t'; s++) {}
+    return *s == '\n' || (*s == '\r' && s[1] == '\n');
+}
+
+static void jekyll_walk_folder(jekyll_walk *j, const char *rel)
+{
+    name_list names = {0};
+    if (!read_folder(j->w, j->src, rel, &names)) return;
+    for (size_t i = 0; i < names.len; i++) {
+        const char *name = names.items[i];
+        char *child_rel = pub_path_join(rel, name);
+        entry_type type = classify(j->w, j->src, child_rel);
+        /* _posts and _drafts count at any depth, inside ignored names. */
+        if (type == ENTRY_FOLDER && strcmp(name, "_posts") == 0)
+            walk_tree(j->w, j->src, child_rel, 0, &j->posts);
+        else if (type == ENTRY_FOLDER && strcmp(name, "_drafts") == 0)
+            walk_tree(j->w, j->src, child_rel, 0, &j->drafts);
+        else if (type == ENTRY_SKIP || jekyll_ignored(j, name, child_rel))
+            ; /* not content */
+        else if (type == ENTRY_FOLDER)
+            jekyll_walk_folder(j, child_rel);
+        else if (opens_with_front_matter(j->src, child_rel))
+            name_list_push(&j->pages, pub_xstrdup(child_rel));
+        else
+            name_list_push(&j->statics, pub_xstrdup(child_rel));
+        free(child_rel);
+    }
+    free_names(&names);
+}
+
+/* "a/b/_posts/x.md" -> "a/b"; NULL when _posts is at the top. */
+static char *folder_categories(const char *path, const char *magic)
+{
+    size_t n = strlen(magic);
+    for (const char *at = path; (at = strstr(at, magic)) != NULL; at += n) {
+        if ((at == path || at[-1] == '/') && at[n] == '/')
+            return at == path ? NULL : pub_xstrndup(path, (size_t)(at - path - 1));
+    }
+    return NULL;
+}
+
+static void jekyll_add_posts(pub_site *site, name_list *names, bool drafts, size_t *cap,
+                             pub_diags *diags)
+{
+    for (size_t i = 0; i < names->len; i++) {
+        const char *path = names->items[i];
+        pub_date date;
+        char *slug = NULL;
+        int dated = parse_loose_name(path, &date, &slug);
+        if (!drafts && dated < 0) {
+            /* Jekyll stops the build here too. */
+            pub_diags_add(diags, PUB_ERROR, path, 1, 1,
+                          "invalid date in the file name (a post is YYYY-MM-DD-title.md)");
+            free(slug);
+            continue;
+        }
+        if (!drafts && dated == 0) {
+            /* Jekyll reads only dated names in _posts and skips the rest. */
+            pub_diags_add(diags, PUB_WARNING, path, 0, 0,
+                          "skipped: a post's file name starts with its date (YYYY-MM-DD-title.md)");
+            free(slug);
+            continue;
+        }
+        pub_doc *doc = new_doc(site, cap, PUB_DOC_POST, pub_xstrdup(path));
+        doc->draft = drafts;
+        doc->folder_categories = folder_categories(path, drafts ? "_drafts" : "_posts");
+        if (dated > 0) {
+            doc->has_name_date = true;
+            doc->name_date = date;
+            pub_date_localize(&doc->name_date);
+            doc->name_slug = slug;
+        } else {
+            free(slug);
+            pub_site_parse_name(path, &date, &doc->name_slug);
+        }
+    }
+}
+
+/* A Jekyll site: the whole tree, by Jekyll's rules. */
+static void jekyll_discover(pub_site *site, const walk *w, pub_diags *diags)
+{
+    jekyll_walk j = {.w = w, .site = site, .src = site->src,
+                     .include = pub_map_get(site->config, "include"),
+                     .exclude = pub_map_get(site->config, "exclude")};
+    jekyll_walk_folder(&j, "");
+    size_t cap = 0;
+    jekyll_add_posts(site, &j.posts, false, &cap, diags);
+    jekyll_add_posts(site, &j.drafts, true, &cap, diags);
+    for (size_t i = 0; i < j.pages.len; i++) {
+        pub_doc *doc = new_doc(site, &cap, PUB_DOC_PAGE, j.pages.items[i]);
+        pub_date unused;
+        pub_site_parse_name(pub_path_base(doc->path), &unused, &doc->name_slug);
+    }
+    free(j.pages.items);
+    free_names(&j.posts);
+    free_names(&j.drafts);
+    site->static_files = j.statics.items;
+    site->nstatic = j.statics.len;
+}
+
+/* A native site: its fixed folders. */
+static void native_discover(pub_site *site, const walk *w)
+{
+    const char *src = site->src;
+    size_t cap = 0;
+    static const char *const post_folders[] = {"posts", "_posts"};
+    for (size_t i = 0; i < 2; i++) {
+        name_list names = {0};
+        list_folder(w, src, post_folders[i], &names);
+        add_docs(site, &names, post_folders[i], PUB_DOC_POST, &cap);
+        free_names(&names);
+    }
+    name_list pages = {0};
+    list_folder(w, src, "pages", &pages);
+    add_docs(site, &pages, "pages", PUB_DOC_PAGE, &cap);
+    free_names(&pages);
+
+    name_list statics = {0};
+    list_folder(w, src, "static", &statics);
+    site->static_files = statics.items;
+    site->nstatic = statics.len;
 }
 
 static pub_value *load_config(const pub_confine *confine, const char **name_out,
@@ -381,7 +670,18 @@ pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
     site->src = pub_xstrdup(src);
     site->confine = confine;
     site->config = load_config(confine, &site->config_name, diags);
-    site->yaml = strcmp(site->config_name, "_config.yml") == 0 ? PUB_YAML_11 : PUB_YAML_12;
+    site->reader = strcmp(site->config_name, jekyll_reader.config_file) == 0 ? &jekyll_reader
+                                                                              : &native_reader;
+    site->yaml = site->reader->yaml;
+    site->markdown_ext = pub_xstrdup(site->reader->markdown_ext);
+    const pub_value *md_ext = pub_map_get(site->config, "markdown_ext");
+    if (pub_value_str(md_ext)) {
+        free(site->markdown_ext);
+        site->markdown_ext = pub_xstrdup(pub_value_str(md_ext));
+    } else if (md_ext) {
+        pub_diags_add(diags, PUB_ERROR, site->config_name, md_ext->line, md_ext->col,
+                      "'markdown_ext' must be a string like \"md,markdown\"");
+    }
     apply_allow_outside(site, diags);
     /* Before any date is read: file-name dates are in the site's zone. */
     apply_timezone(site, diags);
@@ -406,26 +706,11 @@ pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
     char dest_real[PATH_MAX];
     walk w = {confine, realpath(site->dest, dest_real) ? dest_real : NULL, diags};
 
-    size_t cap = 0;
-    static const char *const post_folders[] = {"posts", "_posts"};
-    for (size_t i = 0; i < 2; i++) {
-        name_list names = {0};
-        list_folder(&w, src, post_folders[i], &names);
-        add_docs(site, &names, post_folders[i], PUB_DOC_POST, &cap);
-        free_names(&names);
-    }
-    name_list pages = {0};
-    list_folder(&w, src, "pages", &pages);
-    add_docs(site, &pages, "pages", PUB_DOC_PAGE, &cap);
-    free_names(&pages);
-
-    name_list statics = {0};
-    list_folder(&w, src, "static", &statics);
-    site->static_files = statics.items;
-    site->nstatic = statics.len;
+    if (site->reader->whole_tree) jekyll_discover(site, &w, diags);
+    else native_discover(site, &w);
 
     name_list data = {0};
-    list_folder(&w, src, "data", &data);
+    list_folder(&w, src, site->reader->data, &data);
     site->data_files = data.items;
     site->ndata = data.len;
 
@@ -433,7 +718,7 @@ pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
      * linked folder that leaves is reported here once, by its own name.
      * (plugins/ is the plugin loader's: the first plugin it loads says so.) */
     pub_diag *err = NULL;
-    if (pub_confine_resolve(confine, "layouts", NULL, &err) == PUB_CONFINE_OUTSIDE)
+    if (pub_confine_resolve(confine, site->reader->layouts, NULL, &err) == PUB_CONFINE_OUTSIDE)
         pub_diags_take(diags, err);
     return site;
 }
@@ -445,6 +730,7 @@ void pub_site_free(pub_site *site)
         pub_doc *doc = &site->docs[i];
         free(doc->path);
         free(doc->name_slug);
+        free(doc->folder_categories);
         free(doc->text);
         free(doc->html);
         if (doc->text || doc->fm.meta) pub_fm_free(&doc->fm);
@@ -460,5 +746,6 @@ void pub_site_free(pub_site *site)
     pub_confine_free(site->confine);
     free(site->src);
     free(site->dest);
+    free(site->markdown_ext);
     free(site);
 }

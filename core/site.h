@@ -13,11 +13,47 @@
 
 typedef enum { PUB_DOC_POST, PUB_DOC_PAGE } pub_doc_kind;
 
+/* A reader: how one kind of site lays out its files (DESIGN.md, "two
+ * readers, one model"). Native sites and Jekyll sites differ only in these
+ * rules; everything after discovery reads the same model. The engine gets
+ * the last group as `site.reader` and follows it without asking which kind
+ * of site it is. */
+typedef struct pub_reader {
+    const char *config_file;       /* "config.yaml" | "_config.yml" */
+    pub_yaml_version yaml;         /* 1.2 | 1.1 (yes/no/on/off) */
+    bool whole_tree;               /* Jekyll: posts in any _posts/ (folders above
+                                      it are categories), drafts in _drafts/,
+                                      pages (front matter) and static files
+                                      anywhere, _/. names ignored unless in
+                                      include:, exclude: honoured */
+    const char *static_root;       /* files copied as is: "static" | "" (SRC) */
+    const char *data;              /* "data" | "_data" */
+    const char *markdown_ext;      /* default of config markdown_ext */
+    /* Rules the engine follows (pushed as site.reader): */
+    const char *layouts;           /* "layouts" | "_layouts" */
+    const char *includes;          /* "layouts" | "_includes" */
+    const char *sass;              /* default Sass load path: "sass" | "_sass" */
+    const char *default_permalink; /* "/:year/:month/:day/:slug/" | "date" */
+    const char *post_layout;       /* layout when front matter names none, or NULL */
+    const char *page_layout;
+    bool pages_keep_path;          /* Jekyll: about.md -> /about.html, not /about/ */
+    bool skip_undated_posts;       /* warn and skip (Jekyll) instead of failing */
+    bool missing_layout_warns;     /* warn and render without (Jekyll) */
+    bool smart_punctuation;        /* markdown.smart's default (kramdown: on) */
+    bool slug_categories;          /* :categories as slugs (native) or lowercased (Jekyll) */
+    bool ruby_plugins;             /* a plugin name with no Lua plugin is a Ruby gem:
+                                      warned about and skipped (Jekyll) */
+    const char *const *plugin_keys;  /* config keys listing plugins, NULL-ended */
+    const char *const *base_plugins; /* plugins that always run first, NULL-ended */
+} pub_reader;
+
 /* A post or page source and what the readers made of it. */
 typedef struct pub_doc {
     pub_doc_kind kind;
     char *path;          /* relative to SRC: "posts/2024-06-19-x.md" */
     bool markdown;       /* .md/.markdown (else the body is HTML as is) */
+    bool draft;          /* from a drafts folder (Jekyll's _drafts/) */
+    char *folder_categories; /* Jekyll: "a/b" for a/b/_posts/x.md, else NULL */
     bool has_name_date;  /* file name starts with YYYY-MM-DD- */
     pub_date name_date;
     char *name_slug;     /* file name without date prefix and extension */
@@ -39,11 +75,13 @@ typedef struct pub_site {
     const char *config_name; /* "config.yaml", or Jekyll's "_config.yml" (static) */
     pub_doc *docs;        /* posts then pages, each sorted by path */
     size_t ndocs;
-    char **static_files;  /* relative to SRC/static, sorted */
+    const pub_reader *reader; /* the rules this site is read by (static) */
+    char **static_files;  /* relative to SRC/reader->static_root, sorted */
     size_t nstatic;
-    char **data_files;    /* relative to SRC/data, sorted */
+    char **data_files;    /* relative to SRC/reader->data, sorted */
     size_t ndata;
     pub_yaml_version yaml; /* how the site's YAML is read (Jekyll: 1.1) */
+    char *markdown_ext;   /* config markdown_ext or the reader's default; owned */
     double slow_seconds;  /* config `slow_seconds` (default 1): a document
                              taking longer to read is named in a warning */
     pub_confine *confine; /* what may be read (SRC, config `allow_outside`):

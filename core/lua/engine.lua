@@ -9,11 +9,17 @@ local engine = {}
 local internal -- C functions of this run: error, warn, write, progress
 
 local PERMALINK_STYLES = {
-  date = "/:categories/:year/:month/:day/:slug.html",
-  pretty = "/:categories/:year/:month/:day/:slug/",
-  ordinal = "/:categories/:year/:y_day/:slug.html",
-  none = "/:categories/:slug.html",
+  date = "/:categories/:year/:month/:day/:title:output_ext",
+  pretty = "/:categories/:year/:month/:day/:title/",
+  ordinal = "/:categories/:year/:y_day/:title:output_ext",
+  weekdate = "/:categories/:year/W:week/:short_day/:title:output_ext",
+  none = "/:categories/:title:output_ext",
 }
+
+-- The rules of the reader that read this site (site.c: native or Jekyll);
+-- set by new_site.
+local reader = {}
+local layout_names -- see layout_exists
 
 ---------------------------------------------------------------------------
 -- Reporting
@@ -141,22 +147,54 @@ end
 ---------------------------------------------------------------------------
 -- Plugins
 
-local function load_plugins(site)
-  local names = site.config.plugins or {}
-  if type(names) ~= "table" or (#names == 0 and next(names) ~= nil) then
-    config_error("plugins", "'plugins' must be a list of plugin names")
-    return nil
+-- The plugin names to load: the reader's base plugins, then those the
+-- config lists (Jekyll also reads the older `gems:`), each once.
+local function plugin_names(site)
+  local names, seen = {}, {}
+  for _, name in ipairs(reader.base_plugins or {}) do
+    seen[name] = true
+    names[#names + 1] = { name = name }
   end
+  for _, key in ipairs(reader.plugin_keys or { "plugins" }) do
+    local listed = site.config[key]
+    if listed ~= nil then
+      if type(listed) ~= "table" or (#listed == 0 and next(listed) ~= nil) then
+        config_error(key, "'" .. key .. "' must be a list of plugin names")
+        return nil
+      end
+      for i, name in ipairs(listed) do
+        if not seen[name] then
+          seen[name] = true
+          names[#names + 1] = { name = name, key = key, index = i }
+        end
+      end
+    end
+  end
+  return names
+end
+
+local function load_plugins(site)
+  local names = plugin_names(site)
+  if not names then return nil end
   local plugins = {}
-  for i, name in ipairs(names) do
+  for _, entry in ipairs(names) do
+    local name, key = entry.name, entry.key or "plugins"
     if type(name) ~= "string" then
       local what = type(name) == "table" and (#name > 0 and "list" or "mapping") or type(name)
-      config_error("plugins", "'plugins' item " .. i .. " must be a plugin name, not a " .. what)
+      config_error(key, "'" .. key .. "' item " .. entry.index .. " must be a plugin name, not a " .. what)
     elseif not name:match("^[%w_%-%.]+$") then
-      config_error("plugins", "bad plugin name '" .. name .. "'")
+      config_error(key, "bad plugin name '" .. name .. "'")
     else
       local ok, mod = xpcall(require, traceback_handler, name)
-      if not ok then
+      local missing = not ok and type(mod) == "table" and type(mod.message) == "string"
+        and mod.message:find("module '" .. name .. "' not found", 1, true) == 1
+      if missing and reader.ruby_plugins then
+        -- A Jekyll site names Ruby gems; the common ones have Lua
+        -- equivalents of the same name, the rest cannot run here.
+        local line, col = key_position(config_doc, entry.key)
+        internal.warn(config_doc.path, line, col, "Ruby plugin '" .. name
+          .. "' ignored: publish runs Lua plugins; see docs/jekyll.md")
+      elseif not ok then
         report(mod, nil, "load", name)
       elseif type(mod) ~= "table" then
         internal.error("plugins/" .. name .. ".lua", 0, 0, "plugin '" .. name .. "' must return a table of hooks")
@@ -226,6 +264,20 @@ local function two(n) return string.format("%02d", n) end
 
 -- Permalink tokens: each computes its text for one post, only when the
 -- pattern uses it (this runs for every post of a large site).
+local function date_fmt(fmt) return function(p) return publish.date.format(p.date, fmt) end end
+
+-- The categories in a URL: slugs on a native site; on a Jekyll site
+-- lowercased and otherwise kept, as Jekyll does (reader.url_categories).
+local function url_categories(p, slugged)
+  local cats, seen = {}, {}
+  for _, c in ipairs(p.categories) do
+    local part = (slugged or reader.slug_categories) and publish.slugify(c) or c:lower()
+    if part ~= "" and not seen[part] then seen[part] = true; cats[#cats + 1] = part end
+  end
+  return table.concat(cats, "/")
+end
+
+-- Every token Jekyll knows for posts, plus :slug.
 local TOKENS = {
   year = function(p) return tostring(p.date.year) end,
   month = function(p) return two(p.date.month) end,
@@ -233,24 +285,36 @@ local TOKENS = {
   i_month = function(p) return tostring(p.date.month) end,
   i_day = function(p) return tostring(p.date.day) end,
   short_year = function(p) return two(p.date.year % 100) end,
+  short_month = date_fmt("%b"),
+  long_month = date_fmt("%B"),
+  short_day = date_fmt("%a"),
+  long_day = date_fmt("%A"),
+  week = date_fmt("%V"),
+  w_year = date_fmt("%G"),
+  w_day = date_fmt("%u"),
   hour = function(p) return two(p.date.hour) end,
   minute = function(p) return two(p.date.min) end,
   second = function(p) return two(p.date.sec) end,
   slug = function(p) return p.slug end,
   title = function(p) return p.slug end,
+  name = function(p) return p.slug end,
   y_day = function(p) return publish.date.format(p.date, "%j") end,
-  categories = function(p)
-    local cats = {}
-    for i, c in ipairs(p.categories) do cats[i] = publish.slugify(c) end
-    return table.concat(cats, "/")
-  end,
+  categories = function(p) return url_categories(p) end,
+  slugified_categories = function(p) return url_categories(p, true) end,
+  output_ext = function(p) return p.output_ext or ".html" end,
+  collection = function() return "posts" end,
 }
 
+-- The first token of `pattern` that is not a permalink token, or nil.
+local function unknown_token(pattern)
+  for token in pattern:gmatch(":([%a_]+)") do
+    if not TOKENS[token] then return token end
+  end
+  return nil
+end
+
 local function expand_permalink(pattern, post)
-  local url = pattern:gsub(":([%a_]+)", function(token)
-    local fn = TOKENS[token]
-    return fn and fn(post) or (":" .. token)
-  end)
+  local url = pattern:gsub(":([%a_]+)", function(token) return TOKENS[token](post) end)
   if url:find("//", 1, true) then url = url:gsub("//+", "/") end
   return url
 end
@@ -277,6 +341,50 @@ local function title_from_slug(slug)
   return (words:gsub("^%l", string.upper))
 end
 
+-- What a page's `layout:` says: a name, or false for none (`layout: nil`,
+-- `null`, `none`, `false`, as Jekyll reads them); absent: the reader's
+-- default for the kind (Jekyll has none).
+local function layout_of(doc, default)
+  local layout = doc.meta.layout
+  if layout == nil then return default or false end
+  if layout == false or layout == publish.null or layout == "nil" or layout == "none"
+     or layout == "null" or layout == "" then
+    return false
+  end
+  return layout
+end
+
+-- The extension the page's output gets: .html for Markdown and HTML, the
+-- source's own otherwise (Jekyll: feed.xml, robots.txt, a .text post).
+local function output_ext(doc)
+  if doc.markdown then return ".html" end
+  local ext = doc.path:match("(%.[^./]+)$")
+  if not ext or ext == ".htm" then return ".html" end
+  return ext
+end
+
+-- The site's post permalink pattern, checked once: a style name or a
+-- pattern of known tokens. nil when it is wrong (reported).
+local checked_permalink
+local function site_permalink(site)
+  if checked_permalink ~= nil then return checked_permalink or nil end
+  local pattern = site.config.permalink or reader.default_permalink or "/:year/:month/:day/:slug/"
+  if type(pattern) ~= "string" then
+    config_error("permalink", "'permalink' must be a string like /:year/:month/:slug/")
+    checked_permalink = false
+    return nil
+  end
+  pattern = PERMALINK_STYLES[pattern] or pattern
+  local bad = unknown_token(pattern)
+  if bad then
+    config_error("permalink", "unknown permalink token ':" .. bad .. "'")
+    checked_permalink = false
+    return nil
+  end
+  checked_permalink = pattern
+  return pattern
+end
+
 local function make_post(doc, site, now, options)
   local meta = doc.meta
   local post = {
@@ -297,6 +405,8 @@ local function make_post(doc, site, now, options)
     return nil
   end
   date = date or doc.name_date
+  -- A draft needs no date (Jekyll's _drafts/title.md): it is dated now.
+  if not date and doc.draft then date = now end
   if not date then
     fail_at(doc, nil, "post has no date: name the file YYYY-MM-DD-slug.md or set 'date'")
     return nil
@@ -309,45 +419,85 @@ local function make_post(doc, site, now, options)
   end
   post.slug = slug or doc.name_slug
   post.title = meta.title ~= nil and tostring(meta.title) or title_from_slug(post.slug)
-  post.categories = name_list(meta.categories, meta.category)
+  -- Folders above a Jekyll _posts/ are categories, before the listed ones.
+  local folders = doc.folder_categories and name_list((doc.folder_categories:gsub("/", " "))) or {}
+  post.categories = name_list(folders, meta.categories, meta.category)
   post.tags = name_list(meta.tags, meta.tag)
-  post.draft = meta.draft == true or meta.published == false
+  post.draft = doc.draft == true or meta.draft == true or meta.published == false
   if post.draft and not options.drafts then return nil end
   if date.epoch > now.epoch and not options.future then
     if internal.future_post then internal.future_post(date.epoch) end
     return nil
   end
-  post.layout = meta.layout
-  if post.layout == nil then post.layout = "post" end
+  post.layout = layout_of(doc, reader.post_layout)
   for k, v in pairs(meta) do
     if post[k] == nil and k ~= "permalink" and type(k) == "string" then post[k] = v end
   end
+  post.output_ext = output_ext(doc)
   local permalink = meta.permalink
   if permalink ~= nil and type(permalink) ~= "string" then
     fail_at(doc, "permalink", "'permalink' must be a string")
     return nil
   end
-  local pattern = site.config.permalink or "/:year/:month/:day/:slug/"
-  if type(pattern) ~= "string" then
-    config_error("permalink", "'permalink' must be a string like /:year/:month/:slug/")
-    pattern = "/:year/:month/:day/:slug/"
+  local pattern = site_permalink(site)
+  if permalink then
+    -- Front matter permalinks take tokens too (`permalink: /:title/`).
+    pattern = permalink
+    local bad = unknown_token(permalink)
+    if bad then
+      fail_at(doc, "permalink", "unknown permalink token ':" .. bad .. "'")
+      return nil
+    end
   end
-  pattern = PERMALINK_STYLES[pattern] or pattern
-  local url = permalink or expand_permalink(pattern, post)
+  if not pattern then return nil end -- reported at the config key
+  local url = expand_permalink(pattern, post)
   if url:sub(1, 1) ~= "/" then url = "/" .. url end
   post.url = url
   post._doc = doc
   return post
 end
 
-local function make_page(doc)
+-- A page's URL. Native: pages/about.md -> /about/. Jekyll
+-- (reader.pages_keep_path): about.md -> /about.html (/about/ with a pretty
+-- or slash-ended permalink style), feed.xml -> /feed.xml, a/index.md -> /a/.
+local function page_url(doc, site, rel)
+  local ext = output_ext(doc)
+  local folder, base = rel:match("^(.-)([^/]*)$")
+  if not reader.pages_keep_path then
+    if base == "index" then return "/" .. folder end
+    return "/" .. rel .. "/"
+  end
+  if ext ~= ".html" then return "/" .. rel .. ext end
+  if base == "index" then return "/" .. folder end
+  local style = site.config.permalink
+  if type(style) == "string" and (style == "pretty" or style:sub(-1) == "/") then
+    return "/" .. rel .. "/"
+  end
+  return "/" .. rel .. ".html"
+end
+
+local PAGE_TOKENS = { path = true, basename = true, output_ext = true, name = true }
+
+local function make_page(doc, site)
   local meta = doc.meta
-  local rel = doc.path:gsub("^pages/", ""):gsub("%.[^./]*$", "")
-  local url
-  if rel == "index" then url = "/"
-  elseif rel:match("/index$") then url = "/" .. rel:gsub("index$", "")
-  else url = "/" .. rel .. "/" end
-  if type(meta.permalink) == "string" then url = meta.permalink end
+  local rel = doc.path
+  if not reader.pages_keep_path then rel = rel:gsub("^pages/", "") end
+  rel = rel:gsub("%.[^./]*$", "")
+  local url = page_url(doc, site, rel)
+  if type(meta.permalink) == "string" then
+    url = meta.permalink
+    local bad
+    for token in url:gmatch(":([%a_]+)") do
+      if not PAGE_TOKENS[token] then bad = bad or token end
+    end
+    if bad then
+      fail_at(doc, "permalink", "unknown permalink token ':" .. bad .. "'")
+      return nil
+    end
+    local folder, base = rel:match("^(.-)([^/]*)$")
+    local values = { path = folder:gsub("/$", ""), basename = base, name = base, output_ext = output_ext(doc) }
+    url = url:gsub(":([%a_]+)", values):gsub("//+", "/")
+  end
   if url:sub(1, 1) ~= "/" then url = "/" .. url end
   local page = {
     kind = "page", path = doc.path, meta = meta, body = doc.body, body_start = doc.body_start,
@@ -355,7 +505,7 @@ local function make_page(doc)
     template = doc.path:match("%.html?$") ~= nil,
     title = meta.title ~= nil and tostring(meta.title) or title_from_slug(rel:match("[^/]*$")),
   }
-  if meta.layout == nil then page.layout = "page" else page.layout = meta.layout end
+  page.layout = layout_of(doc, reader.page_layout)
   for k, v in pairs(meta) do
     if page[k] == nil and type(k) == "string" then page[k] = v end
   end
@@ -383,9 +533,12 @@ end
 
 local function new_site(ctx)
   config_doc = { path = ctx.config_name or "config.yaml", positions = ctx.config_positions }
+  reader = ctx.reader or {}
+  checked_permalink = nil
+  layout_names = nil
   local config = ctx.config
   local site = {
-    config = config, source = ctx.source, dest = ctx.dest, data = ctx.data,
+    config = config, source = ctx.source, dest = ctx.dest, data = ctx.data, reader = reader,
     time = ctx.now, posts = {}, pages = {},
     -- A url that is not a string is the config checks' to report at its
     -- line; the engine itself must not trip over it.
@@ -419,6 +572,50 @@ local lazy_body = {
   end,
 }
 
+-- Front-matter defaults (config `defaults:`, as Jekyll has them): each
+-- entry's `values` apply to documents under `scope.path` (a folder or a
+-- glob; empty = all) of `scope.type` (posts, pages, drafts); the front
+-- matter wins, then the more specific path, then the later entry.
+local function glob_match(pattern, path)
+  local lua = "^" .. pattern:gsub("[%^%$%(%)%%%.%[%]%+%-%?]", "%%%0"):gsub("%*", "[^/]*") .. "$"
+  return path:match(lua) ~= nil
+end
+
+local function scope_matches(scope, doc)
+  local kind = scope.type
+  if kind ~= nil then
+    local doc_type = doc.kind == "post" and (doc.draft and "drafts" or "posts") or "pages"
+    if kind ~= doc_type and not (kind == "posts" and doc_type == "drafts") then return false end
+  end
+  local path = type(scope.path) == "string" and scope.path:gsub("^%./", ""):gsub("^/+", ""):gsub("/+$", "") or ""
+  if path == "" then return true, 0 end
+  if path:find("*", 1, true) then return glob_match(path, doc.path), #path end
+  return doc.path == path or doc.path:sub(1, #path + 1) == path .. "/", #path
+end
+
+local function apply_defaults(site, docs)
+  local defaults = site.config.defaults
+  if type(defaults) ~= "table" or #defaults == 0 then return end
+  for _, doc in ipairs(docs) do
+    local hits = {}
+    for i, entry in ipairs(defaults) do
+      if type(entry) == "table" and type(entry.values) == "table" then
+        local ok, weight = scope_matches(type(entry.scope) == "table" and entry.scope or {}, doc)
+        if ok then hits[#hits + 1] = { weight = weight, order = i, values = entry.values } end
+      end
+    end
+    table.sort(hits, function(a, b)
+      if a.weight ~= b.weight then return a.weight > b.weight end
+      return a.order > b.order
+    end)
+    for _, hit in ipairs(hits) do
+      for k, v in pairs(hit.values) do
+        if doc.meta[k] == nil then doc.meta[k] = v end
+      end
+    end
+  end
+end
+
 -- Builds site.posts from the documents (no plugins). Shared by build and run.
 local function collect(site, ctx, options)
   local posts, pages = {}, {}
@@ -430,8 +627,8 @@ local function collect(site, ctx, options)
     elseif not options.drafts and (doc.meta.published == false or doc.meta.draft == true) then
       page = nil -- an unpublished page, as with posts
     else
-      page = make_page(doc)
-      pages[#pages + 1] = page
+      page = make_page(doc, site)
+      if page then pages[#pages + 1] = page end
     end
     if page and doc.body == nil then setmetatable(page, lazy_body) end
   end
@@ -448,6 +645,17 @@ end
 
 ---------------------------------------------------------------------------
 -- Build
+
+-- Layout names in the reader's layouts folder (any extension), listed once.
+local function layout_exists(name)
+  if not layout_names then
+    layout_names = {}
+    for _, file in ipairs(publish.fs.list(reader.layouts or "layouts") or {}) do
+      layout_names[file:gsub("%.[^.]*$", "")] = true
+    end
+  end
+  return layout_names[name] == true
+end
 
 local function render_page(page, site, plugins, seen)
   if type(page.url) ~= "string" then
@@ -474,6 +682,13 @@ local function render_page(page, site, plugins, seen)
     return
   end
   seen[output] = page
+  if reader.missing_layout_warns and type(page.layout) == "string" and not layout_exists(page.layout) then
+    -- Jekyll warns and renders the page without it.
+    local line, col = key_position(doc.path and doc, "layout")
+    internal.warn(doc.path or "", doc.path and line or 0, doc.path and col or 0, "layout '" .. page.layout
+      .. "' not found in " .. (reader.layouts or "layouts") .. "/; the page is written without a layout")
+    page.layout = false
+  end
   local bytes
   for _, p in ipairs(plugins) do
     local fn = p.hooks.render
@@ -519,6 +734,9 @@ function engine.build(ctx)
   if not run_hook(plugins, "setup", nil, site) then return end
 
   local t_collect = internal.clock()
+  -- Not for `publish run`: a script sees and writes back the front matter
+  -- as it is in the file.
+  apply_defaults(site, ctx.docs)
   local posts, pages = collect(site, ctx, options)
   if timings then timings[#timings + 1] = string.format("collect %.3f", internal.clock() - t_collect) end
   local t_posts = internal.clock()

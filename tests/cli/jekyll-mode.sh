@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Jekyll mode (issue 9), what the golden site cannot show: the warnings of
+# tests/sites/jekyll (exact), --drafts, a Ruby plugin name, a missing
+# layout, `layout: nil`, and a file name with a date that does not exist.
+#   jekyll-mode.sh PUBLISH REPO_ROOT
+set -uo pipefail
+publish="$1"; root="$2"
+source "$root/tests/cli/lib.sh"
+work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
+export TZ=UTC
+
+warnings() { grep -v '^publish: ' "$1"; }
+
+"$publish" build -s "$root/tests/sites/jekyll/src" -d "$work/out" --no-cache 2> "$work/err"
+check "golden Jekyll site builds" test $? -eq 0
+echo "_posts/undated.md: warning: skipped: a post's file name starts with its date (YYYY-MM-DD-title.md)" > "$work/want"
+check "undated file in _posts: exact warning" diff -u "$work/want" <(warnings "$work/err")
+
+"$publish" build -s "$root/tests/sites/jekyll/src" -d "$work/drafts" --no-cache --drafts -q
+check "--drafts: a draft is dated now, in its own URL" \
+  test -n "$(find "$work/drafts" -name idea.html -path "*/$(date -u +%Y/%m/%d)/*")"
+check "--drafts: published: no is published too" test -f "$work/drafts/2024/03/01/hidden.html"
+check "no draft without --drafts" test -z "$(find "$work/out" -name idea.html)"
+
+site="$work/site"
+mkdir -p "$site/_posts" "$site/_layouts"
+printf 'title: T\nplugins:\n  - jekyll-spaceship\ngems: [jekyll-tagging]\n' > "$site/_config.yml"
+printf -- '---\ntitle: A\nlayout: post\n---\nA\n' > "$site/_posts/2024-01-01-a.md"
+printf -- '---\ntitle: B\nlayout: nil\n---\nB\n' > "$site/_posts/2024-01-02-b.md"
+printf -- '---\nlayout: null\n---\nC\n' > "$site/c.md"
+"$publish" build -s "$site" 2> "$work/err"
+check "unknown Ruby plugins and a missing layout are warnings (exit 0)" test $? -eq 0
+cat > "$work/want" <<'EOF'
+_config.yml:3:3: warning: Ruby plugin 'jekyll-spaceship' ignored: publish runs Lua plugins; see docs/jekyll.md
+_config.yml:4:7: warning: Ruby plugin 'jekyll-tagging' ignored: publish runs Lua plugins; see docs/jekyll.md
+_posts/2024-01-01-a.md:3:9: warning: layout 'post' not found in _layouts/; the page is written without a layout
+EOF
+check "exact warnings" diff -u "$work/want" <(warnings "$work/err")
+check "rendered without the missing layout" test "$(cat "$site/_site/2024/01/01/a.html")" = "<p>A</p>"
+check "layout: null is no layout" test "$(cat "$site/_site/c.html")" = "<p>C</p>"
+
+printf -- '---\ntitle: Z\n---\nZ\n' > "$site/_posts/2023-02-30-z.md"
+"$publish" build -s "$site" -q 2> "$work/err"
+check "a date that does not exist fails the build, as in Jekyll (exit 1)" test $? -eq 1
+cat > "$work/want" <<'EOF'
+_posts/2023-02-30-z.md:1:1: error: invalid date in the file name (a post is YYYY-MM-DD-title.md)
+EOF
+check "exact error" diff -u "$work/want" <(warnings "$work/err")
+finish
