@@ -34,8 +34,8 @@
 -- The paginator URLs are page URLs (Unicode); hrefs are paginator.prev_href
 -- and so on.
 
-local urls = require "urls"
-local pager = require "pager"
+local urls = require "publish.urls"
+local pager = require "publish.pager"
 
 local categories = {}
 

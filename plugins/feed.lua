@@ -13,7 +13,7 @@
 -- excerpt before feed), content type="html" (post.content, with xml:base
 -- so that relative links in it resolve), one category per category and tag.
 
-local urls = require "urls"
+local urls = require "publish.urls"
 
 local feed = {}
 

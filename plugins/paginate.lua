@@ -9,7 +9,7 @@
 -- read site.posts itself). Config `home_layout` / `archive_layout` rename
 -- the layouts; `archive: false` turns the archive off.
 
-local pager = require "pager"
+local pager = require "publish.pager"
 
 local paginate = {}
 

@@ -13,7 +13,7 @@
 -- robots.txt is not made when the site has static/robots.txt or a page
 -- with that URL, or with config `sitemap: {robots: false}`.
 
-local urls = require "urls"
+local urls = require "publish.urls"
 
 local sitemap = {}
 

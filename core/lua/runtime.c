@@ -13,6 +13,7 @@
 #include "../confine.h"
 #include <lauxlib.h>
 #include <lualib.h>
+#include <assert.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -86,6 +87,41 @@ static int search_plugins(lua_State *L)
     return 1;
 }
 
+/* Engine libraries the bundled plugins share (core/lua/NAME.lua, required
+ * as "publish.NAME"). They go in package.preload, which require tries
+ * before any searcher, so a site plugin cannot shadow them by accident. */
+static const char *const engine_libraries[] = {"urls", "pager"};
+
+static int load_engine_library(lua_State *L)
+{
+    const pub_embedded_file *f = lua_touserdata(L, lua_upvalueindex(1));
+    luaL_Buffer chunk;
+    luaL_buffinit(L, &chunk);
+    luaL_addchar(&chunk, '@');
+    luaL_addstring(&chunk, f->path);
+    luaL_pushresult(&chunk);
+    if (luaL_loadbuffer(L, f->bytes, f->len, lua_tostring(L, -1)) != LUA_OK) return lua_error(L);
+    lua_call(L, 0, 1);
+    return 1;
+}
+
+static void install_engine_libraries(lua_State *L)
+{
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "preload");
+    for (size_t i = 0; i < sizeof engine_libraries / sizeof *engine_libraries; i++) {
+        char path[64], name[64];
+        snprintf(path, sizeof path, "core/lua/%s.lua", engine_libraries[i]);
+        snprintf(name, sizeof name, "publish.%s", engine_libraries[i]);
+        const pub_embedded_file *f = find_embedded(path);
+        assert(f != NULL); /* CMake embeds every Lua file of core/lua */
+        lua_pushlightuserdata(L, (void *)f);
+        lua_pushcclosure(L, load_engine_library, 1);
+        lua_setfield(L, -2, name);
+    }
+    lua_pop(L, 2);
+}
+
 static void install_searcher(lua_State *L)
 {
     lua_getglobal(L, "package");
@@ -143,6 +179,7 @@ lua_State *pub_runtime_open(const pub_site *site, pub_diags *diags, bool markdow
     luaL_requiref(L, "publish", pub_luaopen_publish, 1);
     lua_pop(L, 1);
     install_searcher(L);
+    install_engine_libraries(L);
     return L;
 }
 

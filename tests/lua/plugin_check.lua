@@ -1,22 +1,10 @@
 -- Shared by the bundled-plugin tests (test_excerpt, test_categories,
 -- test_feed): a tiny check/report harness and a fake site to feed hooks.
--- Under `publish run` the real `publish` library is there; under a plain
--- lua5.4 (from the repository root) shim.lua stands in for it.
+-- Run only under `publish run`, so the tests see the real `publish`
+-- library (core/lua/lib_*.c) and never a stand-in that could drift from it.
 
 local here = debug.getinfo(1, "S").source:match("^@(.*)[/\\]") or "tests/lua"
-if not publish then dofile(here .. "/shim.lua") end
--- What shim.lua may lack, crudely: enough for the plugins' own calls.
-publish.log = publish.log or { warn = function(...) io.stderr:write("warning: ", ..., "\n") end }
-publish.markdown = publish.markdown or function(s)
-  local out = {}
-  for block in (s .. "\n\n"):gmatch("(.-)\n%s*\n") do
-    if block:find("%S") then
-      if block:find("^%s*<") then out[#out + 1] = block .. "\n"
-      else out[#out + 1] = "<p>" .. publish.html.escape(block):gsub("%*%*(.-)%*%*", "<strong>%1</strong>") .. "</p>\n" end
-    end
-  end
-  return table.concat(out)
-end
+assert(publish, "run the Lua tests with the real binary: publish run " .. here .. "/test_NAME.lua -s tests/lua/site")
 
 local check = { passed = 0, failed = 0, here = here }
 

@@ -1,6 +1,6 @@
 -- The categories plugin: Unicode URLs, pagination, index pages, post
 -- links, and names that slug the same kept apart with a warning. Also the
--- paginate plugin (home pages and the archive), which shares pager.lua.
+-- paginate plugin (home pages and the archive), which shares the engine library publish.pager.
 --   publish run tests/lua/test_categories.lua -s tests/lua/site -q
 
 local here = debug.getinfo(1, "S").source:match("^@(.*)[/\\]") or "tests/lua"

@@ -2,7 +2,6 @@
 -- separator, first paragraph) and the HTML-aware cut (characters, not
 -- bytes; tags closed; entities whole).
 --   publish run tests/lua/test_excerpt.lua -s tests/lua/site -q
---   (or: lua5.4 tests/lua/test_excerpt.lua, with the shim)
 
 local here = debug.getinfo(1, "S").source:match("^@(.*)[/\\]") or "tests/lua"
 local check = dofile(here .. "/plugin_check.lua")
@@ -113,12 +112,8 @@ end
 do
   local text = check.read("site/posts/2024-06-19-putin-visits-north-korea.md")
   local meta, body = publish.frontmatter(text, "posts/2024-06-19-putin-visits-north-korea.md")
-  -- shim.lua reads flat front matter only; the real parser reads it all.
-  local real_yaml = publish.yaml ~= nil
-  if real_yaml then
-    check.ok(type(meta.excerpt) == "string" and meta.excerpt:find("^러시아 대통령 푸틴이") ~= nil,
-      "example post has a front matter excerpt")
-  end
+  check.ok(type(meta.excerpt) == "string" and meta.excerpt:find("^러시아 대통령 푸틴이") ~= nil,
+    "example post has a front matter excerpt")
   local p = run({ meta = {}, body = body, content = body }, { excerpt_length = 40 })
   check.ok(p.excerpt:find("^<p data%-ke%-size=\"size16\">러시아의 블라디미르 푸틴 대통령이") ~= nil,
     "first paragraph with text, not the image", p.excerpt)
@@ -129,12 +124,10 @@ do
   check.ok(p.excerpt_text:find("^러시아의 블라디미르") ~= nil and not p.excerpt_text:find("<", 1, true),
     "plain excerpt text", p.excerpt_text)
   -- With the whole front matter the front matter excerpt wins.
-  if real_yaml then
-    p = run({ meta = meta, body = body, content = body })
-    check.ok(p.excerpt:find("^<p>러시아 대통령 푸틴이 24년 만에") ~= nil, "front matter excerpt wins", p.excerpt)
-    local n = units(p.excerpt)
-    check.ok(n <= 201 and n >= 161, "cut to the default 200 characters and the ellipsis", n)
-  end
+  p = run({ meta = meta, body = body, content = body })
+  check.ok(p.excerpt:find("^<p>러시아 대통령 푸틴이 24년 만에") ~= nil, "front matter excerpt wins", p.excerpt)
+  local n = units(p.excerpt)
+  check.ok(n <= 201 and n >= 161, "cut to the default 200 characters and the ellipsis", n)
 end
 
 -- Raw HTML with no <p>: the first block with text.

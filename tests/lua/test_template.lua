@@ -3,11 +3,9 @@
 -- the exact error messages (file:line:col) template authors see.
 --
 -- Run by the binary:   publish run tests/lua/test_template.lua -s tests/lua/site -q
--- or, from the repository root, with the stand-in library:
---                      lua5.4 tests/lua/test_template.lua
 
 local here = debug.getinfo(1, "S").source:match("^@(.*)[/\\]") or "."
-if publish == nil then dofile(here .. "/shim.lua") end
+assert(publish, "run the Lua tests with the real binary: publish run tests/lua/test_template.lua -s tests/lua/site")
 
 -- The folder holding site/ (SRC, with the layouts the tests use): next to this file, or found from
 -- the working directory when the chunk name is not a usable path.

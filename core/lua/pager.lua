@@ -2,7 +2,7 @@
 -- the home page, categories for category and tag pages). Not a plugin: no
 -- hooks. It only slices and adds pages; it decides nothing about layouts.
 
-local urls = require "urls"
+local urls = require "publish.urls"
 
 local pager = {}
 
