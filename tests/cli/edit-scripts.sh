@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The bundled bulk-edit scripts (scripts/*.lua) on the fixture site
+# The bundled bulk-edit scripts (scripts/edit/*.lua) on the fixture site
 # tests/edit/site: for each case the --dry-run output must equal
 # tests/edit/expected/CASE.out, the dry run must leave the tree (bytes and
 # mtimes) as it was, and the real run must do exactly what the dry run
@@ -22,7 +22,7 @@ tree_bytes() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum
 echo 'local unused = ...' > "$work/noop.lua"
 
 run_case() { # run_case NAME SCRIPT ARGS...
-  local name="$1" script="$root/scripts/$2"; shift 2
+  local name="$1" script="$root/scripts/edit/$2"; shift 2
   rm -rf "$work/dry" "$work/real" "$work/applied"
   cp -a "$site" "$work/dry"; cp -a "$site" "$work/real"; cp -a "$site" "$work/applied"
   local before; before="$(tree_state "$work/dry")"
@@ -58,17 +58,17 @@ run_case set-remove set.lua --remove image
 run_case dates dates.lua
 run_case feature-image feature-image.lua
 run_case jekyll-import jekyll-import.lua "$root/tests/edit/jekyll/_posts"
-"$publish" run "$root/scripts/jekyll-import.lua" -s "$work/dry" --dry-run -- "$root/tests/edit/jekyll/_posts" > /dev/null 2> "$work/jekyll.err"
+"$publish" run "$root/scripts/edit/jekyll-import.lua" -s "$work/dry" --dry-run -- "$root/tests/edit/jekyll/_posts" > /dev/null 2> "$work/jekyll.err"
 check "jekyll-import: warns about the clash" grep -q "skipped: 'posts/2024-01-02-comments.md' already exists" "$work/jekyll.err"
 check "jekyll-import: warns about HTML" grep -q "2016-01-02-page.html: skipped: not Markdown" "$work/jekyll.err"
 
 # Usage errors: exit 1, nothing written.
 cp -a "$site" "$work/usage"
 before="$(tree_state "$work/usage")"
-"$publish" run "$root/scripts/retag.lua" -s "$work/usage" -- onlyone 2> "$work/err"
+"$publish" run "$root/scripts/edit/retag.lua" -s "$work/usage" -- onlyone 2> "$work/err"
 check "retag without NEW exits 1" test $? -eq 1
 check "retag without NEW prints its usage" grep -q 'usage: retag.lua OLD NEW' "$work/err"
-"$publish" run "$root/scripts/set.lua" -s "$work/usage" -- k v 'syntax error here' 2> "$work/err"
+"$publish" run "$root/scripts/edit/set.lua" -s "$work/usage" -- k v 'syntax error here' 2> "$work/err"
 check "set with a bad filter exits 1" test $? -eq 1
 check "set with a bad filter says so" grep -q 'set.lua: bad FILTER' "$work/err"
 check "usage errors write nothing" test "$before" = "$(tree_state "$work/usage")"

@@ -1,4 +1,4 @@
--- usage: publish run scripts/feature-image.lua [-s SRC] [--dry-run]
+-- usage: publish run scripts/edit/feature-image.lua [-s SRC] [--dry-run]
 -- Sets `image` on every post that has none to the first picture in its
 -- body: a Markdown image ![alt](URL) or an HTML <img src="URL">,
 -- whichever comes first.

@@ -1,4 +1,4 @@
--- usage: publish run scripts/dates.lua [-s SRC] [--dry-run]
+-- usage: publish run scripts/edit/dates.lua [-s SRC] [--dry-run]
 -- Adds `date: YYYY-MM-DD` to every post whose front matter has no date,
 -- taken from its file name (posts/2024-06-19-x.md). Posts that already
 -- have a date, or whose file name has none, are left alone.

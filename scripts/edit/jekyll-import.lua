@@ -1,4 +1,4 @@
--- usage: publish run scripts/jekyll-import.lua [-s SRC] [--dry-run] -- JEKYLL_POSTS_DIR
+-- usage: publish run scripts/edit/jekyll-import.lua [-s SRC] [--dry-run] -- JEKYLL_POSTS_DIR
 -- Brings the posts of a Jekyll site's `_posts/` folder (subfolders too)
 -- into SRC/posts/ as new posts: the file name becomes
 -- YYYY-MM-DD-SLUG.md with SLUG slugified; `category:`/`categories:` and

@@ -1,4 +1,4 @@
--- usage: publish run scripts/retag.lua [-s SRC] [--dry-run] -- OLD NEW
+-- usage: publish run scripts/edit/retag.lua [-s SRC] [--dry-run] -- OLD NEW
 -- Renames the category or tag OLD to NEW on every post and page, in
 -- `categories:`, `category:`, `tags:` and `tag:`. Where a post already has
 -- NEW, the two merge into one. A list stays a list; a string stays a

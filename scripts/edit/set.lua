@@ -1,4 +1,4 @@
--- usage: publish run scripts/set.lua [-s SRC] [--dry-run] -- KEY VALUE [FILTER]
+-- usage: publish run scripts/edit/set.lua [-s SRC] [--dry-run] -- KEY VALUE [FILTER]
 --        publish run scripts/set.lua [-s SRC] [--dry-run] -- --remove KEY [FILTER]
 -- Sets (or removes) the front-matter key KEY on every post for which the
 -- Lua expression FILTER is true (every post when FILTER is left out).
