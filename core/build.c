@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "build.h"
 #include "cache.h"
+#include "data.h"
 #include "doc.h"
 #include "fingerprint.h"
 #include "frontmatter.h"
@@ -389,42 +390,9 @@ static void push_docs(lua_State *L, pub_site *site, doc_loader *loader, bool laz
 
 static void push_data(lua_State *L, pub_site *site, pub_diags *diags)
 {
-    lua_newtable(L);
-    for (size_t i = 0; i < site->ndata; i++) {
-        const char *rel = site->data_files[i];
-        const char *ext = pub_path_ext(rel);
-        if (strcmp(ext, ".yaml") && strcmp(ext, ".yml") && strcmp(ext, ".json")) continue;
-        char *display = pub_path_join(site->reader->data, rel);
-        char *text = NULL;
-        size_t len = 0;
-        pub_diag *outside = NULL;
-        int rc = pub_confine_read(site->confine, display, &text, &len, &outside);
-        pub_value *value = NULL;
-        if (rc == PUB_CONFINE_OUTSIDE) {
-            pub_diags_take(diags, outside);
-        } else if (rc != 0) {
-            pub_diags_add(diags, PUB_ERROR, display, 0, 0, "cannot read: %s", strerror(rc));
-        } else {
-            /* JSON is read by the YAML parser: YAML 1.2 is a superset of it. */
-            pub_diag *err = pub_yaml_parse_as(display, text, len, 1, site->yaml, &value, diags);
-            if (err) pub_diags_take(diags, err);
-        }
-        if (value) {
-            /* data/authors/team.yaml -> site.data["authors/team"]. */
-            char *name = pub_xstrndup(rel, (size_t)(ext - rel));
-            if (lua_getfield(L, -1, name) != LUA_TNIL)
-                pub_diags_add(diags, PUB_ERROR, display, 0, 0,
-                              "site.data['%s'] comes from another file too (same name, other extension)",
-                              name);
-            lua_pop(L, 1);
-            pub_lua_push_value(L, value);
-            lua_setfield(L, -2, name);
-            free(name);
-            pub_value_free(value);
-        }
-        free(text);
-        free(display);
-    }
+    pub_value *data = pub_data_load(site, diags);
+    pub_lua_push_value(L, data);
+    pub_value_free(data);
 }
 
 static void set_string(lua_State *L, const char *key, const char *value)

@@ -22,6 +22,27 @@ check "--drafts: a draft is dated now, in its own URL" \
 check "--drafts: published: no is published too" test -f "$work/drafts/2024/03/01/hidden.html"
 check "no draft without --drafts" test -z "$(find "$work/out" -name idea.html)"
 
+# _data in every format, folders nested (compared with what Jekyll 4.3's
+# `{{ site.data | jsonify }}` gives for the same files; keys sorted here).
+echo 'print(publish.json.encode(site.data))' > "$work/dump.lua"
+"$publish" run "$work/dump.lua" -s "$root/tests/sites/jekyll/src" -q > "$work/data.json"
+check "site.data: YAML 1.1, JSON, CSV, TSV, nested folders" test "$(cat "$work/data.json")" = \
+  '{"authors":{"kim":{"active":true,"name":"Kim"},"lee":{"active":false,"name":"Lee"}},"books":[{"author":"Hofstadter","title":"Gödel, Escher, Bach","year":"1979"},{"author":"Anon","title":"The \"Quoted\" One"},{},{"author":"Someone","title":"Last","year":"2001"}],"links":[{"title":"Home","url":"/"},{"title":"About","url":"/about/"}],"scores":[{"name":"ann","score":"10"},{"name":"bo b","score":"7"}],"team":{"eng":{"members":["Choi"]},"leads":{"lead":"Park"}}}'
+
+# Native data/ nests too; a file and a folder of one name are reported.
+native="$work/native"
+mkdir -p "$native/data/menu"
+echo 'title: N' > "$native/config.yaml"
+echo 'x: 1' > "$native/data/menu/main.yaml"
+echo 'a,b' > "$native/data/table.csv"
+"$publish" run "$work/dump.lua" -s "$native" -q > "$work/data.json"
+check "native data/a/b.yaml is site.data.a.b" test "$(cat "$work/data.json")" = '{"menu":{"main":{"x":1}},"table":[]}'
+echo 'y: 2' > "$native/data/menu.yaml"
+"$publish" run "$work/dump.lua" -s "$native" -q 2> "$work/err"
+check "data file and folder of one name: exit 1" test $? -eq 1
+check "data file and folder of one name: exact error" test "$(head -1 "$work/err")" = \
+  "data/menu/main.yaml: error: site.data.menu.main comes from another file or folder too"
+
 site="$work/site"
 mkdir -p "$site/_posts" "$site/_layouts"
 printf 'title: T\nplugins:\n  - jekyll-spaceship\ngems: [jekyll-tagging]\n' > "$site/_config.yml"
