@@ -339,7 +339,8 @@ end
 -- Compiler
 
 local KEYWORDS = {}
-for w in ("and break do else elseif end false for function goto if in local nil not or repeat return then true until while"):gmatch("%a+") do
+for w in ("and break do else elseif end false for function goto if in local nil not or repeat return"
+           .. " then true until while"):gmatch("%a+") do
   KEYWORDS[w] = true
 end
 

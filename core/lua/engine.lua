@@ -75,9 +75,8 @@ end
 local function trim_traceback(tb, only)
   local kept = {}
   for line in tb:gmatch("[^\n]+") do
-    if only and line ~= "stack traceback:" and not line:find(only, 1, true) then
-      -- another file's frame
-    elseif not line:find("core/lua/engine.lua", 1, true) and not line:find("[C]: in ?", 1, true)
+    local other_file = only and line ~= "stack traceback:" and not line:find(only, 1, true)
+    if not other_file and not line:find("core/lua/engine.lua", 1, true) and not line:find("[C]: in ?", 1, true)
        and not line:find("in function 'xpcall'", 1, true)
        and not line:find("%(...tail calls...%)") then
       kept[#kept + 1] = line
@@ -775,7 +774,8 @@ function engine.build(ctx)
     if i % 256 == 0 then internal.progress("rendering", i, total) end
   end
   if timings then
-    timings[#timings + 1] = string.format("render+write %.3f (write %.3f)", internal.clock() - t_render, timings.write or 0)
+    timings[#timings + 1] = string.format("render+write %.3f (write %.3f)", internal.clock() - t_render,
+      timings.write or 0)
     io.stderr:write("publish: lua timings: ", table.concat(timings, ", "), "\n")
   end
   if internal.failed() then return end

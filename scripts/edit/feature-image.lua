@@ -4,7 +4,7 @@
 -- whichever comes first.
 if select("#", ...) > 0 then error("usage: feature-image.lua (no arguments)", 0) end
 
--- (position, url) of the first image in `body`, or nil.
+-- The url of the first image in `body` (Markdown or <img>), or nil.
 local function first_image(body)
   local best, url
   local at, _, found = body:find("!%[[^%]]*%]%(%s*<?([^%s)>]+)")
@@ -18,7 +18,7 @@ local function first_image(body)
       or tag:match("[%s/][Ss][Rr][Cc]%s*=%s*'([^']*)'")
       or tag:match("[%s/][Ss][Rr][Cc]%s*=%s*([^%s\"'>]+)")
     if src and src ~= "" then
-      best, url = tag_at, src
+      url = src
       break
     end
     pos = tag_end + 1

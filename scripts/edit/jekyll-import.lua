@@ -57,36 +57,42 @@ local function exists(rel)
 end
 
 local imported, skipped = 0, 0
+
+local function import(file, day, rest)
+  local f = assert(io.open(file, "rb"))
+  local text = f:read("a")
+  f:close()
+  local meta, body = publish.frontmatter(text, file)
+  local slug = publish.slugify(rest)
+  if slug == "" then slug = publish.slugify(tostring(meta.title or "")) end
+  if slug == "" then slug = "post" end
+  local target = "posts/" .. day .. "-" .. slug .. ".md"
+  if exists(target) then
+    publish.log.warn(file .. ": skipped: '" .. target .. "' already exists")
+    skipped = skipped + 1
+    return
+  end
+  local categories = names(meta.categories, meta.category)
+  local tags = names(meta.tags, meta.tag)
+  meta.category, meta.tag = nil, nil
+  meta.categories = #categories > 0 and categories or nil
+  meta.tags = #tags > 0 and tags or nil
+  local title = meta.title
+  if title ~= nil then title = tostring(title) end
+  site:new_post{ title = title, slug = slug, date = publish.date.parse(day), meta = meta, body = body }
+  imported = imported + 1
+end
+
 for _, file in ipairs(list_files()) do
   local name = file:match("([^/]*)$")
   local day, rest, ext = name:match("^(%d%d%d%d%-%d%d%-%d%d)%-(.+)%.([%w]+)$")
-  if not day or name:sub(1, 1) == "." then
-    -- not a post (Jekyll ignores these too)
-  elseif ext ~= "md" and ext ~= "markdown" then
-    publish.log.warn(file .. ": skipped: not Markdown")
-    skipped = skipped + 1
-  else
-    local f = assert(io.open(file, "rb"))
-    local text = f:read("a")
-    f:close()
-    local meta, body = publish.frontmatter(text, file)
-    local slug = publish.slugify(rest)
-    if slug == "" then slug = publish.slugify(tostring(meta.title or "")) end
-    if slug == "" then slug = "post" end
-    local target = "posts/" .. day .. "-" .. slug .. ".md"
-    if exists(target) then
-      publish.log.warn(file .. ": skipped: '" .. target .. "' already exists")
+  -- Anything else is not a post (Jekyll ignores it too), and not counted.
+  if day and name:sub(1, 1) ~= "." then
+    if ext ~= "md" and ext ~= "markdown" then
+      publish.log.warn(file .. ": skipped: not Markdown")
       skipped = skipped + 1
     else
-      local categories = names(meta.categories, meta.category)
-      local tags = names(meta.tags, meta.tag)
-      meta.category, meta.tag = nil, nil
-      meta.categories = #categories > 0 and categories or nil
-      meta.tags = #tags > 0 and tags or nil
-      local title = meta.title
-      if title ~= nil then title = tostring(title) end
-      site:new_post{ title = title, slug = slug, date = publish.date.parse(day), meta = meta, body = body }
-      imported = imported + 1
+      import(file, day, rest)
     end
   end
 end

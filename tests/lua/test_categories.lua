@@ -188,6 +188,7 @@ do
   check.eq(ok, false, "a list is refused")
   check.eq(err, "config 'category_titles' must be a map from name to display title", "list message")
   ok, err = pcall(categories.site, check.site(make_posts(), { tag_titles = { odd = { "x" } } }))
+  check.eq(ok, false, "a list value is refused")
   check.eq(err, "config 'tag_titles.odd' must be a string (the title shown for 'odd')", "value message")
 end
 

@@ -10,7 +10,7 @@ local sitemap = require "sitemap"
 
 -- nil when `xml` is well-formed (as far as this checker sees), else why not.
 local function xml_problem(xml)
-  local stack, i = {}, 1
+  local stack, i = {}
   local function text_ok(t)
     if t:find("<", 1, true) then return "bare '<'" end
     for amp in t:gmatch("&[^;]*;?") do
