@@ -525,9 +525,10 @@ static double clock_seconds(void)
 }
 
 /* Everything a build's output depends on, for the no-op rebuild: the
- * engine, the options and every file below SRC (see cache.h). */
-static uint64_t build_fingerprint(const pub_site *site, const pub_build_options *opts,
-                                  const struct timespec *started)
+ * engine, the options and every file below SRC (see fingerprint.h). Caller
+ * finalizes and frees `fp`. */
+static void build_fingerprint(const pub_site *site, const pub_build_options *opts,
+                              pub_fingerprint *fp_out)
 {
     pub_fingerprint fp;
     pub_fingerprint_init(&fp);
@@ -538,7 +539,7 @@ static uint64_t build_fingerprint(const pub_site *site, const pub_build_options 
     pub_fingerprint_add_str(&fp, getenv("TZ"));
     /* DEST inside SRC is output, not input (matched by device and inode). */
     pub_fingerprint_add_tree(&fp, site->src, site->dest);
-    return pub_fingerprint_final(&fp, started);
+    *fp_out = fp;
 }
 
 static bool folder_exists(const char *path)
@@ -551,8 +552,7 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
 {
     /* Before anything is read: a file changed after this moment is not
      * vouched for by the fingerprint (see cache.h). */
-    struct timespec started;
-    clock_gettime(CLOCK_REALTIME, &started);
+    long long started = pub_fingerprint_now();
     memset(result, 0, sizeof *result);
     pub_site *site = pub_site_open(opts->src, opts->dest, diags);
     if (!site) return false;
@@ -567,8 +567,14 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
     uint64_t fingerprint = 0;
     if (!opts->check_only && !opts->no_cache && diags->errors == 0) {
         cache = pub_cache_open(site->src);
-        fingerprint = build_fingerprint(site, opts, &started);
-        if (pub_cache_fingerprint_matches(cache, fingerprint, (long long)time(NULL)) &&
+        pub_fingerprint fp;
+        build_fingerprint(site, opts, &fp);
+        /* Compared as the last build saw its files (the same racy ones),
+         * stored as this build sees them. */
+        uint64_t last = pub_fingerprint_final(&fp, pub_cache_fingerprint_since(cache));
+        fingerprint = pub_fingerprint_final(&fp, started);
+        pub_fingerprint_free(&fp);
+        if (pub_cache_fingerprint_matches(cache, last, (long long)time(NULL)) &&
             folder_exists(site->dest)) {
             result->up_to_date = true;
             pub_cache_free(cache);
@@ -624,7 +630,7 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
     }
     if (cache) {
         if (ok) {
-            pub_cache_set_fingerprint(cache, fingerprint, st.valid_until);
+            pub_cache_set_fingerprint(cache, fingerprint, started, st.valid_until);
             pub_diag *warning = pub_cache_save(cache);
             if (warning) pub_diags_take(diags, warning);
         }

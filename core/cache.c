@@ -1,10 +1,10 @@
 /* The build cache file (the contract is in cache.h).
  *
  * File layout, all integers little-endian:
- *   header (72 bytes): "PUBCACHE", u32 format version, u32 zero,
+ *   header (80 bytes): "PUBCACHE", u32 format version, u32 zero,
  *     u64 fingerprint, i64 valid_until, u64 flags (bit 0: fingerprint set),
  *     u64 entry count, u64 index offset, u64 hash of the index,
- *     u64 hash of the 64 bytes before it
+ *     i64 the fingerprint's moment (ns), u64 hash of the 72 bytes before it
  *   the HTML blobs, back to back
  *   the index: per entry u64 key, u64 offset, u64 length, u64 hash of the blob
  * and the file ends exactly where the index does. The index sits at the end
@@ -38,8 +38,8 @@
 #define CACHE_FILE "build.cache"
 #define CACHE_MAGIC "PUBCACHE"
 /* Bump when the file layout, pub_hash or what a key covers changes. */
-#define CACHE_VERSION 1
-#define HEADER_SIZE 72
+#define CACHE_VERSION 2
+#define HEADER_SIZE 80
 #define INDEX_ENTRY 32
 /* A temporary file this old was left by a killed build. */
 #define STALE_TEMP_SECONDS 3600
@@ -141,6 +141,7 @@ struct pub_cache {
     bool has_fp, old_has_fp;
     uint64_t fp, old_fp;
     long long valid_until, old_valid_until;
+    long long since, old_since;  /* the moment each fingerprint was taken */
     char *tmp_path;        /* the next file, created by the first put or the save */
     int tmp_fd;
     uint64_t tmp_end;
@@ -209,7 +210,7 @@ static void load(pub_cache *c)
     uint64_t size = (uint64_t)st.st_size;
     uint64_t count = get64(h + 40), index_off = get64(h + 48);
     if (memcmp(h, CACHE_MAGIC, 8) != 0 || load_le(h + 8, 4) != CACHE_VERSION ||
-        get64(h + 64) != pub_hash(h, 64, CACHE_VERSION) || index_off < HEADER_SIZE ||
+        get64(h + 72) != pub_hash(h, 72, CACHE_VERSION) || index_off < HEADER_SIZE ||
         index_off > size || (size - index_off) % INDEX_ENTRY != 0 ||
         (size - index_off) / INDEX_ENTRY != count)
         goto empty;
@@ -232,6 +233,7 @@ static void load(pub_cache *c)
     c->old_has_fp = c->has_fp = (get64(h + 32) & 1) != 0;
     c->old_fp = c->fp = get64(h + 16);
     c->old_valid_until = c->valid_until = (long long)get64(h + 24);
+    c->old_since = c->since = (long long)get64(h + 64);
     c->old_fd = fd;
     return;
 empty:
@@ -366,10 +368,16 @@ bool pub_cache_fingerprint_matches(const pub_cache *c, uint64_t fp, long long no
     return fp != 0 && c->old_has_fp && c->old_fp == fp && now < c->old_valid_until;
 }
 
-void pub_cache_set_fingerprint(pub_cache *c, uint64_t fp, long long valid_until)
+long long pub_cache_fingerprint_since(const pub_cache *c)
+{
+    return c->old_has_fp ? c->old_since : 0;
+}
+
+void pub_cache_set_fingerprint(pub_cache *c, uint64_t fp, long long since_ns, long long valid_until)
 {
     c->has_fp = fp != 0;
     c->fp = fp;
+    c->since = fp != 0 ? since_ns : 0;
     c->valid_until = fp != 0 ? valid_until : 0;
 }
 
@@ -439,7 +447,8 @@ static bool write_next(pub_cache *c, entry **kept, size_t nkept)
     pub_hash_put_le64(h + 40, count);
     pub_hash_put_le64(h + 48, c->tmp_end);
     pub_hash_put_le64(h + 56, pub_hash(index, index_len, CACHE_VERSION));
-    pub_hash_put_le64(h + 64, pub_hash(h, 64, CACHE_VERSION));
+    pub_hash_put_le64(h + 64, (uint64_t)(c->has_fp ? c->since : 0));
+    pub_hash_put_le64(h + 72, pub_hash(h, 72, CACHE_VERSION));
     bool ok = pwrite_all(c->tmp_fd, index, index_len, c->tmp_end) &&
               ftruncate(c->tmp_fd, (off_t)(c->tmp_end + index_len)) == 0 &&
               pwrite_all(c->tmp_fd, h, HEADER_SIZE, 0);
@@ -459,7 +468,8 @@ pub_diag *pub_cache_save(pub_cache *c)
     entry **kept = pub_xmalloc((c->len ? c->len : 1) * sizeof *kept);
     size_t nkept = 0;
     bool changed = c->len > c->loaded || c->write_errno || c->has_fp != c->old_has_fp ||
-                   (c->has_fp && (c->fp != c->old_fp || c->valid_until != c->old_valid_until));
+                   (c->has_fp && (c->fp != c->old_fp || c->valid_until != c->old_valid_until ||
+                                   c->since != c->old_since));
     for (size_t i = 0; i < c->loaded; i++) {
         entry *e = &c->entries[i];
         if (!e->bad && (e->used || keep_all))

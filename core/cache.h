@@ -79,10 +79,15 @@ void pub_cache_free(pub_cache *c);
  * seconds) is before the stored `valid_until`. */
 bool pub_cache_fingerprint_matches(const pub_cache *c, uint64_t fp, long long now);
 
-/* Records `fp` for the next build, after a successful one. `valid_until`:
- * the epoch second at which the output may change by itself (earliest
- * future post left out), LLONG_MAX when never. `fp` 0 clears it (a build
- * whose fingerprint was unusable must not leave the previous one behind). */
-void pub_cache_set_fingerprint(pub_cache *c, uint64_t fp, long long valid_until);
+/* The moment (ns since the epoch) the stored fingerprint was taken at, to
+ * take the next one relative to (pub_fingerprint_final); 0 when none. */
+long long pub_cache_fingerprint_since(const pub_cache *c);
+
+/* Records `fp`, taken relative to `since_ns`, for the next build, after a
+ * successful one. `valid_until`: the epoch second at which the output may
+ * change by itself (earliest future post left out), LLONG_MAX when never.
+ * `fp` 0 clears it (a build whose fingerprint was unusable must not leave
+ * the previous one behind). */
+void pub_cache_set_fingerprint(pub_cache *c, uint64_t fp, long long since_ns, long long valid_until);
 
 #endif

@@ -1,9 +1,10 @@
 /* The build fingerprint and the engine's identity (the contract is in
- * fingerprint.h). It reads no file contents, only stats; it does not store
- * the fingerprint (cache.c does) nor decide to skip a build (build.c). */
+ * fingerprint.h). It reads file contents only for racy files; it does not
+ * store the fingerprint (cache.c does) nor decide to skip a build (build.c). */
 #define _GNU_SOURCE
 #include "fingerprint.h"
 #include "util/buf.h"
+#include "util/file.h"
 #include "util/hash.h"
 #include "util/mem.h"
 #include <cmark-gfm.h>
@@ -62,6 +63,18 @@ void pub_fingerprint_init(pub_fingerprint *fp)
     fp->unusable = !known;
 }
 
+void pub_fingerprint_free(pub_fingerprint *fp)
+{
+    if (!fp) return;
+    for (size_t i = 0; i < fp->nfiles; i++) {
+        free(fp->files[i].rel);
+        free(fp->files[i].path);
+    }
+    free(fp->files);
+    fp->files = NULL;
+    fp->nfiles = fp->cap = 0;
+}
+
 void pub_fingerprint_add_bytes(pub_fingerprint *fp, const void *bytes, size_t len)
 {
     /* Chained through the seed; the length is part of each hash, so parts
@@ -85,20 +98,60 @@ void pub_fingerprint_add_int(pub_fingerprint *fp, long long v)
     pub_fingerprint_add_bytes(fp, b, sizeof b);
 }
 
-void pub_fingerprint_add_file(pub_fingerprint *fp, const char *rel, const struct stat *st)
+void pub_fingerprint_add_file(pub_fingerprint *fp, const char *rel, const char *path,
+                              const struct stat *st)
 {
-    pub_fingerprint_add_str(fp, rel);
+    if (fp->nfiles == fp->cap) {
+        fp->cap = fp->cap ? fp->cap * 2 : 256;
+        fp->files = pub_xrealloc(fp->files, fp->cap * sizeof *fp->files);
+    }
+    pub_fingerprint_file *f = &fp->files[fp->nfiles++];
+    f->rel = pub_xstrdup(rel);
+    f->path = pub_xstrdup(path);
     uint64_t v[7] = {(uint64_t)st->st_size, (uint64_t)st->st_mtim.tv_sec,
                      (uint64_t)st->st_mtim.tv_nsec, (uint64_t)st->st_ctim.tv_sec,
                      (uint64_t)st->st_ctim.tv_nsec, (uint64_t)st->st_ino, (uint64_t)st->st_mode};
-    unsigned char b[sizeof v];
-    for (size_t i = 0; i < 7; i++) pub_hash_put_le64(b + 8 * i, v[i]);
-    pub_fingerprint_add_bytes(fp, b, sizeof b);
-    long long m = (long long)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-    long long ch = (long long)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
-    if (m > fp->newest_ns) fp->newest_ns = m;
-    if (ch > fp->newest_ns) fp->newest_ns = ch;
-    if (st->st_mtim.tv_nsec == 0 || st->st_ctim.tv_nsec == 0) fp->second_clock = true;
+    memcpy(f->stat, v, sizeof v);
+}
+
+long long pub_fingerprint_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (long long)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* File times come from a coarse clock (a jiffy; a whole second on some
+ * file systems): an edit in the same tick as the last one keeps the times,
+ * so a file that new cannot vouch for its contents by its times. */
+static bool is_racy(const pub_fingerprint_file *f, long long since_ns)
+{
+    long long m = (long long)f->stat[1] * 1000000000 + (long long)f->stat[2];
+    long long c = (long long)f->stat[3] * 1000000000 + (long long)f->stat[4];
+    long long window = f->stat[2] == 0 || f->stat[4] == 0 ? 2000000000LL : 50000000LL;
+    return m > since_ns - window || c > since_ns - window;
+}
+
+/* Adds one file's part: its name, then either its stat or (racy) its size,
+ * mode and a hash of its contents. False when a racy file cannot be read. */
+static bool add_file_part(uint64_t *hash, const pub_fingerprint_file *f, long long since_ns)
+{
+    *hash = pub_hash(f->rel, strlen(f->rel), *hash);
+    unsigned char b[8 * 7];
+    if (!is_racy(f, since_ns)) {
+        for (size_t i = 0; i < 7; i++) pub_hash_put_le64(b + 8 * i, f->stat[i]);
+        *hash = pub_hash(b, sizeof b, *hash);
+        return true;
+    }
+    char *data = NULL;
+    size_t len = 0;
+    if (pub_file_read(f->path, &data, &len) != 0) return false;
+    pub_hash_put_le64(b, (uint64_t)len);
+    pub_hash_put_le64(b + 8, f->stat[6]);
+    pub_hash_put_le64(b + 16, pub_hash(data, len, 0x72616379ull)); /* "racy" */
+    free(data);
+    *hash = pub_hash(b, 24, ~*hash); /* never equal to a stat part */
+    return true;
 }
 
 static int compare_strings(const void *a, const void *b)
@@ -109,8 +162,8 @@ static int compare_strings(const void *a, const void *b)
 enum { MAX_TREE_DEPTH = 64 };
 
 /* Adds the folder open at `fd` (taken) whose path below SRC is rel. */
-static void add_folder(pub_fingerprint *fp, int fd, pub_buf *rel, const struct stat *skip,
-                       int depth)
+static void add_folder(pub_fingerprint *fp, int fd, const char *src, pub_buf *rel,
+                       const struct stat *skip, int depth)
 {
     DIR *d = fdopendir(fd);
     if (!d) {
@@ -146,14 +199,19 @@ static void add_folder(pub_fingerprint *fp, int fd, pub_buf *rel, const struct s
                 if (child < 0)
                     fp->unusable = true;
                 else
-                    add_folder(fp, child, rel, skip, depth + 1);
+                    add_folder(fp, child, src, rel, skip, depth + 1);
             }
         } else {
-            pub_fingerprint_add_file(fp, pub_buf_cstr(rel), &st);
+            pub_buf path = PUB_BUF_INIT;
+            pub_buf_puts(&path, src);
+            pub_buf_putc(&path, '/');
+            pub_buf_puts(&path, pub_buf_cstr(rel));
+            pub_fingerprint_add_file(fp, pub_buf_cstr(rel), pub_buf_cstr(&path), &st);
             struct stat target;
             if (S_ISLNK(st.st_mode) && fstatat(dirfd(d), names[i], &target, 0) == 0 &&
                 S_ISREG(target.st_mode))
-                pub_fingerprint_add_file(fp, pub_buf_cstr(rel), &target);
+                pub_fingerprint_add_file(fp, pub_buf_cstr(rel), pub_buf_cstr(&path), &target);
+            pub_buf_free(&path);
         }
         rel->len = rel_len;
         if (rel->data) rel->data[rel_len] = '\0';
@@ -173,18 +231,15 @@ void pub_fingerprint_add_tree(pub_fingerprint *fp, const char *src, const char *
         return;
     }
     pub_buf rel = PUB_BUF_INIT;
-    add_folder(fp, fd, &rel, have_skip ? &skip_st : NULL, 0);
+    add_folder(fp, fd, src, &rel, have_skip ? &skip_st : NULL, 0);
     pub_buf_free(&rel);
 }
 
-uint64_t pub_fingerprint_final(const pub_fingerprint *fp, const struct timespec *started)
+uint64_t pub_fingerprint_final(const pub_fingerprint *fp, long long since_ns)
 {
     if (fp->unusable) return 0;
-    /* File times come from a coarse clock (a jiffy; a whole second on some
-     * file systems): an edit in the same tick as the last one keeps the
-     * times, so a file that new cannot vouch for its contents. */
-    long long window = fp->second_clock ? 2000000000LL : 50000000LL;
-    long long start = (long long)started->tv_sec * 1000000000 + started->tv_nsec;
-    if (fp->newest_ns > start - window) return 0;
-    return fp->hash ? fp->hash : 1;
+    uint64_t hash = fp->hash;
+    for (size_t i = 0; i < fp->nfiles; i++)
+        if (!add_file_part(&hash, &fp->files[i], since_ns)) return 0;
+    return hash ? hash : 1;
 }

@@ -6,11 +6,14 @@
  * the stored one and the stored result has not expired (`valid_until`: the
  * date of the earliest future post left out, which appears by itself once
  * that date passes), nothing can have changed and DEST already holds the
- * build's output. File contents are not read: an edit shows as a new
- * mtime/ctime/size/inode, and a file touched too close to the
- * fingerprint's start to be told apart (a coarse file-system clock) makes
- * the fingerprint unusable for that build (pub_fingerprint_final returns
- * 0), as git does with "racy" entries.
+ * build's output. Most files are vouched for by their stat alone: an
+ * edit shows as a new mtime/ctime/size/inode. A file whose times fall
+ * within a clock tick of the moment a build started (it is "racy", as git
+ * says: an edit in the same tick would keep its times) is vouched for by a
+ * hash of its contents instead. The moment is stored with the fingerprint,
+ * so the next build classifies every file the same way and compares like
+ * with like: a file saved just before a build costs one read on the next
+ * build, never a full rebuild.
  *
  * The engine's identity (PUB_VERSION, cmark-gfm's version and the running
  * binary's size, mtime and inode) also seeds the Markdown cache's keys, so
@@ -28,23 +31,36 @@
  * one no other run shares, so nothing stored is reused. */
 uint64_t pub_fingerprint_engine_id(bool *known);
 
+/* One input file as the fingerprint saw it. */
+typedef struct pub_fingerprint_file {
+    char *rel;            /* path below SRC */
+    char *path;           /* path to read its contents by, when racy */
+    uint64_t stat[7];     /* size, mtime s/ns, ctime s/ns, inode, mode */
+} pub_fingerprint_file;
+
 /* An incremental fingerprint. Add things in a fixed order; the result
- * depends on the order and on the boundaries between the parts. */
+ * depends on the order and on the boundaries between the parts. The files
+ * are kept, not hashed, until pub_fingerprint_final knows the moment that
+ * makes a file racy. Caller frees with pub_fingerprint_free. */
 typedef struct pub_fingerprint {
-    uint64_t hash;
-    long long newest_ns;  /* newest mtime/ctime of the files added */
-    bool second_clock;    /* some file time had no sub-second part */
-    bool unusable;        /* the engine could not be identified */
+    uint64_t hash;        /* the engine and every non-file part */
+    pub_fingerprint_file *files;
+    size_t nfiles, cap;
+    bool unusable;        /* the engine could not be identified, or a folder not read */
 } pub_fingerprint;
 
 /* Starts a fingerprint with the engine's identity in it. */
 void pub_fingerprint_init(pub_fingerprint *fp);
+/* Frees the files kept. NULL is a no-op. */
+void pub_fingerprint_free(pub_fingerprint *fp);
 void pub_fingerprint_add_bytes(pub_fingerprint *fp, const void *bytes, size_t len);
 /* NULL and "" differ. */
 void pub_fingerprint_add_str(pub_fingerprint *fp, const char *s);
 void pub_fingerprint_add_int(pub_fingerprint *fp, long long v);
-/* One input file: `rel` (its path relative to SRC) and its stat. */
-void pub_fingerprint_add_file(pub_fingerprint *fp, const char *rel, const struct stat *st);
+/* One input file: `rel` (its path relative to SRC), `path` (where to read
+ * it if it turns out racy) and its stat. Both strings are copied. */
+void pub_fingerprint_add_file(pub_fingerprint *fp, const char *rel, const char *path,
+                              const struct stat *st);
 
 /* Adds every file below `src` in sorted order, as pub_fingerprint_add_file
  * would: names starting with '.' are skipped (.publish-cache, .git, the
@@ -55,11 +71,18 @@ void pub_fingerprint_add_file(pub_fingerprint *fp, const char *rel, const struct
  * unusable. */
 void pub_fingerprint_add_tree(pub_fingerprint *fp, const char *src, const char *skip);
 
-/* The fingerprint, or 0 when it cannot be trusted: the engine is unknown,
- * or a file changed so close to `started` that a later edit could keep the
- * same times. `started` is CLOCK_REALTIME read before the build reads or
- * stats any input (config.yaml included): then an edit made after a file
- * was read shows as a time after `started` and voids the fingerprint. */
-uint64_t pub_fingerprint_final(const pub_fingerprint *fp, const struct timespec *started);
+/* The moment a build started, in nanoseconds since the epoch: CLOCK_REALTIME
+ * read before the build reads or stats any input (config.yaml included). */
+long long pub_fingerprint_now(void);
+
+/* The fingerprint relative to `since_ns` (a build's start, as above), or 0
+ * when it cannot be trusted (engine unknown, a folder unreadable). Files
+ * whose mtime or ctime is later than one clock tick before `since_ns` (50 ms;
+ * 2 s when the file system keeps whole seconds) count by their contents,
+ * read now, instead of their times: an edit made after the build read such
+ * a file changes the contents or the times, and either way the next
+ * fingerprint differs. A racy file that cannot be read makes the result 0.
+ * May be called several times with different moments. */
+uint64_t pub_fingerprint_final(const pub_fingerprint *fp, long long since_ns);
 
 #endif

@@ -252,7 +252,7 @@ static void test_stale_dropped(void)
     pub_cache_free(c);
     CHECK(inode_of(cache_file(site)) == before);
     c = pub_cache_open(site);
-    pub_cache_set_fingerprint(c, 77, LLONG_MAX);
+    pub_cache_set_fingerprint(c, 77, 1, LLONG_MAX);
     CHECK_SAVED(c);
     pub_cache_free(c);
     CHECK(inode_of(cache_file(site)) != before);
@@ -354,13 +354,13 @@ static void test_damaged_files(void)
     put_html(c, 100, "<p>alpha</p>\n");
     put_html(c, 101, "<p>beta</p>\n");
     put_html(c, 102, "<p>gamma</p>\n");
-    pub_cache_set_fingerprint(c, 0xfeed, 1000);
+    pub_cache_set_fingerprint(c, 0xfeed, 77, 1000);
     CHECK_SAVED(c);
     pub_cache_free(c);
     const char *file = cache_file(site);
     size_t len;
     char *good = check_fixture(file, &len);
-    CHECK(len == 72 + 38 + 3 * 32);
+    CHECK(len == 80 + 38 + 3 * 32);
 
     c = pub_cache_open(site);
     bool whole;
@@ -397,7 +397,7 @@ static void test_damaged_files(void)
 
     /* A bad blob is dropped at the next save; the rest is kept. */
     memcpy(copy, good, len);
-    copy[72] ^= 1; /* first byte of the first blob */
+    copy[80] ^= 1; /* first byte of the first blob */
     check_write_file(file, copy, len, 0644);
     c = pub_cache_open(site);
     CHECK_HTML(c, 100, NULL);
@@ -416,13 +416,13 @@ static void test_damaged_files(void)
     pub_cache_free(c);
 
     /* Garbage, another format version, a folder in the file's place. */
-    static const char garbage[] = "PUBCACHE\2\0\0\0 and then some bytes that are not a cache at all";
+    static const char garbage[] = "PUBCACHE\3\0\0\0 and then some bytes that are not a cache at all";
     check_write_file(file, garbage, sizeof garbage, 0644);
     c = pub_cache_open(site);
     CHECK(answers_sanely(c, &whole) && !pub_cache_get_html(c, 101, NULL));
     pub_cache_free(c);
     memcpy(copy, good, len);
-    copy[8] = 2;
+    copy[8] = 3;
     check_write_file(file, copy, len, 0644);
     c = pub_cache_open(site);
     CHECK(!pub_cache_get_html(c, 101, NULL) && !pub_cache_fingerprint_matches(c, 0xfeed, 100));
@@ -516,7 +516,7 @@ static void test_threads(void)
 
 /* ---- Fingerprint ----------------------------------------------------------------------- */
 
-static const struct timespec later = {4000000000LL, 0}; /* long after any file time */
+static const long long later = 4000000000LL * 1000000000LL; /* long after any file time */
 
 static struct stat fake_stat(void)
 {
@@ -537,9 +537,9 @@ static uint64_t fingerprint_of(const char *dest, bool drafts, const char *name, 
     pub_fingerprint_init(&fp);
     pub_fingerprint_add_str(&fp, dest);
     pub_fingerprint_add_int(&fp, drafts);
-    pub_fingerprint_add_file(&fp, "config.yaml", st);
-    pub_fingerprint_add_file(&fp, name, st);
-    return pub_fingerprint_final(&fp, &later);
+    pub_fingerprint_add_file(&fp, "config.yaml", "/nonexistent/config.yaml", st);
+    pub_fingerprint_add_file(&fp, name, "/nonexistent/post.md", st);
+    return pub_fingerprint_final(&fp, later);
 }
 
 static void test_fingerprint(void)
@@ -576,29 +576,54 @@ static void test_fingerprint(void)
     pub_fingerprint_add_str(&a, "c");
     pub_fingerprint_add_str(&b, "a");
     pub_fingerprint_add_str(&b, "bc");
-    CHECK(pub_fingerprint_final(&a, &later) != pub_fingerprint_final(&b, &later));
+    CHECK(pub_fingerprint_final(&a, later) != pub_fingerprint_final(&b, later));
+    pub_fingerprint_free(&a);
+    pub_fingerprint_free(&b);
     pub_fingerprint_init(&a);
     pub_fingerprint_init(&b);
     pub_fingerprint_add_str(&a, "");
     pub_fingerprint_add_str(&b, NULL);
-    CHECK(pub_fingerprint_final(&a, &later) != pub_fingerprint_final(&b, &later));
+    CHECK(pub_fingerprint_final(&a, later) != pub_fingerprint_final(&b, later));
 
-    /* A file changed within the clock's tick of the start is not trusted. */
+    pub_fingerprint_free(&a);
+    pub_fingerprint_free(&b);
+
+    /* A file changed within the clock's tick of the moment counts by its
+     * contents: an unreadable one voids the fingerprint, a readable one
+     * gives the same answer whatever its times, and another on new bytes. */
+    char path[256];
+    snprintf(path, sizeof path, "%s/racy.md", root);
+    check_write_text(path, "same bytes\n", 0644);
     pub_fingerprint_init(&a);
-    pub_fingerprint_add_file(&a, "posts/a.md", &st);
-    struct timespec soon = {st.st_mtim.tv_sec, st.st_mtim.tv_nsec + 10000000};
-    struct timespec after = {st.st_mtim.tv_sec + 1, 0};
-    CHECK(pub_fingerprint_final(&a, &soon) == 0);
-    CHECK(pub_fingerprint_final(&a, &after) != 0);
+    pub_fingerprint_add_file(&a, "posts/a.md", "/nonexistent/a.md", &st);
+    long long file_ns = (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    long long soon = file_ns + 10000000, after = file_ns + 1000000000;
+    CHECK(pub_fingerprint_final(&a, soon) == 0);
+    CHECK(pub_fingerprint_final(&a, after) != 0);
+    pub_fingerprint_free(&a);
+    pub_fingerprint_init(&a);
+    pub_fingerprint_add_file(&a, "posts/a.md", path, &st);
+    uint64_t by_contents = pub_fingerprint_final(&a, soon);
+    CHECK(by_contents != 0 && by_contents != pub_fingerprint_final(&a, after));
+    pub_fingerprint_free(&a);
+    changed = st;
+    changed.st_mtim.tv_nsec += 5; /* other times, same bytes */
+    changed.st_ctim.tv_nsec += 7;
+    pub_fingerprint_init(&a);
+    pub_fingerprint_add_file(&a, "posts/a.md", path, &changed);
+    CHECK(pub_fingerprint_final(&a, soon) == by_contents);
+    check_write_text(path, "other bytes\n", 0644);
+    CHECK(pub_fingerprint_final(&a, soon) != by_contents);
+    pub_fingerprint_free(&a);
     /* Whole-second file times (a coarse file system) widen the window. */
     struct stat coarse = st;
     coarse.st_mtim.tv_nsec = coarse.st_ctim.tv_nsec = 0;
     pub_fingerprint_init(&a);
-    pub_fingerprint_add_file(&a, "posts/a.md", &coarse);
-    after.tv_nsec = 500000000;
-    CHECK(pub_fingerprint_final(&a, &after) == 0);
-    after.tv_sec += 2;
-    CHECK(pub_fingerprint_final(&a, &after) != 0);
+    pub_fingerprint_add_file(&a, "posts/a.md", "/nonexistent/a.md", &coarse);
+    long long coarse_ns = (long long)coarse.st_mtim.tv_sec * 1000000000;
+    CHECK(pub_fingerprint_final(&a, coarse_ns + 1500000000LL) == 0);
+    CHECK(pub_fingerprint_final(&a, coarse_ns + 2500000000LL) != 0);
+    pub_fingerprint_free(&a);
 }
 
 static void test_fingerprint_stored(void)
@@ -606,30 +631,32 @@ static void test_fingerprint_stored(void)
     char *site = new_site();
     pub_cache *c = pub_cache_open(site);
     CHECK(!pub_cache_fingerprint_matches(c, 5, 0));
-    pub_cache_set_fingerprint(c, 5, 1000);
+    CHECK(pub_cache_fingerprint_since(c) == 0);
+    pub_cache_set_fingerprint(c, 5, 123456789012345LL, 1000);
     CHECK(!pub_cache_fingerprint_matches(c, 5, 0)); /* only what the last build stored */
     CHECK_SAVED(c);
     pub_cache_free(c);
 
     c = pub_cache_open(site);
     CHECK(pub_cache_fingerprint_matches(c, 5, 999));
+    CHECK(pub_cache_fingerprint_since(c) == 123456789012345LL);
     CHECK(!pub_cache_fingerprint_matches(c, 5, 1000)); /* a future post is due */
     CHECK(!pub_cache_fingerprint_matches(c, 6, 999));
     CHECK(!pub_cache_fingerprint_matches(c, 0, 999));
     /* Same fingerprint and expiry again: nothing to write. */
     ino_t before = inode_of(cache_file(site));
-    pub_cache_set_fingerprint(c, 5, 1000);
+    pub_cache_set_fingerprint(c, 5, 123456789012345LL, 1000);
     CHECK_SAVED(c);
     CHECK(inode_of(cache_file(site)) == before);
     pub_cache_free(c);
 
     c = pub_cache_open(site);
-    pub_cache_set_fingerprint(c, 5, LLONG_MAX);
+    pub_cache_set_fingerprint(c, 5, 1, LLONG_MAX);
     CHECK_SAVED(c);
     pub_cache_free(c);
     c = pub_cache_open(site);
     CHECK(pub_cache_fingerprint_matches(c, 5, LLONG_MAX - 1));
-    pub_cache_set_fingerprint(c, 0, 0); /* an unusable fingerprint clears it */
+    pub_cache_set_fingerprint(c, 0, 0, 0); /* an unusable fingerprint clears it */
     CHECK_SAVED(c);
     pub_cache_free(c);
     c = pub_cache_open(site);
@@ -644,12 +671,14 @@ static void write_text(const char *site, const char *rel, const char *text)
     check_write_text(path, text, 0644);
 }
 
-static uint64_t tree_fingerprint(const char *site, const char *skip, const struct timespec *started)
+static uint64_t tree_fingerprint(const char *site, const char *skip, long long since_ns)
 {
     pub_fingerprint fp;
     pub_fingerprint_init(&fp);
     pub_fingerprint_add_tree(&fp, site, skip);
-    return pub_fingerprint_final(&fp, started);
+    uint64_t result = pub_fingerprint_final(&fp, since_ns);
+    pub_fingerprint_free(&fp);
+    return result;
 }
 
 static void test_fingerprint_tree(void)
@@ -664,12 +693,22 @@ static void test_fingerprint_tree(void)
     write_text(site, "posts/2024-01-01-a.md", "---\ntitle: a\n---\nA\n");
     write_text(site, "_site/index.html", "old");
 
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    CHECK(tree_fingerprint(site, dest, &now) == 0); /* files just written */
-    uint64_t base = tree_fingerprint(site, dest, &later);
+    /* Files just written count by their contents: an edit that keeps
+     * every time and the size still shows. */
+    long long now = pub_fingerprint_now();
+    uint64_t racy = tree_fingerprint(site, dest, now);
+    CHECK(racy != 0 && racy == tree_fingerprint(site, dest, now));
+    snprintf(path, sizeof path, "%s/posts/2024-01-01-a.md", site);
+    struct stat before;
+    stat(path, &before);
+    write_text(site, "posts/2024-01-01-a.md", "---\ntitle: a\n---\nB\n");
+    struct timespec same[2] = {before.st_atim, before.st_mtim};
+    utimensat(AT_FDCWD, path, same, 0);
+    CHECK(racy != tree_fingerprint(site, dest, now));
+    write_text(site, "posts/2024-01-01-a.md", "---\ntitle: a\n---\nA\n");
+    uint64_t base = tree_fingerprint(site, dest, later);
     CHECK(base != 0);
-    CHECK(base == tree_fingerprint(site, dest, &later));
+    CHECK(base == tree_fingerprint(site, dest, later));
 
     /* DEST, dot files and the cache itself do not count. */
     write_text(site, "_site/index.html", "new");
@@ -678,8 +717,8 @@ static void test_fingerprint_tree(void)
     put_html(c, 1, "one");
     CHECK_SAVED(c);
     pub_cache_free(c);
-    CHECK(base == tree_fingerprint(site, dest, &later));
-    CHECK(base != tree_fingerprint(site, NULL, &later));
+    CHECK(base == tree_fingerprint(site, dest, later));
+    CHECK(base != tree_fingerprint(site, NULL, later));
 
     /* One nanosecond of mtime, a rename, a new file. */
     snprintf(path, sizeof path, "%s/posts/2024-01-01-a.md", site);
@@ -688,16 +727,16 @@ static void test_fingerprint_tree(void)
     struct timespec t[2] = {st.st_atim, st.st_mtim};
     t[1].tv_nsec = (t[1].tv_nsec + 1) % 1000000000;
     utimensat(AT_FDCWD, path, t, 0);
-    uint64_t touched = tree_fingerprint(site, dest, &later);
+    uint64_t touched = tree_fingerprint(site, dest, later);
     CHECK(touched != 0 && touched != base);
     char renamed[256];
     snprintf(renamed, sizeof renamed, "%s/posts/2024-01-01-b.md", site);
     rename(path, renamed);
-    uint64_t moved = tree_fingerprint(site, dest, &later);
+    uint64_t moved = tree_fingerprint(site, dest, later);
     CHECK(moved != touched && moved != base);
     write_text(site, "posts/2024-01-02-c.md", "C\n");
-    CHECK(moved != tree_fingerprint(site, dest, &later));
-    CHECK(tree_fingerprint("/nonexistent/site", NULL, &later) == 0);
+    CHECK(moved != tree_fingerprint(site, dest, later));
+    CHECK(tree_fingerprint("/nonexistent/site", NULL, later) == 0);
 }
 
 int main(void)
