@@ -597,6 +597,7 @@ function Compiler:include_exists(tok, path)
   if find(path, "^/") or find("/" .. path .. "/", "/%.%./") then
     self:fail(tok.pos, "include path '" .. path .. "' must stay inside layouts/")
   end
+  if find(path, "\0", 1, true) then self:fail(tok.pos, "include path contains a NUL byte") end
   local ok, err = fs_read("layouts/" .. path)
   if not ok then self:fail(tok.pos, (gsub(err, "^cannot read ('[^']*'): No such file or directory$",
     "include not found %1"))) end
