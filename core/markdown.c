@@ -35,12 +35,40 @@ const char *pub_md_extension_names(void)
 static cmark_syntax_extension *syntax[NEXTENSIONS];
 static pthread_once_t registered = PTHREAD_ONCE_INIT;
 
+static pub_md_gfm gfm;
+
 static void register_extensions(void)
 {
     cmark_gfm_core_extensions_ensure_registered();
     for (size_t i = 0; i < NEXTENSIONS; i++)
         if (extension_names[i].bit != PUB_MD_FOOTNOTES)
             syntax[i] = cmark_find_syntax_extension(extension_names[i].name);
+    gfm.table_ext = cmark_find_syntax_extension("table");
+    gfm.strikethrough_ext = cmark_find_syntax_extension("strikethrough");
+    gfm.tasklist_ext = cmark_find_syntax_extension("tasklist");
+    /* The extension node types are numbered at registration and not in the
+     * installed headers: read them off a parsed sample. */
+    static const char sample[] = "a|b\n-|-\n~~c~~|d\n";
+    cmark_parser *parser = cmark_parser_new(CMARK_OPT_DEFAULT);
+    cmark_parser_attach_syntax_extension(parser, gfm.table_ext);
+    cmark_parser_attach_syntax_extension(parser, gfm.strikethrough_ext);
+    cmark_parser_feed(parser, sample, sizeof sample - 1);
+    cmark_node *root = cmark_parser_finish(parser);
+    cmark_node *table = cmark_node_first_child(root);
+    cmark_node *row = cmark_node_last_child(table);
+    cmark_node *cell = cmark_node_first_child(row);
+    gfm.table = cmark_node_get_type(table);
+    gfm.table_row = cmark_node_get_type(row);
+    gfm.table_cell = cmark_node_get_type(cell);
+    gfm.strikethrough = cmark_node_get_type(cmark_node_first_child(cell));
+    cmark_node_free(root);
+    cmark_parser_free(parser);
+}
+
+const pub_md_gfm *pub_md_gfm_nodes(void)
+{
+    pthread_once(&registered, register_extensions);
+    return &gfm;
 }
 
 static int cmark_options(const pub_md_options *opts)

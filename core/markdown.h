@@ -50,4 +50,14 @@ struct cmark_node *pub_md_parse(const char *text, size_t len, const pub_md_optio
  * frees the result. */
 char *pub_md_render_tree(struct cmark_node *root, const pub_md_options *opts, size_t *out_len);
 
+/* The node types and syntax extensions of GFM's own nodes, which cmark-gfm
+ * numbers when the extensions are registered (found once, by parsing a
+ * sample), for code that makes such nodes. */
+struct cmark_syntax_extension;
+typedef struct pub_md_gfm {
+    int table, table_row, table_cell, strikethrough; /* cmark_node_type values */
+    struct cmark_syntax_extension *table_ext, *strikethrough_ext, *tasklist_ext;
+} pub_md_gfm;
+const pub_md_gfm *pub_md_gfm_nodes(void);
+
 #endif

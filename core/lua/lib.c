@@ -7,6 +7,7 @@
 #include "../markdown.h"
 #include "../util/utf8.h"
 #include "bridge.h"
+#include "lib_markdown.h"
 #include <lauxlib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +217,7 @@ static const struct {
     {"html", pub_luaopen_html}, {"utf8", pub_luaopen_utf8}, {"date", pub_luaopen_date},
     {"yaml", pub_luaopen_yaml}, {"json", pub_luaopen_json}, {"log", pub_luaopen_log},
     {"fs", pub_luaopen_fs},
+    {"node", pub_luaopen_node},
 };
 
 int pub_luaopen_publish(lua_State *L)
