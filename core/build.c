@@ -12,6 +12,7 @@
 #include "lua/bridge.h"
 #include "lua/edit.h"
 #include "lua/lib.h"
+#include "lua/lib_markdown.h"
 #include "lua/runtime.h"
 #include "markdown.h"
 #include "site.h"
@@ -39,7 +40,7 @@
 typedef struct doc_loader {
     pub_site *site;
     const pub_md_options *md;
-    bool render_markdown;
+    pub_load_mode mode;
     pub_cache *cache;
     atomic_size_t next;
     size_t consumed;      /* documents handed to Lua so far (under lock) */
@@ -59,7 +60,7 @@ static void *load_worker(void *arg)
         pthread_mutex_lock(&ld->lock);
         while (i >= ld->consumed + LOAD_AHEAD) pthread_cond_wait(&ld->changed, &ld->lock);
         pthread_mutex_unlock(&ld->lock);
-        pub_doc_load(ld->site, &ld->site->docs[i], ld->md, ld->render_markdown, ld->cache);
+        pub_doc_load(ld->site, &ld->site->docs[i], ld->md, ld->mode, ld->cache);
         pthread_mutex_lock(&ld->lock);
         ld->ready[i] = 1;
         pthread_cond_broadcast(&ld->changed);
@@ -76,12 +77,12 @@ static int default_jobs(int jobs)
 }
 
 static void loader_start(doc_loader *ld, pub_site *site, const pub_md_options *md,
-                         bool render_markdown, pub_cache *cache, int jobs)
+                         pub_load_mode mode, pub_cache *cache, int jobs)
 {
     ld->site = site;
     ld->cache = cache;
     ld->md = md;
-    ld->render_markdown = render_markdown;
+    ld->mode = mode;
     atomic_init(&ld->next, 0);
     ld->consumed = 0;
     ld->ready = pub_xcalloc(site->ndocs ? site->ndocs : 1, 1);
@@ -178,6 +179,16 @@ typedef struct run_state {
     pub_progress_fn progress;
     void *progress_ud;
     long long valid_until; /* earliest date of a future post left out */
+    /* The documents, pulled one at a time by the engine (internal.next_doc)
+     * once it knows whether a plugin wants the Markdown tree. */
+    pub_site *site;
+    const pub_md_options *md;
+    pub_cache *cache;
+    int jobs;
+    bool lazy_body;        /* body left on disk (builds), read when asked */
+    bool loading, loaded;  /* loader started / finished */
+    size_t next_doc;
+    doc_loader loader;
 } run_state;
 
 static run_state *upvalue_state(lua_State *L)
@@ -302,9 +313,16 @@ static int l_internal_future_post(lua_State *L)
     return 0;
 }
 
+static int l_internal_load(lua_State *L);
+static int l_internal_next_doc(lua_State *L);
+
 static void push_internal(lua_State *L, run_state *st)
 {
     static const luaL_Reg fns[] = {
+        {"load", l_internal_load}, {"next_doc", l_internal_next_doc},
+        {"render_document", pub_lua_md_render_document},
+        {"discard_document", pub_lua_md_discard_document},
+        {"document_at", pub_lua_md_document_at},
         {"future_post", l_internal_future_post},
         {"clock", l_internal_clock},
         {"read_body", l_internal_read_body},
@@ -330,62 +348,110 @@ static void push_positions(lua_State *L, const pub_value *meta)
     }
 }
 
-/* Pushes the documents and frees what C no longer needs of them. */
-static void push_docs(lua_State *L, pub_site *site, doc_loader *loader, bool lazy_body,
-                      pub_diags *diags)
+/* Pushes one document's table and frees what C no longer needs of it. */
+static void push_doc(lua_State *L, run_state *st, pub_doc *doc)
 {
-    lua_createtable(L, (int)site->ndocs, 0);
-    lua_Integer n = 0;
-    for (size_t i = 0; i < site->ndocs; i++) {
-        pub_doc *doc = loader_wait(loader, i, diags);
-        if (!doc->text || !doc->fm.meta) continue; /* failed to load: reported */
-        lua_createtable(L, 0, 12);
-        lua_pushstring(L, doc->kind == PUB_DOC_POST ? "post" : "page");
-        lua_setfield(L, -2, "kind");
-        lua_pushstring(L, doc->path);
-        lua_setfield(L, -2, "path");
-        pub_lua_push_value(L, doc->fm.meta);
-        lua_setfield(L, -2, "meta");
-        push_positions(L, doc->fm.meta);
-        lua_setfield(L, -2, "positions");
-        /* A build reads post.body rarely (plugins work on content), so it
-         * is left on disk and read on first use: holding every Markdown
-         * source would double the memory a large site needs. */
-        if (!lazy_body) {
-            lua_pushlstring(L, doc->text + doc->fm.body_start, doc->len - doc->fm.body_start);
-            lua_setfield(L, -2, "body");
-        }
-        lua_pushinteger(L, (lua_Integer)doc->fm.body_start);
-        lua_setfield(L, -2, "body_start");
-        lua_pushinteger(L, doc->fm.body_line);
-        lua_setfield(L, -2, "body_line");
-        if (doc->html) {
-            lua_pushlstring(L, doc->html, doc->html_len);
-            lua_setfield(L, -2, "content");
-        }
-        if (doc->has_name_date) {
-            pub_lua_push_date(L, &doc->name_date);
-            lua_setfield(L, -2, "name_date");
-        }
-        lua_pushstring(L, doc->name_slug);
-        lua_setfield(L, -2, "name_slug");
-        lua_pushboolean(L, doc->markdown);
-        lua_setfield(L, -2, "markdown");
-        if (doc->draft) {
-            lua_pushboolean(L, 1);
-            lua_setfield(L, -2, "draft");
-        }
-        if (doc->folder_categories) {
-            lua_pushstring(L, doc->folder_categories);
-            lua_setfield(L, -2, "folder_categories");
-        }
-        lua_rawseti(L, -2, ++n);
-        free(doc->text);
-        doc->text = NULL;
-        free(doc->html);
-        doc->html = NULL;
-        pub_fm_free(&doc->fm);
+    lua_createtable(L, 0, 12);
+    lua_pushstring(L, doc->kind == PUB_DOC_POST ? "post" : "page");
+    lua_setfield(L, -2, "kind");
+    lua_pushstring(L, doc->path);
+    lua_setfield(L, -2, "path");
+    pub_lua_push_value(L, doc->fm.meta);
+    lua_setfield(L, -2, "meta");
+    push_positions(L, doc->fm.meta);
+    lua_setfield(L, -2, "positions");
+    /* A build reads post.body rarely (plugins work on content), so it
+     * is left on disk and read on first use: holding every Markdown
+     * source would double the memory a large site needs. */
+    if (!st->lazy_body) {
+        lua_pushlstring(L, doc->text + doc->fm.body_start, doc->len - doc->fm.body_start);
+        lua_setfield(L, -2, "body");
     }
+    lua_pushinteger(L, (lua_Integer)doc->fm.body_start);
+    lua_setfield(L, -2, "body_start");
+    lua_pushinteger(L, doc->fm.body_line);
+    lua_setfield(L, -2, "body_line");
+    if (doc->html) {
+        lua_pushlstring(L, doc->html, doc->html_len);
+        lua_setfield(L, -2, "content");
+    }
+    if (doc->tree) {
+        /* Lines of the tree count from the body's first line. */
+        pub_lua_md_push_document(L, &doc->tree, doc->fm.body_line - 1, st->md);
+        lua_setfield(L, -2, "tree");
+    }
+    if (doc->has_name_date) {
+        pub_lua_push_date(L, &doc->name_date);
+        lua_setfield(L, -2, "name_date");
+    }
+    lua_pushstring(L, doc->name_slug);
+    lua_setfield(L, -2, "name_slug");
+    lua_pushboolean(L, doc->markdown);
+    lua_setfield(L, -2, "markdown");
+    if (doc->draft) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "draft");
+    }
+    if (doc->folder_categories) {
+        lua_pushstring(L, doc->folder_categories);
+        lua_setfield(L, -2, "folder_categories");
+    }
+    free(doc->text);
+    doc->text = NULL;
+    free(doc->html);
+    doc->html = NULL;
+    pub_fm_free(&doc->fm);
+}
+
+static void start_loading(run_state *st, pub_load_mode mode)
+{
+    if (st->loading) return;
+    st->loading = true;
+    if (st->progress) st->progress(st->progress_ud, "reading", 0, st->site->ndocs);
+    loader_start(&st->loader, st->site, st->md, mode, mode == PUB_LOAD_HTML ? st->cache : NULL,
+                 st->jobs);
+}
+
+/* internal.load(with_tree): starts reading the documents on the worker
+ * threads; with_tree: Markdown is parsed to a tree for `document` hooks
+ * instead of rendered. */
+static int l_internal_load(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    start_loading(st, lua_toboolean(L, 1) ? PUB_LOAD_TREE : st->lazy_body ? PUB_LOAD_HTML
+                                                                            : PUB_LOAD_META);
+    return 0;
+}
+
+/* internal.next_doc() -> the next document's table, or nil after the last
+ * (documents that failed to load are reported and skipped). */
+static int l_internal_next_doc(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    if (!st->loading) return luaL_error(L, "internal.next_doc before internal.load");
+    while (st->next_doc < st->site->ndocs) {
+        pub_doc *doc = loader_wait(&st->loader, st->next_doc++, st->diags);
+        if (!doc->text || !doc->fm.meta) continue; /* failed to load: reported */
+        push_doc(L, st, doc);
+        return 1;
+    }
+    if (!st->loaded) {
+        loader_finish(&st->loader);
+        st->loaded = true;
+    }
+    return 0;
+}
+
+/* After the engine: the documents it did not pull are still read (their
+ * errors are reported: one run reports every problem), then the workers
+ * are joined. */
+static void finish_loading(run_state *st)
+{
+    start_loading(st, PUB_LOAD_META);
+    if (st->loaded) return;
+    while (st->next_doc < st->site->ndocs) loader_wait(&st->loader, st->next_doc++, st->diags);
+    loader_finish(&st->loader);
+    st->loaded = true;
 }
 
 static void push_data(lua_State *L, pub_site *site, pub_diags *diags)
@@ -439,8 +505,8 @@ static void push_reader(lua_State *L, const pub_reader *r)
     lua_setfield(L, -2, "base_plugins");
 }
 
-static void push_context(lua_State *L, pub_site *site, doc_loader *loader, bool lazy_body,
-                         run_state *st, const pub_build_options *opts, pub_diags *diags)
+static void push_context(lua_State *L, pub_site *site, run_state *st,
+                         const pub_build_options *opts, pub_diags *diags)
 {
     lua_createtable(L, 0, 10);
     lua_pushstring(L, site->src);
@@ -453,9 +519,6 @@ static void push_context(lua_State *L, pub_site *site, doc_loader *loader, bool 
     lua_setfield(L, -2, "config_name");
     push_positions(L, site->config);
     lua_setfield(L, -2, "config_positions");
-    push_docs(L, site, loader, lazy_body, diags);
-    loader_finish(loader);
-    lua_setfield(L, -2, "docs");
     push_data(L, site, diags);
     lua_setfield(L, -2, "data");
     push_reader(L, site->reader);
@@ -583,21 +646,16 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
         }
     }
 
-    if (opts->progress) opts->progress(opts->progress_ud, "reading", 0, site->ndocs);
     double t0 = clock_seconds();
-    doc_loader loader;
-    loader_start(&loader, site, &md, true, cache, opts->jobs);
-
     run_state st = {site->src, site->confine, diags, NULL, 0, opts->progress, opts->progress_ud,
-                    LLONG_MAX};
+                    LLONG_MAX, site, &md, cache, opts->jobs, true, false, false, 0, {0}};
     if (!opts->check_only) {
         /* One core runs Lua; the writers share the others (at least one). */
         int writers = default_jobs(opts->jobs) - 1;
         pub_diag *err = pub_out_begin_jobs(site->dest, writers > 0 ? writers : 1, &st.out);
         if (err) {
             pub_diags_take(diags, err);
-            for (size_t i = 0; i < site->ndocs; i++) loader_wait(&loader, i, diags);
-            loader_finish(&loader);
+            finish_loading(&st);
             pub_cache_free(cache);
             pub_site_free(site);
             return false;
@@ -609,10 +667,11 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
     /* publish.highlight keeps its blocks in the build cache too. */
     lua_pushlightuserdata(L, cache);
     lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_CACHE);
-    push_context(L, site, &loader, true, &st, opts, diags);
+    push_context(L, site, &st, opts, diags);
     double t1 = clock_seconds();
     call_engine(L, "build", 0, diags);
     lua_close(L);
+    finish_loading(&st);
     double t2 = clock_seconds();
     if (st.out && diags->errors == 0) copy_static(site, st.out, &st, diags);
 
@@ -655,14 +714,13 @@ bool pub_build_script(const pub_script_options *opts, pub_diags *diags, pub_buf 
     pub_site *site = pub_site_open(opts->src, NULL, diags);
     if (!site) return false;
     pub_md_options md = markdown_options(site, diags);
-    doc_loader loader;
-    loader_start(&loader, site, &md, false, NULL, opts->jobs);
-    run_state st = {site->src, site->confine, diags, NULL, 0, NULL, NULL, LLONG_MAX};
+    run_state st = {site->src, site->confine, diags, NULL, 0, NULL, NULL, LLONG_MAX,
+                    site, &md, NULL, opts->jobs, false, false, false, 0, {0}};
     pub_build_options bopts = {.src = opts->src, .drafts = true, .future = true, .check_only = true};
     lua_State *L = pub_runtime_open(site, diags, md.unsafe);
     lua_pushinteger(L, md.extensions);
     lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
-    push_context(L, site, &loader, false, &st, &bopts, diags);
+    push_context(L, site, &st, &bopts, diags);
     bool ok = diags->errors == 0 && call_engine(L, "load", 1, diags) && diags->errors == 0;
     if (ok) {
         int site_index = lua_gettop(L);
@@ -685,6 +743,7 @@ bool pub_build_script(const pub_script_options *opts, pub_diags *diags, pub_buf 
         }
     }
     lua_close(L);
+    finish_loading(&st);
     pub_site_free(site);
     return ok && diags->errors == 0;
 }

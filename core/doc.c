@@ -22,13 +22,13 @@ static double now_seconds(void)
 }
 
 static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md,
-                          bool render_markdown, pub_cache *cache);
+                          pub_load_mode mode, pub_cache *cache);
 
-void pub_doc_load(pub_site *site, pub_doc *doc, const pub_md_options *md, bool render_markdown,
+void pub_doc_load(pub_site *site, pub_doc *doc, const pub_md_options *md, pub_load_mode mode,
                   pub_cache *cache)
 {
     double start = now_seconds();
-    load_document(site, doc, md, render_markdown, cache);
+    load_document(site, doc, md, mode, cache);
     double took = now_seconds() - start;
     if (took >= site->slow_seconds && !doc->error)
         doc->warning = pub_diag_new(PUB_WARNING, doc->path, 0, 0,
@@ -64,7 +64,7 @@ static void warn_yaml11_booleans(pub_doc *doc)
 }
 
 static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md,
-                          bool render_markdown, pub_cache *cache)
+                          pub_load_mode mode, pub_cache *cache)
 {
     int rc = pub_confine_read(site->confine, doc->path, &doc->text, &doc->len, &doc->error);
     if (rc == PUB_CONFINE_OUTSIDE) return;
@@ -75,10 +75,12 @@ static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md
     doc->error = pub_fm_parse_as(doc->path, doc->text, doc->len, site->yaml, &doc->fm);
     if (doc->error) return;
     if (site->yaml == PUB_YAML_12) warn_yaml11_booleans(doc);
-    if (!render_markdown) return;
+    if (mode == PUB_LOAD_META) return;
     const char *body = doc->text + doc->fm.body_start;
     size_t body_len = doc->len - doc->fm.body_start;
-    if (doc->markdown && cache) {
+    if (doc->markdown && mode == PUB_LOAD_TREE) {
+        doc->tree = pub_md_parse(body, body_len, md);
+    } else if (doc->markdown && cache) {
         uint64_t key = pub_cache_md_key(body, body_len, md);
         doc->html = pub_cache_get_html(cache, key, &doc->html_len);
         if (!doc->html) {

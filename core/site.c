@@ -11,6 +11,7 @@
 #include "util/file.h"
 #include "util/mem.h"
 #include "util/path.h"
+#include <cmark-gfm.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -733,6 +734,7 @@ void pub_site_free(pub_site *site)
         free(doc->folder_categories);
         free(doc->text);
         free(doc->html);
+        if (doc->tree) cmark_node_free(doc->tree);
         if (doc->text || doc->fm.meta) pub_fm_free(&doc->fm);
         pub_diag_free(doc->error);
         pub_diag_free(doc->warning);

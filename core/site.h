@@ -63,6 +63,7 @@ typedef struct pub_doc {
     pub_fm fm;
     char *html;          /* rendered body; owned */
     size_t html_len;
+    struct cmark_node *tree; /* parsed body (PUB_LOAD_TREE), owned until handed to Lua */
     pub_diag *error;     /* load error, owned; NULL when fine */
     pub_diag *warning;   /* "slow to read" (see slow_seconds), owned */
 } pub_doc;

@@ -97,7 +97,7 @@ end
 -- the page being processed.
 local reported = {}
 
-local function report(err, doc, hook_name, plugin_name)
+local function report(err, doc, hook_name, plugin_name, at)
   local message = err.message
   if type(message) ~= "string" then
     message = type(err) == "table" and "(error object is a table value)" or tostring(err)
@@ -120,7 +120,7 @@ local function report(err, doc, hook_name, plugin_name)
   if lua_path then
     local where = plugin_name and (" (in '" .. hook_name .. "' of plugin '" .. plugin_name .. "'") or ""
     if where ~= "" then
-      where = where .. (doc and doc.path and (", on '" .. doc.path .. "')") or ")")
+      where = where .. (at and (", at " .. at .. ")") or doc and doc.path and (", on '" .. doc.path .. "')") or ")")
     end
     internal.error(lua_path, tonumber(lua_line), 1, lua_rest .. where .. tb)
     return
@@ -592,33 +592,65 @@ local function scope_matches(scope, doc)
   return doc.path == path or doc.path:sub(1, #path + 1) == path .. "/", #path
 end
 
-local function apply_defaults(site, docs)
+local function apply_defaults(site, doc)
   local defaults = site.config.defaults
   if type(defaults) ~= "table" or #defaults == 0 then return end
-  for _, doc in ipairs(docs) do
-    local hits = {}
-    for i, entry in ipairs(defaults) do
-      if type(entry) == "table" and type(entry.values) == "table" then
-        local ok, weight = scope_matches(type(entry.scope) == "table" and entry.scope or {}, doc)
-        if ok then hits[#hits + 1] = { weight = weight, order = i, values = entry.values } end
-      end
+  local hits = {}
+  for i, entry in ipairs(defaults) do
+    if type(entry) == "table" and type(entry.values) == "table" then
+      local ok, weight = scope_matches(type(entry.scope) == "table" and entry.scope or {}, doc)
+      if ok then hits[#hits + 1] = { weight = weight, order = i, values = entry.values } end
     end
-    table.sort(hits, function(a, b)
-      if a.weight ~= b.weight then return a.weight > b.weight end
-      return a.order > b.order
-    end)
-    for _, hit in ipairs(hits) do
-      for k, v in pairs(hit.values) do
-        if doc.meta[k] == nil then doc.meta[k] = v end
-      end
+  end
+  table.sort(hits, function(x, y)
+    if x.weight ~= y.weight then return x.weight > y.weight end
+    return x.order > y.order
+  end)
+  for _, hit in ipairs(hits) do
+    for k, v in pairs(hit.values) do
+      if doc.meta[k] == nil then doc.meta[k] = v end
     end
   end
 end
 
--- Builds site.posts from the documents (no plugins). Shared by build and run.
-local function collect(site, ctx, options)
+-- The `document` hooks over one post's or page's Markdown tree (a
+-- publish.Node of type "document"), then its HTML. The tree is freed either
+-- way; an error names the plugin line and the node a walk was at.
+local function run_document_hooks(plugins, doc, page)
+  local tree = doc.tree
+  doc.tree = nil
+  if not page then internal.discard_document(tree); return end
+  for _, p in ipairs(plugins) do
+    local fn = p.hooks.document
+    if fn then
+      local t0 = timings and internal.clock()
+      local ok, err = xpcall(fn, traceback_handler, tree, page)
+      if timings then timings.document = (timings.document or 0) + internal.clock() - t0 end
+      if not ok then
+        local line, col = internal.document_at(tree)
+        report(err, doc, "document", p.name, line and (doc.path .. ":" .. line .. ":" .. col))
+        internal.discard_document(tree)
+        return
+      end
+    end
+  end
+  page.content = internal.render_document(tree)
+end
+
+-- Builds site.posts from the documents, pulled one at a time from the
+-- worker threads, with the front-matter defaults and the plugins'
+-- `document` hooks when given `plugins` (a build). Shared by build and run
+-- (no plugins, no defaults: a script sees and writes back the front matter
+-- as it is in the file).
+local function collect(site, ctx, options, plugins)
   local posts, pages = {}, {}
-  for _, doc in ipairs(ctx.docs) do
+  local with_tree = false
+  for _, p in ipairs(plugins or {}) do
+    if p.hooks.document then with_tree = true end
+  end
+  internal.load(with_tree)
+  for doc in internal.next_doc do
+    if plugins then apply_defaults(site, doc) end
     local page
     if doc.kind == "post" then
       page = make_post(doc, site, ctx.now, options)
@@ -629,7 +661,11 @@ local function collect(site, ctx, options)
       page = make_page(doc, site)
       if page then pages[#pages + 1] = page end
     end
+    if doc.tree then run_document_hooks(plugins, doc, page) end
     if page and doc.body == nil then setmetatable(page, lazy_body) end
+  end
+  if timings and timings.document then
+    timings[#timings + 1] = string.format("document hooks %.3f", timings.document)
   end
   return posts, pages
 end
@@ -733,10 +769,7 @@ function engine.build(ctx)
   if not run_hook(plugins, "setup", nil, site) then return end
 
   local t_collect = internal.clock()
-  -- Not for `publish run`: a script sees and writes back the front matter
-  -- as it is in the file.
-  apply_defaults(site, ctx.docs)
-  local posts, pages = collect(site, ctx, options)
+  local posts, pages = collect(site, ctx, options, plugins)
   if timings then timings[#timings + 1] = string.format("collect %.3f", internal.clock() - t_collect) end
   local t_posts = internal.clock()
   local kept = {}
