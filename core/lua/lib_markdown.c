@@ -439,8 +439,15 @@ static void set_field(lua_State *L, cmark_node *n, const char *key, int v)
                       : strcmp(a, "right") == 0 ? 'r' : 0;
             lua_pop(L, 1);
         }
-        ok = cmark_gfm_extensions_set_table_columns(n, (uint16_t)ncols) &&
-             cmark_gfm_extensions_set_table_alignments(n, (uint16_t)ncols, al);
+        /* cmark-gfm leaks alignments it replaces: a table that has them
+         * gets them changed in place, for the columns it has. */
+        uint8_t *old = cmark_gfm_extensions_get_table_alignments(n);
+        uint16_t have = cmark_gfm_extensions_get_table_columns(n);
+        if (old && have != ncols)
+            luaL_error(L, "node field 'alignments' must list the table's %d columns", (int)have);
+        if (old) memcpy(old, al, (size_t)ncols);
+        ok = old || (cmark_gfm_extensions_set_table_columns(n, (uint16_t)ncols) &&
+                     cmark_gfm_extensions_set_table_alignments(n, (uint16_t)ncols, al));
     } else if (strcmp(key, "on_enter") == 0 &&
                (t == CMARK_NODE_CUSTOM_BLOCK || t == CMARK_NODE_CUSTOM_INLINE))
         ok = cmark_node_set_on_enter(n, check_string_value(L, v, key));
@@ -501,9 +508,10 @@ static md_owner *edit_target(lua_State *L, int target_idx, cmark_node **target)
 static void insertion_error(lua_State *L, cmark_node *what, cmark_node *where, const char *how)
 {
     cmark_node *parent = strcmp(how, "inside") == 0 ? where : cmark_node_parent(where);
-    luaL_error(L, "cannot put a '%s' node %s a '%s' node%s%s", type_name(what), how,
-               type_name(where), parent && parent != where ? " in a " : "",
-               parent && parent != where ? type_name(parent) : "");
+    if (parent && parent != where)
+        luaL_error(L, "cannot put a '%s' node %s a '%s' node in a '%s'", type_name(what), how,
+                   type_name(where), type_name(parent));
+    luaL_error(L, "cannot put a '%s' node %s a '%s' node", type_name(what), how, type_name(where));
 }
 
 typedef int (*insert_fn)(cmark_node *, cmark_node *);
@@ -799,16 +807,26 @@ static int l_new(lua_State *L)
     lua_settop(L, 2);
     md_owner *o = push_owner(L, false, NULL);
     int oi = lua_gettop(L);
-    cmark_node *n = ext ? cmark_node_new_with_ext(type, ext) : cmark_node_new(type);
+    /* A cell made with its extension gets data cmark-gfm never frees; the
+     * parser makes cells plain and then marks them, and so do we. */
+    bool cell = type == gfm_type(2);
+    cmark_node *n = ext && !cell ? cmark_node_new_with_ext(type, ext) : cmark_node_new(type);
     owner_add_loose(o, n); /* owned from here on */
+    if (cell) cmark_node_set_syntax_extension(n, ext);
     if (type == CMARK_NODE_CODE_BLOCK) cmark_node_set_fenced(n, 1, 3, 0, '`');
-    if (type == (cmark_node_type)gfm_type(0)) {
-        uint8_t none = 0;
-        cmark_gfm_extensions_set_table_columns(n, 1);
-        cmark_gfm_extensions_set_table_alignments(n, 1, &none);
-    }
     push_node(L, n, oi);
     int ni = lua_gettop(L);
+    if (type == gfm_type(0)) {
+        /* Alignments are set once (cmark-gfm does not free replaced ones). */
+        if (lua_istable(L, 2) && lua_getfield(L, 2, "alignments") != LUA_TNIL) {
+            set_field(L, n, "alignments", lua_gettop(L));
+        } else {
+            uint8_t none = 0;
+            cmark_gfm_extensions_set_table_columns(n, 1);
+            cmark_gfm_extensions_set_table_alignments(n, 1, &none);
+        }
+        lua_settop(L, ni);
+    }
     if (lua_istable(L, 2)) {
         lua_pushnil(L);
         while (lua_next(L, 2)) {
@@ -834,7 +852,7 @@ static int l_new(lua_State *L)
                     lua_call(L, 3, 0);
                     lua_pop(L, 1);
                 }
-            } else {
+            } else if (!(strcmp(key, "alignments") == 0 && type == gfm_type(0))) {
                 set_field(L, n, key, lua_gettop(L));
             }
             lua_pop(L, 1);
@@ -859,6 +877,8 @@ static int l_parse(lua_State *L)
 
 /* ---- Metamethods --------------------------------------------------------------------- */
 
+static int l_render(lua_State *L);
+
 static const luaL_Reg node_methods[] = {
     {"walk", l_walk},
     {"unlink", l_unlink},
@@ -870,6 +890,7 @@ static const luaL_Reg node_methods[] = {
     {"set_attribute", l_set_attribute},
     {"attribute", l_attribute},
     {"attributes", l_attributes},
+    {"render", l_render},
     {NULL, NULL},
 };
 
@@ -1012,13 +1033,13 @@ static int compare_names(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Replaces n by a custom node holding its own HTML with the attributes of
- * the table on the stack top added (sorted by name, for stable output). */
-static void apply_attributes(lua_State *L, md_owner *o, cmark_node *n)
+/* Pushes the names of the attribute table at `ai` sorted (a userdata
+ * array of 2 * count string pointers: names, then their values) and a
+ * table keeping those strings alive; returns count (0: nothing pushed). */
+static lua_Integer collect_attributes(lua_State *L, int ai, const char ***out)
 {
-    int ai = lua_gettop(L);
-    lua_newtable(L); /* sorted names */
-    int si = ai + 1;
+    lua_newtable(L);
+    int si = lua_gettop(L);
     lua_Integer count = 0;
     lua_pushnil(L);
     while (lua_next(L, ai)) {
@@ -1027,36 +1048,66 @@ static void apply_attributes(lua_State *L, md_owner *o, cmark_node *n)
         lua_rawseti(L, si, ++count);
     }
     if (count == 0) {
-        lua_settop(L, ai);
-        return;
+        lua_pop(L, 1);
+        return 0;
     }
     const char **names = lua_newuserdatauv(L, (size_t)count * 2 * sizeof *names, 0);
     for (lua_Integer i = 1; i <= count; i++) {
         lua_rawgeti(L, si, i);
-        names[i - 1] = lua_tostring(L, -1); /* kept alive by the names table */
+        names[i - 1] = lua_tostring(L, -1); /* kept alive by the table at si */
         lua_pop(L, 1);
     }
     qsort(names, (size_t)count, sizeof *names, compare_names);
     for (lua_Integer i = 1; i <= count; i++) {
         lua_getfield(L, ai, names[i - 1]);
         names[count + i - 1] = lua_tostring(L, -1);
-        lua_rawseti(L, si, count + i); /* keeps the value string alive */
+        lua_rawseti(L, si, count + i);
     }
-    /* From here on: no Lua calls until the strings are freed. */
+    *out = names;
+    return count;
+}
+
+/* n's HTML with the attributes added to its first tag. Makes no Lua call;
+ * caller frees. */
+static char *render_with_attributes(md_owner *o, cmark_node *n, const char **names,
+                                    lua_Integer count)
+{
     char *html = pub_md_render_tree(n, &o->opts, NULL);
     char *spliced = splice_attributes(html, names, names + count, (int)count);
     free(html);
+    return spliced;
+}
+
+/* Replaces n by a custom node holding its own HTML with the attributes of
+ * the table on the stack top added (sorted by name, for stable output).
+ * The pair (n, custom) is appended to the table at `undo` when not 0. */
+static void apply_attributes(lua_State *L, md_owner *o, cmark_node *n, int undo)
+{
+    int ai = lua_gettop(L);
+    const char **names;
+    lua_Integer count = collect_attributes(L, ai, &names);
+    if (count == 0) return;
+    /* From here on: no Lua calls until the strings are freed. */
+    char *spliced = render_with_attributes(o, n, names, count);
     cmark_node *custom = cmark_node_new(is_block(n) ? CMARK_NODE_CUSTOM_BLOCK : CMARK_NODE_CUSTOM_INLINE);
     cmark_node_set_on_enter(custom, spliced);
     free(spliced);
     cmark_node_replace(n, custom);
     owner_add_loose(o, n);
     lua_settop(L, ai);
+    if (undo) {
+        lua_Integer len = (lua_Integer)lua_rawlen(L, undo);
+        lua_pushlightuserdata(L, n);
+        lua_rawseti(L, undo, len + 1);
+        lua_pushlightuserdata(L, custom);
+        lua_rawseti(L, undo, len + 2);
+    }
 }
 
 /* Applies every attribute table of the resolved owner at `oi` whose node
- * is in the tree under root, children before parents. */
-static void apply_all_attributes(lua_State *L, md_owner *o, int oi, cmark_node *root)
+ * is in the tree under root, children before parents (`undo`: see
+ * apply_attributes). */
+static void apply_all_attributes(lua_State *L, md_owner *o, int oi, cmark_node *root, int undo)
 {
     lua_getiuservalue(L, oi, OWNER_ATTRS);
     int ti = lua_gettop(L);
@@ -1078,7 +1129,7 @@ static void apply_all_attributes(lua_State *L, md_owner *o, int oi, cmark_node *
             while (cmark_node_first_child(next)) next = cmark_node_first_child(next);
         } else next = cmark_node_parent(n);
         lua_pushlightuserdata(L, n);
-        if (lua_rawget(L, ti) == LUA_TTABLE && n != root) apply_attributes(L, o, n);
+        if (lua_rawget(L, ti) == LUA_TTABLE && n != root) apply_attributes(L, o, n, undo);
         lua_settop(L, ti);
         n = next;
     }
@@ -1099,7 +1150,7 @@ int pub_lua_md_render_document(lua_State *L)
     cmark_node *root;
     md_owner *o = check_document(L, 1, &root);
     int oi = lua_gettop(L);
-    apply_all_attributes(L, o, oi, root);
+    apply_all_attributes(L, o, oi, root, 0);
     html_box *box = push_html_box(L);
     size_t len;
     box->html = pub_md_render_tree(root, &o->opts, &len);
@@ -1107,6 +1158,37 @@ int pub_lua_md_render_document(lua_State *L)
     free(box->html);
     box->html = NULL;
     owner_free_nodes(o);
+    return 1;
+}
+
+/* node:render() -> html: the node and what it holds as the document would
+ * render it (attributes included), leaving the tree as it was. */
+static int l_render(lua_State *L)
+{
+    md_owner *o;
+    cmark_node *n = check_node_owner(L, 1, &o);
+    int oi = lua_gettop(L);
+    lua_newtable(L);
+    int undo = lua_gettop(L);
+    apply_all_attributes(L, o, oi, n, undo); /* below n: replaced for a while */
+    html_box *box = push_html_box(L);
+    push_attributes(L, n, oi, false);
+    const char **names = NULL;
+    lua_Integer count = lua_istable(L, -1) ? collect_attributes(L, lua_gettop(L), &names) : 0;
+    box->html = count ? render_with_attributes(o, n, names, count) /* owned by the box */
+                      : pub_md_render_tree(n, &o->opts, NULL);
+    for (lua_Integer i = (lua_Integer)lua_rawlen(L, undo) - 1; i >= 1; i -= 2) {
+        lua_rawgeti(L, undo, i);
+        cmark_node *orig = lua_touserdata(L, -1);
+        lua_rawgeti(L, undo, i + 1);
+        cmark_node *custom = lua_touserdata(L, -1);
+        lua_pop(L, 2);
+        cmark_node_replace(custom, orig);
+        owner_add_loose(o, custom);
+    }
+    lua_pushstring(L, box->html);
+    free(box->html);
+    box->html = NULL;
     return 1;
 }
 
