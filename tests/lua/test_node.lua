@@ -173,7 +173,7 @@ do
     "bottom-up order, with the fallbacks")
   doc:walk {
     emph = function(e) return e.children end,           -- unwrap: its children take its place
-    link = function(l) return {} end,                   -- removed
+    link = function() return {} end,                   -- removed
     heading = function(h) return node.new("paragraph", { children = h.children }) end,
     block_quote = function(q) return { node.new("thematic_break"), q } end, -- kept, with a rule before
   }
