@@ -14,6 +14,7 @@
 #include "util/hash.h"
 #include "util/mem.h"
 #include "util/path.h"
+#include "util/text.h"
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -212,22 +213,6 @@ typedef struct render_state {
     bool line_open;  /* something of the current line was written */
 } render_state;
 
-/* Escapes as cmark escapes code (& < > "), so a block that falls back to
- * plain reads the same as one cmark rendered. */
-static void put_escaped(pub_buf *b, const char *s, size_t len)
-{
-    size_t start = 0;
-    for (size_t i = 0; i < len; i++) {
-        const char *rep = s[i] == '&' ? "&amp;" : s[i] == '<' ? "&lt;" : s[i] == '>' ? "&gt;"
-                        : s[i] == '"' ? "&quot;" : NULL;
-        if (!rep) continue;
-        pub_buf_append(b, s + start, i - start);
-        pub_buf_puts(b, rep);
-        start = i + 1;
-    }
-    pub_buf_append(b, s + start, len - start);
-}
-
 static void start_line(render_state *st)
 {
     if (st->line_open || !st->line) return;
@@ -247,7 +232,7 @@ static void emit(void *ud, const char *element, const char *text, size_t len)
     start_line(st);
     const char *cls = class_of(element);
     if (cls) pub_buf_printf(&st->out, "<span class=\"%s\">", cls);
-    put_escaped(&st->out, text, len);
+    pub_text_escape(&st->out, PUB_ESC_CODE, text, len);
     if (cls) pub_buf_puts(&st->out, "</span>");
 }
 

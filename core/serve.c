@@ -22,6 +22,7 @@
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/path.h"
+#include "util/text.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -262,19 +263,6 @@ static enum MHD_Result send_file(const server *s, struct MHD_Connection *conn, u
     return ok;
 }
 
-static void html_escape(pub_buf *out, const char *text)
-{
-    for (const char *p = text; *p; p++) {
-        switch (*p) {
-        case '<': pub_buf_puts(out, "&lt;"); break;
-        case '>': pub_buf_puts(out, "&gt;"); break;
-        case '&': pub_buf_puts(out, "&amp;"); break;
-        case '"': pub_buf_puts(out, "&quot;"); break;
-        default: pub_buf_putc(out, *p);
-        }
-    }
-}
-
 /* DEST/404.html when the site has one; else a small page, still HTML so
  * the reload script (and a failed build's overlay) reaches it. */
 static enum MHD_Result send_not_found(const server *s, struct MHD_Connection *conn, int root,
@@ -287,7 +275,7 @@ static enum MHD_Result send_not_found(const server *s, struct MHD_Connection *co
     pub_buf raw = PUB_BUF_INIT, page = PUB_BUF_INIT;
     pub_buf_puts(&raw, "<!doctype html>\n<meta charset=\"utf-8\">\n<title>not found</title>\n"
                        "<body>\n<h1>not found</h1>\n<p>");
-    html_escape(&raw, shown);
+    pub_text_escape(&raw, PUB_ESC_HTML, shown, strlen(shown));
     pub_buf_puts(&raw, "</p>\n</body>\n");
     if (s->opts->no_reload) pub_buf_append(&page, raw.data, raw.len);
     else inject(&page, raw.data, raw.len, build);

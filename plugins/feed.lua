@@ -17,13 +17,9 @@ local urls = require "publish.urls"
 
 local feed = {}
 
--- Characters XML 1.0 does not allow at all, even escaped: C0 controls
--- other than tab, LF and CR. They are dropped rather than make the feed
--- unreadable; the rest is HTML escaping, which is valid XML escaping.
-local function xml_escape(s)
-  s = tostring(s or "")
-  return publish.html.escape((s:gsub("[\0-\8\11\12\14-\31]", "")))
-end
+-- Controls XML 1.0 does not allow even escaped are dropped rather than
+-- make the feed unreadable (publish.html.escape_xml).
+local xml_escape = publish.html.escape_xml
 feed.xml_escape = xml_escape
 
 local function person(out, tag, who)

@@ -17,9 +17,7 @@ local urls = require "publish.urls"
 
 local sitemap = {}
 
--- HTML escaping is XML escaping too (&#39; for the apostrophe is valid
--- XML); the URLs here are percent-encoded, so no control characters.
-local xml_escape = publish.html.escape
+local xml_escape = publish.html.escape_xml
 
 function sitemap.is_html(url)
   if url:sub(-1) == "/" then return true end

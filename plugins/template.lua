@@ -42,15 +42,9 @@ local state = {
 ---------------------------------------------------------------------------
 -- Output helpers
 
-local ESCAPES = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
-local XML_ESCAPES = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&apos;" }
-
-local function lua_escape(s)
-  if find(s, "[&<>\"']") then return (gsub(s, "[&<>\"']", ESCAPES)) end
-  return s
-end
-
-local escape = lua_escape
+-- Escaping is the engine's (publish.html.escape, publish.html.escape_xml,
+-- publish.url.encode, publish.url.escape): one rule for every plugin.
+local escape
 local null -- publish.null: a null item in a YAML list
 
 -- Layouts and includes are read with publish.fs (paths relative to SRC,
@@ -61,7 +55,7 @@ end
 
 local function bind_publish()
   publish = rawget(_G, "publish")
-  escape = publish and publish.html and publish.html.escape or lua_escape
+  escape = publish.html.escape
   null = publish and publish.null
 end
 bind_publish()
@@ -123,8 +117,6 @@ end
 -- Filters (M.filters: a site plugin may add its own before the first
 -- render; names are checked when a template is compiled)
 
-local function pct(c) return format("%%%02X", byte(c)) end
-
 local function is_absolute(s)
   return find(s, "^%a[%w+.%-]*:") ~= nil or find(s, "^//") ~= nil
 end
@@ -167,7 +159,7 @@ local function relative_url(v)
     if base ~= "" and sub(base, 1, 1) ~= "/" then base = "/" .. base end
     -- Non-ASCII letters (Korean category names) and spaces are encoded;
     -- '%' is kept so an already encoded path is not encoded twice.
-    url = gsub(base .. url, "[\0-\32\127-\255\"<>`{}|\\^]", pct)
+    url = publish.url.encode(base .. url)
   end
   memo[path] = url
   return url
@@ -193,7 +185,7 @@ local filters = {
   end,
   xml_escape = function(v)
     if v == nil or v == null then return nil end
-    return (gsub(str(v), "[&<>\"']", XML_ESCAPES))
+    return publish.html.escape_xml(str(v))
   end,
   date = function(v, fmt)
     if v == nil or v == null then return nil end
@@ -223,7 +215,7 @@ local filters = {
   end,
   url_encode = function(v)
     if v == nil or v == null then return nil end
-    return (gsub(str(v), "[^%w%-%._~]", pct))
+    return publish.url.escape(str(v))
   end,
   json = function(v) return publish.json.encode(v) end,
   join = function(v, sep)

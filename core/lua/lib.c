@@ -110,65 +110,16 @@ static int l_markdown(lua_State *L)
     return 1;
 }
 
-/* Characters that separate words in a slug beyond ASCII punctuation:
- * Latin-1 symbols, general punctuation, CJK punctuation (ideographic
- * space, 、。「」) and the full-width ASCII punctuation blocks. Everything
- * else (letters and digits of any script, but also symbols such as emoji)
- * is kept, since a slug in Korean should read as Korean. */
-static int is_separator(uint32_t cp)
-{
-    return (cp >= 0x80 && cp <= 0xBF) || cp == 0xD7 || cp == 0xF7 ||
-           (cp >= 0x2000 && cp <= 0x206F) || (cp >= 0x3000 && cp <= 0x303F) ||
-           (cp >= 0xFF01 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF20) ||
-           (cp >= 0xFF3B && cp <= 0xFF40) || (cp >= 0xFF5B && cp <= 0xFF65) ||
-           cp == 0xFEFF;
-}
-
 /* publish.slugify(s) -> slug
- * Lowercases ASCII and Latin-1 capitals (É -> é), turns each run of
- * separators (anything not a letter or digit; see is_separator) and
- * invalid UTF-8 bytes into one '-', trims '-' at both ends. Other
- * characters are kept as they are: "뉴스 속보" -> "뉴스-속보". May return
- * "" (the caller decides what an empty slug means). */
+ * pub_text_slugify's rules (util/text.h): "뉴스 속보" -> "뉴스-속보". May
+ * return "" (the caller decides what an empty slug means). */
 static int l_slugify(lua_State *L)
 {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
     luaL_Buffer b;
-    /* A slug is never longer than its source: each separator run of at
-     * least one byte becomes one byte. */
     char *out = luaL_buffinitsize(L, &b, len);
-    size_t o = 0;
-    int pending = 0;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x80) {
-            if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')) {
-                if (pending && o) out[o++] = '-';
-                pending = 0;
-                out[o++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-            } else {
-                pending = 1;
-            }
-            i++;
-            continue;
-        }
-        uint32_t cp;
-        size_t n = pub_utf8_decode(s + i, len - i, &cp);
-        if (n == 1 || is_separator(cp)) { /* n == 1 here is an invalid byte */
-            pending = 1;
-            i += n;
-            continue;
-        }
-        if (pending && o) out[o++] = '-';
-        pending = 0;
-        memcpy(out + o, s + i, n);
-        if (cp >= 0xC0 && cp <= 0xDE) out[o + 1] = (char)(out[o + 1] + 0x20);
-        o += n;
-        i += n;
-    }
-    luaL_pushresultsize(&b, o);
+    luaL_pushresultsize(&b, pub_text_slugify(s, len, out));
     return 1;
 }
 
@@ -218,6 +169,7 @@ static const struct {
     {"yaml", pub_luaopen_yaml}, {"json", pub_luaopen_json}, {"log", pub_luaopen_log},
     {"fs", pub_luaopen_fs},
     {"node", pub_luaopen_node},
+    {"url", pub_luaopen_url},
 };
 
 int pub_luaopen_publish(lua_State *L)

@@ -3,6 +3,7 @@
 #ifndef PUB_LUA_LIB_H
 #define PUB_LUA_LIB_H
 #include "../diag.h"
+#include "../util/text.h"
 #include <lua.h>
 
 /* Registry keys the runtime sets before plugins run. */
@@ -14,19 +15,20 @@
 
 #define PUB_REG_CACHE "publish.cache"               /* light userdata: pub_cache* (a build) */
 
-/* Pushes the `publish` table (markdown, slugify, highlight, html, utf8,
- * date, yaml, json, log, fs) and returns 1, as a luaopen_ function. */
+/* Pushes the `publish` table (markdown, slugify, highlight, html, url,
+ * utf8, date, yaml, json, log, fs) and returns 1, as a luaopen_ function. */
 int pub_luaopen_publish(lua_State *L);
 
 /* One opener per module (each in its own lib_NAME.c), used by the above;
  * each pushes its table. */
-int pub_luaopen_html(lua_State *L);   /* escape, text, truncate */
+int pub_luaopen_html(lua_State *L);   /* escape, escape_xml, text, truncate */
 int pub_luaopen_utf8(lua_State *L);   /* truncate, len */
 int pub_luaopen_date(lua_State *L);   /* format, parse, now */
 int pub_luaopen_yaml(lua_State *L);   /* load, dump */
 int pub_luaopen_json(lua_State *L);   /* encode */
 int pub_luaopen_log(lua_State *L);    /* warn, info */
 int pub_luaopen_fs(lua_State *L);     /* read, exists, list */
+int pub_luaopen_url(lua_State *L);    /* encode, escape */
 /* Pushes the function publish.highlight (lib_highlight.c). */
 int pub_lua_highlight_register(lua_State *L);
 
@@ -34,5 +36,9 @@ int pub_lua_highlight_register(lua_State *L);
  * "PATH:LINE:COL: MESSAGE" for d (parts left out when unknown) and frees
  * d, so that a caller can then lua_error without leaking it. */
 void pub_lua_push_diag(lua_State *L, pub_diag *d);
+
+/* Shared by lib_html.c and lib_url.c: pushes argument 1 escaped by `kind`
+ * (nil: "", non-strings through tostring) and returns 1. */
+int pub_lua_push_escaped(lua_State *L, pub_text_escape_kind kind);
 
 #endif

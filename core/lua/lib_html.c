@@ -11,17 +11,35 @@
 #include <string.h>
 #include <strings.h>
 
-/* The replacement for an escaped byte, or NULL. */
-static const char *escape_of(unsigned char c)
+/* Escapes argument 1 by `kind` (util/text.h) and pushes the result: nil
+ * gives "", non-strings are converted with tostring (numbers, dates), and
+ * a string with nothing to escape is returned as it is. Shared with
+ * lib_url.c. */
+int pub_lua_push_escaped(lua_State *L, pub_text_escape_kind kind)
 {
-    switch (c) {
-    case '&': return "&amp;";
-    case '<': return "&lt;";
-    case '>': return "&gt;";
-    case '"': return "&quot;";
-    case '\'': return "&#39;";
-    default: return NULL;
+    if (lua_isnoneornil(L, 1)) {
+        lua_pushliteral(L, "");
+        return 1;
     }
+    size_t len;
+    const char *s = luaL_tolstring(L, 1, &len);
+    char rep[8];
+    size_t i = 0;
+    while (i < len && pub_text_escape_byte(kind, (unsigned char)s[i], rep) < 0) i++;
+    if (i == len) return 1;
+    luaL_Buffer b;
+    luaL_buffinitsize(L, &b, len + len / 8 + 16);
+    size_t start = 0;
+    for (; i < len; i++) {
+        int n = pub_text_escape_byte(kind, (unsigned char)s[i], rep);
+        if (n < 0) continue;
+        luaL_addlstring(&b, s + start, i - start);
+        luaL_addlstring(&b, rep, (size_t)n);
+        start = i + 1;
+    }
+    luaL_addlstring(&b, s + start, len - start);
+    luaL_pushresult(&b);
+    return 1;
 }
 
 /* publish.html.escape(s) -> string
@@ -30,28 +48,15 @@ static const char *escape_of(unsigned char c)
  * when nothing needs escaping. */
 static int l_escape(lua_State *L)
 {
-    if (lua_isnoneornil(L, 1)) {
-        lua_pushliteral(L, "");
-        return 1;
-    }
-    size_t len;
-    const char *s = luaL_tolstring(L, 1, &len);
-    size_t i = 0;
-    while (i < len && !escape_of((unsigned char)s[i])) i++;
-    if (i == len) return 1;
-    luaL_Buffer b;
-    luaL_buffinitsize(L, &b, len + len / 8 + 16);
-    size_t start = 0;
-    for (; i < len; i++) {
-        const char *rep = escape_of((unsigned char)s[i]);
-        if (!rep) continue;
-        luaL_addlstring(&b, s + start, i - start);
-        luaL_addstring(&b, rep);
-        start = i + 1;
-    }
-    luaL_addlstring(&b, s + start, len - start);
-    luaL_pushresult(&b);
-    return 1;
+    return pub_lua_push_escaped(L, PUB_ESC_HTML);
+}
+
+/* publish.html.escape_xml(s) -> string
+ * publish.html.escape, and the control characters XML 1.0 forbids even
+ * escaped (U+0000-U+001F but tab, LF, CR) dropped: for feeds and sitemaps. */
+static int l_escape_xml(lua_State *L)
+{
+    return pub_lua_push_escaped(L, PUB_ESC_XML);
 }
 
 /* ---------------------------------------------------------------- text */
@@ -691,6 +696,7 @@ static int l_truncate(lua_State *L)
 
 static const luaL_Reg html_funcs[] = {
     {"escape", l_escape},
+    {"escape_xml", l_escape_xml},
     {"text", l_text},
     {"truncate", l_truncate},
     {NULL, NULL},

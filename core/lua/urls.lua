@@ -6,19 +6,10 @@
 
 local urls = {}
 
--- Bytes kept as they are in a URL: unreserved and reserved characters of
--- RFC 3986, plus '%' so that an already encoded URL is not encoded twice.
-local KEEP = "[^%w%-%._~:/%?#%[%]@!%$&'%(%)%*%+,;=%%]"
-
-local function encode_byte(c)
-  return string.format("%%%02X", c:byte())
-end
-
 -- "/categories/뉴스/" -> "/categories/%EB%89%B4%EC%8A%A4/". Non-ASCII bytes,
--- spaces, quotes and angle brackets are percent-encoded; nothing else is.
-function urls.encode(url)
-  return (tostring(url):gsub(KEEP, encode_byte))
-end
+-- spaces, quotes and angle brackets are percent-encoded; reserved
+-- characters and '%' are kept (publish.url.encode).
+urls.encode = publish.url.encode
 
 -- The site-relative link for a page URL: baseurl prefixed, encoded.
 function urls.href(site, url)

@@ -120,7 +120,7 @@ check("strip_html", R("{{ s | strip_html }}", { s = "<b>a</b> &amp; b" }), "a &a
 check("url_encode", R("{{ s | url_encode }}", { s = "a b/c?d=é&x~" }), "a%20b%2Fc%3Fd%3D%C3%A9%26x~")
 check("url_encode Korean", R("{{ s | url_encode }}", { s = "뉴스" }), "%EB%89%B4%EC%8A%A4")
 check("xml_escape", R("{{ s | xml_escape }}", { s = [[<a b="c">&'</a>]] }),
-  "&lt;a b=&quot;c&quot;&gt;&amp;&apos;&lt;/a&gt;")
+  "&lt;a b=&quot;c&quot;&gt;&amp;&#39;&lt;/a&gt;")
 check("json", R('{{ v | json | raw }}', { v = { 1, 2, "a\"b" } }), '[1,2,"a\\"b"]')
 check("json escaped by default", R('{{ v | json }}', { v = "x" }), "&quot;x&quot;")
 check("join", R('{{ t | join(", ") }}', { t = { "a", "b", 3 } }), "a, b, 3")

@@ -133,6 +133,23 @@ static void test_html(void)
 
 /* publish.html.truncate: the excerpt plugin's cut. T(...) shows both
  * results as "html|cut". */
+/* publish.html.escape_xml and publish.url: the escapers plugins share. */
+static void test_escapers(void)
+{
+    EQ("publish.html.escape_xml([[<a b=\"c\">&'</a>]])", "&lt;a b=&quot;c&quot;&gt;&amp;&#39;&lt;/a&gt;");
+    EQ("publish.html.escape_xml('a\\1b\\27c\\td\\ne\\rf\\127')", "abc\td\ne\rf\x7f");
+    EQ("publish.html.escape_xml(nil)", "");
+    EQ("publish.html.escape_xml(12)", "12");
+    EQ("publish.html.escape_xml('뉴스')", "뉴스");
+    EQ("publish.url.encode('/categories/뉴스/')", "/categories/%EB%89%B4%EC%8A%A4/");
+    EQ("publish.url.encode('/a b/?q=1&r=%20#x')", "/a%20b/?q=1&r=%20#x");
+    EQ("publish.url.encode([[<\"`{|}\\^>]])", "%3C%22%60%7B%7C%7D%5C%5E%3E");
+    EQ("publish.url.encode(\"a:b@c!$'()*+,;=[]~\")", "a:b@c!$'()*+,;=[]~");
+    EQ("publish.url.escape('a b/c?d=é&x~')", "a%20b%2Fc%3Fd%3D%C3%A9%26x~");
+    EQ("publish.url.escape('A-z_0.9')", "A-z_0.9");
+    EQ("publish.url.escape(nil)", "");
+}
+
 static void test_truncate(void)
 {
     OK("function T(...) local h, c = publish.html.truncate(...) return h .. '|' .. tostring(c) end");
@@ -637,6 +654,7 @@ int main(void)
 
     test_slugify();
     test_html();
+    test_escapers();
     test_truncate();
     test_utf8();
     test_date();

@@ -3,6 +3,7 @@
 #include "check.h"
 #include "util/buf.h"
 #include "util/path.h"
+#include "util/text.h"
 #include "util/utf8.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,10 +198,50 @@ static void test_buf(void)
     pub_buf_free(&b);
 }
 
+static void escape_is(int line, pub_text_escape_kind kind, const char *s, const char *want)
+{
+    pub_buf b = PUB_BUF_INIT;
+    pub_text_escape(&b, kind, s, strlen(s));
+    check_str_at(__FILE__, line, pub_buf_cstr(&b), want);
+    pub_buf_free(&b);
+}
+#define ESC(kind, s, want) escape_is(__LINE__, (kind), (s), (want))
+
+static void slug_is(int line, const char *s, const char *want)
+{
+    char out[256];
+    size_t n = pub_text_slugify(s, strlen(s), out);
+    out[n] = '\0';
+    check_str_at(__FILE__, line, out, want);
+}
+#define SLUG(s, want) slug_is(__LINE__, (s), (want))
+
+static void test_text(void)
+{
+    ESC(PUB_ESC_HTML, "<a href=\"x\">Tom & 'J'</a>", "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;J&#39;&lt;/a&gt;");
+    ESC(PUB_ESC_HTML, "\x01뉴스", "\x01뉴스");
+    ESC(PUB_ESC_CODE, "a<b && 'c' \"d\"", "a&lt;b &amp;&amp; 'c' &quot;d&quot;");
+    ESC(PUB_ESC_XML, "a\x01\x08" "b\t\n\r\x1f'", "ab\t\n\r&#39;");
+    ESC(PUB_ESC_URL, "/태그/a b%20?x=1#y", "/%ED%83%9C%EA%B7%B8/a%20b%20?x=1#y");
+    ESC(PUB_ESC_URL, "\x7f\x1f", "%7F%1F");
+    ESC(PUB_ESC_URL_COMPONENT, "a b/c?é~", "a%20b%2Fc%3F%C3%A9~");
+    ESC(PUB_ESC_HTML, "", "");
+
+    SLUG("Hello, World!", "hello-world");
+    SLUG("  --뉴스 속보--  ", "뉴스-속보");
+    SLUG("ÉCOLE × Été", "école-été");
+    SLUG("a\xff" "b", "a-b");
+    SLUG("「東京」、2024。", "東京-2024");
+    SLUG("!!!", "");
+    char out[1];
+    check_int_at(__FILE__, __LINE__, (long long)pub_text_slugify("", 0, out), 0);
+}
+
 int main(void)
 {
     test_path();
     test_utf8();
     test_buf();
+    test_text();
     return check_finish();
 }
