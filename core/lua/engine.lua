@@ -772,6 +772,12 @@ function engine.build(ctx)
   local posts, pages = collect(site, ctx, options, plugins)
   if timings then timings[#timings + 1] = string.format("collect %.3f", internal.clock() - t_collect) end
   local t_posts = internal.clock()
+  -- Post hooks already see every post (newest first), so a post's body can
+  -- link to another (Liquid's post_url); the list is redone after them.
+  local all = table.move(posts, 1, #posts, 1, {})
+  link_neighbours(all)
+  site.posts = all
+  site.pages = table.move(pages, 1, #pages, 1, {})
   local kept = {}
   for _, post in ipairs(posts) do
     local keep = true
@@ -794,6 +800,7 @@ function engine.build(ctx)
   site.posts = posts
   site.categories, site.category_names = index_by(posts, "categories")
   site.tags, site.tag_names = index_by(posts, "tags")
+  site.pages = {}
   for _, post in ipairs(posts) do site.pages[#site.pages + 1] = post end
   for _, page in ipairs(pages) do site.pages[#site.pages + 1] = page end
 
