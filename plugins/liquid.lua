@@ -410,11 +410,9 @@ function rt.highlight(code, lang, opts)
   code = gsub(gsub(code, "^[\r\n]+", ""), "[\r\n]+$", "")
   local html
   local hl = publish and publish.highlight
-  if hl then html = hl(code, lang, opts) end
-  if not html then
-    html = escape(code)
-    if opts.linenos then html = lineno_table(html) end
-  end
+  if hl then html = hl(code, lang) end
+  if html then html = gsub(html, "\n$", "") else html = escape(code) end
+  if opts.linenos then html = lineno_table(html) end
   return format('<figure class="highlight"><pre><code class="language-%s" data-lang="%s">%s</code></pre></figure>',
     lang, lang, html)
 end
