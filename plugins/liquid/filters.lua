@@ -1038,7 +1038,7 @@ F.relative_url = function(v)
   else
     base = gsub(base, "/+$", "")
     if base ~= "" and sub(base, 1, 1) ~= "/" then base = "/" .. base end
-    url = require("urls").encode(base .. (sub(path, 1, 1) == "/" and "" or "/") .. path)
+    url = require("publish.urls").encode(base .. (sub(path, 1, 1) == "/" and "" or "/") .. path)
   end
   memo[path] = url
   return url
