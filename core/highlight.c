@@ -84,16 +84,27 @@ const char *pub_hl_version(void)
     return "source-highlight " PUB_SRCHILITE_VERSION "; format " PUB_HL_FORMAT;
 }
 
+/* The part of every cache key that does not depend on the block: the
+ * version and our definition files' bytes, hashed once per process. */
+static pthread_once_t identity_once = PTHREAD_ONCE_INIT;
+static uint64_t identity;
+
+static void compute_identity(void)
+{
+    const char *v = pub_hl_version();
+    uint64_t h = pub_hash(v, strlen(v), 0x686967686c696768ull);
+    for (const pub_embedded_file *f = pub_embedded_files; f->path; f++)
+        if (is_definition(f)) h = pub_hash(f->bytes, f->len, h);
+    identity = h;
+}
+
 uint64_t pub_hl_cache_key(const char *code, size_t len, const char *lang,
                           const pub_hl_options *opts)
 {
     const char *file = pub_hl_language(lang);
     if (!file) return 0;
-    const char *v = pub_hl_version();
-    uint64_t h = pub_hash(v, strlen(v), 0x686967686c696768ull);
-    for (const pub_embedded_file *f = pub_embedded_files; f->path; f++)
-        if (is_definition(f)) h = pub_hash(f->bytes, f->len, h);
-    h = pub_hash(file, strlen(file), h);
+    pthread_once(&identity_once, compute_identity);
+    uint64_t h = pub_hash(file, strlen(file), identity);
     long linenos = opts ? opts->linenos : 0;
     h = pub_hash(&linenos, sizeof linenos, h);
     h = pub_hash(code, len, h);
