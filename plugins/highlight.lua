@@ -1,0 +1,70 @@
+-- highlight: syntax highlighting of fenced code at build time, on the
+-- Markdown tree (`document` hook). A code block whose fence names a
+-- language (```python) becomes
+--   <pre class="highlight"><code class="language-python">…tokens…</code></pre>
+-- with the tokens as <span class="k">-style elements (publish.highlight:
+-- GNU source-highlight, Pygments/Rouge class names, results kept in the
+-- build cache). No language, or one the highlighter does not know, leaves
+-- the block as cmark writes it: plain, no error.
+--
+-- Line numbers: config `highlight: {linenos: true}` for every block, or
+-- per block after the language: ```ruby linenos (from 1) or
+-- ```ruby linenos=10 (from 10); `linenos=false` turns them off for one block.
+--
+-- The markup is made by the plugin, so it is a custom_block (written
+-- whether or not the site lets raw HTML through).
+
+local highlight = {}
+
+local linenos_default = false
+
+-- config.highlight, checked: nil or a map with `linenos` (boolean).
+function highlight.setup(site)
+  local config = site.config.highlight
+  linenos_default = false
+  if config == nil then return end
+  if type(config) ~= "table" or #config > 0 then
+    error("config 'highlight' must be a map (e.g. {linenos: true})", 0)
+  end
+  for key, value in pairs(config) do
+    if key ~= "linenos" then
+      error("config 'highlight' has no key '" .. tostring(key) .. "' (known: linenos)", 0)
+    end
+    if type(value) ~= "boolean" then error("config 'highlight.linenos' must be true or false", 0) end
+  end
+  linenos_default = config.linenos
+end
+
+-- The line-number option of a fence's info string ("ruby linenos=10"):
+-- true, false, an integer, or `default` when the info does not say.
+function highlight.linenos(info, default)
+  for word in (info or ""):gmatch("%S+") do
+    if word == "linenos" or word == "linenos=true" then return true end
+    if word == "linenos=false" then return false end
+    local n = word:match("^linenos=(%d+)$")
+    if n and tonumber(n) >= 1 and tonumber(n) <= 1000000000 then return math.tointeger(tonumber(n)) end
+  end
+  return default
+end
+
+-- The HTML of a highlighted block, or nil when `lang` is not highlighted.
+function highlight.block(code, lang, linenos)
+  local html = publish.highlight(code, lang, { linenos = linenos or false })
+  if not html then return nil end
+  return '<pre class="highlight"><code class="language-' .. publish.html.escape(lang) .. '">'
+    .. html .. "</code></pre>"
+end
+
+function highlight.document(doc)
+  doc:walk {
+    code_block = function(node)
+      local lang = node.lang
+      if not lang then return nil end
+      local html = highlight.block(node.literal, lang, highlight.linenos(node.info, linenos_default))
+      if not html then return nil end
+      return publish.node.new("custom_block", { on_enter = html, on_exit = "" })
+    end,
+  }
+end
+
+return highlight

@@ -1,0 +1,42 @@
+-- The highlight plugin's own rules (the HTML it makes is checked by the
+-- golden sites tests/sites/highlight*): line-number options in fence info
+-- strings, its config, and the block markup.
+--   publish run tests/lua/test_highlight_plugin.lua -s tests/lua/site -q
+
+local here = debug.getinfo(1, "S").source:match("^@(.*)[/\\]") or "tests/lua"
+local check = dofile(here .. "/plugin_check.lua")
+local highlight = require "highlight"
+
+-- Info strings: the first word is the language; linenos after it.
+check.eq(highlight.linenos("ruby", false), false, "no option: the default")
+check.eq(highlight.linenos("ruby", true), true, "no option: the default (on)")
+check.eq(highlight.linenos("ruby linenos", false), true, "linenos")
+check.eq(highlight.linenos("ruby linenos=true", false), true, "linenos=true")
+check.eq(highlight.linenos("ruby linenos=false", true), false, "linenos=false")
+check.eq(highlight.linenos("ruby  linenos=10 {.x}", false), 10, "linenos=N")
+check.eq(highlight.linenos("ruby linenos=0", false), false, "linenos=0 is not a start")
+check.eq(highlight.linenos("ruby linenos=x", false), false, "linenos=x is ignored")
+check.eq(highlight.linenos(nil, true), true, "no info")
+
+-- The block markup; the language is escaped into the class.
+check.eq(highlight.block("x = 1\n", "python"),
+  '<pre class="highlight"><code class="language-python">x <span class="o">=</span> <span class="m">1</span>\n</code></pre>',
+  "a python block")
+check.eq(highlight.block("x", "klingon"), nil, "unknown language: nil")
+check.eq(highlight.block("x\n", "Python", 3),
+  '<pre class="highlight"><code class="language-Python"><span class="linenos">3</span>x\n</code></pre>',
+  "line numbers from 3; class as written")
+
+-- Config: a map with a boolean linenos, nothing else.
+local function setup_error(config)
+  local ok, err = pcall(highlight.setup, { config = { highlight = config } })
+  return not ok and err or nil
+end
+check.eq(setup_error(nil), nil, "no config")
+check.eq(setup_error({ linenos = true }), nil, "linenos: true")
+check.eq(setup_error("yes"), "config 'highlight' must be a map (e.g. {linenos: true})", "not a map")
+check.eq(setup_error({ linenos = 1 }), "config 'highlight.linenos' must be true or false", "linenos not boolean")
+check.eq(setup_error({ style = "x" }), "config 'highlight' has no key 'style' (known: linenos)", "unknown key")
+highlight.setup { config = {} }
+
+check.done()
