@@ -388,6 +388,10 @@ static void push_doc(lua_State *L, run_state *st, pub_doc *doc)
     lua_setfield(L, -2, "name_slug");
     lua_pushboolean(L, doc->markdown);
     lua_setfield(L, -2, "markdown");
+    if (doc->sass) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "sass");
+    }
     if (doc->draft) {
         lua_pushboolean(L, 1);
         lua_setfield(L, -2, "draft");

@@ -7,6 +7,7 @@
  * the top-level folders a symlinked folder is not entered (no loops). */
 #define _DEFAULT_SOURCE
 #include "site.h"
+#include "sass.h"
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/mem.h"
@@ -163,7 +164,7 @@ static const char *const jekyll_base_plugins[] = {"excerpt", NULL};
 static const pub_reader native_reader = {
     .config_file = "config.yaml", .yaml = PUB_YAML_12, .whole_tree = false,
     .static_root = "static", .data = "data", .markdown_ext = "md,markdown",
-    .layouts = "layouts", .includes = "layouts", .sass = "sass",
+    .layouts = "layouts", .includes = "layouts", .sass = "sass", .sass_style = "expanded",
     .default_permalink = "/:year/:month/:day/:slug/", .post_layout = "post",
     .page_layout = "page", .slug_categories = true,
     .plugin_keys = native_plugin_keys, .base_plugins = no_plugins,
@@ -172,7 +173,7 @@ static const pub_reader native_reader = {
 static const pub_reader jekyll_reader = {
     .config_file = "_config.yml", .yaml = PUB_YAML_11, .whole_tree = true,
     .static_root = "", .data = "_data", .markdown_ext = "markdown,mkdown,mkdn,mkd,md",
-    .layouts = "_layouts", .includes = "_includes", .sass = "_sass",
+    .layouts = "_layouts", .includes = "_includes", .sass = "_sass", .sass_style = "compact",
     .default_permalink = "date", .post_layout = NULL, .page_layout = NULL,
     .pages_keep_path = true, .skip_undated_posts = true, .missing_layout_warns = true,
     .smart_punctuation = true, .ruby_plugins = true, .plugin_keys = jekyll_plugin_keys, .base_plugins = jekyll_base_plugins,
@@ -267,6 +268,12 @@ static int parse_loose_name(const char *filename, pub_date *date, char **slug)
     return 1;
 }
 
+static bool is_sass(const char *path)
+{
+    const char *ext = pub_path_ext(path);
+    return strcmp(ext, ".scss") == 0 || strcmp(ext, ".sass") == 0;
+}
+
 static pub_doc *new_doc(pub_site *site, size_t *cap, pub_doc_kind kind, char *path)
 {
     if (site->ndocs == *cap) {
@@ -278,6 +285,7 @@ static pub_doc *new_doc(pub_site *site, size_t *cap, pub_doc_kind kind, char *pa
     doc->kind = kind;
     doc->path = path;
     doc->markdown = ext_listed(path, site->markdown_ext);
+    doc->sass = kind == PUB_DOC_PAGE && is_sass(path);
     return doc;
 }
 
@@ -474,10 +482,53 @@ static void native_discover(pub_site *site, const walk *w)
     add_docs(site, &pages, "pages", PUB_DOC_PAGE, &cap);
     free_names(&pages);
 
-    name_list statics = {0};
+    /* Sass with front matter in static/ is compiled; the rest is copied. */
+    name_list statics = {0}, copied = {0};
     list_folder(w, src, "static", &statics);
-    site->static_files = statics.items;
-    site->nstatic = statics.len;
+    for (size_t i = 0; i < statics.len; i++) {
+        char *rel = pub_path_join("static", statics.items[i]);
+        if (is_sass(rel) && opens_with_front_matter(src, rel)) {
+            new_doc(site, &cap, PUB_DOC_PAGE, rel);
+            free(statics.items[i]);
+        } else {
+            free(rel);
+            name_list_push(&copied, statics.items[i]);
+        }
+    }
+    free(statics.items);
+    site->static_files = copied.items;
+    site->nstatic = copied.len;
+}
+
+/* Config `sass: {style, sass_dir, load_paths}` as Jekyll has it; the
+ * load path is SRC/sass_dir (the reader's default folder), then
+ * load_paths (relative to SRC). */
+static void read_sass_options(pub_site *site, pub_diags *diags)
+{
+    const pub_value *sass = pub_map_get(site->config, "sass");
+    const pub_value *style = pub_map_get(sass, "style");
+    site->sass_style = pub_xstrdup(site->reader->sass_style);
+    if (style) {
+        const char *name = pub_value_str(style);
+        if (!name || !pub_sass_style_known(name))
+            pub_diags_add(diags, PUB_ERROR, site->config_name, style->line, style->col,
+                          "unknown Sass style '%s' (expanded, nested, compact or compressed)",
+                          name ? name : "(not a name)");
+        else {
+            free(site->sass_style);
+            site->sass_style = pub_xstrdup(name);
+        }
+    }
+    const char *dir = pub_value_str(pub_map_get(sass, "sass_dir"));
+    const pub_value *more = pub_map_get(sass, "load_paths");
+    size_t n = 1 + (more && more->type == PUB_LIST ? more->as.list.len : 0);
+    site->sass_load_paths = pub_xcalloc(n + 1, sizeof *site->sass_load_paths);
+    const char *root = pub_confine_root(site->confine);
+    site->sass_load_paths[0] = pub_path_join(root, dir ? dir : site->reader->sass);
+    for (size_t i = 1; i < n; i++) {
+        const char *p = pub_value_str(more->as.list.items[i - 1]);
+        site->sass_load_paths[i] = pub_path_join(root, p ? p : ".");
+    }
 }
 
 static pub_value *load_config(const pub_confine *confine, const char **name_out,
@@ -678,12 +729,17 @@ pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
     const pub_value *md_ext = pub_map_get(site->config, "markdown_ext");
     if (pub_value_str(md_ext)) {
         free(site->markdown_ext);
+    free(site->sass_style);
+    for (size_t i = 0; site->sass_load_paths && site->sass_load_paths[i]; i++)
+        free(site->sass_load_paths[i]);
+    free(site->sass_load_paths);
         site->markdown_ext = pub_xstrdup(pub_value_str(md_ext));
     } else if (md_ext) {
         pub_diags_add(diags, PUB_ERROR, site->config_name, md_ext->line, md_ext->col,
                       "'markdown_ext' must be a string like \"md,markdown\"");
     }
     apply_allow_outside(site, diags);
+    read_sass_options(site, diags);
     /* Before any date is read: file-name dates are in the site's zone. */
     apply_timezone(site, diags);
     site->slow_seconds = 1.0;

@@ -33,6 +33,7 @@ typedef struct pub_reader {
     const char *layouts;           /* "layouts" | "_layouts" */
     const char *includes;          /* "layouts" | "_includes" */
     const char *sass;              /* default Sass load path: "sass" | "_sass" */
+    const char *sass_style;        /* default sass.style: "expanded" | "compact" (Jekyll with libsass) */
     const char *default_permalink; /* "/:year/:month/:day/:slug/" | "date" */
     const char *post_layout;       /* layout when front matter names none, or NULL */
     const char *page_layout;
@@ -53,6 +54,7 @@ typedef struct pub_doc {
     char *path;          /* relative to SRC: "posts/2024-06-19-x.md" */
     bool markdown;       /* .md/.markdown (else the body is HTML as is) */
     bool draft;          /* from a drafts folder (Jekyll's _drafts/) */
+    bool sass;           /* .scss/.sass page: the body is compiled to CSS */
     char *folder_categories; /* Jekyll: "a/b" for a/b/_posts/x.md, else NULL */
     bool has_name_date;  /* file name starts with YYYY-MM-DD- */
     pub_date name_date;
@@ -83,6 +85,8 @@ typedef struct pub_site {
     size_t ndata;
     pub_yaml_version yaml; /* how the site's YAML is read (Jekyll: 1.1) */
     char *markdown_ext;   /* config markdown_ext or the reader's default; owned */
+    char *sass_style;     /* config sass.style, else the reader's default; owned */
+    char **sass_load_paths; /* SRC/sass_dir, then sass.load_paths; NULL-ended */
     double slow_seconds;  /* config `slow_seconds` (default 1): a document
                              taking longer to read is named in a warning */
     pub_confine *confine; /* what may be read (SRC, config `allow_outside`):

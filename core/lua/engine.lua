@@ -357,6 +357,7 @@ end
 -- source's own otherwise (Jekyll: feed.xml, robots.txt, a .text post).
 local function output_ext(doc)
   if doc.markdown then return ".html" end
+  if doc.sass then return ".css" end
   local ext = doc.path:match("(%.[^./]+)$")
   if not ext or ext == ".htm" then return ".html" end
   return ext
@@ -462,6 +463,7 @@ end
 local function page_url(doc, site, rel)
   local ext = output_ext(doc)
   local folder, base = rel:match("^(.-)([^/]*)$")
+  if doc.sass then return "/" .. rel .. ext end
   if not reader.pages_keep_path then
     if base == "index" then return "/" .. folder end
     return "/" .. rel .. "/"
@@ -480,7 +482,12 @@ local PAGE_TOKENS = { path = true, basename = true, output_ext = true, name = tr
 local function make_page(doc, site)
   local meta = doc.meta
   local rel = doc.path
-  if not reader.pages_keep_path then rel = rel:gsub("^pages/", "") end
+  if doc.sass and reader.static ~= "" and rel:sub(1, #reader.static + 1) == reader.static .. "/" then
+    -- static/css/main.scss -> /css/main.css (a native site's Sass)
+    rel = rel:sub(#reader.static + 2)
+  elseif not reader.pages_keep_path then
+    rel = rel:gsub("^pages/", "")
+  end
   rel = rel:gsub("%.[^./]*$", "")
   local url = page_url(doc, site, rel)
   if type(meta.permalink) == "string" then
@@ -505,6 +512,7 @@ local function make_page(doc, site)
     title = meta.title ~= nil and tostring(meta.title) or title_from_slug(rel:match("[^/]*$")),
   }
   page.layout = layout_of(doc, reader.page_layout)
+  if doc.sass then page.layout = false end -- CSS, never wrapped
   for k, v in pairs(meta) do
     if page[k] == nil and type(k) == "string" then page[k] = v end
   end
