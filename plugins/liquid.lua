@@ -242,8 +242,8 @@ end
 ---------------------------------------------------------------------------
 -- The runtime of compiled templates
 
-local function escape(s) return (gsub(s, "[&<>\"']", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;",
-  ['"'] = "&quot;", ["'"] = "&#39;" })) end
+-- Code as Rouge writes it when it knows no lexer: & < > only.
+local function escape(s) return (gsub(s, "[&<>]", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;" })) end
 
 -- Line numbers beside the code, as Rouge's table formatter lays them out.
 local function lineno_table(html)
@@ -662,6 +662,7 @@ function M.render_string(src, vars, name)
   local E = {}
   for k, v in pairs(vars or {}) do E[k] = v end
   if E.site == nil then E.site = state.view end
+  if E.jekyll == nil then E.jekyll = jekyll_object end
   state.scope_env = E
   return render_template(compile(src, name or "template", 1), E)
 end
@@ -718,9 +719,25 @@ local function config_table(site)
   return type(cfg) == "table" and cfg or {}
 end
 
+-- A site read by Jekyll's rules (site.reader, see docs/jekyll.md).
 local function is_jekyll_site(site)
-  if site.jekyll ~= nil then return site.jekyll == true end
+  local reader = type(site.reader) == "table" and site.reader or {}
+  if reader.yaml_11 ~= nil then return reader.yaml_11 == true end
   return exists("_config.yml") and not exists("config.yaml")
+end
+
+-- A folder: config key `key`, else the first of `names` that exists.
+local function folder(cfg, key, ...)
+  if type(cfg[key]) == "string" then return (gsub(cfg[key], "/+$", "")) end
+  local last
+  for i = 1, select("#", ...) do
+    local name = select(i, ...)
+    if name then
+      if exists(name) then return name end
+      last = name
+    end
+  end
+  return last
 end
 
 function M.setup(site)
@@ -736,10 +753,10 @@ function M.setup(site)
   local lcfg = config_table(site)
   state.strict = lcfg.strict_variables == true
   if lcfg.bodies ~= nil then state.bodies = lcfg.bodies == true else state.bodies = is_jekyll_site(site) end
-  state.layouts_dir = type(cfg.layouts_dir) == "string" and gsub(cfg.layouts_dir, "/+$", "")
-    or (exists("_layouts") and "_layouts" or "layouts")
-  state.includes_dir = type(cfg.includes_dir) == "string" and gsub(cfg.includes_dir, "/+$", "")
-    or (exists("_includes") and "_includes") or (exists("includes") and "includes") or state.layouts_dir
+  local reader = type(site.reader) == "table" and site.reader or {}
+  state.layouts_dir = folder(cfg, "layouts_dir", "_layouts", reader.layouts, "layouts")
+  state.includes_dir = folder(cfg, "includes_dir", "_includes", "includes", reader.includes,
+    state.layouts_dir)
   state.cache, state.chains, state.bodies_cache = {}, {}, {}
   state.stack, state.by_name, state.by_path = {}, nil, nil
   local env = "development"

@@ -82,9 +82,11 @@ F.escape_once = function(v)
   return (gsub(s, "[<>\"']", HTML))
 end
 
+-- Ruby's encode(xml: :attr), as Jekyll's xml_escape uses it.
+local XML = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&apos;" }
 F.xml_escape = function(v)
   if is_nil(v) then return nil end
-  return (gsub(str(v), "[&<>\"]", HTML))
+  return (gsub(str(v), "[&<>\"']", XML))
 end
 
 local function percent(c) return format("%%%02X", byte(c)) end
@@ -258,7 +260,11 @@ F.slice = function(v, offset, length)
   return chars(s, offset + 1, math.min(n, offset + length))
 end
 
-F.size = function(v) return values.size(v) or 0 end
+-- Ruby's Integer#size is its width in bytes.
+F.size = function(v)
+  if math.type(v) == "integer" then return 8 end
+  return values.size(v) or 0
+end
 
 F.base64_encode = function(v)
   local s = str(v)
@@ -294,7 +300,8 @@ end
 
 F.number_of_words = function(v, mode)
   local s = str(v)
-  local cjk = "[\227-\233][\128-\191][\128-\191]"
+  -- three-byte characters from U+3000 to U+DFFF: kana, Han, Hangul
+  local cjk = "[\227-\237][\128-\191][\128-\191]"
   local function count_words(t) local n = 0 for _ in t:gmatch("%S+") do n = n + 1 end return n end
   if mode == "cjk" or (mode == "auto" and find(s, cjk)) then
     local n = 0
@@ -334,7 +341,7 @@ F.slugify = function(v, mode, cased)
   if is_nil(v) then return nil end
   local s = str(v)
   mode = mode == nil and "default" or str(mode)
-  if mode == "none" then return s end
+  if mode == "none" then return cased == true and s or lower(s) end
   if mode == "latin" then
     s = gsub(s, "[\195][\128-\191]", function(c) return LATIN[c] end)
     mode = "default"
@@ -970,9 +977,11 @@ F.date = function(v, fmt)
 end
 
 -- Jekyll's date filters need a date.
+-- Jekyll's date filters need a date, and show it in the site's time zone.
 local function jekyll_time(v)
   local d = to_date(v)
   if not d then fail("Invalid Date: '" .. inspect(v) .. "' is not a valid datetime.") end
+  if d.offset ~= pub().date.now().offset then d = epoch_date(d.epoch) end
   return d
 end
 

@@ -22,10 +22,12 @@ local V = {}
 local publish = rawget(_G, "publish")
 local null = publish and publish.null
 local DATE_MT -- publish.Date's metatable, found on first use
+V.null = null
 
 function V.bind(p)
   publish = p
   null = p and p.null
+  V.null = null
   DATE_MT = nil
 end
 
