@@ -641,7 +641,8 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
         uint64_t last = pub_fingerprint_final(&fp, pub_cache_fingerprint_since(cache));
         fingerprint = pub_fingerprint_final(&fp, started);
         pub_fingerprint_free(&fp);
-        if (pub_cache_fingerprint_matches(cache, last, (long long)time(NULL)) &&
+        /* --clean has work to do even when the sources did not change. */
+        if (!opts->clean && pub_cache_fingerprint_matches(cache, last, (long long)time(NULL)) &&
             folder_exists(site->dest)) {
             result->up_to_date = true;
             pub_cache_free(cache);
@@ -656,7 +657,8 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
     if (!opts->check_only) {
         /* One core runs Lua; the writers share the others (at least one). */
         int writers = default_jobs(opts->jobs) - 1;
-        pub_diag *err = pub_out_begin_jobs(site->dest, writers > 0 ? writers : 1, &st.out);
+        pub_diag *err = pub_out_begin_jobs(site->dest, writers > 0 ? writers : 1, opts->clean,
+                                           &st.out);
         if (err) {
             pub_diags_take(diags, err);
             finish_loading(&st);

@@ -17,6 +17,7 @@ typedef struct pub_build_options {
     bool future;         /* include posts dated after now */
     bool check_only;     /* load and validate everything, write nothing */
     bool no_cache;       /* neither read nor write SRC/.publish-cache */
+    bool clean;          /* empty DEST of files publish did not write */
     int jobs;            /* worker threads; <= 0: number of cores */
     pub_progress_fn progress; /* may be NULL */
     void *progress_ud;

@@ -199,7 +199,7 @@ static uint64_t get64(const unsigned char *p)
 /* Reads the header and the index; leaves the cache empty on any doubt. */
 static void load(pub_cache *c)
 {
-    int fd = open(c->path, O_RDONLY | O_CLOEXEC);
+    int fd = open(c->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return;
     struct stat st;
     unsigned char h[HEADER_SIZE];
@@ -252,7 +252,13 @@ pub_cache *pub_cache_open(const char *src)
     c->nslots = 64;
     c->slots = pub_xcalloc(c->nslots, sizeof *c->slots);
     pthread_mutex_init(&c->lock, NULL);
-    load(c);
+    /* A planted symlink must not make the cache read or write elsewhere:
+     * only a real folder is used (its files are opened by name in it). */
+    struct stat st;
+    if (lstat(c->dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        c->write_errno = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
+    else
+        load(c);
     return c;
 }
 
@@ -298,7 +304,7 @@ static bool ensure_tmp(pub_cache *c)
     if (c->tmp_fd >= 0) return true;
     if (c->write_errno) return false;
     struct stat st;
-    if (stat(c->dir, &st) != 0) {
+    if (lstat(c->dir, &st) != 0) {
         int rc = pub_file_mkdirs(c->dir);
         if (rc != 0) {
             c->write_errno = rc;
@@ -485,8 +491,12 @@ pub_diag *pub_cache_save(pub_cache *c)
             sweep_stale(c->dir);
         } else {
             int err = c->write_errno ? c->write_errno : errno;
-            warning = pub_diag_new(PUB_WARNING, CACHE_DIR "/" CACHE_FILE, 0, 0,
-                                   "cannot save the build cache: %s", strerror(err));
+            if (err == ELOOP)
+                warning = pub_diag_new(PUB_WARNING, CACHE_DIR, 0, 0,
+                                       "symlink not followed; the build is not cached");
+            else
+                warning = pub_diag_new(PUB_WARNING, CACHE_DIR "/" CACHE_FILE, 0, 0,
+                                       "cannot save the build cache: %s", strerror(err));
         }
     }
     free(kept);

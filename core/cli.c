@@ -25,7 +25,8 @@
 #define EXIT_USAGE 2
 
 static const char usage_text[] =
-    "usage: publish [build] [-s SRC] [-d DEST] [--drafts] [--future] [--no-cache] [-j N] [-q]\n"
+    "usage: publish [build] [-s SRC] [-d DEST] [--drafts] [--future] [--no-cache] [--clean]\n"
+    "               [-j N] [-q]\n"
     "       publish serve [-s SRC] [--host 127.0.0.1] [--port 4000] [--no-reload]\n"
     "       publish run SCRIPT.lua [-s SRC] [--dry-run] [-q] [--] [ARGS...]\n"
     "       publish check [-s SRC]\n"
@@ -46,6 +47,7 @@ static const char help_text[] =
     "      --drafts           include drafts and posts with 'published: false'\n"
     "      --future           include posts dated in the future\n"
     "      --no-cache         neither use nor update SRC/.publish-cache\n"
+    "      --clean            (build) remove files in DEST that publish did not write\n"
     "  -j, --jobs N           worker threads (default: number of cores)\n"
     "  -q, --quiet            print nothing but errors\n"
     "      --dry-run          (run) print the diff of what would change, write nothing\n"
@@ -60,7 +62,7 @@ typedef struct cli {
     const char *command;
     const char *src;
     const char *dest;
-    bool drafts, future, quiet, dry_run, no_cache;
+    bool drafts, future, quiet, dry_run, no_cache, clean;
     int jobs;
     const char *script;
     const char *title;
@@ -128,6 +130,8 @@ static int parse_args(int argc, char **argv, cli *c)
             c->future = true;
         } else if (strcmp(a, "--no-cache") == 0) {
             c->no_cache = true;
+        } else if (strcmp(a, "--clean") == 0 && strcmp(c->command, "build") == 0) {
+            c->clean = true;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             c->quiet = true;
         } else if (strcmp(a, "--dry-run") == 0 && strcmp(c->command, "run") == 0) {
@@ -233,7 +237,7 @@ static int command_build(const cli *c, bool check_only)
     progress prog = {isatty(STDERR_FILENO) && !c->quiet, {0, 0}, false};
     pub_build_options opts = {.src = c->src, .dest = c->dest, .drafts = c->drafts,
                               .future = c->future, .check_only = check_only,
-                              .no_cache = c->no_cache, .jobs = c->jobs,
+                              .no_cache = c->no_cache, .clean = c->clean, .jobs = c->jobs,
                               .progress = show_progress, .progress_ud = &prog};
     pub_diags diags;
     pub_diags_init(&diags);

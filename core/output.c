@@ -163,7 +163,7 @@ static void out_free(pub_out *out)
     free(out);
 }
 
-pub_diag *pub_out_begin_jobs(const char *dest, int jobs, pub_out **result)
+pub_diag *pub_out_begin_jobs(const char *dest, int jobs, bool clean, pub_out **result)
 {
     *result = NULL;
     char *target = pub_xstrdup(dest);
@@ -223,7 +223,7 @@ pub_diag *pub_out_begin_jobs(const char *dest, int jobs, pub_out **result)
                            strerror(errno));
         goto fail;
     }
-    out->staging_fd = open(out->staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    out->staging_fd = open(out->staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (out->staging_fd < 0) {
         err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot open '%s': %s", out->staging,
                            strerror(errno));
@@ -238,6 +238,12 @@ pub_diag *pub_out_begin_jobs(const char *dest, int jobs, pub_out **result)
             goto fail;
         }
         pub_out_load_manifest(out);
+        out->clean = clean;
+        err = clean ? NULL : pub_out_foreign_files(out);
+        if (err) {
+            pub_file_remove_tree(out->staging);
+            goto fail;
+        }
     } else {
         out->mirrored = true;
     }
@@ -252,7 +258,7 @@ fail:
 
 pub_diag *pub_out_begin(const char *dest, pub_out **out)
 {
-    return pub_out_begin_jobs(dest, 1, out);
+    return pub_out_begin_jobs(dest, 1, false, out);
 }
 
 /* ---- Claiming a path ---------------------------------------------------------- */
@@ -340,15 +346,22 @@ static int make_staging_dir(pub_out *out, entry *dir)
     return 0;
 }
 
+/* Whether a DEST file's permissions stand for `mode`: the same executable
+ * bits and nothing more than `mode` grants. */
+static bool mode_fits(mode_t have, unsigned mode)
+{
+    return ((have & 0111) != 0) == ((mode & 0111) != 0) && (have & 0777 & ~(mode_t)mode) == 0;
+}
+
 /* Whether DEST/rel (parents checked) is a regular file holding `bytes`. */
 static bool same_as_old(pub_out *out, const char *rel, const char *bytes, size_t len,
-                        bool executable, struct stat *st)
+                        unsigned mode, struct stat *st)
 {
     /* O_NONBLOCK: a FIFO someone left in DEST must not hang the build. */
     int fd = openat(out->dest_fd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return false;
     bool same = fstat(fd, st) == 0 && S_ISREG(st->st_mode) && (uint64_t)st->st_size == len &&
-                ((st->st_mode & 0111) != 0) == executable;
+                mode_fits(st->st_mode, mode);
     if (same) {
         char *buf = pub_xmalloc(len < CHUNK ? len + 1 : CHUNK);
         size_t done = 0, got;
@@ -369,7 +382,7 @@ static bool same_as_old(pub_out *out, const char *rel, const char *bytes, size_t
 }
 
 /* Writes the new bytes into staging. Returns 0 or an errno value. */
-static int stage(pub_out *out, entry *file, const char *bytes, size_t len, bool executable)
+static int stage(pub_out *out, entry *file, const char *bytes, size_t len, unsigned mode)
 {
     char name[32];
     const char *path = name;
@@ -381,7 +394,7 @@ static int stage(pub_out *out, entry *file, const char *bytes, size_t len, bool 
         pub_out_staged_name(file, name, sizeof name);
     }
     int fd = openat(out->staging_fd, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                    executable ? 0755 : 0644);
+                    (mode_t)mode);
     if (fd < 0) return errno;
     struct stat st;
     int rc = pub_file_write_all(fd, bytes, len);
@@ -397,7 +410,7 @@ static int stage(pub_out *out, entry *file, const char *bytes, size_t len, bool 
 
 /* Puts `bytes` at file->rel: nothing to do when DEST already holds them,
  * otherwise a new file in staging. Returns 0 or an errno value; sets *how. */
-int pub_out_place(pub_out *out, entry *file, const char *bytes, size_t len, bool executable,
+int pub_out_place(pub_out *out, entry *file, const char *bytes, size_t len, unsigned mode,
                  int *how)
 {
     file->size = len;
@@ -409,19 +422,19 @@ int pub_out_place(pub_out *out, entry *file, const char *bytes, size_t len, bool
             if (file->old_size == len && file->old_hash == file->hash &&
                 fstatat(out->dest_fd, file->rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
                 S_ISREG(st.st_mode) && (uint64_t)st.st_size == len &&
-                mtime_ns(&st) == file->old_mtime && ((st.st_mode & 0111) != 0) == executable) {
+                mtime_ns(&st) == file->old_mtime && mode_fits(st.st_mode, mode)) {
                 file->mtime = file->old_mtime;
                 *how = SAME_BY_MANIFEST;
                 return 0;
             }
-        } else if (same_as_old(out, file->rel, bytes, len, executable, &st)) {
+        } else if (same_as_old(out, file->rel, bytes, len, mode, &st)) {
             file->mtime = mtime_ns(&st);
             *how = SAME_BY_BYTES;
             return 0;
         }
     }
     *how = WROTE;
-    return stage(out, file, bytes, len, executable);
+    return stage(out, file, bytes, len, mode);
 }
 
 void pub_out_tally(pub_out *out, const size_t counts[3])
@@ -439,10 +452,10 @@ pub_diag *pub_out_write_error(const char *rel, int rc)
 }
 
 pub_diag *pub_out_place_now(pub_out *out, entry *file, const char *bytes, size_t len,
-                           bool executable)
+                           unsigned mode)
 {
     int how;
-    int rc = pub_out_place(out, file, bytes, len, executable, &how);
+    int rc = pub_out_place(out, file, bytes, len, mode, &how);
     if (rc) return pub_out_write_error(file->rel, rc);
     size_t counts[3] = {0};
     counts[how]++;
@@ -454,7 +467,7 @@ pub_diag *pub_out_write(pub_out *out, const char *relpath, const void *bytes, si
 {
     pub_diag *err = NULL;
     entry *file = pub_out_claim(out, relpath, &err);
-    return file ? pub_out_place_now(out, file, bytes, len, false) : err;
+    return file ? pub_out_place_now(out, file, bytes, len, PUB_OUT_PAGE_MODE) : err;
 }
 
 pub_diag *pub_out_copy(pub_out *out, const char *relpath, const char *source)
@@ -476,7 +489,10 @@ pub_diag *pub_out_copy(pub_out *out, const char *relpath, const char *source)
     if (e)
         err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot read '%s': %s", source, strerror(e));
     else
-        err = pub_out_place_now(out, file, bytes, len, (st.st_mode & 0111) != 0);
+        /* No more permission than the source had, and never more than
+         * 0644 (0755 for an executable): a copy must not widen access. */
+        err = pub_out_place_now(out, file, bytes, len,
+                                (unsigned)st.st_mode & ((st.st_mode & 0111) ? 0755u : 0644u));
     free(bytes);
     return err;
 }

@@ -6,6 +6,7 @@
 #ifndef PUB_OUTPUT_H
 #define PUB_OUTPUT_H
 #include "diag.h"
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,10 +22,17 @@ typedef struct pub_out_stats {
  * with `jobs` writer threads for pub_out_submit (started on the first
  * submit; 0 or less: submit does the I/O itself). Removes a stale staging
  * folder left by a killed build. On success *out is freed by commit or
- * abort. */
-pub_diag *pub_out_begin_jobs(const char *dest, int jobs, pub_out **out);
+ * abort.
+ * publish removes only files it wrote (listed in its manifest). A DEST
+ * with no manifest that holds files (not counting a top-level .git, .svn
+ * or .hg) is refused unless `clean`:
+ *   DEST: error: 'notes.txt' and 12 more files were not written by
+ *         publish; empty the folder or pass --clean
+ * With `clean`, commit removes every file of DEST this build does not
+ * produce (kept names excepted). */
+pub_diag *pub_out_begin_jobs(const char *dest, int jobs, bool clean, pub_out **out);
 
-/* pub_out_begin_jobs with one writer thread. */
+/* pub_out_begin_jobs with one writer thread, not clean. */
 pub_diag *pub_out_begin(const char *dest, pub_out **out);
 
 /* Writes `bytes` to `relpath` under DEST, in the calling thread. `relpath`
@@ -47,7 +55,8 @@ pub_diag *pub_out_submit(pub_out *out, const char *relpath, char *bytes, size_t 
 
 /* Copies the file at `source` (a static file, already checked by
  * confine.h; a symlink there now is refused) to `relpath`, in the calling
- * thread; the executable bit is kept. Same rules as pub_out_write; a source
+ * thread, with no more permission than the source and never more than
+ * 0644, or 0755 when the source is executable. Same rules as pub_out_write; a source
  * that cannot be read is "cannot read 'SOURCE': ...". */
 pub_diag *pub_out_copy(pub_out *out, const char *relpath, const char *source);
 

@@ -72,6 +72,7 @@ struct pub_out {
     int dest_fd;      /* open on DEST, or -1 when there is none yet */
     bool mirrored;    /* no DEST: staging mirrors the tree and becomes DEST */
     bool had_manifest;
+    bool clean;       /* --clean: commit removes everything it did not write */
     pthread_mutex_t lock; /* paths (the map and claims), next_id, counts */
     entry_map paths;
     size_t next_id;
@@ -98,6 +99,9 @@ static inline void pub_out_staged_name(const entry *file, char *name, size_t siz
     snprintf(name, size, "%zu", file->id);
 }
 
+/* The permissions a page is created with (before the umask). */
+#define PUB_OUT_PAGE_MODE 0644u
+
 /* How pub_out_place put a file: counts are indexed by these. */
 enum { WROTE, SAME_BY_MANIFEST, SAME_BY_BYTES };
 
@@ -106,12 +110,12 @@ enum { WROTE, SAME_BY_MANIFEST, SAME_BY_BYTES };
 entry *pub_out_claim(pub_out *out, const char *relpath, pub_diag **err);
 
 /* Puts `bytes` at file->rel (output.c). Returns 0 or errno; sets *how. */
-int pub_out_place(pub_out *out, entry *file, const char *bytes, size_t len, bool executable,
+int pub_out_place(pub_out *out, entry *file, const char *bytes, size_t len, unsigned mode,
                   int *how);
 
 /* pub_out_place, counted, with the error as a diagnostic (output.c). */
 pub_diag *pub_out_place_now(pub_out *out, entry *file, const char *bytes, size_t len,
-                            bool executable);
+                            unsigned mode);
 
 /* Counts placed files (`counts` indexed by WROTE, SAME_BY_...) (output.c). */
 void pub_out_tally(pub_out *out, const size_t counts[3]);
@@ -130,6 +134,15 @@ void pub_out_load_manifest(pub_out *out);
 /* Saves the manifest of this build (and with `with_gone` the files about
  * to be removed) (output_journal.c). */
 void pub_out_save_manifest(pub_out *out, bool with_gone);
+
+/* Version-control folders at the top of DEST (a gh-pages checkout's
+ * .git): never counted as foreign, never removed, even by --clean. */
+bool pub_out_kept_name(const char *name);
+
+/* NULL when DEST holds nothing publish did not write (it has a manifest,
+ * or only empty folders and kept names), else the error naming the first
+ * foreign file and how many more there are (output_journal.c). */
+pub_diag *pub_out_foreign_files(pub_out *out);
 
 /* Commit over an existing DEST (output_journal.c). */
 pub_diag *pub_out_commit_journal(pub_out *out);

@@ -232,9 +232,66 @@ static void add_dir(char ***dirs, size_t *len, size_t *cap, const char *rel)
     (*dirs)[(*len)++] = pub_xstrdup(rel);
 }
 
-/* The first build over an existing DEST: every non-folder in it is marked
- * as a file of the last build, and every folder becomes a candidate for
- * removal when empty. Takes ownership of `fd`. */
+bool pub_out_kept_name(const char *name)
+{
+    return strcmp(name, ".git") == 0 || strcmp(name, ".svn") == 0 || strcmp(name, ".hg") == 0;
+}
+
+/* Counts the non-folders below `fd` (taken) and keeps the first path in
+ * byte order. */
+static void count_files(int fd, const char *prefix, size_t *count, char **first)
+{
+    DIR *dir = fdopendir(fd);
+    if (!dir) {
+        close(fd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        if (!prefix[0] && pub_out_kept_name(e->d_name)) continue;
+        char *rel = prefix[0] ? pub_path_join(prefix, e->d_name) : pub_xstrdup(e->d_name);
+        struct stat st;
+        if (fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+            int sub = openat(dirfd(dir), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0) count_files(sub, rel, count, first);
+            free(rel);
+            continue;
+        }
+        (*count)++;
+        if (!*first || strcmp(rel, *first) < 0) {
+            free(*first);
+            *first = rel;
+        } else {
+            free(rel);
+        }
+    }
+    closedir(dir);
+}
+
+pub_diag *pub_out_foreign_files(pub_out *out)
+{
+    if (out->had_manifest || out->dest_fd < 0) return NULL;
+    size_t count = 0;
+    char *first = NULL;
+    int fd = dup(out->dest_fd);
+    if (fd >= 0) count_files(fd, "", &count, &first);
+    pub_diag *err = NULL;
+    if (count == 1)
+        err = pub_diag_new(PUB_ERROR, out->dest, 0, 0,
+                           "'%s' was not written by publish; empty the folder or pass --clean", first);
+    else if (count > 1)
+        err = pub_diag_new(PUB_ERROR, out->dest, 0, 0,
+                           "'%s' and %zu more file%s not written by publish; empty the folder "
+                           "or pass --clean", first, count - 1, count == 2 ? " was" : "s were");
+    free(first);
+    return err;
+}
+
+/* --clean: every non-folder in DEST is marked as a file of the last build
+ * (so it goes unless this build produces it), and every folder becomes a
+ * candidate for removal when empty. Kept names stay. Takes ownership of
+ * `fd`. */
 static void walk_dest(pub_out *out, int fd, const char *prefix, char ***dirs, size_t *ndirs,
                       size_t *cap)
 {
@@ -246,6 +303,7 @@ static void walk_dest(pub_out *out, int fd, const char *prefix, char ***dirs, si
     struct dirent *e;
     while ((e = readdir(dir)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        if (!prefix[0] && pub_out_kept_name(e->d_name)) continue;
         char *rel = prefix[0] ? pub_path_join(prefix, e->d_name) : pub_xstrdup(e->d_name);
         bool is_dir = e->d_type == DT_DIR;
         struct stat st;
@@ -307,15 +365,18 @@ void pub_out_save_manifest(pub_out *out, bool with_gone)
         pub_buf_append(&b, e->rel, strlen(e->rel) + 1);
         pub_buf_putc(&b, '\n');
     }
-    size_t n = strlen(out->manifest) + 5;
+    /* A random name, created exclusively: a symlink planted at a fixed
+     * temporary name cannot make us truncate the file it points to. */
+    size_t n = strlen(out->manifest) + 8;
     char *tmp = pub_xmalloc(n);
-    snprintf(tmp, n, "%s.tmp", out->manifest);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    snprintf(tmp, n, "%s.XXXXXX", out->manifest);
+    int fd = mkostemp(tmp, O_CLOEXEC);
     int rc = fd < 0 ? errno : pub_file_write_all(fd, b.data, b.len);
+    if (!rc) fchmod(fd, 0644);
     if (fd >= 0 && close(fd) != 0 && !rc) rc = errno;
     if (!rc && rename(tmp, out->manifest) != 0) rc = errno;
     if (rc) {
-        unlink(tmp);
+        if (fd >= 0) unlink(tmp);
         unlink(out->manifest);
     }
     free(tmp);
@@ -328,7 +389,9 @@ pub_diag *pub_out_commit_journal(pub_out *out)
 {
     char **dirs = NULL;
     size_t ndirs = 0, dirs_cap = 0;
-    if (!out->had_manifest) {
+    /* publish removes only files it wrote (the manifest's), unless told
+     * to empty DEST. */
+    if (out->clean) {
         int fd = dup(out->dest_fd);
         if (fd >= 0) walk_dest(out, fd, "", &dirs, &ndirs, &dirs_cap);
     }

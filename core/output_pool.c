@@ -35,7 +35,8 @@ static void *writer_main(void *arg)
         for (size_t i = 0; i < n; i++) {
             int how;
             if (!skip && !rc) {
-                rc = pub_out_place(out, batch[i]->file, batch[i]->bytes, batch[i]->len, false, &how);
+                rc = pub_out_place(out, batch[i]->file, batch[i]->bytes, batch[i]->len,
+                                   PUB_OUT_PAGE_MODE, &how);
                 if (rc)
                     failed = batch[i]->file;
                 else
@@ -108,7 +109,7 @@ pub_diag *pub_out_submit(pub_out *out, const char *relpath, char *bytes, size_t 
     pthread_mutex_lock(&out->qlock);
     if (!writers_running(out)) {
         pthread_mutex_unlock(&out->qlock);
-        err = pub_out_place_now(out, file, bytes, len, false);
+        err = pub_out_place_now(out, file, bytes, len, PUB_OUT_PAGE_MODE);
         free(bytes);
         pthread_mutex_lock(&out->qlock);
         if (err && !out->failure)

@@ -7,7 +7,11 @@ set -euo pipefail
 publish="$1"; case_dir="$2"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 cp -r "$case_dir/src" "$work/src"
-# A previous, good output the failed build must not touch.
+# A previous, good output the failed build must not touch: a real build
+# (so DEST has publish's manifest), plus files added by hand since.
+mkdir -p "$work/previous"
+printf 'title: Previous\n' > "$work/previous/config.yaml"
+"$publish" build -s "$work/previous" -d "$work/_site" -q
 mkdir -p "$work/_site/old"
 printf 'previous build\n' > "$work/_site/index.html"
 printf 'kept\n' > "$work/_site/old/page.html"

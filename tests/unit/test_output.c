@@ -161,10 +161,11 @@ static void test_first_and_second_build(void)
     CHECK(stat(at("site/_site/bin/tool.sh"), &st) == 0 && (st.st_mode & 0100) != 0);
 
     /* Backdated by hand, the files no longer match the manifest's mtimes;
-     * without a manifest the bytes are compared, and the old files kept. */
+     * without a manifest (--clean: DEST's files are not publish's) the
+     * bytes are compared, and the old files kept. */
     set_past_mtimes_in(dest);
     CHECK(unlink(at("site/._site.publish-manifest")) == 0);
-    CHECK_OK(pub_out_begin(dest, &out));
+    CHECK_OK(pub_out_begin_jobs(dest, 1, true, &out));
     write_ok(out, "index.html", "<h1>home</h1>");
     write_ok(out, "posts/2024/a/index.html", "post a");
     write_ok(out, "posts/2024/b/index.html", "post b");
@@ -435,11 +436,13 @@ static void test_threads(void)
     CHECK_FILE(at("threads/d9/e0/t0-249.html"), "thread 0 file 249");
 }
 
-/* One build of `n` pages "pN.html" holding "vV page N" into `dest`. */
-static void build_pages(const char *dest, int n, int version, pub_out_stats *stats)
+/* One build of `n` pages "pN.html" holding "vV page N" into `dest`
+ * (`clean`: as with --clean). */
+static void build_pages_as(const char *dest, int n, int version, bool clean,
+                           pub_out_stats *stats)
 {
     pub_out *out;
-    CHECK_OK(pub_out_begin(dest, &out));
+    CHECK_OK(pub_out_begin_jobs(dest, 1, clean, &out));
     for (int i = 0; i < n; i++) {
         char rel[32], body[32];
         snprintf(rel, sizeof rel, "p%d.html", i);
@@ -447,6 +450,11 @@ static void build_pages(const char *dest, int n, int version, pub_out_stats *sta
         write_ok(out, rel, body);
     }
     CHECK_OK(pub_out_commit(out, stats));
+}
+
+static void build_pages(const char *dest, int n, int version, pub_out_stats *stats)
+{
+    build_pages_as(dest, n, version, false, stats);
 }
 
 static void test_hand_edits(void)
@@ -474,9 +482,14 @@ static void test_hand_edits(void)
     CHECK_FILE(at("hand/p3.html"), "v1 page 3");
     CHECK(stat(at("hand/p1.html"), &p1) == 0 && p1.st_mtim.tv_sec != 946684800);
 
-    /* A damaged manifest counts as none: bytes are compared instead. */
+    /* A damaged manifest counts as none: DEST's files are then not known
+     * to be publish's, so it takes --clean; bytes are compared. */
     check_write_text(at(".hand.publish-manifest"), "publish-manifest 2\nzz 1 2 x", 0644);
-    build_pages(dest, 4, 1, &stats);
+    pub_out *refused = NULL;
+    pub_diag *err = pub_out_begin(dest, &refused);
+    CHECK(err && !refused);
+    pub_diag_free(err);
+    build_pages_as(dest, 4, 1, true, &stats);
     CHECK(stats.written == 0 && stats.unchanged == 4 && stats.removed == 0);
     build_pages(dest, 4, 1, &stats);
     CHECK(stats.written == 0 && stats.unchanged == 4);
@@ -492,7 +505,11 @@ static void test_hand_edits(void)
     close(fd);
     pub_buf_free(&b);
     free(manifest);
-    build_pages(dest, 4, 1, &stats);
+    /* (Such a manifest is a damaged one: the build is refused.) */
+    err = pub_out_begin(dest, &refused);
+    CHECK(err && !refused);
+    pub_diag_free(err);
+    build_pages_as(dest, 4, 1, true, &stats);
     CHECK(stats.unchanged == 4 && stats.removed == 0);
     CHECK_FILE(at("victim"), "keep me");
 }
@@ -524,6 +541,8 @@ static void test_first_build_over_foreign_files(void)
     char dest[512];
     snprintf(dest, sizeof dest, "%s", at("foreign"));
     CHECK(pub_file_mkdirs(at("foreign/old/empty")) == 0);
+    CHECK(pub_file_mkdirs(at("foreign/.git/objects")) == 0);
+    check_write_text(at("foreign/.git/HEAD"), "ref: refs/heads/gh-pages", 0644);
     check_write_text(at("foreign/old/page.html"), "from another tool", 0644);
     check_write_text(at("foreign/index.html"), "home", 0644);
     check_write_text(at("foreign/CNAME"), "example.org", 0644);
@@ -531,18 +550,48 @@ static void test_first_build_over_foreign_files(void)
     struct stat home0, home1;
     stat(at("foreign/index.html"), &home0);
 
-    pub_out *out;
-    CHECK_OK(pub_out_begin(dest, &out));
+    /* No manifest: these files are not publish's, and it says so. */
+    pub_out *out = NULL;
+    pub_diag *err = pub_out_begin(dest, &out);
+    CHECK(err && !out);
+    CHECK_STR(err ? err->path : NULL, dest);
+    CHECK_STR(err ? err->message : NULL,
+              "'CNAME' and 3 more files were not written by publish; empty the folder or pass --clean");
+    pub_diag_free(err);
+    CHECK(!exists(at(".foreign.publish-tmp")) && exists(at("foreign/CNAME")));
+
+    /* --clean: what the build does not produce goes (a version-control
+     * folder stays); an identical file is kept as it is. */
+    CHECK_OK(pub_out_begin_jobs(dest, 1, true, &out));
     write_ok(out, "index.html", "home");
     write_ok(out, "posts/x.html", "x");
     pub_out_stats stats;
     CHECK_OK(pub_out_commit(out, &stats));
     CHECK(stats.written == 1 && stats.unchanged == 1 && stats.removed == 3);
     CHECK(!exists(at("foreign/old")) && !exists(at("foreign/CNAME")) && !exists(at("foreign/alias")));
+    CHECK_FILE(at("foreign/.git/HEAD"), "ref: refs/heads/gh-pages");
     stat(at("foreign/index.html"), &home1);
     CHECK(home1.st_ino == home0.st_ino);
     CHECK_FILE(at("foreign/posts/x.html"), "x");
     CHECK(exists(at(".foreign.publish-manifest")) && !exists(at("foreign/.foreign.publish-manifest")));
+
+    /* With a manifest, a file added by hand is not publish's to remove. */
+    check_write_text(at("foreign/CNAME"), "example.org", 0644);
+    CHECK_OK(pub_out_begin(dest, &out));
+    write_ok(out, "index.html", "home");
+    CHECK_OK(pub_out_commit(out, &stats));
+    CHECK(stats.removed == 1 && !exists(at("foreign/posts/x.html")));
+    CHECK_FILE(at("foreign/CNAME"), "example.org");
+
+    /* One foreign file is named alone; an empty folder is not a file. */
+    CHECK(pub_file_mkdirs(at("single/empty")) == 0);
+    CHECK_OK(pub_out_begin(at("single"), &out));
+    pub_out_abort(out);
+    check_write_text(at("single/notes.txt"), "mine", 0644);
+    err = pub_out_begin(at("single"), &out);
+    CHECK_STR(err ? err->message : NULL,
+              "'notes.txt' was not written by publish; empty the folder or pass --clean");
+    pub_diag_free(err);
 }
 
 /* A writer that fails: a folder squatting on the staging name of the first
@@ -557,7 +606,7 @@ static void test_writer_failure(void)
     char *manifest = slurp(at(".wfail.publish-manifest"));
 
     pub_out *out;
-    CHECK_OK(pub_out_begin_jobs(dest, 2, &out));
+    CHECK_OK(pub_out_begin_jobs(dest, 2, false, &out));
     CHECK(mkdir(at(".wfail.publish-tmp/0"), 0777) == 0);
     CHECK_OK(pub_out_submit(out, "p0.html", pub_xstrdup("v2 page 0"), 9));
     CHECK_OK(pub_out_submit(out, "p1.html", pub_xstrdup("v2 page 1"), 9));
@@ -575,7 +624,7 @@ static void test_writer_failure(void)
 
     /* The first build (no DEST yet, a mirrored staging folder) fails alike
      * and leaves no DEST. */
-    CHECK_OK(pub_out_begin_jobs(at("wfail-new"), 1, &out));
+    CHECK_OK(pub_out_begin_jobs(at("wfail-new"), 1, false, &out));
     CHECK(mkdir(at(".wfail-new.publish-tmp/index.html"), 0777) == 0);
     CHECK_OK(pub_out_submit(out, "index.html", pub_xstrdup("home"), 4));
     CHECK_ERR(pub_out_commit(out, NULL), NULL, "cannot write 'index.html': File exists");
@@ -583,7 +632,7 @@ static void test_writer_failure(void)
 
     /* With no writer threads, submit does the I/O; the error still waits
      * for commit. */
-    CHECK_OK(pub_out_begin_jobs(dest, 0, &out));
+    CHECK_OK(pub_out_begin_jobs(dest, 0, false, &out));
     CHECK(mkdir(at(".wfail.publish-tmp/0"), 0777) == 0);
     CHECK_OK(pub_out_submit(out, "p0.html", pub_xstrdup("v3"), 2));
     CHECK_ERR(pub_out_commit(out, NULL), NULL, "cannot write 'p0.html': File exists");
@@ -593,7 +642,7 @@ static void test_writer_failure(void)
 static void test_submit_rules(void)
 {
     pub_out *out;
-    CHECK_OK(pub_out_begin_jobs(at("subrules"), 2, &out));
+    CHECK_OK(pub_out_begin_jobs(at("subrules"), 2, false, &out));
     CHECK_ERR(pub_out_submit(out, "../x", pub_xstrdup("x"), 1), NULL,
               "output path '../x' is outside the destination");
     CHECK_OK(pub_out_submit(out, "x/y.html", pub_xstrdup("1"), 1));
@@ -637,7 +686,7 @@ static void test_submit_threads(void)
     size_t total = SUBMITTERS * PER_SUBMITTER, every_fifth = SUBMITTERS * (PER_SUBMITTER / 5);
     for (int round = 0; round < 3; round++) {
         pub_out *out;
-        CHECK_OK(pub_out_begin_jobs(dest, 2, &out));
+        CHECK_OK(pub_out_begin_jobs(dest, 2, false, &out));
         pthread_t tids[SUBMITTERS];
         submitter subs[SUBMITTERS];
         /* Rounds 0 and 1 write the same bytes; round 2 changes a fifth. */
