@@ -161,10 +161,12 @@ function headings.document(doc, post)
       if not id then return nil end
       used[id] = used[id] or 0
       if settings.anchor then
-        local link = publish.node.new("link", {
-          url = "#" .. id,
-          children = { publish.node.new("text", { literal = settings.anchor_text }) },
-          attributes = { class = "anchor", ["aria-hidden"] = "true" },
+        -- Written as it is (not a link node): the href matches the id and the
+        -- toc byte for byte, and link plugins (noopener, ...) leave it alone.
+        local link = publish.node.new("custom_inline", {
+          on_enter = '<a class="anchor" href="#' .. publish.html.escape(id) .. '" aria-hidden="true">'
+            .. publish.html.escape(settings.anchor_text),
+          on_exit = "</a>",
         })
         if settings.anchor == "before" then h:prepend(link)
         else

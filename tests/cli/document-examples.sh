@@ -18,6 +18,8 @@ for name in noopener lazy-images callouts; do
   check "'$name' in the docs is the tested plugin" \
     cmp "$work/docs/$name.lua" "$root/tests/sites/document-hook/src/plugins/$name.lua"
 done
+check "the example site's callouts plugin is the documented one" \
+  cmp "$work/docs/callouts.lua" "$root/site/plugins/callouts.lua"
 
 # A plugin error inside a walk: plugin line, and the node's path:line:col
 # (front matter lines counted).
