@@ -196,7 +196,8 @@ static run_state *upvalue_state(lua_State *L)
     return lua_touserdata(L, lua_upvalueindex(1));
 }
 
-static int l_internal_error(lua_State *L)
+/* internal.error / internal.warn (path, line, col, message). */
+static int add_diag(lua_State *L, pub_level level)
 {
     run_state *st = upvalue_state(L);
     size_t path_len, msg_len;
@@ -206,22 +207,14 @@ static int l_internal_error(lua_State *L)
     const char *msg = luaL_checklstring(L, 4, &msg_len);
     char *shown_path = pub_diag_text(path, path_len);
     char *shown = pub_diag_text(msg, msg_len);
-    pub_diags_add(st->diags, PUB_ERROR, path[0] ? shown_path : NULL, line, col, "%s", shown);
+    pub_diags_add(st->diags, level, path[0] ? shown_path : NULL, line, col, "%s", shown);
     free(shown);
     free(shown_path);
     return 0;
 }
 
-static int l_internal_warn(lua_State *L)
-{
-    run_state *st = upvalue_state(L);
-    const char *path = luaL_optstring(L, 1, "");
-    int line = (int)luaL_optinteger(L, 2, 0);
-    int col = (int)luaL_optinteger(L, 3, 0);
-    const char *msg = luaL_checkstring(L, 4);
-    pub_diags_add(st->diags, PUB_WARNING, path[0] ? path : NULL, line, col, "%s", msg);
-    return 0;
-}
+static int l_internal_error(lua_State *L) { return add_diag(L, PUB_ERROR); }
+static int l_internal_warn(lua_State *L) { return add_diag(L, PUB_WARNING); }
 
 static int l_internal_failed(lua_State *L)
 {
@@ -333,18 +326,43 @@ static void push_internal(lua_State *L, run_state *st)
     luaL_setfuncs(L, fns, 1);
 }
 
-/* Top-level keys' positions, so the engine can point at `permalink:` etc. */
-static void push_positions(lua_State *L, const pub_value *meta)
+static void push_position(lua_State *L, const pub_value *v, int key_line, int key_col, bool deep);
+
+/* Positions of a map's keys, so the engine can point at `permalink:` etc.:
+ * key -> {value line, value col, key line, key col[, sub = ...]}. `deep`
+ * (config only: front matter is checked key by key) adds `sub` for nested
+ * maps (key -> position) and lists (index -> position). */
+static void push_positions(lua_State *L, const pub_value *meta, bool deep)
 {
     lua_createtable(L, 0, (int)meta->as.map.len);
     for (size_t i = 0; i < meta->as.map.len; i++) {
         const pub_pair *pair = &meta->as.map.pairs[i];
-        lua_createtable(L, 2, 0);
-        lua_pushinteger(L, pair->value->line);
-        lua_rawseti(L, -2, 1);
-        lua_pushinteger(L, pair->value->col);
-        lua_rawseti(L, -2, 2);
+        push_position(L, pair->value, pair->key_line, pair->key_col, deep);
         lua_setfield(L, -2, pair->key);
+    }
+}
+
+static void push_position(lua_State *L, const pub_value *v, int key_line, int key_col, bool deep)
+{
+    lua_createtable(L, 4, 1);
+    lua_pushinteger(L, v->line);
+    lua_rawseti(L, -2, 1);
+    lua_pushinteger(L, v->col);
+    lua_rawseti(L, -2, 2);
+    lua_pushinteger(L, key_line ? key_line : v->line);
+    lua_rawseti(L, -2, 3);
+    lua_pushinteger(L, key_line ? key_col : v->col);
+    lua_rawseti(L, -2, 4);
+    if (deep && v->type == PUB_MAP) {
+        push_positions(L, v, true);
+        lua_setfield(L, -2, "sub");
+    } else if (deep && v->type == PUB_LIST) {
+        lua_createtable(L, (int)v->as.list.len, 0);
+        for (size_t i = 0; i < v->as.list.len; i++) {
+            push_position(L, v->as.list.items[i], 0, 0, true);
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        lua_setfield(L, -2, "sub");
     }
 }
 
@@ -358,7 +376,7 @@ static void push_doc(lua_State *L, run_state *st, pub_doc *doc)
     lua_setfield(L, -2, "path");
     pub_lua_push_value(L, doc->fm.meta);
     lua_setfield(L, -2, "meta");
-    push_positions(L, doc->fm.meta);
+    push_positions(L, doc->fm.meta, false);
     lua_setfield(L, -2, "positions");
     /* A build reads post.body rarely (plugins work on content), so it
      * is left on disk and read on first use: holding every Markdown
@@ -521,8 +539,10 @@ static void push_context(lua_State *L, pub_site *site, run_state *st,
     lua_setfield(L, -2, "config");
     lua_pushstring(L, site->config_name);
     lua_setfield(L, -2, "config_name");
-    push_positions(L, site->config);
+    push_positions(L, site->config, true);
     lua_setfield(L, -2, "config_positions");
+    pub_runtime_push_bundled_plugins(L);
+    lua_setfield(L, -2, "bundled_plugins");
     push_data(L, site, diags);
     lua_setfield(L, -2, "data");
     push_reader(L, site->reader);

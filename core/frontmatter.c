@@ -294,6 +294,7 @@ typedef struct frame {
     size_t replaces; /* a duplicate key: index of the pair it replaces, + 1 */
     char *key;
     size_t key_len;
+    int key_line, key_col;
     /* Keys by hash once the map is big enough for linear search to hurt. */
     size_t *index;
     size_t index_cap;
@@ -436,7 +437,8 @@ static bool map_has(const frame *f, const char *key, size_t key_len)
 }
 
 /* Appends a pair the caller knows is new; takes ownership of key and value. */
-static void map_add(frame *f, char *key, size_t key_len, pub_value *value)
+static void map_add(frame *f, char *key, size_t key_len, int key_line, int key_col,
+                    pub_value *value)
 {
     pub_value *map = f->node;
     if (map->as.map.len == map->as.map.cap) {
@@ -445,7 +447,7 @@ static void map_add(frame *f, char *key, size_t key_len, pub_value *value)
             pub_xrealloc(map->as.map.pairs, map->as.map.cap * sizeof *map->as.map.pairs);
     }
     size_t at = map->as.map.len++;
-    map->as.map.pairs[at] = (pub_pair){key, key_len, value};
+    map->as.map.pairs[at] = (pub_pair){key, key_len, key_line, key_col, value};
     if (f->index && map->as.map.len * 2 <= f->index_cap) index_insert(f, at);
     else if (map->as.map.len >= INDEX_FROM) index_rebuild(f, f->index_cap ? f->index_cap * 2 : 64);
 }
@@ -493,10 +495,12 @@ static void attach(loader *ld, pub_value *v)
         pub_pair *p = &f->node->as.map.pairs[f->replaces - 1];
         pub_value_free(p->value);
         p->value = v;
+        p->key_line = f->key_line;
+        p->key_col = f->key_col;
         free(f->key);
         f->replaces = 0;
     } else {
-        map_add(f, f->key, f->key_len, v);
+        map_add(f, f->key, f->key_len, f->key_line, f->key_col, v);
     }
     f->key = NULL;
 }
@@ -512,7 +516,7 @@ static void apply_merges(frame *f)
         for (size_t i = 0; i < src->as.map.len; i++) {
             pub_pair *p = &src->as.map.pairs[i];
             if (map_has(f, p->key, p->key_len)) continue;
-            map_add(f, p->key, p->key_len, p->value);
+            map_add(f, p->key, p->key_len, p->key_line, p->key_col, p->value);
             p->key = NULL;
             p->value = NULL;
         }
@@ -583,6 +587,8 @@ static void set_key(loader *ld, frame *f, char *key, size_t key_len, bool merge,
     }
     f->key = key;
     f->key_len = key_len;
+    f->key_line = (int)mark.line + ld->first_line;
+    f->key_col = (int)mark.column + 1;
 }
 
 static pub_value *typed_scalar(loader *ld, const char *s, size_t n, const char *tag,

@@ -109,6 +109,8 @@ pub_value *pub_value_copy(const pub_value *v)
             const pub_pair *p = &v->as.map.pairs[i];
             c->as.map.pairs[i].key = pub_xstrndup(p->key, p->key_len);
             c->as.map.pairs[i].key_len = p->key_len;
+            c->as.map.pairs[i].key_line = p->key_line;
+            c->as.map.pairs[i].key_col = p->key_col;
             c->as.map.pairs[i].value = pub_value_copy(p->value);
         }
         c->as.map.len = c->as.map.cap = n;
@@ -156,6 +158,7 @@ void pub_map_set(pub_value *map, const char *key, size_t key_len, pub_value *val
     p = &map->as.map.pairs[map->as.map.len++];
     p->key = pub_xstrndup(key, key_len);
     p->key_len = key_len;
+    p->key_line = p->key_col = 0;
     p->value = value;
 }
 

@@ -24,6 +24,7 @@ typedef struct pub_value pub_value;
 typedef struct pub_pair {
     char *key; /* scalar keys are kept as their text */
     size_t key_len;
+    int key_line, key_col; /* where the key is written (1-based); 0 if made in code */
     pub_value *value;
 } pub_pair;
 

@@ -39,6 +39,17 @@ local pager = require "publish.pager"
 
 local categories = {}
 
+-- Config keys this plugin reads (checked by the engine; docs/lua-api.md).
+categories.config = {
+  paginate = pager.CONFIG_KEY,
+  category_layout = { type = "string", default = "category", doc = "layout of a category's pages" },
+  categories_layout = { type = "string", default = "categories", doc = "layout of /categories/" },
+  tag_layout = { type = "string", default = "category", doc = "layout of a tag's pages" },
+  tags_layout = { type = "string", default = "tags", doc = "layout of /tags/" },
+  category_titles = { type = "map", doc = "category name -> the title shown for it" },
+  tag_titles = { type = "map", doc = "tag name -> the title shown for it" },
+}
+
 local function post_paths(posts, most)
   local names = {}
   for i = 1, math.min(#posts, most) do names[i] = posts[i].path or posts[i].url or "?" end

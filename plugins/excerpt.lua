@@ -23,6 +23,14 @@ local excerpt = {}
 
 local DEFAULT_LENGTH = 200
 local DEFAULT_SEPARATOR = "<!--more-->"
+
+-- Config keys this plugin reads (checked by the engine; docs/lua-api.md).
+excerpt.config = {
+  excerpt_length = { type = "integer|false", default = DEFAULT_LENGTH, min = 0,
+                     doc = "characters of an excerpt; 0 or false: not cut" },
+  excerpt_separator = { type = "string", default = DEFAULT_SEPARATOR,
+                        doc = "what ends the excerpt in a post's body" },
+}
 local ELLIPSIS = "…"
 
 -- Copies `html` keeping at most `limit` text units (nil: no limit), dropping

@@ -17,6 +17,15 @@ local urls = require "publish.urls"
 
 local feed = {}
 
+-- Config keys this plugin reads (checked by the engine; docs/lua-api.md).
+feed.config = {
+  feed = { type = "map|false", doc = "false: no feed", keys = {
+    path = { type = "string", default = "/feed.xml", doc = "where the feed is written" },
+    limit = { type = "integer", default = 20, min = 1, doc = "posts in the feed" },
+    title = { type = "string", doc = "the feed's title (default: the site's)" },
+  } },
+}
+
 -- Controls XML 1.0 does not allow even escaped are dropped rather than
 -- make the feed unreadable (publish.html.escape_xml).
 local xml_escape = publish.html.escape_xml

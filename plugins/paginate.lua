@@ -13,6 +13,14 @@ local pager = require "publish.pager"
 
 local paginate = {}
 
+-- Config keys this plugin reads (checked by the engine; docs/lua-api.md).
+paginate.config = {
+  paginate = pager.CONFIG_KEY,
+  home_layout = { type = "string", default = "home", doc = "layout of the home pages" },
+  archive = { type = "boolean", default = true, doc = "false: no /archive/ page" },
+  archive_layout = { type = "string", default = "archive", doc = "layout of /archive/" },
+}
+
 -- Posts (newest first) -> array of {year, posts}, one pass.
 function paginate.by_year(posts)
   local years, current = {}, nil

@@ -17,6 +17,13 @@ local urls = require "publish.urls"
 
 local sitemap = {}
 
+-- Config keys this plugin reads (checked by the engine; docs/lua-api.md).
+sitemap.config = {
+  sitemap = { type = "map|false", doc = "false: no sitemap.xml", keys = {
+    robots = { type = "boolean", default = true, doc = "false: no robots.txt" },
+  } },
+}
+
 local xml_escape = publish.html.escape_xml
 
 function sitemap.is_html(url)

@@ -4,6 +4,8 @@
 -- It does no file I/O of its own and knows nothing of threads: reading,
 -- front matter, Markdown and writing are the C core's.
 
+local schema = require "publish.schema"
+
 local engine = {}
 
 local internal -- C functions of this run: error, warn, write, progress
@@ -137,6 +139,7 @@ end
 
 -- config.yaml (or Jekyll's _config.yml) as a document, for diagnostics.
 local config_doc = { path = "config.yaml" }
+local ctx_bundled_plugins = {} -- names of the plugins built into the binary
 
 -- A problem with a config key, reported at that key's value.
 local function config_error(key, message)
@@ -172,10 +175,58 @@ local function plugin_names(site)
   return names
 end
 
+local HOOK_SET = {}
+for _, hook in ipairs(schema.HOOKS) do HOOK_SET[hook] = true end
+
+-- A plugin table may hold helpers besides its hooks (other plugins call
+-- them), but a function named like a hook with a typo (`posts`, `Render`)
+-- would silently never run: that is an error. `config` must be a table of
+-- key declarations.
+local function check_plugin_table(name, mod)
+  local where = "plugins/" .. name .. ".lua"
+  local ok = true
+  local keys = {}
+  for key in pairs(mod) do
+    if type(key) == "string" then keys[#keys + 1] = key end
+  end
+  table.sort(keys)
+  for _, key in ipairs(keys) do
+    local near = not HOOK_SET[key] and not schema.PLUGIN_FIELDS[key] and schema.nearest(key, schema.HOOKS)
+    if near and type(mod[key]) == "function" then
+      local info = debug and debug.getinfo(mod[key], "S")
+      local line = info and info.linedefined > 0 and info.linedefined or 0
+      internal.error(where, line, line > 0 and 1 or 0,
+        "'" .. key .. "' is not a hook; did you mean '" .. near .. "'?")
+      ok = false
+    elseif HOOK_SET[key] and type(mod[key]) ~= "function" then
+      internal.error(where, 0, 0, "hook '" .. key .. "' must be a function, not " .. type(mod[key]))
+      ok = false
+    end
+  end
+  local decls = mod.config
+  if decls ~= nil then
+    if type(decls) ~= "table" then
+      internal.error(where, 0, 0, "'config' must be a table of config key declarations")
+      return false
+    end
+    for key, decl in pairs(decls) do
+      local good, err = pcall(schema.matches, type(decl) == "table" and decl or { type = "?" }, nil)
+      if type(decl) ~= "table" or not good then
+        internal.error(where, 0, 0, "config key '" .. tostring(key) .. "': " ..
+          (good and "a declaration must be a table like { type = \"integer\", default = 10 }" or err))
+        ok = false
+      end
+    end
+  end
+  return ok
+end
+
 local function load_plugins(site)
   local names = plugin_names(site)
   if not names then return nil end
   local plugins = {}
+  local bundled = {}
+  for _, known in ipairs(ctx_bundled_plugins) do bundled[known] = true end
   for _, entry in ipairs(names) do
     local name, key = entry.name, entry.key or "plugins"
     if type(name) ~= "string" then
@@ -183,6 +234,20 @@ local function load_plugins(site)
       config_error(key, "'" .. key .. "' item " .. entry.index .. " must be a plugin name, not a " .. what)
     elseif not name:match("^[%w_%-%.]+$") then
       config_error(key, "bad plugin name '" .. name .. "'")
+    elseif not reader.ruby_plugins and not bundled[name]
+        and not publish.fs.exists("plugins/" .. name:gsub("%.", "/") .. ".lua") then
+      -- require's own message lists Lua's whole search path: say where a
+      -- plugin can be, and the nearest name there is.
+      local at = config_doc.positions and config_doc.positions[key]
+      local pos = at and at.sub and at.sub[entry.index] or {}
+      local known = {}
+      for k in pairs(bundled) do known[#known + 1] = k end
+      for _, file in ipairs(publish.fs.list("plugins") or {}) do
+        if file:match("%.lua$") then known[#known + 1] = file:gsub("%.lua$", "") end
+      end
+      internal.error(config_doc.path, pos[1] or 1, pos[2] or 1, "no plugin '" .. name ..
+        "' (plugins/ or bundled)" .. schema.suggest(name, known))
+      plugins.incomplete = true
     else
       local ok, mod = xpcall(require, traceback_handler, name)
       local missing = not ok and type(mod) == "table" and type(mod.message) == "string"
@@ -197,12 +262,91 @@ local function load_plugins(site)
         report(mod, nil, "load", name)
       elseif type(mod) ~= "table" then
         internal.error("plugins/" .. name .. ".lua", 0, 0, "plugin '" .. name .. "' must return a table of hooks")
-      else
+      elseif check_plugin_table(name, mod) then
         plugins[#plugins + 1] = { name = name, hooks = mod }
+      else
+        plugins.incomplete = true
       end
     end
   end
   return plugins
+end
+
+---------------------------------------------------------------------------
+-- Config and front matter against the schema (core/lua/schema.lua)
+
+local function report_level(level, path, line, col, message)
+  if level == "error" then internal.error(path, line, col, message)
+  else internal.warn(path, line, col, message) end
+end
+
+-- The site's own rules (config `schema:`), by section: posts, pages,
+-- config. Returns them and false when one was malformed (reported).
+local function site_rules(config)
+  local rules, ok = {}, true
+  local declared = config.schema
+  local at = config_doc.positions and config_doc.positions.schema
+  if type(declared) ~= "table" then return rules, ok end
+  local function report_rule(...)
+    ok = false
+    report_level(...)
+  end
+  for _, section in ipairs({ "posts", "pages", "config" }) do
+    if type(declared[section]) == "table" then
+      local pos = at and at.sub and at.sub[section]
+      rules[section] = schema.site_rules(declared[section], pos, report_rule, config_doc.path,
+        section)
+    end
+  end
+  return rules, ok
+end
+
+-- Every config key: the engine's, the active plugins' (their `config`
+-- table), the site's own (schema.config); in a Jekyll site Jekyll's keys.
+-- `complete` is false when a plugin failed to load (its keys are unknown,
+-- so nothing is called unknown).
+local function check_config(site, plugins, complete, rules)
+  local keys = {}
+  for name, decl in pairs(schema.CONFIG) do keys[name] = decl end
+  local jekyll = config_doc.path == "_config.yml"
+  if jekyll then
+    for name, decl in pairs(schema.JEKYLL_CONFIG) do keys[name] = decl end
+  end
+  for _, p in ipairs(plugins) do
+    for name, decl in pairs(p.hooks.config or {}) do
+      if keys[name] == nil then keys[name] = decl end
+    end
+  end
+  for name, decl in pairs(rules.config or {}) do keys[name] = decl end
+  return schema.check_keys(site.config, keys, {
+    path = config_doc.path, prefix = "", report = report_level,
+    unknown_hint = " (no plugin reads it; declare a key of your own under 'schema: {config: ...}')",
+    -- A Jekyll site carries many keys for its theme: only a near miss of
+    -- a known key is worth a word there.
+    quiet_unknown = function(name)
+      return not complete or (jekyll and schema.nearest(tostring(name), keys) == nil)
+    end,
+  }, config_doc.positions or {})
+end
+
+-- The front-matter keys the engine reads, then the site's rules for this
+-- kind of document. Returns false when the document must be left out.
+local function check_front_matter(doc, rules)
+  local where = {
+    path = doc.path, prefix = "", report = report_level, missing_line = 1,
+    quiet_unknown = function(name) return schema.nearest(tostring(name), schema.FRONT_MATTER) == nil end,
+  }
+  local ok = schema.check_keys(doc.meta, schema.FRONT_MATTER, where, doc.positions or {})
+  local own = rules[doc.kind == "post" and "posts" or "pages"]
+  if own then
+    local strict = {
+      path = doc.path, prefix = "", report = report_level, missing_line = 1,
+      missing_what = " (schema." .. (doc.kind == "post" and "posts" or "pages") .. ")",
+      quiet_unknown = function() return true end,
+    }
+    ok = schema.check_keys(doc.meta, own, strict, doc.positions or {}) and ok
+  end
+  return ok
 end
 
 -- Calls hook `hook` of every plugin that has it; returns false when one
@@ -539,6 +683,7 @@ local function index_by(posts, field)
 end
 
 local function new_site(ctx)
+  ctx_bundled_plugins = ctx.bundled_plugins or {}
   config_doc = { path = ctx.config_name or "config.yaml", positions = ctx.config_positions }
   reader = ctx.reader or {}
   checked_permalink = nil
@@ -649,8 +794,10 @@ end
 -- worker threads, with the front-matter defaults and the plugins'
 -- `document` hooks when given `plugins` (a build). Shared by build and run
 -- (no plugins, no defaults: a script sees and writes back the front matter
--- as it is in the file).
-local function collect(site, ctx, options, plugins)
+-- as it is in the file). A build (`rules` given) first checks each
+-- document's front matter against the schema; a run does not (a bulk edit
+-- is how a bad value gets fixed).
+local function collect(site, ctx, options, plugins, rules)
   local posts, pages = {}, {}
   local with_tree = false
   for _, p in ipairs(plugins or {}) do
@@ -660,7 +807,9 @@ local function collect(site, ctx, options, plugins)
   for doc in internal.next_doc do
     if plugins then apply_defaults(site, doc) end
     local page
-    if doc.kind == "post" then
+    if rules and not check_front_matter(doc, rules) then
+      page = nil -- reported
+    elseif doc.kind == "post" then
       page = make_post(doc, site, ctx.now, options)
       if page then posts[#posts + 1] = page end
     elseif not options.drafts and (doc.meta.published == false or doc.meta.draft == true) then
@@ -774,10 +923,17 @@ function engine.build(ctx)
   -- through every step so that one run reports every problem it can.
   local plugins = load_plugins(site)
   if not plugins then return end
+  local rules, rules_ok = site_rules(site.config)
+  if not check_config(site, plugins, not plugins.incomplete, rules) or not rules_ok then
+    -- Plugins would run on settings that are not what the user meant:
+    -- stop here, after checking every document's front matter too.
+    collect(site, ctx, options, nil, rules)
+    return
+  end
   if not run_hook(plugins, "setup", nil, site) then return end
 
   local t_collect = internal.clock()
-  local posts, pages = collect(site, ctx, options, plugins)
+  local posts, pages = collect(site, ctx, options, plugins, rules)
   if timings then timings[#timings + 1] = string.format("collect %.3f", internal.clock() - t_collect) end
   local t_posts = internal.clock()
   -- Post hooks already see every post (newest first), so a post's body can

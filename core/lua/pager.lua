@@ -6,6 +6,12 @@ local urls = require "publish.urls"
 
 local pager = {}
 
+-- The `paginate` config key, declared by every plugin that paginates.
+pager.CONFIG_KEY = {
+  type = "integer|false", default = 10, min = 0,
+  doc = "posts per listing page; 0 or false: all on one page",
+}
+
 -- Posts per page from config `paginate`: default 10; 0, false or a
 -- non-number means everything on one page (math.huge).
 function pager.per_page(config)

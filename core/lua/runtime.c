@@ -87,10 +87,11 @@ static int search_plugins(lua_State *L)
     return 1;
 }
 
-/* Engine libraries the bundled plugins share (core/lua/NAME.lua, required
- * as "publish.NAME"). They go in package.preload, which require tries
+/* Engine libraries the bundled plugins and the engine share (core/lua/NAME.lua,
+ * required as "publish.NAME"; schema: the config and front-matter schema).
+ * They go in package.preload, which require tries
  * before any searcher, so a site plugin cannot shadow them by accident. */
-static const char *const engine_libraries[] = {"urls", "pager"};
+static const char *const engine_libraries[] = {"urls", "pager", "schema"};
 
 static int load_engine_library(lua_State *L)
 {
@@ -181,6 +182,19 @@ lua_State *pub_runtime_open(const pub_site *site, pub_diags *diags, bool markdow
     install_searcher(L);
     install_engine_libraries(L);
     return L;
+}
+
+void pub_runtime_push_bundled_plugins(lua_State *L)
+{
+    static const char prefix[] = "plugins/";
+    lua_newtable(L);
+    lua_Integer n = 0;
+    for (const pub_embedded_file *f = pub_embedded_files; f->path; f++) {
+        size_t len = strlen(f->path);
+        if (strncmp(f->path, prefix, strlen(prefix)) != 0 || len < strlen(prefix) + 5) continue;
+        lua_pushlstring(L, f->path + strlen(prefix), len - strlen(prefix) - strlen(".lua"));
+        lua_rawseti(L, -2, ++n);
+    }
 }
 
 bool pub_runtime_push_engine(lua_State *L)

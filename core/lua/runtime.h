@@ -19,6 +19,10 @@ lua_State *pub_runtime_open(const pub_site *site, pub_diags *diags, bool markdow
  * build) returns false with the message pushed instead. */
 bool pub_runtime_push_engine(lua_State *L);
 
+/* Pushes a sorted array of the names of the plugins built into the binary
+ * (plugins/NAME.lua -> "NAME"), for "did you mean" suggestions. */
+void pub_runtime_push_bundled_plugins(lua_State *L);
+
 /* lua_pcall with a traceback handler. On error pushes nothing, reports the
  * error (with traceback) into `diags` and returns false; `path` is used
  * when the message carries no location of its own. */

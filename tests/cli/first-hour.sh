@@ -9,8 +9,10 @@ work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 export TZ=UTC
 mkdir "$work/t" # the test's own files
 
-# What a folder holds, to show a failed command wrote nothing.
-tree() { (cd "$1" && find . -path ./t -prune -o -print | sort); }
+# What a folder holds, to show a failed command wrote nothing. (The build
+# cache may appear: Markdown is rendered, and cached, before the config
+# is checked; it is not output.)
+tree() { (cd "$1" && find . -path ./t -prune -o -path ./.publish-cache -prune -o -print | sort); }
 
 # A site is a site: a folder without config.yaml (a site's posts/, the
 # repository root) is refused by every command, and nothing is written.
@@ -31,5 +33,101 @@ check "build -s posts names the folder" \
   grep -qx "$work/site/posts: error: no config.yaml here (is this the site's folder?)" "$work/t/err"
 tree "$work" > "$work/t/after"
 check "nothing was written outside a site" diff "$work/t/before" "$work/t/after"
+
+# A small good site for the mistakes below: each is made in a fresh copy.
+good="$work/t/good"
+mkdir -p "$good/posts" "$good/layouts" "$good/pages"
+printf 'title: T\nplugins: [template, excerpt, paginate, feed]\n' > "$good/config.yaml"
+printf -- '---\ntitle: A\n---\nHi\n' > "$good/posts/2024-01-02-a.md"
+printf -- '---\ntitle: About\n---\nMe\n' > "$good/pages/about.md"
+for l in post page home archive; do printf '<main>{{ content | raw }}</main>\n' > "$good/layouts/$l.html"; done
+"$publish" check -s "$good" > /dev/null 2> "$work/t/err"
+check "the good site checks clean" test $? -eq 0 -a ! -s "$work/t/err"
+
+# mistake DESCRIPTION EXPECTED_STDERR SETUP_COMMAND...: in a fresh copy of
+# the good site changed by SETUP, `check` and `build` fail with exit 1 and
+# exactly EXPECTED (plus the summary line), and nothing is written.
+n=0
+mistake() {
+  local what="$1" expected="$2"; shift 2
+  n=$((n + 1)); local site="$work/m$n"
+  cp -r "$good" "$site"
+  (cd "$site" && "$@")
+  tree "$site" > "$work/t/before"
+  "$publish" check -s "$site" > "$work/t/out" 2> "$work/t/err"
+  check "$what: check exits 1" test $? -eq 1
+  check "$what: check says so" diff <(printf '%s\n' "$expected") <(grep -v '^publish: ' "$work/t/err")
+  "$publish" build -s "$site" > "$work/t/out" 2> "$work/t/err"
+  check "$what: build exits 1" test $? -eq 1
+  check "$what: build says so" diff <(printf '%s\n' "$expected") <(grep -v '^publish: ' "$work/t/err")
+  tree "$site" > "$work/t/after"
+  check "$what: nothing written" diff "$work/t/before" "$work/t/after"
+}
+config() { printf '%s\n' "$@" >> config.yaml; }
+post() { printf -- "---\n$1---\nBody\n" > posts/2024-03-04-b.md; }
+
+# Config values of the wrong type: an error at the value.
+mistake "paginate: five" "config.yaml:3:11: error: 'paginate' must be an integer or false, not 'five'" \
+  config 'paginate: five'
+mistake 'paginate: "x"' "config.yaml:3:11: error: 'paginate' must be an integer or false, not 'x'" \
+  config 'paginate: "x"'
+mistake "markdown: {unsafe: no}" "config.yaml:3:20: error: 'markdown.unsafe' must be true or false, not 'no'" \
+  config 'markdown: {unsafe: no}'
+mistake "title: [a, b]" "config.yaml:1:8: error: 'title' must be a string or a number, not a list" \
+  sed -i 's/^title: T$/title: [a, b]/' config.yaml
+mistake "timezone: [a]" "config.yaml:3:11: error: 'timezone' must be a string, not a list" \
+  config 'timezone: [a]'
+mistake "destination: [a]" "config.yaml:3:14: error: 'destination' must be a string, not a list" \
+  config 'destination: [a]'
+mistake "excerpt_length: [1]" "config.yaml:3:17: error: 'excerpt_length' must be an integer or false, not a list" \
+  config 'excerpt_length: [1]'
+mistake "feed limit 0, feed path typo" "config.yaml:4:10: error: 'feed.limit' must be at least 1, not 0
+config.yaml:5:3: warning: unknown key 'feed.paht'; did you mean 'feed.path'?" \
+  config 'feed:' '  limit: 0' '  paht: /x.xml'
+
+# Unknown config keys: a warning, with the nearest known key; the build
+# goes on.
+cp -r "$good" "$work/w1"
+printf 'paginat: 5\nsocial: x\n' >> "$work/w1/config.yaml"
+"$publish" check -s "$work/w1" > /dev/null 2> "$work/t/err"
+check "unknown keys do not fail check" test $? -eq 0
+check "unknown keys are named, with a suggestion" diff <(printf '%s\n' \
+  "config.yaml:3:1: warning: unknown key 'paginat'; did you mean 'paginate'?" \
+  "config.yaml:4:1: warning: unknown key 'social' (no plugin reads it; declare a key of your own under 'schema: {config: ...}')") \
+  "$work/t/err"
+# A key of the site's own, declared in schema.config, is known and typed.
+printf 'paginate: 5\nsocial: x\nschema: {config: {social: string}}\n' > "$work/w1/extra"
+sed -i '3,$d' "$work/w1/config.yaml"; cat "$work/w1/extra" >> "$work/w1/config.yaml"
+"$publish" check -s "$work/w1" > /dev/null 2> "$work/t/err"
+check "a declared key of the site's own is no warning" test $? -eq 0 -a ! -s "$work/t/err"
+
+# Front matter the engine reads: wrong types are errors at the value; a
+# near miss of a key is a warning.
+mistake "front matter types" "posts/2024-03-04-b.md:2:8: error: 'title' must be a string, not a list
+posts/2024-03-04-b.md:3:7: error: 'date' must be a date like 2024-06-19 or 2024-06-19 09:30:00 +09:00, not a list
+posts/2024-03-04-b.md:4:1: warning: unknown key 'categroies'; did you mean 'categories'?
+posts/2024-03-04-b.md:5:12: error: 'published' must be true or false, not 'maybe'
+posts/2024-03-04-b.md:6:9: error: 'layout' must be a layout name or false, not 3" \
+  post 'title: [A]\ndate: [1]\ncategroies: [a]\npublished: maybe\nlayout: 3\n'
+
+# The site's own front-matter schema: every violation at once.
+mistake "site schema" "config.yaml:3:87: error: schema rule 'posts.n': unknown type 'integr'; did you mean 'integer'? (known: string, integer, number, boolean, list, map, date, any)
+posts/2024-01-02-a.md:1:1: error: 'image' is required (schema.posts)
+posts/2024-03-04-b.md:1:1: error: 'image' is required (schema.posts)
+posts/2024-03-04-b.md:2:7: error: 'mood' must be one of 'happy', 'sad', not 'hapy'; did you mean 'happy'?
+posts/2024-03-04-b.md:3:8: error: 'words' must be an integer, not 'many'" \
+  sh -c "printf '%s\n' 'schema: {posts: {image: {type: string, required: true}, mood: {values: [happy, sad]}, n: {type: integr}, words: integer}}' >> config.yaml &&
+         printf -- '---\nmood: hapy\nwords: many\n---\nBody\n' > posts/2024-03-04-b.md"
+
+# Plugins: a misspelt hook never runs, so it is an error; a plugin that
+# does not exist is one line naming where plugins are looked for.
+mistake "a hook with a typo" "plugins/shout.lua:2:1: error: 'posts' is not a hook; did you mean 'post'?" \
+  sh -c "mkdir plugins && printf 'return {\n  posts = function(post) post.title = \"!\" end,\n  helper = function() end,\n}\n' > plugins/shout.lua &&
+         sed -i 's/^plugins: \[template,/plugins: [shout, template,/' config.yaml"
+mistake "an unknown plugin" "config.yaml:2:21: error: no plugin 'excerp' (plugins/ or bundled); did you mean 'excerpt'?" \
+  sed -i 's/excerpt,/excerp,/' config.yaml
+mistake "an unknown site plugin" "config.yaml:2:46: error: no plugin 'reading-tme' (plugins/ or bundled); did you mean 'reading-time'?" \
+  sh -c "mkdir plugins && echo 'return {}' > plugins/reading-time.lua &&
+         sed -i 's/feed\]/feed, reading-tme]/' config.yaml"
 
 finish
