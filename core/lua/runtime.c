@@ -206,6 +206,9 @@ bool pub_runtime_push_engine(lua_State *L)
         lua_pushliteral(L, "engine.lua is missing from the build");
         return false;
     }
+    /* The engine requires publish.schema: a bare state (tests, fuzzers)
+     * needs the libraries too; installing them again changes nothing. */
+    install_engine_libraries(L);
     if (luaL_loadbuffer(L, f->bytes, f->len, "@core/lua/engine.lua") != LUA_OK) return false;
     if (lua_pcall(L, 0, 1, 0) != LUA_OK) return false;
     lua_pushvalue(L, -1);
