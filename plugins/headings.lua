@@ -23,6 +23,22 @@
 
 local headings = {}
 
+-- Config keys this plugin reads (checked by the engine; docs/lua-api.md).
+headings.config = {
+  headings = { type = "map", keys = {
+    ids = { type = "string|false", values = { "github", "slugify", false }, default = "github",
+            doc = "how heading ids are made; false: none" },
+    anchor = { type = "string|false", values = { "before", "after", false },
+               doc = "a link to the heading beside it" },
+    anchor_text = { type = "string|number", doc = "the anchor link's text" },
+  } },
+  toc = { type = "map", keys = {
+    min_level = { type = "integer", min = 0, doc = "the highest heading level listed" },
+    max_level = { type = "integer", min = 0, doc = "the lowest heading level listed" },
+    min_headings = { type = "integer", min = 0, doc = "fewer headings: no table of contents" },
+  } },
+}
+
 local settings = { ids = "github", anchor = false, anchor_text = "#",
                    min_level = 2, max_level = 3, min_headings = 3 }
 

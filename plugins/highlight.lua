@@ -16,6 +16,13 @@
 
 local highlight = {}
 
+-- Config keys this plugin reads (checked by the engine; docs/lua-api.md).
+highlight.config = {
+  highlight = { type = "map", keys = {
+    linenos = { type = "boolean", default = false, doc = "line numbers on every code block" },
+  } },
+}
+
 local linenos_default = false
 
 -- config.highlight, checked: nil or a map with `linenos` (boolean).

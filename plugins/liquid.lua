@@ -29,6 +29,14 @@ local type, pairs, ipairs, rawget, setmetatable, tostring, pcall, error =
   type, pairs, ipairs, rawget, setmetatable, tostring, pcall, error
 
 local M = { tags = {}, filters = filter_module.filters }
+
+-- Config keys this plugin reads (checked by the engine; docs/lua-api.md).
+M.config = {
+  liquid = { type = "map", doc = "Liquid options: strict_variables, bodies" },
+  layouts_dir = { type = "string", doc = "the layouts folder" },
+  includes_dir = { type = "string", doc = "the includes folder" },
+  environment = { type = "string", default = "development", doc = "jekyll.environment" },
+}
 local helpers = filter_module.helpers
 
 local publish = rawget(_G, "publish")

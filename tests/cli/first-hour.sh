@@ -130,4 +130,9 @@ mistake "an unknown site plugin" "config.yaml:2:46: error: no plugin 'reading-tm
   sh -c "mkdir plugins && echo 'return {}' > plugins/reading-time.lua &&
          sed -i 's/feed\]/feed, reading-tme]/' config.yaml"
 
+# The example site uses every bundled plugin's keys: no warning at all.
+"$publish" check -s "$root/site" > /dev/null 2> "$work/t/err"
+check "the example site checks clean" test $? -eq 0
+check "the example site has no warnings" diff /dev/null "$work/t/err"
+
 finish
