@@ -735,41 +735,136 @@ void pub_build_result_free(pub_build_result *result)
     result->dest = NULL;
 }
 
-bool pub_build_script(const pub_script_options *opts, pub_diags *diags, pub_buf *report)
+/* What runs on the loaded site under one protected call (as lua.c's pmain
+ * does): the edit preparation, the script (or `publish new`'s one
+ * new_post) and the write-back, so a Lua error anywhere in them, a memory
+ * error included, is reported instead of reaching the panic handler. */
+typedef struct edit_session {
+    const pub_script_options *script; /* publish run, or NULL */
+    const pub_new_options *new_post;  /* publish new, or NULL */
+    pub_diags *diags;
+    pub_buf *report;
+    pub_edit_summary summary;
+    char *created;                    /* publish new: the post's path (owned) */
+    bool ok;
+} edit_session;
+
+/* site:new_post{title = TITLE, date = now, body = "\n", meta = {categories}};
+ * leaves the post's path in session->created. */
+static bool call_new_post(lua_State *L, int site, edit_session *session)
 {
-    pub_site *site = pub_site_open(opts->src, NULL, diags);
+    const pub_new_options *o = session->new_post;
+    lua_getfield(L, site, "new_post");
+    lua_pushvalue(L, site);
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, o->title);
+    lua_setfield(L, -2, "title");
+    lua_getglobal(L, "publish");
+    lua_getfield(L, -1, "date");
+    lua_getfield(L, -1, "now");
+    lua_call(L, 0, 1);
+    lua_setfield(L, -4, "date");
+    lua_pop(L, 2);
+    lua_pushliteral(L, "\n"); /* an empty line after the front matter, to write in */
+    lua_setfield(L, -2, "body");
+    lua_createtable(L, 0, 1);
+    if (o->ncategories) {
+        lua_createtable(L, o->ncategories, 0);
+        for (int i = 0; i < o->ncategories; i++) {
+            lua_pushstring(L, o->categories[i]);
+            lua_rawseti(L, -2, i + 1);
+        }
+        lua_setfield(L, -2, "categories");
+    }
+    lua_setfield(L, -2, "meta");
+    /* Not a user script: the message alone, without a traceback. */
+    if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+        pub_diags_add(session->diags, PUB_ERROR, NULL, 0, 0, "cannot create the post: %s",
+                      lua_tostring(L, -1) ? lua_tostring(L, -1) : "unknown error");
+        lua_pop(L, 1);
+        return false;
+    }
+    lua_getfield(L, -1, "path");
+    session->created = pub_xstrdup(lua_tostring(L, -1));
+    lua_pop(L, 2);
+    return true;
+}
+
+static int edit_session_main(lua_State *L)
+{
+    edit_session *session = lua_touserdata(L, 1);
+    int site = 2;
+    pub_lua_edit_prepare(L, site);
+    const pub_script_options *o = session->script;
+    if (o) {
+        lua_pushvalue(L, site);
+        lua_setglobal(L, "site");
+        session->ok = pub_runtime_run_script(L, o->script, o->script, o->argc, o->argv,
+                                             session->diags);
+    } else {
+        session->ok = call_new_post(L, site, session);
+    }
+    if (!session->ok) return 0;
+    pub_lua_edit_options eopts = {o && o->dry_run};
+    pub_diag *err = pub_lua_edit_finish(L, site, &eopts, &session->summary, session->report);
+    if (err) {
+        pub_diags_take(session->diags, err);
+        session->ok = false;
+    }
+    return 0;
+}
+
+/* Loads the site at `src` for editing (no rendering) and runs `session`
+ * on it. */
+static bool run_edit_session(const char *src, int jobs, edit_session *session)
+{
+    pub_diags *diags = session->diags;
+    pub_site *site = pub_site_open(src, NULL, diags);
     if (!site) return false;
     pub_md_options md = markdown_options(site, diags);
     run_state st = {site->src, site->confine, diags, NULL, 0, NULL, NULL, LLONG_MAX,
-                    site, &md, NULL, opts->jobs, false, false, false, 0, {0}};
-    pub_build_options bopts = {.src = opts->src, .drafts = true, .future = true, .check_only = true};
+                    site, &md, NULL, jobs, false, false, false, 0, {0}};
+    pub_build_options bopts = {.src = src, .drafts = true, .future = true, .check_only = true};
     lua_State *L = pub_runtime_open(site, diags, md.unsafe);
     lua_pushinteger(L, md.extensions);
     lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
     push_context(L, site, &st, &bopts, diags);
     bool ok = diags->errors == 0 && call_engine(L, "load", 1, diags) && diags->errors == 0;
     if (ok) {
-        int site_index = lua_gettop(L);
-        pub_edit_prepare(L, site_index);
-        lua_pushvalue(L, site_index);
-        lua_setglobal(L, "site");
-        ok = pub_runtime_run_script(L, opts->script, opts->script, opts->argc, opts->argv, diags);
-        if (ok) {
-            pub_edit_options eopts = {opts->dry_run};
-            pub_edit_summary summary = {0, 0, 0, 0};
-            pub_diag *err = pub_edit_finish(L, site_index, &eopts, &summary, report);
-            if (err) {
-                pub_diags_take(diags, err);
-                ok = false;
-            } else {
-                pub_buf_printf(report, "publish: %s%zu changed, %zu renamed, %zu created, %zu deleted\n",
-                               opts->dry_run ? "dry run, would be: " : "", summary.changed,
-                               summary.renamed, summary.created, summary.deleted);
-            }
-        }
+        lua_pushcfunction(L, edit_session_main);
+        lua_insert(L, -2);
+        lua_pushlightuserdata(L, session);
+        lua_insert(L, -2);
+        ok = pub_runtime_call(L, 2, 0, diags, src) && session->ok;
     }
     lua_close(L);
     finish_loading(&st);
     pub_site_free(site);
     return ok && diags->errors == 0;
+}
+
+bool pub_build_script(const pub_script_options *opts, pub_diags *diags, pub_buf *report)
+{
+    edit_session session = {.script = opts, .diags = diags, .report = report};
+    bool ok = run_edit_session(opts->src, opts->jobs, &session);
+    if (ok)
+        pub_buf_printf(report, "publish: %s%zu changed, %zu renamed, %zu created, %zu deleted\n",
+                       opts->dry_run ? "dry run, would be: " : "", session.summary.changed,
+                       session.summary.renamed, session.summary.created, session.summary.deleted);
+    free(session.created);
+    return ok;
+}
+
+bool pub_build_new(const pub_new_options *opts, pub_diags *diags, char **created)
+{
+    pub_buf report = PUB_BUF_INIT;
+    edit_session session = {.new_post = opts, .diags = diags, .report = &report};
+    bool ok = run_edit_session(opts->src, 0, &session);
+    pub_buf_free(&report);
+    if (ok && created) {
+        *created = session.created;
+        session.created = NULL;
+    }
+    free(session.created);
+    return ok;
 }

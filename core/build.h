@@ -53,4 +53,18 @@ typedef struct pub_script_options {
  * `report` also receives the summary line. Returns true on success. */
 bool pub_build_script(const pub_script_options *opts, pub_diags *diags, pub_buf *report);
 
+typedef struct pub_new_options {
+    const char *src;
+    const char *title;       /* the post's title; its slug names the file */
+    int ncategories;
+    const char **categories; /* front matter `categories`, in order */
+} pub_new_options;
+
+/* `publish new`: creates SRC/posts/YYYY-MM-DD-SLUG.md (today, in the
+ * site's time zone) with title, date and categories in its front matter,
+ * through site:new_post and the same all-or-nothing write as a bulk edit;
+ * an existing file is never replaced. On success *created (may be NULL)
+ * gets the new file's path relative to SRC (caller frees). */
+bool pub_build_new(const pub_new_options *opts, pub_diags *diags, char **created);
+
 #endif

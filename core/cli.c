@@ -4,17 +4,11 @@
 #define _GNU_SOURCE
 #include "build.h"
 #include "diag.h"
-#include "frontmatter.h"
-#include "lua/runtime.h"
 #include "serve.h"
-#include "site.h"
 #include "util/buf.h"
-#include "util/file.h"
 #include "util/mem.h"
 #include "util/path.h"
-#include <errno.h>
-#include <fcntl.h>
-#include <lauxlib.h>
+#include "util/text.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,82 +281,32 @@ static int command_run(const cli *c)
     return ok ? 0 : EXIT_CONTENT;
 }
 
-/* publish new: the slug comes from publish.slugify so it matches what
- * plugins compute; the date is now in the site's time zone. */
+/* publish new: site:new_post through the bulk-edit write (build.h); the
+ * slug is publish.slugify's, the date now in the site's time zone. */
 static int command_new(const cli *c)
 {
+    size_t len = strlen(c->title);
+    char *slug = pub_xmalloc(len + 1);
+    size_t slug_len = pub_text_slugify(c->title, len, slug);
+    free(slug);
+    if (!slug_len) {
+        fprintf(stderr, "publish: error: the title '%s' gives an empty slug\n", c->title);
+        return EXIT_USAGE;
+    }
     pub_diags diags;
     pub_diags_init(&diags);
-    pub_site *site = pub_site_open(c->src, c->dest, &diags);
-    if (!site) {
-        print_diags(&diags, false);
-        pub_diags_free(&diags);
-        return EXIT_CONTENT;
-    }
-    lua_State *L = pub_runtime_open(site, &diags, true);
-    lua_getglobal(L, "publish");
-    lua_getfield(L, -1, "slugify");
-    lua_pushstring(L, c->title);
-    lua_call(L, 1, 1);
-    char *slug = pub_xstrdup(lua_tostring(L, -1));
-    lua_close(L);
-
-    int status = 0;
-    if (!slug[0]) {
-        fprintf(stderr, "publish: error: the title '%s' gives an empty slug\n", c->title);
-        status = EXIT_USAGE;
-    } else {
-        time_t now = time(NULL);
-        struct tm tm;
-        localtime_r(&now, &tm);
-        pub_date date = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                         tm.tm_sec, 0, true, true, (int)(tm.tm_gmtoff / 60)};
-        pub_value *meta = pub_value_map();
-        pub_map_set(meta, "title", 5, pub_value_string(c->title, strlen(c->title)));
-        pub_map_set(meta, "date", 4, pub_value_date(&date));
-        if (c->ncategories) {
-            pub_value *cats = pub_value_list();
-            for (int i = 0; i < c->ncategories; i++)
-                pub_list_push(cats, pub_value_string(c->categories[i], strlen(c->categories[i])));
-            pub_map_set(meta, "categories", 10, cats);
-        }
-        pub_buf text = PUB_BUF_INIT;
-        pub_buf_puts(&text, "---\n");
-        pub_yaml_emit(meta, 0, &text);
-        pub_buf_puts(&text, "---\n\n");
-        pub_value_free(meta);
-
-        char name[64];
-        snprintf(name, sizeof name, "%04d-%02d-%02d-", date.year, date.month, date.day);
-        pub_buf rel = PUB_BUF_INIT;
-        pub_buf_printf(&rel, "posts/%s%s.md", name, slug);
-        char *folder = pub_path_join(site->src, "posts");
-        char *file = pub_path_join(site->src, pub_buf_cstr(&rel));
-        int rc = pub_file_mkdirs(folder);
-        int fd = rc ? -1 : open(file, O_WRONLY | O_CREAT | O_EXCL, 0644);
-        if (fd < 0) {
-            fprintf(stderr, "%s: error: cannot create: %s\n", pub_buf_cstr(&rel),
-                    strerror(rc ? rc : errno));
-            status = EXIT_CONTENT;
-        } else {
-            ssize_t w = write(fd, text.data, text.len);
-            if (w != (ssize_t)text.len || close(fd) != 0) {
-                fprintf(stderr, "%s: error: cannot write: %s\n", pub_buf_cstr(&rel), strerror(errno));
-                unlink(file);
-                status = EXIT_CONTENT;
-            } else if (!c->quiet) {
-                printf("%s\n", file);
-            }
-        }
-        free(folder);
+    pub_new_options opts = {c->src, c->title, c->ncategories, c->categories};
+    char *created = NULL;
+    bool ok = pub_build_new(&opts, &diags, &created);
+    print_diags(&diags, false);
+    if (ok && !c->quiet) {
+        char *file = pub_path_join(c->src, created);
+        printf("%s\n", file);
         free(file);
-        pub_buf_free(&rel);
-        pub_buf_free(&text);
     }
-    free(slug);
-    pub_site_free(site);
+    free(created);
     pub_diags_free(&diags);
-    return status;
+    return ok ? 0 : EXIT_CONTENT;
 }
 
 /* Runs until Ctrl-C or SIGTERM (exit 0); prints its own progress to stderr. */

@@ -23,7 +23,7 @@ int pub_luaopen_publish(lua_State *L);
  * each pushes its table. */
 int pub_luaopen_html(lua_State *L);   /* escape, escape_xml, text, truncate */
 int pub_luaopen_utf8(lua_State *L);   /* truncate, len */
-int pub_luaopen_date(lua_State *L);   /* format, parse, now */
+int pub_luaopen_date(lua_State *L);   /* format, parse, now, is */
 int pub_luaopen_yaml(lua_State *L);   /* load, dump */
 int pub_luaopen_json(lua_State *L);   /* encode */
 int pub_luaopen_log(lua_State *L);    /* warn, info */

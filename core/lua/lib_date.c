@@ -287,8 +287,17 @@ static int l_now(lua_State *L)
     return 1;
 }
 
+/* publish.date.is(v) -> boolean
+ * Whether v is a Date (a table with the publish.Date metatable). */
+static int l_is(lua_State *L)
+{
+    lua_pushboolean(L, pub_lua_to_date(L, 1, NULL));
+    return 1;
+}
+
 static const luaL_Reg date_funcs[] = {
     {"format", l_format},
+    {"is", l_is},
     {"parse", l_parse},
     {"now", l_now},
     {NULL, NULL},

@@ -21,7 +21,7 @@
 
 #define REG_ENGINE "publish.engine"
 
-static const pub_embedded_file *find_embedded(const char *path)
+const pub_embedded_file *pub_runtime_find_embedded(const char *path)
 {
     for (const pub_embedded_file *f = pub_embedded_files; f->path; f++)
         if (strcmp(f->path, path) == 0) return f;
@@ -76,7 +76,7 @@ static int search_plugins(lua_State *L)
         return 2;
     }
     free(file);
-    const pub_embedded_file *bundled = find_embedded(relpath);
+    const pub_embedded_file *bundled = pub_runtime_find_embedded(relpath);
     if (bundled) {
         if (luaL_loadbuffer(L, bundled->bytes, bundled->len, chunkname) != LUA_OK)
             return lua_error(L);
@@ -114,7 +114,7 @@ static void install_engine_libraries(lua_State *L)
         char path[64], name[64];
         snprintf(path, sizeof path, "core/lua/%s.lua", engine_libraries[i]);
         snprintf(name, sizeof name, "publish.%s", engine_libraries[i]);
-        const pub_embedded_file *f = find_embedded(path);
+        const pub_embedded_file *f = pub_runtime_find_embedded(path);
         assert(f != NULL); /* CMake embeds every Lua file of core/lua */
         lua_pushlightuserdata(L, (void *)f);
         lua_pushcclosure(L, load_engine_library, 1);
@@ -201,7 +201,7 @@ bool pub_runtime_push_engine(lua_State *L)
 {
     if (lua_getfield(L, LUA_REGISTRYINDEX, REG_ENGINE) == LUA_TTABLE) return true;
     lua_pop(L, 1);
-    const pub_embedded_file *f = find_embedded("core/lua/engine.lua");
+    const pub_embedded_file *f = pub_runtime_find_embedded("core/lua/engine.lua");
     if (!f) {
         lua_pushliteral(L, "engine.lua is missing from the build");
         return false;

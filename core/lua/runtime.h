@@ -15,6 +15,11 @@
  * outlive the state. Caller closes with lua_close. */
 lua_State *pub_runtime_open(const pub_site *site, pub_diags *diags, bool markdown_unsafe);
 
+/* The Lua file `path` ("core/lua/edit.lua") compiled into the binary, or
+ * NULL. */
+struct pub_embedded_file;
+const struct pub_embedded_file *pub_runtime_find_embedded(const char *path);
+
 /* Pushes the engine table (loaded on first use). On a load error (a broken
  * build) returns false with the message pushed instead. */
 bool pub_runtime_push_engine(lua_State *L);

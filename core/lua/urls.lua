@@ -23,9 +23,7 @@ function urls.absolute(site, url)
   return urls.encode((site.url or "") .. (site.baseurl or "") .. url)
 end
 
-local function is_date(v)
-  return type(v) == "table" and type(v.epoch) == "number" and getmetatable(v) ~= nil
-end
+local is_date = publish.date.is
 
 -- When a page last changed, for feeds and sitemaps: front matter `updated`,
 -- `last_modified_at` or `modified` when it is a date, else page.date; nil

@@ -31,7 +31,7 @@ check "new writes the title" grep -q '^title: .*서울의 .*가을' "$post"
 check "new writes the category" grep -q '여행' "$post"
 "$publish" new '서울의 "가을"' -s "$work/site" 2> "$work/err"
 check "new refuses to overwrite" test $? -eq 1
-check "new says why" grep -q 'cannot create: File exists' "$work/err"
+check "new says why" grep -qE "^error: cannot create the post: 'posts/[0-9]{4}-[0-9]{2}-[0-9]{2}-서울의-가을.md' already exists$" "$work/err"
 
 # check: validates, writes nothing.
 "$publish" check -s "$work/site" > "$work/out"

@@ -245,6 +245,11 @@ static void test_utf8(void)
 
 static void test_date(void)
 {
+    EQ("tostring(publish.date.is(publish.date.now()))", "true");
+    EQ("tostring(publish.date.is(publish.date.parse('2024-06-19')))", "true");
+    EQ("tostring(publish.date.is({year = 2024, month = 6, day = 19}))", "false");
+    EQ("tostring(publish.date.is('2024-06-19'))", "false");
+    EQ("tostring(publish.date.is(nil))", "false");
     OK("d = publish.date.parse('2024-06-19 09:30:00 +09:00')");
     EQ("tostring(d)", "2024-06-19T09:30:00+09:00");
     EQ("d.epoch", "1718757000");
