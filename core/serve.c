@@ -12,6 +12,11 @@
  * refused, and the file is opened one component at a time from DEST with
  * O_NOFOLLOW, so no symlink in DEST, however it got there, leads out.
  *
+ * Who may ask: serve_guard.c checks the Host of every request and the
+ * Origin on the event and status endpoints, caps event streams at
+ * PUB_SERVE_MAX_STREAMS, and cuts off requests whose headers come too
+ * slowly; an event stream notices a client that hung up within a second.
+ *
  * This module writes to the `log` stream its caller hands it, the one
  * exception to "only the CLI prints": it runs until stopped and has to say
  * what each rebuild did as it happens. It does not serve directory listings,
@@ -27,6 +32,7 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -380,6 +386,7 @@ static enum MHD_Result send_status(server *s, struct MHD_Connection *conn)
 
 typedef struct stream {
     server *s;
+    int fd;          /* the client's socket, to notice it hang up */
     unsigned seen;   /* the build attempt last reported */
     bool greeted;
     pub_buf out;     /* bytes not yet handed to MHD */
@@ -412,9 +419,19 @@ static void put_state(const server *s, pub_buf *out)
     pub_buf_putc(out, '\n');
 }
 
+/* Whether the client of an event stream has hung up (it sends nothing
+ * after its request, so anything readable is the end or an error). */
+static bool client_gone(int fd)
+{
+    if (fd < 0) return false;
+    struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLIN));
+}
+
 /* Blocks (this connection has its own thread) until there is something to
  * say: the state on connecting, each build after that, or a ping. False
- * when the server is stopping. */
+ * when the server is stopping or the client has gone: the wait is cut in
+ * one-second slices to notice a hang-up promptly, freeing its slot. */
 static bool next_event(stream *st)
 {
     server *s = st->s;
@@ -422,9 +439,27 @@ static bool next_event(stream *st)
     clock_gettime(CLOCK_MONOTONIC, &deadline);
     deadline.tv_sec += PING_SECONDS;
     pthread_mutex_lock(&s->lock);
-    while (!s->stopping && st->greeted && st->seen == s->attempt)
-        if (pthread_cond_timedwait(&s->changed, &s->lock, &deadline) == ETIMEDOUT) break;
-    bool going = !s->stopping;
+    bool gone = false;
+    while (!s->stopping && st->greeted && st->seen == s->attempt && !gone) {
+        struct timespec slice;
+        clock_gettime(CLOCK_MONOTONIC, &slice);
+        slice.tv_sec += 1;
+        if (slice.tv_sec > deadline.tv_sec ||
+            (slice.tv_sec == deadline.tv_sec && slice.tv_nsec > deadline.tv_nsec))
+            slice = deadline;
+        int rc = pthread_cond_timedwait(&s->changed, &s->lock, &slice);
+        if (rc == ETIMEDOUT) {
+            pthread_mutex_unlock(&s->lock);
+            gone = client_gone(st->fd);
+            pthread_mutex_lock(&s->lock);
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (now.tv_sec > deadline.tv_sec ||
+                (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec))
+                break;
+        }
+    }
+    bool going = !s->stopping && !gone;
     if (going) {
         if (!st->greeted) pub_buf_puts(&st->out, "retry: 1000\n\n");
         if (!st->greeted || st->seen != s->attempt) put_state(s, &st->out);
@@ -455,14 +490,29 @@ static ssize_t events_read(void *cls, uint64_t pos, char *buf, size_t max)
 static void events_free(void *cls)
 {
     stream *st = cls;
+    pub_serve_stream_close(&st->s->guard);
     pub_buf_free(&st->out);
     free(st);
 }
 
 static enum MHD_Result send_events(server *s, struct MHD_Connection *conn)
 {
+    if (!pub_serve_stream_open(&s->guard)) {
+        struct MHD_Response *r = MHD_create_response_from_buffer(
+            strlen("too many event streams\n"), (void *)"too many event streams\n",
+            MHD_RESPMEM_PERSISTENT);
+        if (!r) return MHD_NO;
+        MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+        MHD_add_response_header(r, "Retry-After", "5");
+        enum MHD_Result ok = MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+        MHD_destroy_response(r);
+        return ok;
+    }
     stream *st = pub_xcalloc(1, sizeof *st);
     st->s = s;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    st->fd = info ? info->connect_fd : -1;
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, events_read, st, events_free);
     if (!r) {
@@ -489,12 +539,22 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
     static int headers_seen;
     if (!*req_cls) {
         *req_cls = &headers_seen;
+        pub_serve_headers_done(&s->guard, conn);
         return MHD_YES;
     }
     if (*upload_data_size) { /* a body we do not want: skip it */
         *upload_data_size = 0;
         return MHD_YES;
     }
+    /* Only our own names: a page elsewhere cannot reach us through a
+     * rebound DNS name, nor read the status or events from its origin. */
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (!pub_serve_host_ok(&s->guard, host))
+        return send_text(conn, MHD_HTTP_FORBIDDEN, "this server does not answer to that Host");
+    bool own = strcmp(url, EVENTS_URL) == 0 || strcmp(url, STATUS_URL) == 0;
+    if (own && !pub_serve_origin_ok(&s->guard, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                                              "Origin")))
+        return send_text(conn, MHD_HTTP_FORBIDDEN, "foreign origin");
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return send_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD");
     if (strcmp(url, EVENTS_URL) == 0) return send_events(s, conn);
@@ -513,8 +573,9 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *conn, char *text)
 
 /* ---- Listening and the main loop ---------------------------------------------- */
 
-/* Binds host:port; returns the socket, or -1 with *err set. */
-static int listen_on(const char *host, int port, char **url, pub_diag **err)
+/* Binds host:port; returns the socket (and the port bound in *bound_port),
+ * or -1 with *err set. */
+static int listen_on(const char *host, int port, char **url, int *bound_port, pub_diag **err)
 {
     char service[16];
     snprintf(service, sizeof service, "%d", port);
@@ -559,6 +620,7 @@ static int listen_on(const char *host, int port, char **url, pub_diag **err)
         bool v6 = strchr(host, ':') != NULL;
         pub_buf_printf(&b, "http://%s%s%s:%d/", v6 ? "[" : "", host, v6 ? "]" : "", actual);
         *url = pub_buf_detach(&b);
+        *bound_port = actual;
     }
     freeaddrinfo(list);
     return fd;
@@ -572,10 +634,12 @@ pub_diag *pub_serve(const pub_serve_options *opts)
     const char *host = opts->host ? opts->host : DEFAULT_HOST;
     char *url = NULL;
     pub_diag *err = NULL;
-    int listen_fd = listen_on(host, opts->port, &url, &err);
+    int port = opts->port;
+    int listen_fd = listen_on(host, opts->port, &url, &port, &err);
     if (listen_fd < 0) return err;
 
     server s = {.opts = opts};
+    pub_serve_guard_init(&s.guard, host, port);
     pthread_mutex_init(&s.lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -599,6 +663,7 @@ pub_diag *pub_serve(const pub_serve_options *opts)
         free(url);
         pthread_cond_destroy(&s.changed);
         pthread_mutex_destroy(&s.lock);
+        pub_serve_guard_free(&s.guard);
         return err;
     }
     struct sigaction ignore = {.sa_handler = SIG_IGN}, old_pipe;
@@ -614,8 +679,13 @@ pub_diag *pub_serve(const pub_serve_options *opts)
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC,
         0, NULL,
         NULL, answer, &s, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_UNESCAPE_CALLBACK,
-        keep_escaped, NULL, MHD_OPTION_CONNECTION_LIMIT, 256u, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
-        MHD_OPTION_END);
+        keep_escaped, NULL,
+        /* A thread per connection, so a small stack each; the guard cuts
+         * off slow headers long before the idle timeout would. */
+        MHD_OPTION_CONNECTION_LIMIT, 512u, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)256 * 1024,
+        MHD_OPTION_NOTIFY_CONNECTION, pub_serve_guard_notify, &s.guard,
+        MHD_OPTION_NOTIFY_COMPLETED, pub_serve_request_done, &s.guard, MHD_OPTION_END);
     if (!daemon) {
         close(listen_fd);
         err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot start the HTTP server on '%s'", url);
@@ -630,6 +700,7 @@ pub_diag *pub_serve(const pub_serve_options *opts)
         pub_serve_say(&s, "publish: stopped\n");
     }
 
+    pub_serve_guard_free(&s.guard);
     pub_serve_watch_close(&w);
     close(sigfd);
     sigaction(SIGPIPE, &old_pipe, NULL);

@@ -4,9 +4,49 @@
 #ifndef PUB_SERVE_IMPL_H
 #define PUB_SERVE_IMPL_H
 #include "serve.h"
+#include <microhttpd.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+/* At most this many event streams (reload pages) at once; 503 beyond. */
+#define PUB_SERVE_MAX_STREAMS 64
+
+/* What serve accepts and how slow clients are cut off (serve_guard.c). */
+typedef struct pub_serve_guard {
+    char **hosts;            /* Host names accepted ("127.0.0.1", "[::1]", ...) */
+    size_t nhosts;
+    bool any_ip;             /* bound to a wildcard: any IP literal is accepted */
+    int port;                /* the bound port */
+    pthread_mutex_t lock;    /* conns, streams, stopping */
+    pthread_cond_t wake;
+    struct tracked *conns;   /* open connections */
+    int streams;             /* open event streams */
+    bool stopping, sweeping;
+    pthread_t sweeper;
+} pub_serve_guard;
+
+/* Sets up the guard for a server bound to `host` (as given) and `port`,
+ * and starts its sweeper thread. */
+void pub_serve_guard_init(pub_serve_guard *g, const char *host, int port);
+/* Stops the sweeper (after MHD has stopped) and frees the guard. */
+void pub_serve_guard_free(pub_serve_guard *g);
+/* Whether a Host header value (NULL: none) names this server. */
+bool pub_serve_host_ok(const pub_serve_guard *g, const char *value);
+/* Whether an Origin header value (NULL: none) is this server's own. */
+bool pub_serve_origin_ok(const pub_serve_guard *g, const char *origin);
+/* Takes an event-stream slot; false when all are taken. */
+bool pub_serve_stream_open(pub_serve_guard *g);
+void pub_serve_stream_close(pub_serve_guard *g);
+/* MHD_OPTION_NOTIFY_CONNECTION callback (cls: the guard). */
+void pub_serve_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                            enum MHD_ConnectionNotificationCode code);
+/* MHD_OPTION_NOTIFY_COMPLETED callback (cls: the guard): the next request
+ * on the connection gets its own header deadline. */
+void pub_serve_request_done(void *cls, struct MHD_Connection *conn, void **req_cls,
+                            enum MHD_RequestTerminationCode code);
+/* The request's headers are all in (first call of the handler). */
+void pub_serve_headers_done(pub_serve_guard *g, struct MHD_Connection *conn);
 
 /* Written by the main thread after each build, read by request threads. */
 typedef struct server {
@@ -21,6 +61,7 @@ typedef struct server {
     char *dest;              /* the folder served; replaced only under `lock` */
     char *dest_real;         /* its realpath, for the watcher (main thread only) */
     bool stopping;
+    pub_serve_guard guard;   /* Host/Origin checks, stream cap, header deadline */
 } server;
 
 typedef struct watch {

@@ -6,3 +6,35 @@ check() { # check DESCRIPTION COMMAND...
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what" >&2; fi
 }
 finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; }
+
+# serve_start SITE LOG [FLAGS...]: starts `publish serve` on SITE on a
+# random free port (stdout and stderr to LOG); sets pid, port and base.
+# False when it never answered within 10 s. Needs $publish.
+serve_start() {
+  local site="$1" log="$2"; shift 2
+  local try i
+  for try in 1 2 3 4 5; do
+    port=$((20000 + RANDOM % 20000)); base="http://127.0.0.1:$port"
+    "$publish" serve -s "$site" --port "$port" "$@" > "$log" 2>&1 &
+    pid=$!
+    for i in $(seq 100); do
+      curl -s -o /dev/null "$base/__publish/status" && return 0
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=""
+    grep -q 'cannot listen' "$log" || return 1   # only a port clash is retried
+  done
+  return 1
+}
+
+# serve_stop SIGNAL: sends it to $pid and waits up to 10 s; sets stop_rc
+# (255 when it hung and had to be killed).
+serve_stop() {
+  kill "-$1" "$pid"
+  local i
+  for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; wait "$pid" 2>/dev/null; stop_rc=255
+  else wait "$pid"; stop_rc=$?; fi
+  pid=""
+}

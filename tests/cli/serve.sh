@@ -35,35 +35,10 @@ printf -- '---\ntitle: 소식\npermalink: /뉴스/x/\n---\n한국어 본문\n' >
 printf 'body { color: red }\n' > "$site/static/style.css"
 echo 'top secret' > "$work/outside/secret.txt"
 
-# Starts the server (extra flags in "$@") on a random free port: sets pid,
-# port and base; false when it never answered within 10 s.
-start() {
-  local try
-  for try in 1 2 3 4 5; do
-    port=$((20000 + RANDOM % 20000)); base="http://127.0.0.1:$port"
-    "$publish" serve -s "$site" --port "$port" "$@" > "$work/out" 2> "$work/log" &
-    pid=$!
-    local i
-    for i in $(seq 100); do
-      curl -s -o /dev/null "$base/__publish/status" && return 0
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=""
-    grep -q 'cannot listen' "$work/log" || return 1   # only a port clash is retried
-  done
-  return 1
-}
-
-# Sends signal $1 and waits up to 10 s; sets stop_rc (255 when it hung).
-stop() {
-  kill "-$1" "$pid"
-  local i
-  for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; wait "$pid" 2>/dev/null; stop_rc=255
-  else wait "$pid"; stop_rc=$?; fi
-  pid=""
-}
+# The server with extra flags "$@" (see serve_start in lib.sh); its stdout
+# and stderr both go to $work/log.
+start() { serve_start "$site" "$work/log" "$@"; }
+stop() { serve_stop "$1"; }
 
 # code PATH: the status code only.
 code() { curl -s --path-as-is -o "$work/body" -w '%{http_code}' --max-time 5 "$base$1"; }
