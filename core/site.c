@@ -729,10 +729,6 @@ pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
     const pub_value *md_ext = pub_map_get(site->config, "markdown_ext");
     if (pub_value_str(md_ext)) {
         free(site->markdown_ext);
-    free(site->sass_style);
-    for (size_t i = 0; site->sass_load_paths && site->sass_load_paths[i]; i++)
-        free(site->sass_load_paths[i]);
-    free(site->sass_load_paths);
         site->markdown_ext = pub_xstrdup(pub_value_str(md_ext));
     } else if (md_ext) {
         pub_diags_add(diags, PUB_ERROR, site->config_name, md_ext->line, md_ext->col,
@@ -805,5 +801,9 @@ void pub_site_free(pub_site *site)
     free(site->src);
     free(site->dest);
     free(site->markdown_ext);
+    free(site->sass_style);
+    for (size_t i = 0; site->sass_load_paths && site->sass_load_paths[i]; i++)
+        free(site->sass_load_paths[i]);
+    free(site->sass_load_paths);
     free(site);
 }
