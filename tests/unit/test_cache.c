@@ -539,7 +539,9 @@ static uint64_t fingerprint_of(const char *dest, bool drafts, const char *name, 
     pub_fingerprint_add_int(&fp, drafts);
     pub_fingerprint_add_file(&fp, "config.yaml", "/nonexistent/config.yaml", st);
     pub_fingerprint_add_file(&fp, name, "/nonexistent/post.md", st);
-    return pub_fingerprint_final(&fp, later);
+    uint64_t result = pub_fingerprint_final(&fp, later);
+    pub_fingerprint_free(&fp);
+    return result;
 }
 
 static void test_fingerprint(void)
