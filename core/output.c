@@ -446,9 +446,14 @@ void pub_out_tally(pub_out *out, const size_t counts[3])
     pthread_mutex_unlock(&out->lock);
 }
 
-pub_diag *pub_out_write_error(const char *rel, int rc)
+pub_diag *pub_out_write_error(const pub_out *out, const char *rel, int rc)
 {
-    return pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot write '%s': %s", rel, strerror(rc));
+    /* At the file it could not write (under DEST as the user named it), so
+     * "No space left on device" says where. */
+    char *path = pub_path_join(out->dest, rel);
+    pub_diag *d = pub_diag_new(PUB_ERROR, path, 0, 0, "cannot write: %s", strerror(rc));
+    free(path);
+    return d;
 }
 
 pub_diag *pub_out_place_now(pub_out *out, entry *file, const char *bytes, size_t len,
@@ -456,7 +461,7 @@ pub_diag *pub_out_place_now(pub_out *out, entry *file, const char *bytes, size_t
 {
     int how;
     int rc = pub_out_place(out, file, bytes, len, mode, &how);
-    if (rc) return pub_out_write_error(file->rel, rc);
+    if (rc) return pub_out_write_error(out, file->rel, rc);
     size_t counts[3] = {0};
     counts[how]++;
     pub_out_tally(out, counts);

@@ -48,7 +48,7 @@ pub_diag *pub_out_write(pub_out *out, const char *relpath, const void *bytes, si
 /* Like pub_out_write, but takes ownership of `bytes` (a malloc'd block, freed
  * with free() whatever happens) and leaves the I/O to the writer threads.
  * Path errors (outside, two pages, file/folder clash) come back at once; an
- * I/O error ("cannot write 'PATH': ...") is kept and returned by commit,
+ * I/O error ("DEST/PATH: error: cannot write: ...") is kept and returned by commit,
  * which then fails. Blocks while 1024 files or 64 MB wait to be written.
  * Safe to call from several threads. */
 pub_diag *pub_out_submit(pub_out *out, const char *relpath, char *bytes, size_t len);

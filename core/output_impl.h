@@ -120,8 +120,8 @@ pub_diag *pub_out_place_now(pub_out *out, entry *file, const char *bytes, size_t
 /* Counts placed files (`counts` indexed by WROTE, SAME_BY_...) (output.c). */
 void pub_out_tally(pub_out *out, const size_t counts[3]);
 
-/* "cannot write 'REL': strerror(rc)" (output.c). */
-pub_diag *pub_out_write_error(const char *rel, int rc);
+/* "DEST/REL: error: cannot write: strerror(rc)" (output.c). */
+pub_diag *pub_out_write_error(const pub_out *out, const char *rel, int rc);
 
 /* Lets the writers finish the queue (or, with `drop`, throw it away) and
  * waits for them (output_pool.c). */

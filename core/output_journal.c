@@ -413,7 +413,7 @@ pub_diag *pub_out_commit_journal(pub_out *out)
     dirstack ds = {.root = out->dest_fd};
     for (size_t i = 0; i < nstaged && !err; i++) {
         int rc = move_in(out, &ds, staged[i]);
-        if (rc) err = pub_out_write_error(staged[i]->rel, rc);
+        if (rc) err = pub_out_write_error(out, staged[i]->rel, rc);
     }
     for (size_t i = 0; i < ngone && !err; i++) {
         const char *base;

@@ -56,7 +56,7 @@ static void *writer_main(void *arg)
         out->queued_files -= n;
         out->queued_bytes -= bytes;
         if (out->waiting_submitters) pthread_cond_broadcast(&out->has_room);
-        if (rc && !out->failure) out->failure = pub_out_write_error(failed->rel, rc);
+        if (rc && !out->failure) out->failure = pub_out_write_error(out, failed->rel, rc);
     }
     pthread_mutex_unlock(&out->qlock);
     return NULL;

@@ -9,6 +9,7 @@
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/mem.h"
+#include "util/path.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -611,7 +612,8 @@ static void test_writer_failure(void)
     CHECK_OK(pub_out_submit(out, "p0.html", pub_xstrdup("v2 page 0"), 9));
     CHECK_OK(pub_out_submit(out, "p1.html", pub_xstrdup("v2 page 1"), 9));
     CHECK_OK(pub_out_submit(out, "new.html", pub_xstrdup("new"), 3));
-    CHECK_ERR(pub_out_commit(out, NULL), NULL, "cannot write 'p0.html': File exists");
+    char *p0 = pub_path_join(dest, "p0.html");
+    CHECK_ERR(pub_out_commit(out, NULL), p0, "cannot write: File exists");
     char *after = snapshot(dest);
     CHECK_STR(after, before);
     char *manifest_after = slurp(at(".wfail.publish-manifest"));
@@ -627,7 +629,7 @@ static void test_writer_failure(void)
     CHECK_OK(pub_out_begin_jobs(at("wfail-new"), 1, false, &out));
     CHECK(mkdir(at(".wfail-new.publish-tmp/index.html"), 0777) == 0);
     CHECK_OK(pub_out_submit(out, "index.html", pub_xstrdup("home"), 4));
-    CHECK_ERR(pub_out_commit(out, NULL), NULL, "cannot write 'index.html': File exists");
+    CHECK_ERR(pub_out_commit(out, NULL), at("wfail-new/index.html"), "cannot write: File exists");
     CHECK(!exists(at("wfail-new")) && !exists(at(".wfail-new.publish-tmp")));
 
     /* With no writer threads, submit does the I/O; the error still waits
@@ -635,8 +637,9 @@ static void test_writer_failure(void)
     CHECK_OK(pub_out_begin_jobs(dest, 0, false, &out));
     CHECK(mkdir(at(".wfail.publish-tmp/0"), 0777) == 0);
     CHECK_OK(pub_out_submit(out, "p0.html", pub_xstrdup("v3"), 2));
-    CHECK_ERR(pub_out_commit(out, NULL), NULL, "cannot write 'p0.html': File exists");
+    CHECK_ERR(pub_out_commit(out, NULL), p0, "cannot write: File exists");
     CHECK_FILE(at("wfail/p0.html"), "v1 page 0");
+    free(p0);
 }
 
 static void test_submit_rules(void)
