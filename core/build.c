@@ -799,7 +799,7 @@ static int edit_session_main(lua_State *L)
     if (o) {
         lua_pushvalue(L, site);
         lua_setglobal(L, "site");
-        session->ok = pub_runtime_run_script(L, o->script, o->script, o->argc, o->argv,
+        session->ok = pub_runtime_run_script(L, o->script, o->argc, o->argv,
                                              session->diags);
     } else {
         session->ok = call_new_post(L, site, session);

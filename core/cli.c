@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include "build.h"
 #include "diag.h"
+#include "help.h"
+#include "lua/runtime.h"
 #include "serve.h"
 #include "util/buf.h"
 #include "util/mem.h"
@@ -18,40 +20,6 @@
 #define EXIT_CONTENT 1
 #define EXIT_USAGE 2
 
-static const char usage_text[] =
-    "usage: publish [build] [-s SRC] [-d DEST] [--drafts] [--future] [--no-cache] [--clean]\n"
-    "               [-j N] [-q]\n"
-    "       publish serve [-s SRC] [--host 127.0.0.1] [--port 4000] [--no-reload]\n"
-    "       publish run SCRIPT.lua [-s SRC] [--dry-run] [-q] [--] [ARGS...]\n"
-    "       publish check [-s SRC]\n"
-    "       publish new TITLE [-s SRC] [--category C]...\n"
-    "       publish --help | --version\n";
-
-static const char help_text[] =
-    "publish: a Lua-scriptable static publishing engine\n\n"
-    "commands:\n"
-    "  build        build the site into DEST (the default command)\n"
-    "  check        load and validate everything, write nothing\n"
-    "  serve        build, serve DEST over HTTP, rebuild and reload pages on change\n"
-    "  run SCRIPT   run a Lua bulk-edit script over the posts and write the changes back\n"
-    "  new TITLE    create posts/YYYY-MM-DD-slug.md with front matter\n\n"
-    "options:\n"
-    "  -s, --source SRC       the site folder (default: .)\n"
-    "  -d, --destination DEST the output folder (default: config 'destination' or SRC/_site)\n"
-    "      --drafts           include drafts and posts with 'published: false'\n"
-    "      --future           include posts dated in the future\n"
-    "      --no-cache         neither use nor update SRC/.publish-cache\n"
-    "      --clean            (build) remove files in DEST that publish did not write\n"
-    "  -j, --jobs N           worker threads (default: number of cores)\n"
-    "  -q, --quiet            print nothing but errors\n"
-    "      --dry-run          (run) print the diff of what would change, write nothing\n"
-    "      --category C       (new) a category for the new post; may repeat\n"
-    "      --host H           (serve) the address to listen on (default: 127.0.0.1)\n"
-    "      --port N           (serve) the port (default: 4000)\n"
-    "      --no-reload        (serve) do not make open pages reload after a rebuild\n"
-    "  -h, --help             this help\n"
-    "  -V, --version          the version\n";
-
 typedef struct cli {
     const char *command;
     const char *src;
@@ -62,19 +30,45 @@ typedef struct cli {
     const char *title;
     const char **categories;
     int ncategories;
-    char **args; /* after the script (run) */
+    char **args; /* the script's arguments (run); the array is owned */
     int nargs;
+    bool explicit_command; /* named on the command line (not the default build) */
     const char *host; /* serve */
     int port;
     bool no_reload;
 } cli;
 
-static int usage_error(const char *fmt, const char *arg)
+/* A usage error is one line naming the problem and where help is. */
+static int usage_error(const cli *c, const char *fmt, const char *arg)
 {
     fprintf(stderr, "publish: error: ");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n%s", usage_text);
+    if (c->command && pub_help_usage(c->command))
+        fprintf(stderr, " (see 'publish help %s')\n", c->command);
+    else
+        fprintf(stderr, " (see 'publish help')\n");
     return EXIT_USAGE;
+}
+
+static int print_help(const char *command)
+{
+    if (!command) {
+        fputs(pub_help_overview(), stdout);
+        return -1;
+    }
+    fputs(pub_help_usage(command), stdout);
+    fputs(pub_help_text(command), stdout);
+    return -1;
+}
+
+/* The options `run` takes even after SCRIPT (the rest goes to the script). */
+static bool is_run_option(const char *a)
+{
+    static const char *const options[] = {"-s", "--source", "--dry-run", "-q", "--quiet",
+                                          "-j", "--jobs"};
+    for (size_t i = 0; i < sizeof options / sizeof *options; i++)
+        if (strcmp(a, options[i]) == 0) return true;
+    return false;
 }
 
 /* Returns 0 when parsed, or an exit status to stop with. */
@@ -85,37 +79,54 @@ static int parse_args(int argc, char **argv, cli *c)
     c->host = "127.0.0.1";
     c->port = 4000;
     c->categories = pub_xcalloc((size_t)argc, sizeof *c->categories);
+    c->args = pub_xcalloc((size_t)argc, sizeof *c->args);
     int i = 1;
-    if (i < argc && argv[i][0] != '-') c->command = argv[i++];
-    else c->command = "build";
-    static const char *const commands[] = {"build", "check", "run", "new", "serve"};
-    bool known = false;
-    for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
-        known = known || strcmp(c->command, commands[k]) == 0;
-    if (!known) return usage_error("unknown command '%s'", c->command);
+    c->explicit_command = i < argc && argv[i][0] != '-';
+    c->command = c->explicit_command ? argv[i++] : "build";
+    if (strcmp(c->command, "help") == 0) {
+        if (i + 1 < argc) return usage_error(c, "unexpected argument '%s'", argv[i + 1]);
+        if (i < argc && !pub_help_usage(argv[i])) {
+            c->command = NULL;
+            return usage_error(c, "unknown command '%s'", argv[i]);
+        }
+        return print_help(i < argc ? argv[i] : NULL);
+    }
+    if (!pub_help_usage(c->command)) {
+        const char *unknown = c->command;
+        c->command = NULL;
+        return usage_error(c, "unknown command '%s'", unknown);
+    }
+    bool run = strcmp(c->command, "run") == 0;
 
     for (; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        /* After SCRIPT, what is not an option of run is the script's
+         * (`--help` too: the script's own usage); after `--`, all of it. */
+        if (run && (c->script || strcmp(a, "--") == 0) && !is_run_option(a)) {
+            if (strcmp(a, "--") == 0) {
+                while (++i < argc) c->args[c->nargs++] = argv[i];
+                break;
+            }
+            c->args[c->nargs++] = argv[i];
+            continue;
+        }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(help_text, stdout);
-            fputs("\n", stdout);
-            fputs(usage_text, stdout);
-            return -1;
+            return print_help(c->explicit_command ? c->command : NULL);
         } else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
             printf("publish %s\n", PUB_VERSION);
             return -1;
         } else if (strcmp(a, "-s") == 0 || strcmp(a, "--source") == 0) {
-            if (!next) return usage_error("'%s' needs a folder", a);
+            if (!next) return usage_error(c, "'%s' needs a folder", a);
             c->src = argv[++i];
         } else if (strcmp(a, "-d") == 0 || strcmp(a, "--destination") == 0) {
-            if (!next) return usage_error("'%s' needs a folder", a);
+            if (!next) return usage_error(c, "'%s' needs a folder", a);
             c->dest = argv[++i];
         } else if (strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0) {
             char *end;
-            if (!next) return usage_error("'%s' needs a number", a);
+            if (!next) return usage_error(c, "'%s' needs a number", a);
             long n = strtol(next, &end, 10);
-            if (*end || n < 1 || n > 256) return usage_error("bad job count '%s'", next);
+            if (*end || n < 1 || n > 256) return usage_error(c, "bad job count '%s'", next);
             c->jobs = (int)n;
             i++;
         } else if (strcmp(a, "--drafts") == 0) {
@@ -131,41 +142,32 @@ static int parse_args(int argc, char **argv, cli *c)
         } else if (strcmp(a, "--dry-run") == 0 && strcmp(c->command, "run") == 0) {
             c->dry_run = true;
         } else if (strcmp(a, "--category") == 0 && strcmp(c->command, "new") == 0) {
-            if (!next) return usage_error("'%s' needs a name", a);
+            if (!next) return usage_error(c, "'%s' needs a name", a);
             c->categories[c->ncategories++] = argv[++i];
         } else if (strcmp(a, "--host") == 0 && strcmp(c->command, "serve") == 0) {
-            if (!next) return usage_error("'%s' needs an address", a);
+            if (!next) return usage_error(c, "'%s' needs an address", a);
             c->host = argv[++i];
         } else if (strcmp(a, "--port") == 0 && strcmp(c->command, "serve") == 0) {
             char *end;
-            if (!next) return usage_error("'%s' needs a number", a);
+            if (!next) return usage_error(c, "'%s' needs a number", a);
             long n = strtol(next, &end, 10);
-            if (*end || !*next || n < 0 || n > 65535) return usage_error("bad port '%s'", next);
+            if (*end || !*next || n < 0 || n > 65535) return usage_error(c, "bad port '%s'", next);
             c->port = (int)n;
             i++;
         } else if (strcmp(a, "--no-reload") == 0 && strcmp(c->command, "serve") == 0) {
             c->no_reload = true;
-        } else if (strcmp(a, "--") == 0 && strcmp(c->command, "run") == 0) {
-            c->args = argv + i + 1;
-            c->nargs = argc - i - 1;
-            break;
         } else if (a[0] == '-' && a[1]) {
-            return usage_error("unknown option '%s'", a);
-        } else if (strcmp(c->command, "run") == 0 && !c->script) {
+            return usage_error(c, "unknown option '%s'", a);
+        } else if (run && !c->script) {
             c->script = a;
-        } else if (strcmp(c->command, "run") == 0) {
-            /* Arguments after the script go to it, as with `lua script.lua a b`. */
-            c->args = argv + i;
-            c->nargs = argc - i;
-            break;
         } else if (strcmp(c->command, "new") == 0 && !c->title) {
             c->title = a;
         } else {
-            return usage_error("unexpected argument '%s'", a);
+            return usage_error(c, "unexpected argument '%s'", a);
         }
     }
-    if (strcmp(c->command, "run") == 0 && !c->script) return usage_error("%s", "run needs a script");
-    if (strcmp(c->command, "new") == 0 && !c->title) return usage_error("%s", "new needs a title");
+    if (strcmp(c->command, "run") == 0 && !c->script) return usage_error(c, "%s", "run needs a script");
+    if (strcmp(c->command, "new") == 0 && !c->title) return usage_error(c, "%s", "new needs a title");
     return 0;
 }
 
@@ -265,13 +267,58 @@ static int command_build(const cli *c, bool check_only)
     return ok ? 0 : EXIT_CONTENT;
 }
 
+/* `publish run SCRIPT --help`: the script's opening comment, which is its
+ * usage by convention (every bundled script has one), without the site. */
+static int script_help(const cli *c)
+{
+    char *text = NULL, *display = NULL;
+    size_t len = 0;
+    int rc = pub_runtime_script_text(c->script, &text, &len, &display);
+    free(display);
+    if (rc != 0) {
+        fprintf(stderr, "%s: error: cannot read script: %s\n", c->script, strerror(rc));
+        return EXIT_CONTENT;
+    }
+    const char *line = text;
+    if (strncmp(line, "#!", 2) == 0) line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0);
+    bool any = false;
+    while (strncmp(line, "--", 2) == 0) {
+        size_t n = strcspn(line, "\n");
+        const char *body = line + 2;
+        if (*body == ' ') body++;
+        printf("%.*s\n", (int)(n - (size_t)(body - line)), body);
+        any = true;
+        line += n + (line[n] != 0);
+    }
+    if (!any) printf("%s: no usage comment at its top\n", c->script);
+    free(text);
+    return 0;
+}
+
+/* A script's "usage: ..." error (and nothing else) is a usage error:
+ * one line, exit 2. */
+static bool only_usage_error(const pub_diags *diags)
+{
+    return diags->errors == 1 && diags->len == 1 &&
+           strncmp(diags->items[0]->message, "usage: ", 7) == 0;
+}
+
 static int command_run(const cli *c)
 {
+    if (c->nargs > 0 && (strcmp(c->args[0], "--help") == 0 || strcmp(c->args[0], "-h") == 0))
+        return script_help(c);
     pub_diags diags;
     pub_diags_init(&diags);
     pub_buf report = PUB_BUF_INIT;
     pub_script_options opts = {c->src, c->script, c->nargs, c->args, c->dry_run, c->jobs};
     bool ok = pub_build_script(&opts, &diags, &report);
+    if (!ok && only_usage_error(&diags)) {
+        fprintf(stderr, "publish: %s (see 'publish run %s --help')\n", diags.items[0]->message,
+                c->script);
+        pub_buf_free(&report);
+        pub_diags_free(&diags);
+        return EXIT_USAGE;
+    }
     size_t errors = print_diags(&diags, c->quiet);
     if (report.len && (!c->quiet || c->dry_run)) fputs(pub_buf_cstr(&report), stdout);
     if (!ok)
@@ -330,6 +377,7 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &c);
     if (rc != 0) {
         free(c.categories);
+        free(c.args);
         return rc < 0 ? 0 : rc;
     }
     int status;
@@ -339,5 +387,6 @@ int main(int argc, char **argv)
     else if (strcmp(c.command, "new") == 0) status = command_new(&c);
     else status = command_serve(&c);
     free(c.categories);
+    free(c.args);
     return status;
 }

@@ -11,6 +11,7 @@
 #include "../util/mem.h"
 #include "../util/path.h"
 #include "../confine.h"
+#include <errno.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <assert.h>
@@ -228,8 +229,18 @@ static int traceback(lua_State *L)
 }
 
 /* "FILE:LINE: message\nstack traceback:..." -> a diagnostic at FILE:LINE:1. */
+/* A script's "usage: ..." error is for the user, not a bug: its first
+ * line only, no traceback (the CLI exits 2 on it). */
+static bool add_usage_error(const char *msg, const char *path, pub_diags *diags)
+{
+    if (strncmp(msg, "usage: ", 7) != 0) return false;
+    pub_diags_add(diags, PUB_ERROR, path, 0, 0, "%.*s", (int)strcspn(msg, "\n"), msg);
+    return true;
+}
+
 static void report_lua_error(const char *text, const char *fallback, pub_diags *diags)
 {
+    if (add_usage_error(text, fallback, diags)) return;
     const char *colon = strchr(text, ':');
     const char *nl = strchr(text, '\n');
     if (colon && (!nl || colon < nl) && colon > text) {
@@ -239,7 +250,8 @@ static void report_lua_error(const char *text, const char *fallback, pub_diags *
             char *path = pub_xstrndup(text, (size_t)(colon - text));
             const char *msg = end + 1;
             while (*msg == ' ') msg++;
-            pub_diags_add(diags, PUB_ERROR, path, (int)line, 1, "%s", msg);
+            if (!add_usage_error(msg, path, diags))
+                pub_diags_add(diags, PUB_ERROR, path, (int)line, 1, "%s", msg);
             free(path);
             return;
         }
@@ -265,14 +277,47 @@ bool pub_runtime_call(lua_State *L, int nargs, int nresults, pub_diags *diags,
     return false;
 }
 
-bool pub_runtime_run_script(lua_State *L, const char *file, const char *display,
-                            int argc, char **argv, pub_diags *diags)
+int pub_runtime_script_text(const char *script, char **text, size_t *len, char **display)
 {
-    char *text = NULL;
+    int rc = pub_file_read(script, text, len);
+    *display = pub_xstrdup(script);
+    if (rc != ENOENT || strchr(script, '/')) return rc;
+    size_t n = strlen(script);
+    bool has_ext = n > 4 && strcmp(script + n - 4, ".lua") == 0;
+    pub_buf path = PUB_BUF_INIT;
+    pub_buf_printf(&path, "scripts/edit/%s%s", script, has_ext ? "" : ".lua");
+    const pub_embedded_file *f = pub_runtime_find_embedded(pub_buf_cstr(&path));
+    if (f) {
+        *text = pub_xstrndup(f->bytes, f->len);
+        *len = f->len;
+        free(*display);
+        *display = pub_buf_detach(&path);
+        return 0;
+    }
+    pub_buf_free(&path);
+    return rc;
+}
+
+bool pub_runtime_run_script(lua_State *L, const char *script, int argc, char **argv,
+                            pub_diags *diags)
+{
+    char *text = NULL, *display = NULL;
     size_t len = 0;
-    int rc = pub_file_read(file, &text, &len);
+    int rc = pub_runtime_script_text(script, &text, &len, &display);
     if (rc != 0) {
-        pub_diags_add(diags, PUB_ERROR, display, 0, 0, "cannot read script: %s", strerror(rc));
+        pub_buf names = PUB_BUF_INIT;
+        for (const pub_embedded_file *f = pub_embedded_files; f->path; f++) {
+            if (strncmp(f->path, "scripts/edit/", 13) != 0) continue;
+            pub_buf_printf(&names, "%s%.*s", names.len ? ", " : "",
+                           (int)(strlen(f->path) - 13 - 4), f->path + 13);
+        }
+        if (rc == ENOENT && !strchr(script, '/'))
+            pub_diags_add(diags, PUB_ERROR, script, 0, 0,
+                          "no such script (a file, or a bundled one: %s)", pub_buf_cstr(&names));
+        else
+            pub_diags_add(diags, PUB_ERROR, script, 0, 0, "cannot read script: %s", strerror(rc));
+        pub_buf_free(&names);
+        free(display);
         return false;
     }
     /* Skip a "#!" first line, as the lua interpreter does. */
@@ -288,8 +333,11 @@ bool pub_runtime_run_script(lua_State *L, const char *file, const char *display,
         const char *msg = lua_tostring(L, -1);
         report_lua_error(msg ? msg : "cannot load script", display, diags);
         lua_pop(L, 1);
+        free(display);
         return false;
     }
     for (int i = 0; i < argc; i++) lua_pushstring(L, argv[i]);
-    return pub_runtime_call(L, argc, 0, diags, display);
+    bool ok = pub_runtime_call(L, argc, 0, diags, display);
+    free(display);
+    return ok;
 }

@@ -34,10 +34,18 @@ void pub_runtime_push_bundled_plugins(lua_State *L);
 bool pub_runtime_call(lua_State *L, int nargs, int nresults, pub_diags *diags,
                       const char *path);
 
-/* Loads and calls a user script file (publish run) with `argc` string
- * arguments as `...`; errors go to `diags` as SCRIPT:LINE:1 with a
- * traceback. `display` is the name used in messages. */
-bool pub_runtime_run_script(lua_State *L, const char *file, const char *display,
-                            int argc, char **argv, pub_diags *diags);
+/* The text of `script` (publish run): the file at that path, or, when
+ * there is none and the name has no '/', the bundled script
+ * scripts/edit/NAME.lua ("retag" or "retag.lua"). Returns 0 with *text
+ * (caller frees) and *display (the name for messages: the path, or
+ * "scripts/edit/retag.lua"; caller frees, set even on failure), or an
+ * errno value. */
+int pub_runtime_script_text(const char *script, char **text, size_t *len, char **display);
+
+/* Loads and calls a user script (found as pub_runtime_script_text does)
+ * with `argc` string arguments as `...`; errors go to `diags` as
+ * SCRIPT:LINE:1 with a traceback, except a "usage: ..." error: one line. */
+bool pub_runtime_run_script(lua_State *L, const char *script, int argc, char **argv,
+                            pub_diags *diags);
 
 #endif

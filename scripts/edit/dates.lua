@@ -1,8 +1,8 @@
--- usage: publish run scripts/edit/dates.lua [-s SRC] [--dry-run]
+-- usage: publish run dates [-s SRC] [--dry-run]
 -- Adds `date: YYYY-MM-DD` to every post whose front matter has no date,
 -- taken from its file name (posts/2024-06-19-x.md). Posts that already
 -- have a date, or whose file name has none, are left alone.
-if select("#", ...) > 0 then error("usage: dates.lua (no arguments)", 0) end
+if select("#", ...) > 0 then error("usage: publish run dates (no arguments)", 0) end
 local added = 0
 for _, post in ipairs(site.posts) do
   if post.meta.date == nil then

@@ -1,8 +1,8 @@
--- usage: publish run scripts/edit/feature-image.lua [-s SRC] [--dry-run]
+-- usage: publish run feature-image [-s SRC] [--dry-run]
 -- Sets `image` on every post that has none to the first picture in its
 -- body: a Markdown image ![alt](URL) or an HTML <img src="URL">,
 -- whichever comes first.
-if select("#", ...) > 0 then error("usage: feature-image.lua (no arguments)", 0) end
+if select("#", ...) > 0 then error("usage: publish run feature-image (no arguments)", 0) end
 
 -- The url of the first image in `body` (Markdown or <img>), or nil.
 local function first_image(body)

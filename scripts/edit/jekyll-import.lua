@@ -1,4 +1,4 @@
--- usage: publish run scripts/edit/jekyll-import.lua [-s SRC] [--dry-run] -- JEKYLL_POSTS_DIR
+-- usage: publish run jekyll-import [-s SRC] [--dry-run] -- JEKYLL_POSTS_DIR
 -- Brings the posts of a Jekyll site's `_posts/` folder (subfolders too)
 -- into SRC/posts/ as new posts: the file name becomes
 -- YYYY-MM-DD-SLUG.md with SLUG slugified; `category:`/`categories:` and
@@ -8,7 +8,7 @@
 -- (.md, .markdown), is skipped with a warning. The Jekyll folder is only
 -- read.
 local dir = ...
-if not dir or select("#", ...) > 1 then error("usage: jekyll-import.lua JEKYLL_POSTS_DIR", 0) end
+if not dir or select("#", ...) > 1 then error("usage: publish run jekyll-import -- JEKYLL_POSTS_DIR", 0) end
 dir = dir:gsub("/+$", "")
 
 local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end

@@ -1,4 +1,4 @@
--- usage: publish run scripts/edit/retag.lua [-s SRC] [--dry-run] -- OLD NEW
+-- usage: publish run retag [-s SRC] [--dry-run] -- OLD NEW
 -- Renames the category or tag OLD to NEW on every post and page, in
 -- `categories:`, `category:`, `tags:` and `tag:`. Where a post already has
 -- NEW, the two merge into one. A list stays a list; a string stays a
@@ -7,7 +7,7 @@
 -- are rewritten, and of those only the lines of the keys that held it.
 local old, new = ...
 if not old or not new or old == "" or new == "" or select("#", ...) > 2 then
-  error("usage: retag.lua OLD NEW", 0)
+  error("usage: publish run retag -- OLD NEW", 0)
 end
 if old == new then return end
 

@@ -1,22 +1,22 @@
--- usage: publish run scripts/edit/set.lua [-s SRC] [--dry-run] -- KEY VALUE [FILTER]
---        publish run scripts/set.lua [-s SRC] [--dry-run] -- --remove KEY [FILTER]
+-- usage: publish run set [-s SRC] [--dry-run] -- KEY VALUE [FILTER]
+--        publish run set [-s SRC] [--dry-run] -- --remove KEY [FILTER]
 -- Sets (or removes) the front-matter key KEY on every post for which the
 -- Lua expression FILTER is true (every post when FILTER is left out).
 -- VALUE is read as YAML, so `true`, `3`, `2024-06-19` and `[a, b]` keep
 -- their type; quote it for a string ('"3"'). FILTER sees the post's
 -- fields (`title`, `slug`, `date`, `categories`, `tags`, `path`, `body`),
 -- `meta`, `post` and the usual globals, e.g.
---   publish run scripts/set.lua -- draft true 'date.year < 2015'
---   publish run scripts/set.lua -- --remove layout 'meta.layout == "post"'
+--   publish run set -- draft true 'date.year < 2015'
+--   publish run set -- --remove layout 'meta.layout == "post"'
 local args = { ... }
 local remove = args[1] == "--remove"
 local key, value_text, filter
 if remove then
   key, filter = args[2], args[3]
-  if not key or #args > 3 then error("usage: set.lua --remove KEY [FILTER]", 0) end
+  if not key or #args > 3 then error("usage: publish run set -- --remove KEY [FILTER]", 0) end
 else
   key, value_text, filter = args[1], args[2], args[3]
-  if not key or not value_text or #args > 3 then error("usage: set.lua KEY VALUE [FILTER]", 0) end
+  if not key or not value_text or #args > 3 then error("usage: publish run set -- KEY VALUE [FILTER]", 0) end
 end
 if key == "" then error("set.lua: KEY must not be empty", 0) end
 

@@ -62,12 +62,13 @@ run_case jekyll-import jekyll-import.lua "$root/tests/edit/jekyll/_posts"
 check "jekyll-import: warns about the clash" grep -q "skipped: 'posts/2024-01-02-comments.md' already exists" "$work/jekyll.err"
 check "jekyll-import: warns about HTML" grep -q "2016-01-02-page.html: skipped: not Markdown" "$work/jekyll.err"
 
-# Usage errors: exit 1, nothing written.
+# Usage errors: exit 2 (a bad filter: 1), nothing written.
 cp -a "$site" "$work/usage"
 before="$(tree_state "$work/usage")"
 "$publish" run "$root/scripts/edit/retag.lua" -s "$work/usage" -- onlyone 2> "$work/err"
-check "retag without NEW exits 1" test $? -eq 1
-check "retag without NEW prints its usage" grep -q 'usage: retag.lua OLD NEW' "$work/err"
+check "retag without NEW exits 2 (a usage error)" test $? -eq 2
+check "retag without NEW prints its usage, one line" \
+  diff <(echo "publish: usage: publish run retag -- OLD NEW (see 'publish run $root/scripts/edit/retag.lua --help')") "$work/err"
 "$publish" run "$root/scripts/edit/set.lua" -s "$work/usage" -- k v 'syntax error here' 2> "$work/err"
 check "set with a bad filter exits 1" test $? -eq 1
 check "set with a bad filter says so" grep -q 'set.lua: bad FILTER' "$work/err"

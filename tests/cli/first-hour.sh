@@ -135,4 +135,54 @@ mistake "an unknown site plugin" "config.yaml:2:46: error: no plugin 'reading-tm
 check "the example site checks clean" test $? -eq 0
 check "the example site has no warnings" diff /dev/null "$work/t/err"
 
+# Help: an overview, and a page per command (usage, options, an example),
+# the same through `help COMMAND` and `COMMAND --help`.
+"$publish" help > "$work/t/out"; check "help exits 0" test $? -eq 0
+check "help lists the commands" grep -q '^  run SCRIPT ' "$work/t/out"
+"$publish" --help | diff - "$work/t/out" > /dev/null
+check "--help is the overview" test $? -eq 0
+for cmd in build check serve run new help; do
+  "$publish" help "$cmd" > "$work/t/out"; check "help $cmd exits 0" test $? -eq 0
+  check "help $cmd starts with its usage" grep -q "^usage: publish .*$( [ $cmd = build ] && echo build || echo $cmd)" <(head -1 "$work/t/out")
+  check "help $cmd has an example" grep -q '^example:$' "$work/t/out"
+  if [ "$cmd" != help ]; then
+    check "help $cmd lists -s" grep -q -- '-s, --source SRC' "$work/t/out"
+    "$publish" "$cmd" --help | diff - "$work/t/out" > /dev/null
+    check "$cmd --help is help $cmd" test $? -eq 0
+  fi
+done
+check "build's page has build's options" grep -q -- '--clean' <("$publish" help build)
+check "serve's page has serve's options" grep -q -- '--port N' <("$publish" help serve)
+check "run's page says where options go" grep -q "after '--' everything goes to the" <("$publish" help run)
+
+# Usage errors: one line, exit 2.
+"$publish" help frob > /dev/null 2> "$work/t/err"; check "help of an unknown command exits 2" test $? -eq 2
+check "help of an unknown command: one line" diff <(echo "publish: error: unknown command 'frob' (see 'publish help')") "$work/t/err"
+"$publish" serve --nope 2> "$work/t/err"; check "an unknown option exits 2" test $? -eq 2
+check "an unknown option: one line, pointing at the command's help" \
+  diff <(echo "publish: error: unknown option '--nope' (see 'publish help serve')") "$work/t/err"
+
+# run: a bundled script by name; its --help; its usage error (one line,
+# exit 2, no traceback); run's options taken wherever they stand.
+"$publish" run retag --help > "$work/t/out"; check "a script's --help exits 0" test $? -eq 0
+check "a script's --help prints its usage" grep -qx 'usage: publish run retag \[-s SRC\] \[--dry-run\] -- OLD NEW' "$work/t/out"
+cp -r "$good" "$work/r1"
+printf -- '---\ntitle: B\ncategories: [News]\n---\nB\n' > "$work/r1/posts/2024-01-05-b.md"
+tree "$work/r1" > "$work/t/before"
+"$publish" run retag -s "$work/r1" -- News > /dev/null 2> "$work/t/err"
+check "a script's usage error exits 2" test $? -eq 2
+check "a script's usage error is one line" \
+  diff <(echo "publish: usage: publish run retag -- OLD NEW (see 'publish run retag --help')") "$work/t/err"
+"$publish" run retag News 뉴스 -s "$work/r1" --dry-run > "$work/t/out" 2> /dev/null
+check "--dry-run after the script's arguments is run's" grep -q '^publish: dry run, would be: 1 changed' "$work/t/out"
+tree "$work/r1" > "$work/t/after"
+check "usage error and dry run changed nothing" diff "$work/t/before" "$work/t/after"
+check "the post is untouched" grep -q '^categories: \[News\]$' "$work/r1/posts/2024-01-05-b.md"
+"$publish" run retag -s "$work/r1" -q -- News 뉴스
+check "a bundled script runs by name" grep -q '^  - 뉴스$' "$work/r1/posts/2024-01-05-b.md"
+"$publish" run nosuch -s "$work/r1" 2> "$work/t/err"
+check "an unknown script exits 1" test $? -eq 1
+check "an unknown script names the bundled ones" \
+  grep -qx "nosuch: error: no such script (a file, or a bundled one: dates, feature-image, jekyll-import, retag, set)" "$work/t/err"
+
 finish
