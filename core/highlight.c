@@ -257,10 +257,41 @@ static int digits(long n)
     return d + (n < 0);
 }
 
+/* NULL when `code` is within PUB_HL_MAX_LINE and PUB_HL_MAX_BLOCK, else
+ * why not (caller frees). */
+static char *over_bounds(const char *code, size_t len)
+{
+    char message[96];
+    if (len > PUB_HL_MAX_BLOCK) {
+        snprintf(message, sizeof message, "the block is longer than %d bytes", PUB_HL_MAX_BLOCK);
+        return pub_xstrdup(message);
+    }
+    size_t line = 1, start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && code[i] != '\n') continue;
+        if (i - start > PUB_HL_MAX_LINE) {
+            snprintf(message, sizeof message, "line %zu is longer than %d bytes", line,
+                     PUB_HL_MAX_LINE);
+            return pub_xstrdup(message);
+        }
+        line++;
+        start = i + 1;
+    }
+    return NULL;
+}
+
 char *pub_hl_render(const char *code, size_t len, const char *lang,
                     const pub_hl_options *opts, size_t *out_len, char **error)
 {
     if (error) *error = NULL;
+    if (pub_hl_language(lang)) {
+        char *why = over_bounds(code, len);
+        if (why) {
+            if (error) *error = why;
+            else free(why);
+            return NULL;
+        }
+    }
     pthread_mutex_lock(&hl_lock);
     const char *file = language_locked(lang);
     char *err = NULL;

@@ -29,11 +29,21 @@ typedef struct pub_hl_options {
  * "ts", "c++"...). The string is static. */
 const char *pub_hl_language(const char *lang);
 
+/* source-highlight's time grows with the square of a line's length (a
+ * 26 KB line takes seconds): a block with a longer line, or longer in
+ * all, is not highlighted (pub_hl_render fails with a message saying
+ * which), so that pasted minified code cannot stall a build. Within these
+ * bounds the worst block (100 lines of 1000 bytes) takes one to two
+ * seconds; ordinary code, a few milliseconds. */
+#define PUB_HL_MAX_LINE 1000
+#define PUB_HL_MAX_BLOCK (100 * 1024)
+
 /* Highlights `len` bytes of code in `lang`. Returns the HTML (caller
  * frees with free()), its length in *out_len when not NULL; NULL when the
  * language is unknown, or when source-highlight failed, in which case
  * *error (when error is not NULL) gets a message (caller frees) and the
- * caller should show the code plain. Each line of the code keeps its
+ * caller should show the code plain: source-highlight failed, or the code
+ * is over the bounds above ("line 3 is longer than 1000 bytes"). Each line of the code keeps its
  * newline; with opts->linenos every line starts with
  * <span class="linenos">N</span>. `opts` may be NULL. */
 char *pub_hl_render(const char *code, size_t len, const char *lang,

@@ -125,8 +125,11 @@ extern "C" char *pub_hl_shim_run(const char *dir, const char *file, const char *
         }
         return nullptr;
     } catch (const std::exception &e) {
-        return dup_message("", e.what());
+        // Boost.Regex gives up on some inputs ("Ran out of stack space
+        // trying to match the regular expression." for a 300-letter C
+        // identifier): the block is then shown plain.
+        return dup_message("source-highlight: ", e.what());
     } catch (...) {
-        return dup_message("", "unknown source-highlight failure");
+        return dup_message("source-highlight: ", "unknown failure");
     }
 }

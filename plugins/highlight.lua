@@ -13,6 +13,11 @@
 --
 -- The markup is made by the plugin, so it is a custom_block (written
 -- whether or not the site lets raw HTML through).
+--
+-- A block with a line over 1,000 bytes or over 100 KB in all (minified
+-- code pasted in a post) is left plain with a warning naming the post and
+-- the block's line: the highlighter's time grows with the square of a
+-- line's length.
 
 local highlight = {}
 
@@ -54,20 +59,25 @@ function highlight.linenos(info, default)
   return default
 end
 
--- The HTML of a highlighted block, or nil when `lang` is not highlighted.
+-- The HTML of a highlighted block; nil when `lang` is not highlighted,
+-- nil and why when the block could not be.
 function highlight.block(code, lang, linenos)
-  local html = publish.highlight(code, lang, { linenos = linenos or false })
-  if not html then return nil end
+  local html, err = publish.highlight(code, lang, { linenos = linenos or false })
+  if not html then return nil, err end
   return '<pre class="highlight"><code class="language-' .. publish.html.escape(lang) .. '">'
     .. html .. "</code></pre>"
 end
 
-function highlight.document(doc)
+function highlight.document(doc, post)
   doc:walk {
     code_block = function(node)
       local lang = node.lang
       if not lang then return nil end
-      local html = highlight.block(node.literal, lang, highlight.linenos(node.info, linenos_default))
+      local html, err = highlight.block(node.literal, lang, highlight.linenos(node.info, linenos_default))
+      if err then
+        publish.log.warn(tostring(post.path) .. ":" .. tostring(node.line) .. ": '" .. lang
+          .. "' code block left plain: " .. err)
+      end
       if not html then return nil end
       return publish.node.new("custom_block", { on_enter = html, on_exit = "" })
     end,

@@ -27,6 +27,23 @@ check.eq(highlight.block("x\n", "Python", 3),
   '<pre class="highlight"><code class="language-Python"><span class="linenos">3</span>x\n</code></pre>',
   "line numbers from 3; class as written")
 
+-- A block over the highlighter's bounds stays plain, with a warning that
+-- names the post and the block's line.
+do
+  local long = ("x"):rep(1001)
+  local html, err = highlight.block(long .. "\n", "c")
+  check.eq(html, nil, "too long a line: no HTML")
+  check.eq(err, "line 1 is longer than 1000 bytes", "and why")
+  local doc = publish.node.parse("Text\n\n```c\n" .. long .. "\n```\n\n```c\nint x;\n```\n")
+  local warnings = check.warnings(function() highlight.document(doc, { path = "posts/2024-01-01-x.md" }) end)
+  check.eq(#warnings, 1, "one warning")
+  check.eq(warnings[1], "posts/2024-01-01-x.md:3: 'c' code block left plain: line 1 is longer than 1000 bytes",
+    "the warning names the post and the block's line")
+  local blocks = doc.children
+  check.eq(blocks[2].type, "code_block", "the long block stays a code block")
+  check.eq(blocks[3].type, "custom_block", "the next block is highlighted")
+end
+
 -- Config: a map with a boolean linenos, nothing else.
 local function setup_error(config)
   local ok, err = pcall(highlight.setup, { config = { highlight = config } })

@@ -92,6 +92,49 @@ static void test_linenos(void)
                  "<span class=\"linenos\">1</span>a\n<span class=\"linenos\">2</span>\n");
 }
 
+/* Lines and blocks over the bounds are refused with a message, fast;
+ * a line exactly at the bound is highlighted. */
+static void test_bounds(void)
+{
+    char *code = pub_xmalloc(PUB_HL_MAX_BLOCK + 2);
+    for (size_t i = 0; i < PUB_HL_MAX_LINE; i++) code[i] = "x = 1; "[i % 7];
+    code[PUB_HL_MAX_LINE] = '\n';
+    code[PUB_HL_MAX_LINE + 1] = '\0';
+    char *err = NULL;
+    char *html = pub_hl_render(code, PUB_HL_MAX_LINE + 1, "c", NULL, NULL, &err);
+    CHECK(html != NULL);
+    CHECK(err == NULL);
+    free(html);
+    /* Line 2 one byte too long (no newline at its end). */
+    memset(code + PUB_HL_MAX_LINE + 1, 'y', PUB_HL_MAX_LINE + 1);
+    html = pub_hl_render(code, 2 * PUB_HL_MAX_LINE + 2, "c", NULL, NULL, &err);
+    CHECK(html == NULL);
+    CHECK_STR(err, "line 2 is longer than 1000 bytes");
+    free(err);
+    /* An unknown language is not an error, however long. */
+    err = NULL;
+    CHECK(pub_hl_render(code, 2 * PUB_HL_MAX_LINE + 2, "nosuch", NULL, NULL, &err) == NULL);
+    CHECK(err == NULL);
+    /* A block over the total bound, of short lines. */
+    for (size_t i = 0; i < PUB_HL_MAX_BLOCK + 1; i++) code[i] = i % 80 == 79 ? '\n' : 'z';
+    html = pub_hl_render(code, PUB_HL_MAX_BLOCK + 1, "python", NULL, NULL, &err);
+    CHECK(html == NULL);
+    CHECK_STR(err, "the block is longer than 102400 bytes");
+    free(err);
+    html = pub_hl_render(code, PUB_HL_MAX_BLOCK, "python", NULL, NULL, &err);
+    CHECK(html != NULL);
+    free(html);
+    free(code);
+    /* What source-highlight (Boost.Regex) gives up on is an error, not a
+     * crash: the caller shows the block plain. */
+    char ident[301];
+    memset(ident, 'x', 300);
+    ident[300] = '\0';
+    CHECK(pub_hl_render(ident, 300, "c", NULL, NULL, &err) == NULL);
+    CHECK(err && strncmp(err, "source-highlight: ", 18) == 0);
+    free(err);
+}
+
 /* Every required language highlights something it should (one token each). */
 static void test_required_languages(void)
 {
@@ -259,6 +302,7 @@ int main(void)
     test_languages();
     test_exact();
     test_linenos();
+    test_bounds();
     test_required_languages();
     test_threads();
     test_lua();
