@@ -512,6 +512,8 @@ static void push_reader(lua_State *L, const pub_reader *r)
     set_bool(L, "missing_layout_warns", r->missing_layout_warns);
     set_bool(L, "yaml_11", r->yaml == PUB_YAML_11);
     set_bool(L, "slug_categories", r->slug_categories);
+    set_bool(L, "dates_in_site_zone", r->dates_in_site_zone);
+    set_bool(L, "untitled_pages", r->untitled_pages);
     set_bool(L, "ruby_plugins", r->ruby_plugins);
     lua_createtable(L, 2, 0);
     for (int i = 0; r->plugin_keys[i]; i++) {
@@ -690,6 +692,8 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
     lua_State *L = pub_runtime_open(site, diags, md.unsafe);
     lua_pushinteger(L, md.extensions);
     lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
+    lua_pushboolean(L, md.smart);
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_SMART);
     /* publish.highlight keeps its blocks in the build cache too. */
     lua_pushlightuserdata(L, cache);
     lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_CACHE);
@@ -828,6 +832,8 @@ static bool run_edit_session(const char *src, int jobs, edit_session *session)
     lua_State *L = pub_runtime_open(site, diags, md.unsafe);
     lua_pushinteger(L, md.extensions);
     lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
+    lua_pushboolean(L, md.smart);
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_SMART);
     push_context(L, site, &st, &bopts, diags);
     bool ok = diags->errors == 0 && call_engine(L, "load", 1, diags) && diags->errors == 0;
     if (ok) {

@@ -159,7 +159,7 @@ static const char *const jekyll_plugin_keys[] = {"plugins", "gems", NULL};
 static const char *const no_plugins[] = {NULL};
 /* What Jekyll always does: Liquid for layouts, includes and bodies, and
  * page.excerpt. */
-static const char *const jekyll_base_plugins[] = {"excerpt", NULL};
+static const char *const jekyll_base_plugins[] = {"liquid", "excerpt", NULL};
 
 static const pub_reader native_reader = {
     .config_file = "config.yaml", .yaml = PUB_YAML_12, .whole_tree = false,
@@ -176,6 +176,7 @@ static const pub_reader jekyll_reader = {
     .layouts = "_layouts", .includes = "_includes", .sass = "_sass", .sass_style = "compact",
     .default_permalink = "date", .post_layout = NULL, .page_layout = NULL,
     .pages_keep_path = true, .skip_undated_posts = true, .missing_layout_warns = true,
+    .dates_in_site_zone = true, .untitled_pages = true,
     .smart_punctuation = true, .ruby_plugins = true, .plugin_keys = jekyll_plugin_keys, .base_plugins = jekyll_base_plugins,
 };
 

@@ -39,6 +39,10 @@ typedef struct pub_reader {
     const char *page_layout;
     bool pages_keep_path;          /* Jekyll: about.md -> /about.html, not /about/ */
     bool skip_undated_posts;       /* warn and skip (Jekyll) instead of failing */
+    bool dates_in_site_zone;       /* a post date with its own zone is shown and linked in
+                                      the site's zone (Jekyll) or kept as written */
+    bool untitled_pages;           /* a page without `title:` has none (Jekyll), or one
+                                      made from its file name */
     bool missing_layout_warns;     /* warn and render without (Jekyll) */
     bool smart_punctuation;        /* markdown.smart's default (kramdown: on) */
     bool slug_categories;          /* :categories as slugs (native) or lowercased (Jekyll) */

@@ -549,6 +549,13 @@ local function make_post(doc, site, now, options)
     return nil
   end
   date = date or doc.name_date
+  if date and reader.dates_in_site_zone and date.offset ~= nil then
+    -- Jekyll shows and links a post in the site's zone, whatever zone its
+    -- date was written in (2024-06-12 02:10 +0900 is June 11 in UTC).
+    local wall = os.date("%Y-%m-%d %H:%M:%S", date.epoch)
+    local here = publish.date.parse(wall)
+    if here and here.offset ~= date.offset then date = here end
+  end
   -- A draft needs no date (Jekyll's _drafts/title.md): it is dated now.
   if not date and doc.draft then date = now end
   if not date then
@@ -653,7 +660,8 @@ local function make_page(doc, site)
     kind = "page", path = doc.path, meta = meta, body = doc.body, body_start = doc.body_start,
     content = doc.content, body_line = doc.body_line, url = url,
     template = doc.path:match("%.html?$") ~= nil,
-    title = meta.title ~= nil and tostring(meta.title) or title_from_slug(rel:match("[^/]*$")),
+    title = meta.title ~= nil and tostring(meta.title)
+      or (not reader.untitled_pages and title_from_slug(rel:match("[^/]*$")) or nil),
   }
   page.layout = layout_of(doc, reader.page_layout)
   if doc.sass then page.layout = false end -- CSS, never wrapped

@@ -79,7 +79,8 @@ static unsigned opt_extensions(lua_State *L, int opts, unsigned dflt)
 /* publish.markdown(s [, opts]) -> html
  * Renders Markdown with cmark-gfm. opts.unsafe (raw HTML passes through;
  * default: the site's setting, registry PUB_REG_MD_UNSAFE, true when
- * unset), opts.smart (curly quotes, dashes), opts.hardbreaks,
+ * unset), opts.smart (curly quotes, dashes; default: the site's,
+ * registry PUB_REG_MD_SMART: on for a Jekyll site), opts.hardbreaks,
  * opts.extensions (list of GFM extension names; default: the site's,
  * registry PUB_REG_MD_EXTENSIONS, else all but tagfilter). */
 static int l_markdown(lua_State *L)
@@ -100,7 +101,10 @@ static int l_markdown(lua_State *L)
     lua_pop(L, 1);
     pub_md_options o;
     o.unsafe = opt_bool(L, opts, "unsafe", "markdown", site_unsafe);
-    o.smart = opt_bool(L, opts, "smart", "markdown", 0);
+    lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_SMART);
+    int site_smart = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    o.smart = opt_bool(L, opts, "smart", "markdown", site_smart);
     o.hardbreaks = opt_bool(L, opts, "hardbreaks", "markdown", 0);
     o.extensions = opt_extensions(L, opts, site_extensions);
     size_t out_len;

@@ -9,6 +9,7 @@
 /* Registry keys the runtime sets before plugins run. */
 #define PUB_REG_MD_UNSAFE "publish.markdown_unsafe" /* boolean */
 #define PUB_REG_MD_EXTENSIONS "publish.markdown_extensions" /* integer: PUB_MD_* bits */
+#define PUB_REG_MD_SMART "publish.markdown_smart" /* boolean: the site's markdown.smart */
 #define PUB_REG_DIAGS "publish.diags"               /* light userdata: pub_diags* */
 #define PUB_REG_SOURCE "publish.source"             /* string: SRC as given */
 #define PUB_REG_CONFINE "publish.confine"           /* light userdata: const pub_confine* */

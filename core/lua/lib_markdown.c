@@ -114,7 +114,9 @@ static md_owner *push_owner(lua_State *L, bool document, const pub_md_options *o
         lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
         o->opts.extensions = lua_isinteger(L, -1) ? (unsigned)lua_tointeger(L, -1)
                                                   : PUB_MD_DEFAULT_EXTENSIONS;
-        lua_pop(L, 2);
+        lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_SMART);
+        o->opts.smart = lua_toboolean(L, -1);
+        lua_pop(L, 3);
     }
     luaL_setmetatable(L, OWNER_META);
     lua_newtable(L);
