@@ -750,11 +750,31 @@ static void lowercase(char *s)
         if (*s >= 'A' && *s <= 'Z') *s = (char)(*s - 'A' + 'a');
 }
 
+/* The 1-based column of a tab in the indentation of line `line` (0-based)
+ * of `text`, or 0. libyaml's words for it ("found character that cannot
+ * start any token") do not say what is wrong. */
+static int indent_tab(const char *text, size_t len, size_t line)
+{
+    size_t at = 0;
+    for (size_t l = 0; l < line && at < len; at++)
+        if (text[at] == '\n') l++;
+    for (int col = 1; at < len && (text[at] == ' ' || text[at] == '\t'); at++, col++)
+        if (text[at] == '\t') return col;
+    return 0;
+}
+
 /* libyaml's own wording, lowercased, at the problem's place (its marks are
  * 0-based and relative to the YAML text; reader errors only have a byte
  * offset). */
 static void parser_error(loader *ld, yaml_parser_t *p, const char *text, size_t len)
 {
+    int tab = p->problem && p->error != YAML_READER_ERROR
+                  ? indent_tab(text, len, p->problem_mark.line) : 0;
+    if (tab) {
+        ld->error = pub_diag_new(PUB_ERROR, ld->path, (int)p->problem_mark.line + ld->first_line, tab,
+                                 "a tab indents this line: YAML is indented with spaces only");
+        return;
+    }
     char *msg = pub_xstrdup(p->problem ? p->problem : "out of memory while reading yaml");
     lowercase(msg);
     size_t n = strlen(msg);

@@ -864,6 +864,16 @@ include = function(path, ctx, out, n)
   return n
 end
 
+-- "unknown layout 'pots'; did you mean 'post'?" (the nearest layout file).
+local function unknown_layout(name)
+  local names = {}
+  for _, file in ipairs(publish.fs.list("layouts") or {}) do
+    local base = file:match("^(.+)%.html$")
+    if base then names[#names + 1] = base end
+  end
+  return "unknown layout '" .. name .. "'" .. require("publish.schema").suggest(name, names)
+end
+
 -- The layouts from `name` outwards: { post, default, base }; resolved
 -- once per build and name.
 local function layout_chain(name)
@@ -872,7 +882,7 @@ local function layout_chain(name)
   local seen = {}
   chain = {}
   local t = load_layout(name)
-  if not t then error("unknown layout '" .. name .. "'", 0) end
+  if not t then error(unknown_layout(name), 0) end
   while true do
     chain[#chain + 1] = t
     seen[t.name] = #chain
@@ -889,7 +899,7 @@ local function layout_chain(name)
     end
     local p = load_layout(parent)
     if not p then
-      error(format("%s:%d:1: unknown layout '%s'", t.path, t.parent_line or 1, parent), 0)
+      error(format("%s:%d:1: %s", t.path, t.parent_line or 1, unknown_layout(parent)), 0)
     end
     t = p
   end

@@ -559,7 +559,14 @@ local function make_post(doc, site, now, options)
   -- A draft needs no date (Jekyll's _drafts/title.md): it is dated now.
   if not date and doc.draft then date = now end
   if not date then
-    fail_at(doc, nil, "post has no date: name the file YYYY-MM-DD-slug.md or set 'date'")
+    -- 2025-02-30-x.md has a date the calendar does not: say that, not
+    -- that the date is missing.
+    local written = (doc.path:match("[^/]*$") or ""):match("^(%d%d%d%d%-%d%d%-%d%d)%-")
+    if written then
+      fail_at(doc, nil, "invalid date '" .. written .. "' in the file name")
+    else
+      fail_at(doc, nil, "post has no date: name the file YYYY-MM-DD-slug.md or set 'date'")
+    end
     return nil
   end
   post.date = date

@@ -185,4 +185,15 @@ check "an unknown script exits 1" test $? -eq 1
 check "an unknown script names the bundled ones" \
   grep -qx "nosuch: error: no such script (a file, or a bundled one: dates, feature-image, jekyll-import, retag, set)" "$work/t/err"
 
+# Clear messages: a layout typo names the nearest layout; an impossible
+# date in a file name says so; a tab in YAML indentation is explained.
+mistake "a layout typo" "posts/2024-03-04-b.md:2:9: error: unknown layout 'pots'; did you mean 'post'?" \
+  post 'layout: pots\n'
+mistake "an impossible date" "posts/2025-02-30-x.md:1:1: error: invalid date '2025-02-30' in the file name" \
+  sh -c "printf -- '---\ntitle: X\n---\nX\n' > posts/2025-02-30-x.md"
+mistake "a tab in front matter" "posts/2024-03-04-b.md:3:1: error: a tab indents this line: YAML is indented with spaces only" \
+  post 'tags:\n\t- a\n'
+mistake "a tab in config" "config.yaml:4:1: error: a tab indents this line: YAML is indented with spaces only" \
+  config 'feed:' '	limit: 3'
+
 finish

@@ -297,7 +297,7 @@ check_error("page template runtime errors name the page and its line", function(
 end, { pattern = "^pages/bad2%.html:5: attempt to index a nil value %(field 'nope'%)" })
 
 check_error("unknown layout", function() T.render({ kind = "post", layout = "psot", content = "" }, site) end,
-  "unknown layout 'psot'")
+  "unknown layout 'psot'; did you mean 'post'?")
 check_error("layout name cannot leave layouts/", function()
   T.render({ kind = "page", layout = "../../x", content = "" }, site)
 end, "unknown layout '../../x'")

@@ -404,7 +404,7 @@ static void test_fm_errors(void)
     CHECK_FM_ERROR("---\ntitle: ok\nlist: [a, b\nnext: 1\n---\n",
                    "posts/x.md:4:5: error: did not find expected ',' or ']' while parsing a flow sequence (started at 3:7)");
     CHECK_FM_ERROR("---\na:\n\tb: 1\n---\n",
-                   "posts/x.md:3:1: error: found character that cannot start any token while scanning for the next token");
+                   "posts/x.md:3:1: error: a tab indents this line: YAML is indented with spaces only");
     CHECK_FM_ERROR("---\nt: \"open\n---\nbody\n",
                    "posts/x.md:3:1: error: found unexpected end of stream while scanning a quoted scalar (started at 2:4)");
     CHECK_FM_ERROR("---\n- a\n- b\n---\n", "posts/x.md:2:1: error: front matter must be a mapping");
