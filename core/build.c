@@ -689,7 +689,7 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
             return false;
         }
     }
-    lua_State *L = pub_runtime_open(site, diags, md.unsafe);
+    lua_State *L = pub_runtime_open(site, diags, md.unsafe, PUB_SANDBOX_PLUGINS);
     lua_pushinteger(L, md.extensions);
     lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
     lua_pushboolean(L, md.smart);
@@ -700,7 +700,7 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
     push_context(L, site, &st, opts, diags);
     double t1 = clock_seconds();
     call_engine(L, "build", 0, diags);
-    lua_close(L);
+    pub_runtime_close(L);
     finish_loading(&st);
     double t2 = clock_seconds();
     if (st.out && diags->errors == 0) copy_static(site, st.out, &st, diags);
@@ -829,7 +829,7 @@ static bool run_edit_session(const char *src, int jobs, edit_session *session)
     run_state st = {site->src, site->confine, diags, NULL, 0, NULL, NULL, LLONG_MAX,
                     site, &md, NULL, jobs, false, false, false, 0, {0}};
     pub_build_options bopts = {.src = src, .drafts = true, .future = true, .check_only = true};
-    lua_State *L = pub_runtime_open(site, diags, md.unsafe);
+    lua_State *L = pub_runtime_open(site, diags, md.unsafe, PUB_SANDBOX_SCRIPT);
     lua_pushinteger(L, md.extensions);
     lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
     lua_pushboolean(L, md.smart);
@@ -843,7 +843,7 @@ static bool run_edit_session(const char *src, int jobs, edit_session *session)
         lua_insert(L, -2);
         ok = pub_runtime_call(L, 2, 0, diags, src) && session->ok;
     }
-    lua_close(L);
+    pub_runtime_close(L);
     finish_loading(&st);
     pub_site_free(site);
     return ok && diags->errors == 0;

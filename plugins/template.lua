@@ -908,11 +908,43 @@ end
 ---------------------------------------------------------------------------
 -- Rendering
 
+-- Library tables are shared by every template and plugin: a template sees
+-- them through read-only proxies, so `(function() string.format = nil
+-- end)()` in one expression cannot change what another one (or a plugin)
+-- calls. Sub-tables (publish.html) are wrapped as they are reached.
+local proxies = setmetatable({}, { __mode = "k" })
+local function read_only(t, name)
+  local proxy = proxies[t]
+  if proxy then return proxy end
+  proxy = setmetatable({}, {
+    __index = function(_, k)
+      local v = t[k]
+      if type(v) == "table" then return read_only(v, name .. "." .. tostring(k)) end
+      return v
+    end,
+    __newindex = function(_, k)
+      error("'" .. name .. "' is read-only in templates (cannot set '" .. tostring(k) .. "')", 2)
+    end,
+    __pairs = function()
+      return function(_, k)
+        local nk, v = next(t, k)
+        if type(v) == "table" then v = read_only(v, name .. "." .. tostring(nk)) end
+        return nk, v
+      end, proxy, nil
+    end,
+    __len = function() return #t end,
+    __metatable = false,
+  })
+  proxies[t] = proxy
+  return proxy
+end
+
 -- Names an expression may use besides the context.
 local BASE = {
   tostring = tostring, tonumber = tonumber, type = type, pairs = pairs, ipairs = ipairs,
-  next = next, select = select, string = string, math = math, table = table, utf8 = utf8,
-  os = { date = os.date, time = os.time }, publish = publish,
+  next = next, select = select, string = read_only(string, "string"), math = read_only(math, "math"),
+  table = read_only(table, "table"), utf8 = read_only(utf8, "utf8"),
+  os = read_only({ date = os.date, time = os.time }, "os"), publish = publish and read_only(publish, "publish"),
 }
 local CONTEXT = { __index = BASE }
 
@@ -945,7 +977,7 @@ end
 
 function M.setup(site)
   bind_publish()
-  BASE.publish = publish
+  BASE.publish = publish and read_only(publish, "publish")
   state.site = site
   state.cache = {}
   state.chains = {}

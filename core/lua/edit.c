@@ -144,7 +144,7 @@ static void push_edit_module(lua_State *L)
     lua_pop(L, 1);
     const pub_embedded_file *f = pub_runtime_find_embedded("core/lua/edit.lua");
     if (!f) luaL_error(L, "edit.lua is missing from the build");
-    if (luaL_loadbuffer(L, f->bytes, f->len, "@core/lua/edit.lua") != LUA_OK) lua_error(L);
+    if (luaL_loadbufferx(L, f->bytes, f->len, "@core/lua/edit.lua", "t") != LUA_OK) lua_error(L);
     lua_call(L, 0, 1);
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, REG_EDIT);

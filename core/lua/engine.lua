@@ -8,6 +8,11 @@ local schema = require "publish.schema"
 
 local engine = {}
 
+-- The runtime's host table (core/lua/sandbox.c), handed to this chunk
+-- only: traceback, getenv, stderr, and begin/finish around every plugin
+-- call (the running plugin for capabilities, and the per-call limits).
+local host = ...
+
 local internal -- C functions of this run: error, warn, write, progress
 
 local PERMALINK_STYLES = {
@@ -41,7 +46,7 @@ end
 -- Where a plugin called site:add_page (its file and line), so a problem
 -- with a page no document stands behind still has a place. Kept beside
 -- the pages, not in them: a page is the plugin's plain data.
-local getinfo = debug.getinfo
+local getinfo = host.getinfo
 local added_at = setmetatable({}, { __mode = "k" })
 local function caller_position(level)
   local info = getinfo(level + 1, "Sl")
@@ -90,7 +95,7 @@ end
 
 local function traceback_handler(err)
   if type(err) == "table" then return err end
-  return { message = tostring(err), traceback = debug.traceback("", 2) }
+  return { message = tostring(err), traceback = host.traceback("", 2) }
 end
 
 -- Turns an error raised by a plugin or template into one diagnostic.
@@ -149,6 +154,47 @@ end
 ---------------------------------------------------------------------------
 -- Plugins
 
+-- Calls fn(...) as plugin `name`: under its capabilities and the per-call
+-- limits. Returns xpcall's results; a limit exceeded replaces an error
+-- that says less ("not enough memory").
+local function call_plugin(name, fn, ...)
+  host.begin(name)
+  local ok, result = xpcall(fn, traceback_handler, ...)
+  local limit = host.finish()
+  if not ok and limit and type(result) ~= "table" then result = { message = limit } end
+  return ok, result
+end
+
+-- A plugins entry that is a map, {name: gallery, allow: [exec, ...]}:
+-- grants the capabilities and returns the name; nil when reported. Any
+-- other entry is returned as it is.
+local function plugin_entry(entry, key)
+  if type(entry) ~= "table" or entry[1] ~= nil then return entry end
+  local name, allow = entry.name, entry.allow
+  for k in pairs(entry) do
+    if k ~= "name" and k ~= "allow" then
+      config_error(key, "unknown key '" .. tostring(k) .. "' in a plugins entry (name, allow)")
+      return nil
+    end
+  end
+  if type(name) ~= "string" then
+    config_error(key, "a plugins entry needs a 'name'")
+    return nil
+  end
+  if allow ~= nil and (type(allow) ~= "table" or (#allow == 0 and next(allow) ~= nil)) then
+    config_error(key, "'allow' of plugin '" .. name .. "' must be a list of capabilities")
+    return nil
+  end
+  for _, capability in ipairs(allow or {}) do
+    local ok, err = host.grant(name, tostring(capability))
+    if not ok then
+      config_error(key, err .. " for plugin '" .. name .. "'")
+      return nil
+    end
+  end
+  return name
+end
+
 -- The plugin names to load: the reader's base plugins, then those the
 -- config lists (Jekyll also reads the older `gems:`), each once.
 local function plugin_names(site)
@@ -164,8 +210,9 @@ local function plugin_names(site)
         config_error(key, "'" .. key .. "' must be a list of plugin names")
         return nil
       end
-      for i, name in ipairs(listed) do
-        if not seen[name] then
+      for i, item in ipairs(listed) do
+        local name = plugin_entry(item, key)
+        if name ~= nil and not seen[name] then
           seen[name] = true
           names[#names + 1] = { name = name, key = key, index = i }
         end
@@ -249,7 +296,7 @@ local function load_plugins(site)
         "' (plugins/ or bundled)" .. schema.suggest(name, known))
       plugins.incomplete = true
     else
-      local ok, mod = xpcall(require, traceback_handler, name)
+      local ok, mod = call_plugin(name, require, name)
       local missing = not ok and type(mod) == "table" and type(mod.message) == "string"
         and mod.message:find("module '" .. name .. "' not found", 1, true) == 1
       if missing and reader.ruby_plugins then
@@ -352,7 +399,7 @@ end
 -- Calls hook `hook` of every plugin that has it; returns false when one
 -- raised (already reported).
 -- PUBLISH_TIMINGS=1 prints where a build spends its time (for bench/).
-local timings = os.getenv("PUBLISH_TIMINGS") and {} or nil
+local timings = host.getenv("PUBLISH_TIMINGS") and {} or nil
 
 local function run_hook(plugins, hook, doc, ...)
   local ok_all = true
@@ -360,7 +407,7 @@ local function run_hook(plugins, hook, doc, ...)
     local fn = p.hooks[hook]
     if fn then
       local t0 = timings and internal.clock()
-      local ok, err = xpcall(fn, traceback_handler, ...)
+      local ok, err = call_plugin(p.name, fn, ...)
       if timings then timings[#timings + 1] = string.format("%s.%s %.3f", p.name, hook, internal.clock() - t0) end
       if not ok then
         report(err, doc, hook, p.name)
@@ -900,7 +947,7 @@ local function render_page(page, site, plugins, seen)
   for _, p in ipairs(plugins) do
     local fn = p.hooks.render
     if fn then
-      local ok, result = xpcall(fn, traceback_handler, page, site)
+      local ok, result = call_plugin(p.name, fn, page, site)
       if not ok then report(result, doc, "render", p.name); return end
       if type(result) == "string" then bytes = result; break end
     end
@@ -909,7 +956,7 @@ local function render_page(page, site, plugins, seen)
   for _, p in ipairs(plugins) do
     local fn = p.hooks.output
     if fn then
-      local ok, result = xpcall(fn, traceback_handler, output, bytes, page)
+      local ok, result = call_plugin(p.name, fn, output, bytes, page)
       if not ok then report(result, doc, "output", p.name); return end
       if type(result) == "string" then bytes = result end
     end
@@ -927,10 +974,6 @@ local function render_page(page, site, plugins, seen)
 end
 
 function engine.build(ctx)
-  -- Rendered pages are garbage as soon as they are written: the
-  -- generational collector frees them young, keeping the heap near the
-  -- size of the site's model instead of twice that.
-  collectgarbage("generational")
   internal = ctx.internal
   local options = ctx.options
   local site = new_site(ctx)
@@ -963,7 +1006,7 @@ function engine.build(ctx)
     for _, p in ipairs(plugins) do
       local fn = p.hooks.post
       if fn then
-        local ok, result = xpcall(fn, traceback_handler, post, site)
+        local ok, result = call_plugin(p.name, fn, post, site)
         if not ok then report(result, post._doc, "post", p.name); keep = false; break end
         if result == false then keep = false; break end
       end
@@ -995,7 +1038,7 @@ function engine.build(ctx)
   if timings then
     timings[#timings + 1] = string.format("render+write %.3f (write %.3f)", internal.clock() - t_render,
       timings.write or 0)
-    io.stderr:write("publish: lua timings: ", table.concat(timings, ", "), "\n")
+    host.stderr("publish: lua timings: " .. table.concat(timings, ", ") .. "\n")
   end
   if internal.failed() then return end
   run_hook(plugins, "finish", nil, site)

@@ -33,6 +33,11 @@ int pub_luaopen_url(lua_State *L);    /* encode, escape */
 /* Pushes the function publish.highlight (lib_highlight.c). */
 int pub_lua_highlight_register(lua_State *L);
 
+/* Replaces find, match, gmatch and gsub of the `string` table on the
+ * stack top with the ones of lib_pattern.c, which the per-call time limit
+ * can stop (sandboxed states). */
+void pub_pattern_install(lua_State *L);
+
 /* Shared by the lib_*.c files (backward-compatible addition): pushes
  * "PATH:LINE:COL: MESSAGE" for d (parts left out when unknown) and frees
  * d, so that a caller can then lua_error without leaking it. */

@@ -10,6 +10,7 @@
  * resolved path is what is then opened, with O_NOFOLLOW. */
 #define _GNU_SOURCE
 #include "lib.h"
+#include "sandbox.h"
 #include "../confine.h"
 #include "../util/mem.h"
 #include "../util/path.h"
@@ -53,31 +54,52 @@ static owned *push_owned(lua_State *L)
     return o;
 }
 
+/* Raises "publish.fs.FNAME: '/x' WHY" at the caller's line; when a plugin
+ * is running, says which capability would allow it. */
+static int refuse(lua_State *L, const char *fname, const char *rel, const char *why)
+{
+    const char *who = pub_sandbox_current(L);
+    if (who)
+        return luaL_error(L, "publish.fs.%s: '%s' %s (plugin '%s' does not have the 'read_outside' capability)",
+                          fname, rel, why, who);
+    return luaL_error(L, "publish.fs.%s: '%s' %s", fname, rel, why);
+}
+
 /* The checked path argument at `arg`: a relative path that does not climb
- * out of SRC. Raises at the caller's line otherwise. Returns it normalised
- * ("" for SRC itself), caller frees. */
-static char *check_relpath(lua_State *L, int arg, const char *fname)
+ * out of SRC, unless the running code has the `read_outside` capability
+ * (*free_path is then set: the path is taken as it is). Raises at the
+ * caller's line otherwise. Returns it normalised ("" for SRC itself),
+ * caller frees. */
+static char *check_relpath(lua_State *L, int arg, const char *fname, bool *free_path)
 {
     size_t len;
     const char *rel = luaL_checklstring(L, arg, &len);
     if (strlen(rel) != len) luaL_error(L, "publish.fs.%s: path contains a NUL byte", fname);
-    if (rel[0] == '/')
-        luaL_error(L, "publish.fs.%s: '%s' is an absolute path; paths are relative to the site folder",
-                   fname, rel);
+    *free_path = pub_sandbox_allowed(L, "read_outside");
+    if (*free_path) return pub_xstrdup(rel);
+    if (rel[0] == '/') refuse(L, fname, rel, "is an absolute path; paths are relative to the site folder");
     char *confined = pub_path_confine(rel);
-    if (!confined) luaL_error(L, "publish.fs.%s: '%s' leads outside the site folder", fname, rel);
+    if (!confined) refuse(L, fname, rel, "leads outside the site folder");
     return confined;
 }
 
 /* Resolves `rel` (checked) below SRC with confine.h's check, the one
- * every reader of site files uses. Returns the real path (caller frees)
+ * every reader of site files uses, or, for code with `read_outside`
+ * (`free_path`), with realpath alone. Returns the real path (caller frees)
  * or NULL with *err set: an errno value, or -1 for a symlink leading out. */
-static char *resolve(lua_State *L, const char *rel, int *err)
+static char *resolve(lua_State *L, const char *rel, bool free_path, int *err)
 {
     lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_CONFINE);
     const pub_confine *confine = lua_touserdata(L, -1);
     lua_pop(L, 1);
     char *real = NULL;
+    if (free_path && confine) {
+        char *joined = rel[0] == '/' ? pub_xstrdup(rel) : pub_path_join(pub_confine_root(confine), rel);
+        real = realpath(joined, NULL);
+        *err = real ? 0 : errno;
+        free(joined);
+        return real;
+    }
     pub_diag *outside = NULL;
     int rc = confine ? pub_confine_resolve(confine, rel, &real, &outside) : ENOENT;
     pub_diag_free(outside);
@@ -102,12 +124,13 @@ static int push_failure(lua_State *L, const char *shown, int err)
  * regular file, unreadable, or a symlink leading outside SRC. */
 static int l_read(lua_State *L)
 {
-    char *rel = check_relpath(L, 1, "read");
+    bool free_path;
+    char *rel = check_relpath(L, 1, "read", &free_path);
     lua_pushstring(L, rel);
     free(rel);
     const char *shown = lua_tostring(L, -1);
     int err = 0;
-    char *real = resolve(L, shown, &err);
+    char *real = resolve(L, shown, free_path, &err);
     if (!real) return push_failure(L, shown, err);
     owned *o = push_owned(L);
     o->text = real;
@@ -144,9 +167,10 @@ static int l_read(lua_State *L)
  * symlink leading outside SRC counts as absent). */
 static int l_exists(lua_State *L)
 {
-    char *rel = check_relpath(L, 1, "exists");
+    bool free_path;
+    char *rel = check_relpath(L, 1, "exists", &free_path);
     int err = 0;
-    char *real = resolve(L, rel, &err);
+    char *real = resolve(L, rel, free_path, &err);
     free(rel);
     lua_pushboolean(L, real != NULL);
     free(real);
@@ -169,13 +193,14 @@ static int by_name(const struct dirent **a, const struct dirent **b)
  * a symlink leading out is refused by publish.fs.read. */
 static int l_list(lua_State *L)
 {
-    char *rel = lua_isnoneornil(L, 1) ? pub_xstrdup("") : check_relpath(L, 1, "list");
+    bool free_path = false;
+    char *rel = lua_isnoneornil(L, 1) ? pub_xstrdup("") : check_relpath(L, 1, "list", &free_path);
     lua_pushstring(L, rel[0] ? rel : ".");
     free(rel);
     const char *shown = lua_tostring(L, -1);
     int err = 0;
     owned *o = push_owned(L);
-    o->text = resolve(L, shown, &err);
+    o->text = resolve(L, shown, free_path, &err);
     if (!o->text) return push_failure(L, shown, err);
     int n = scandir(o->text, &o->names, not_dot, by_name);
     if (n < 0) return push_failure(L, shown, errno);

@@ -6,6 +6,7 @@
 #include "runtime.h"
 #include "embedded.h"
 #include "lib.h"
+#include "limits.h"
 #include "../util/buf.h"
 #include "../util/file.h"
 #include "../util/mem.h"
@@ -66,7 +67,7 @@ static int search_plugins(lua_State *L)
         return lua_error(L);
     }
     if (rc == 0) {
-        int status = luaL_loadbuffer(L, text, len, chunkname);
+        int status = luaL_loadbufferx(L, text, len, chunkname, "t");
         free(text);
         if (status != LUA_OK) {
             free(file);
@@ -79,7 +80,7 @@ static int search_plugins(lua_State *L)
     free(file);
     const pub_embedded_file *bundled = pub_runtime_find_embedded(relpath);
     if (bundled) {
-        if (luaL_loadbuffer(L, bundled->bytes, bundled->len, chunkname) != LUA_OK)
+        if (luaL_loadbufferx(L, bundled->bytes, bundled->len, chunkname, "t") != LUA_OK)
             return lua_error(L);
         lua_pushstring(L, relpath);
         return 2;
@@ -102,7 +103,7 @@ static int load_engine_library(lua_State *L)
     luaL_addchar(&chunk, '@');
     luaL_addstring(&chunk, f->path);
     luaL_pushresult(&chunk);
-    if (luaL_loadbuffer(L, f->bytes, f->len, lua_tostring(L, -1)) != LUA_OK) return lua_error(L);
+    if (luaL_loadbufferx(L, f->bytes, f->len, lua_tostring(L, -1), "t") != LUA_OK) return lua_error(L);
     lua_call(L, 0, 1);
     return 1;
 }
@@ -124,52 +125,70 @@ static void install_engine_libraries(lua_State *L)
     lua_pop(L, 2);
 }
 
+/* Ours is the second searcher, after preload; the sandbox has removed the
+ * others (package.path files and C modules), so a build depends neither
+ * on the folder it is run from nor on Lua modules installed system-wide. */
 static void install_searcher(lua_State *L)
 {
     lua_getglobal(L, "package");
     lua_getfield(L, -1, "searchers");
-    /* Shift entries 2.. up by one and put ours second, after preload. */
-    lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
-    for (lua_Integer i = n; i >= 2; i--) {
-        lua_rawgeti(L, -1, i);
-        lua_rawseti(L, -2, i + 1);
-    }
     lua_pushcfunction(L, search_plugins);
     lua_rawseti(L, -2, 2);
-    lua_pop(L, 1);
-    /* A build must not depend on the folder it is run from: drop the
-     * "./?.lua"-style entries, keep the system's Lua module folders. */
-    static const char *const paths[] = {"path", "cpath"};
-    for (size_t i = 0; i < 2; i++) {
-        lua_getfield(L, -1, paths[i]);
-        const char *old = lua_tostring(L, -1);
-        luaL_Buffer b;
-        luaL_buffinit(L, &b);
-        bool first = true;
-        while (old && *old) {
-            size_t len = strcspn(old, ";");
-            if (len && old[0] != '.') {
-                if (!first) luaL_addchar(&b, ';');
-                luaL_addlstring(&b, old, len);
-                first = false;
-            }
-            old += len + (old[len] == ';');
-        }
-        luaL_pushresult(&b);
-        lua_setfield(L, -3, paths[i]);
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
+    lua_pop(L, 2);
 }
 
-lua_State *pub_runtime_open(const pub_site *site, pub_diags *diags, bool markdown_unsafe)
+/* A number at config key limits.NAME: >= 0, integer when `integer`. */
+static bool limit_value(const pub_site *site, const pub_value *limits, const char *name, bool integer,
+                        double *out, pub_diags *diags)
 {
-    lua_State *L = luaL_newstate();
-    if (!L) {
-        fprintf(stderr, "publish: out of memory (lua state)\n");
-        abort();
+    const pub_value *v = pub_map_get(limits, name);
+    if (!v) return false;
+    double d = v->type == PUB_INT ? (double)v->as.integer : v->type == PUB_FLOAT ? v->as.number : -1;
+    if (d < 0 || (integer && v->type != PUB_INT)) {
+        pub_diags_add(diags, PUB_ERROR, site->config_name, v->line, v->col,
+                      "'limits.%s' must be a%s number >= 0 (0: no limit)", name,
+                      integer ? "n integer" : "");
+        return false;
     }
-    luaL_openlibs(L);
+    *out = d;
+    return true;
+}
+
+/* The per-call limits from config `limits:` (defaults in limits.h). */
+static void configure_limits(lua_State *L, const pub_site *site, pub_diags *diags)
+{
+    pub_limit_settings set = {PUB_LIMIT_MEMORY_MB, PUB_LIMIT_INSTRUCTIONS, PUB_LIMIT_SECONDS};
+    const pub_value *limits = pub_map_get(site->config, "limits");
+    if (limits && limits->type != PUB_MAP) {
+        pub_diags_add(diags, PUB_ERROR, site->config_name, limits->line, limits->col,
+                      "'limits' must be a map (memory, instructions, seconds)");
+        limits = NULL;
+    }
+    for (size_t i = 0; limits && i < limits->as.map.len; i++) {
+        const char *key = limits->as.map.pairs[i].key;
+        if (strcmp(key, "memory") && strcmp(key, "instructions") && strcmp(key, "seconds")) {
+            const pub_value *v = limits->as.map.pairs[i].value;
+            pub_diags_add(diags, PUB_ERROR, site->config_name, v->line, v->col,
+                          "unknown limit '%s' (known: memory, instructions, seconds)", key);
+        }
+    }
+    double d;
+    if (limit_value(site, limits, "memory", true, &d, diags)) set.memory_mb = (size_t)d;
+    if (limit_value(site, limits, "instructions", true, &d, diags)) set.instructions = (long long)d;
+    if (limit_value(site, limits, "seconds", false, &d, diags)) set.seconds = d;
+    pub_limits_configure(L, &set);
+}
+
+lua_State *pub_runtime_open(const pub_site *site, pub_diags *diags, bool markdown_unsafe,
+                            pub_sandbox_mode mode)
+{
+    lua_State *L = pub_limits_newstate();
+    /* Rendered pages are garbage as soon as they are written: the
+     * generational collector frees them young, keeping the heap near the
+     * size of the site's model instead of twice that. */
+    lua_gc(L, LUA_GCGEN, 0, 0);
+    pub_sandbox_open(L, mode);
+    configure_limits(L, site, diags);
     lua_pushstring(L, site->src);
     lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_SOURCE);
     lua_pushlightuserdata(L, site->confine);
@@ -198,6 +217,11 @@ void pub_runtime_push_bundled_plugins(lua_State *L)
     }
 }
 
+void pub_runtime_close(lua_State *L)
+{
+    pub_limits_close(L);
+}
+
 bool pub_runtime_push_engine(lua_State *L)
 {
     if (lua_getfield(L, LUA_REGISTRYINDEX, REG_ENGINE) == LUA_TTABLE) return true;
@@ -210,8 +234,9 @@ bool pub_runtime_push_engine(lua_State *L)
     /* The engine requires publish.schema: a bare state (tests, fuzzers)
      * needs the libraries too; installing them again changes nothing. */
     install_engine_libraries(L);
-    if (luaL_loadbuffer(L, f->bytes, f->len, "@core/lua/engine.lua") != LUA_OK) return false;
-    if (lua_pcall(L, 0, 1, 0) != LUA_OK) return false;
+    if (luaL_loadbufferx(L, f->bytes, f->len, "@core/lua/engine.lua", "t") != LUA_OK) return false;
+    pub_sandbox_push_host(L);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) return false;
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, REG_ENGINE);
     return true;
@@ -326,7 +351,7 @@ bool pub_runtime_run_script(lua_State *L, const char *script, int argc, char **a
     pub_buf_puts(&chunk, display);
     const char *start = text;
     if (len >= 2 && text[0] == '#' && text[1] == '!') start = text + strcspn(text, "\n");
-    int status = luaL_loadbuffer(L, start, len - (size_t)(start - text), pub_buf_cstr(&chunk));
+    int status = luaL_loadbufferx(L, start, len - (size_t)(start - text), pub_buf_cstr(&chunk), "t");
     free(text);
     pub_buf_free(&chunk);
     if (status != LUA_OK) {

@@ -6,14 +6,23 @@
 #define PUB_LUA_RUNTIME_H
 #include "../diag.h"
 #include "../site.h"
+#include "sandbox.h"
 #include <lua.h>
 #include <stdbool.h>
 
-/* Opens a state for `site`: its SRC, and its confinement (site->confine,
- * kept in the registry as PUB_REG_CONFINE for every read of a site file,
- * plugins included). `diags` receives publish.log messages; both must
- * outlive the state. Caller closes with lua_close. */
-lua_State *pub_runtime_open(const pub_site *site, pub_diags *diags, bool markdown_unsafe);
+/* The one function that makes a Lua state, for builds, check, serve and
+ * renderers alike: sandboxed for plugins or opened for a script (`mode`,
+ * see sandbox.h), with the per-call limits of the site's config (limits.h;
+ * problems go to `diags`), the `publish` library and the plugin searcher.
+ * `site` gives SRC and its confinement (site->confine, kept in the
+ * registry as PUB_REG_CONFINE for every read of a site file, plugins
+ * included). `diags` receives publish.log messages; both must outlive the
+ * state. Caller closes with pub_runtime_close. */
+lua_State *pub_runtime_open(const pub_site *site, pub_diags *diags, bool markdown_unsafe,
+                            pub_sandbox_mode mode);
+
+/* Closes a state made by pub_runtime_open. NULL is a no-op. */
+void pub_runtime_close(lua_State *L);
 
 /* The Lua file `path` ("core/lua/edit.lua") compiled into the binary, or
  * NULL. */

@@ -67,9 +67,9 @@ config.yaml,dir-out,layouts,link-in,link-out,pages,plugins,static
 a.txt,sub
 nil | cannot read 'nope': No such file or directory
 nil | 'dir-out' leads outside the site folder through a symlink (allow_outside can allow its folder)
-false | publish.fs.read: '/etc/passwd' is an absolute path; paths are relative to the site folder
-false | publish.fs.exists: 'a/../../x' leads outside the site folder
-false | publish.fs.list: '..' leads outside the site folder
+false | publish.fs.read: '/etc/passwd' is an absolute path; paths are relative to the site folder (plugin 'probe' does not have the 'read_outside' capability)
+false | publish.fs.exists: 'a/../../x' leads outside the site folder (plugin 'probe' does not have the 'read_outside' capability)
+false | publish.fs.list: '..' leads outside the site folder (plugin 'probe' does not have the 'read_outside' capability)
 EOF
 check "publish.fs answers" diff "$work/expected" "$work/out/probe.txt"
 
@@ -78,7 +78,7 @@ sed -i 's|^  add(publish.fs.read("static/a.txt"))|  publish.fs.read("/x")|' "$sr
 "$publish" build -s "$src" -d "$work/out" -q 2> "$work/err"
 check "absolute path: exit 1" test $? -eq 1
 check "absolute path: message at the plugin's line" \
-  grep -qx "plugins/probe.lua:9:1: error: publish.fs.read: '/x' is an absolute path; paths are relative to the site folder (in 'site' of plugin 'probe')" "$work/err"
+  grep -qx "plugins/probe.lua:9:1: error: publish.fs.read: '/x' is an absolute path; paths are relative to the site folder (plugin 'probe' does not have the 'read_outside' capability) (in 'site' of plugin 'probe')" "$work/err"
 
 # A template include that is a symlink leading out of SRC.
 rm "$src/plugins/probe.lua"
