@@ -63,12 +63,22 @@ bool pub_sandbox_grant(lua_State *L, const char *who, const char *capability)
     return true;
 }
 
+/* os.getenv of the variables that name the build's environment (Jekyll's
+ * JEKYLL_ENV=production) needs no capability: templates depend on them
+ * and they hold no secret. */
+static bool is_build_environment(lua_State *L, const char *capability)
+{
+    const char *name = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : "";
+    return strcmp(capability, "env") == 0 &&
+           (strcmp(name, "JEKYLL_ENV") == 0 || strcmp(name, "PUBLISH_ENV") == 0);
+}
+
 /* A guarded function: upvalues (1) the real function, (2) the capability,
  * (3) the name the caller used. */
 static int guarded(lua_State *L)
 {
     const char *capability = lua_tostring(L, lua_upvalueindex(2));
-    if (!pub_sandbox_allowed(L, capability)) {
+    if (!pub_sandbox_allowed(L, capability) && !is_build_environment(L, capability)) {
         const char *fname = lua_tostring(L, lua_upvalueindex(3));
         const char *who = pub_sandbox_current(L);
         if (who)

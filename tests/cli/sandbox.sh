@@ -18,6 +18,7 @@ printf -- '---\ntitle: About\n---\nHello\n' > "$src/pages/about.md"
 
 # A good build first: every failing build below must leave it as it is.
 printf 'title: T\n' > "$src/config.yaml"
+export JEKYLL_ENV=production
 "$publish" build -s "$src" -d "$work/out" -q
 snapshot() { (cd "$work/out" && find . -type f -exec sha256sum {} + | sort); }
 before="$(snapshot)"
@@ -79,6 +80,7 @@ denied "grant for another plugin" 'os.execute("true")' \
   "plugins: [{name: template, allow: [exec]}, probe]"
 allowed "exec granted" 'assert(io.popen("echo hi"):read("a") == "hi\n"); assert(os.execute("true"))' \
   "plugins: [{name: probe, allow: [exec]}]"
+allowed "JEKYLL_ENV needs no grant" 'assert(os.getenv("JEKYLL_ENV") == "production")' "plugins: [probe]"
 allowed "env granted" 'assert(os.getenv("HOME"))' "plugins: [{name: probe, allow: [env]}]"
 allowed "read_outside granted" "assert(publish.fs.read('$work/outside/secret.txt') == 'secret\n')" \
   "plugins: [{name: probe, allow: [read_outside]}]"
