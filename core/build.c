@@ -15,6 +15,7 @@
 #include "lua/lib_markdown.h"
 #include "lua/runtime.h"
 #include "markdown.h"
+#include "render.h"
 #include "site.h"
 #include "util/buf.h"
 #include "util/file.h"
@@ -189,6 +190,12 @@ typedef struct run_state {
     bool loading, loaded;  /* loader started / finished */
     size_t next_doc;
     doc_loader loader;
+    /* Parallel rendering (render.h): the pool, and this process's index
+     * (0: the parent; a worker sends its pages instead of writing). */
+    pub_render_pool *pool;
+    int worker;
+    char **once_keys;      /* keys of the parent's say-once errors */
+    size_t nonce_keys;
 } run_state;
 
 static run_state *upvalue_state(lua_State *L)
@@ -205,11 +212,23 @@ static int add_diag(lua_State *L, pub_level level)
     int line = (int)luaL_optinteger(L, 2, 0);
     int col = (int)luaL_optinteger(L, 3, 0);
     const char *msg = luaL_checklstring(L, 4, &msg_len);
+    const char *key = luaL_optstring(L, 5, NULL);
     char *shown_path = pub_diag_text(path, path_len);
     char *shown = pub_diag_text(msg, msg_len);
-    pub_diags_add(st->diags, level, path[0] ? shown_path : NULL, line, col, "%s", shown);
+    pub_diag *d = pub_diag_new(level, path[0] ? shown_path : NULL, line, col, "%s", shown);
     free(shown);
     free(shown_path);
+    if (key && st->worker > 0) {
+        /* The parent keeps the first in page order (render.h). */
+        pub_render_send_once(st->pool, key, d);
+        pub_diag_free(d);
+        return 0;
+    }
+    if (key) {
+        st->once_keys = pub_xrealloc(st->once_keys, (st->nonce_keys + 1) * sizeof *st->once_keys);
+        st->once_keys[st->nonce_keys++] = pub_xstrdup(key);
+    }
+    pub_diags_take(st->diags, d);
     return 0;
 }
 
@@ -232,6 +251,14 @@ static int l_internal_write(lua_State *L)
     if (strlen(path) != path_len) {
         /* A NUL inside a Lua string would cut the path short in C. */
         err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "output path '%s' is outside the destination", path);
+    } else if (st->worker > 0) {
+        /* Checked here, so the page's error is the same in a worker. */
+        char *confined = pub_path_confine(path);
+        if (!confined || !confined[0])
+            err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "output path '%s' is outside the destination", path);
+        else if (!pub_render_send(st->pool, path, bytes, len))
+            err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot hand '%s' to the main process", path);
+        free(confined);
     } else if (st->out) {
         /* The Lua string may be collected once we return: the writer
          * threads get their own copy. */
@@ -306,6 +333,57 @@ static int l_internal_future_post(lua_State *L)
     return 0;
 }
 
+static void finish_loading(run_state *st);
+
+/* internal.fork(npages) -> index, count: renders on every core. Forks the
+ * render workers (render.h) when there is output to write, more than one
+ * job and pages enough to share; this process renders the pages i with
+ * (i - 1) % count == index. In a worker the run's diagnostics start empty
+ * (they go to the parent at the end), progress is the parent's, and the
+ * build cache is the parent's alone. */
+static int l_internal_fork(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    lua_Integer npages = luaL_checkinteger(L, 1);
+    int jobs = default_jobs(st->jobs);
+    int count = 1;
+    if (st->out && jobs > 1 && npages >= 64 * jobs) {
+        finish_loading(st); /* no loader thread may hold a lock at the fork */
+        st->worker = pub_render_fork(jobs, st->out, st->diags, &st->pool, &count);
+        if (st->worker > 0) {
+            st->diags = pub_xmalloc(sizeof *st->diags);
+            pub_diags_init(st->diags);
+            lua_pushlightuserdata(L, st->diags);
+            lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_DIAGS);
+            lua_pushlightuserdata(L, NULL);
+            lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_CACHE);
+            st->progress = NULL;
+            st->out = NULL;
+        }
+    }
+    lua_pushinteger(L, st->worker);
+    lua_pushinteger(L, count);
+    return 2;
+}
+
+/* internal.worker_exit(): a worker has rendered its pages; its
+ * diagnostics go to the parent and the process ends. */
+static int l_internal_worker_exit(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    if (st->worker > 0) pub_render_worker_exit(st->pool, st->diags);
+    return 0;
+}
+
+/* internal.join(): the parent waits for the workers' pages. */
+static int l_internal_join(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    st->pages += pub_render_join(st->pool, (const char *const *)st->once_keys, st->nonce_keys);
+    st->pool = NULL;
+    return 0;
+}
+
 static int l_internal_load(lua_State *L);
 static int l_internal_next_doc(lua_State *L);
 
@@ -313,6 +391,7 @@ static void push_internal(lua_State *L, run_state *st)
 {
     static const luaL_Reg fns[] = {
         {"load", l_internal_load}, {"next_doc", l_internal_next_doc},
+        {"fork", l_internal_fork}, {"worker_exit", l_internal_worker_exit}, {"join", l_internal_join},
         {"render_document", pub_lua_md_render_document},
         {"discard_document", pub_lua_md_discard_document},
         {"document_at", pub_lua_md_document_at},
@@ -675,7 +754,7 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
 
     double t0 = clock_seconds();
     run_state st = {site->src, site->confine, diags, NULL, 0, opts->progress, opts->progress_ud,
-                    LLONG_MAX, site, &md, cache, opts->jobs, true, false, false, 0, {0}};
+                    LLONG_MAX, site, &md, cache, opts->jobs, true, false, false, 0, {0}, NULL, 0, NULL, 0};
     if (!opts->check_only) {
         /* One core runs Lua; the writers share the others (at least one). */
         int writers = default_jobs(opts->jobs) - 1;
@@ -700,6 +779,12 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
     push_context(L, site, &st, opts, diags);
     double t1 = clock_seconds();
     call_engine(L, "build", 0, diags);
+    /* A render worker whose engine call ended early (an engine error)
+     * must not go on to commit: it ends here, its errors sent. */
+    if (st.worker > 0) pub_render_worker_exit(st.pool, st.diags);
+    pub_render_join(st.pool, (const char *const *)st.once_keys, st.nonce_keys);
+    for (size_t i = 0; i < st.nonce_keys; i++) free(st.once_keys[i]);
+    free(st.once_keys);
     pub_runtime_close(L);
     finish_loading(&st);
     double t2 = clock_seconds();
@@ -827,7 +912,7 @@ static bool run_edit_session(const char *src, int jobs, edit_session *session)
     if (!site) return false;
     pub_md_options md = markdown_options(site, diags);
     run_state st = {site->src, site->confine, diags, NULL, 0, NULL, NULL, LLONG_MAX,
-                    site, &md, NULL, jobs, false, false, false, 0, {0}};
+                    site, &md, NULL, jobs, false, false, false, 0, {0}, NULL, 0, NULL, 0};
     pub_build_options bopts = {.src = src, .drafts = true, .future = true, .check_only = true};
     lua_State *L = pub_runtime_open(site, diags, md.unsafe, PUB_SANDBOX_SCRIPT);
     lua_pushinteger(L, md.extensions);

@@ -96,13 +96,28 @@ static int compare_diags(const void *a, const void *b)
     if (c) return c;
     if (x->line != y->line) return x->line < y->line ? -1 : 1;
     if (x->col != y->col) return x->col < y->col ? -1 : 1;
-    return 0;
+    /* Ties broken by content, so the order never depends on which thread
+     * or render worker reported first. */
+    if (x->level != y->level) return x->level < y->level ? -1 : 1;
+    return strcmp(x->message ? x->message : "", y->message ? y->message : "");
 }
 
 void pub_diags_sort(pub_diags *list)
 {
-    /* Not stable: two messages at one place may swap, which reads fine. */
-    if (list->len > 1) qsort(list->items, list->len, sizeof *list->items, compare_diags);
+    if (list->len < 2) return;
+    qsort(list->items, list->len, sizeof *list->items, compare_diags);
+    /* The same problem met twice (a broken layout in two render workers)
+     * is said once. */
+    size_t kept = 1;
+    for (size_t i = 1; i < list->len; i++) {
+        if (compare_diags(&list->items[kept - 1], &list->items[i]) == 0) {
+            if (list->items[i]->level == PUB_ERROR) list->errors--;
+            pub_diag_free(list->items[i]);
+        } else {
+            list->items[kept++] = list->items[i];
+        }
+    }
+    list->len = kept;
 }
 
 void pub_diags_free(pub_diags *list)

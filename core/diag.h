@@ -42,7 +42,8 @@ void pub_diags_init(pub_diags *list);
 void pub_diags_take(pub_diags *list, pub_diag *d);
 void pub_diags_add(pub_diags *list, pub_level level, const char *path, int line,
                    int col, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-/* Orders by path, then line, then col, so output is stable across -j. */
+/* Orders by path, then line, then col (then level and message), so output
+ * is stable across -j, and drops exact duplicates: a problem is said once. */
 void pub_diags_sort(pub_diags *list);
 void pub_diags_free(pub_diags *list);
 

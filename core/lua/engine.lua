@@ -38,9 +38,13 @@ local function key_position(doc, key)
   return 1, 1
 end
 
+-- While report() runs: the key under which its error is said once per
+-- run, passed to C so that render workers agree on it (core/render.h).
+local once_key
+
 local function fail_at(doc, key, message)
   local line, col = key_position(doc, key)
-  internal.error(doc.path, line, col, message)
+  internal.error(doc.path, line, col, message, once_key)
 end
 
 -- Where a plugin called site:add_page (its file and line), so a problem
@@ -104,6 +108,8 @@ end
 -- the page being processed.
 local reported = {}
 
+local report_once -- the reporting itself, below
+
 local function report(err, doc, hook_name, plugin_name, at)
   local message = err.message
   if type(message) ~= "string" then
@@ -118,10 +124,18 @@ local function report(err, doc, hook_name, plugin_name, at)
   if (path or lua_path) and not (path or lua_path):find("^posts/") then key = message end
   if reported[key] then return end -- the build has failed already
   reported[key] = true
+  once_key = key
+  report_once(err, doc, hook_name, plugin_name, at, message, key, path, line, col, rest,
+    lua_path, lua_line, lua_rest)
+  once_key = nil
+end
+
+function report_once(err, doc, hook_name, plugin_name, at, message, key, path, line, col, rest,
+                     lua_path, lua_line, lua_rest)
   local tb = err.traceback and trim_traceback(err.traceback,
     (path or message):match("^layouts/") and "layouts/" or nil) or ""
   if path then
-    internal.error(path, tonumber(line), tonumber(col), (rest:gsub("^error: ", "")))
+    internal.error(path, tonumber(line), tonumber(col), (rest:gsub("^error: ", "")), key)
     return
   end
   if lua_path then
@@ -129,16 +143,16 @@ local function report(err, doc, hook_name, plugin_name, at)
     if where ~= "" then
       where = where .. (at and (", at " .. at .. ")") or doc and doc.path and (", on '" .. doc.path .. "')") or ")")
     end
-    internal.error(lua_path, tonumber(lua_line), 1, lua_rest .. where .. tb)
+    internal.error(lua_path, tonumber(lua_line), 1, lua_rest .. where .. tb, key)
     return
   end
   if doc and doc.path then
     local key_name = err.key or (message:find("layout", 1, true) and "layout") or nil
     fail_at(doc, key_name, message)
   elseif doc and doc.url then
-    internal.error("", 0, 0, "page '" .. doc.url .. "': " .. message .. tb)
+    internal.error("", 0, 0, "page '" .. doc.url .. "': " .. message .. tb, key)
   else
-    internal.error(plugin_name and ("plugins/" .. plugin_name .. ".lua") or "", 0, 0, message .. tb)
+    internal.error(plugin_name and ("plugins/" .. plugin_name .. ".lua") or "", 0, 0, message .. tb, key)
   end
 end
 
@@ -911,7 +925,47 @@ local function layout_exists(name)
   return layout_names[name] == true
 end
 
-local function render_page(page, site, plugins, seen)
+-- What a plugin keeps in its module table, for the check below: for each
+-- field, its value, or for a table its length and number of keys.
+local function shape(v)
+  if type(v) ~= "table" then return v end
+  local n = 0
+  for _ in pairs(v) do n = n + 1 end
+  return "table " .. #v .. " " .. n
+end
+
+local function plugin_state(plugins)
+  local state = {}
+  for _, p in ipairs(plugins) do
+    local fields = {}
+    for k, v in pairs(p.hooks) do fields[k] = shape(v) end
+    state[p.name] = fields
+  end
+  return state
+end
+
+-- Pages render in parallel, each worker with its own copy of every
+-- plugin: what a render or output hook adds to its module table is not
+-- seen by the other workers or by `finish`. Saying so on every build
+-- (whatever -j) makes the mistake visible before it makes output wrong.
+local function check_plugin_state(plugins, before)
+  for _, p in ipairs(plugins) do
+    local was = before[p.name]
+    local changed
+    for k, v in pairs(p.hooks) do
+      if was[k] ~= shape(v) and type(v) ~= "function" then changed = k; break end
+    end
+    if changed then
+      internal.warn("plugins/" .. p.name .. ".lua", 0, 0, "plugin '" .. p.name .. "' changed its module field '"
+        .. tostring(changed) .. "' while rendering pages; pages render in parallel, so other pages and the"
+        .. " finish hook may not see it (keep state for finish in the site hook; see docs/lua-api.md)")
+    end
+  end
+end
+
+-- Checks a page before rendering (its url, its output path, no other
+-- page writes it) and sets page.output; false when reported.
+local function prepare_page(page, seen)
   if type(page.url) ~= "string" then
     local where = page.path or "a page added by a plugin"
     internal.error(page.path or "", page.path and 1 or 0, page.path and 1 or 0,
@@ -943,6 +997,14 @@ local function render_page(page, site, plugins, seen)
       .. "' not found in " .. (reader.layouts or "layouts") .. "/; the page is written without a layout")
     page.layout = false
   end
+  return true
+end
+
+-- Renders a prepared page through the render and output hooks and hands
+-- its bytes to C.
+local function render_page(page, site, plugins)
+  local doc = page._doc or { path = page.path, url = page.url }
+  local output = page.output
   local bytes
   for _, p in ipairs(plugins) do
     local fn = p.hooks.render
@@ -1028,13 +1090,25 @@ function engine.build(ctx)
 
   if not run_hook(plugins, "site", nil, site) then return end
 
-  local seen = {}
-  local t_render = internal.clock()
-  local total = #site.pages
-  for i, page in ipairs(site.pages) do
-    render_page(page, site, plugins, seen)
-    if i % 256 == 0 then internal.progress("rendering", i, total) end
+  local seen, ready = {}, {}
+  for _, page in ipairs(site.pages) do
+    if prepare_page(page, seen) then ready[#ready + 1] = page end
   end
+  local t_render = internal.clock()
+  local total = #ready
+  -- Every core renders a share of the pages (forked workers, see
+  -- core/render.h): process `index` of `count` renders one consecutive
+  -- block, so the first page to meet an error is the same for every -j.
+  local before = plugin_state(plugins)
+  local index, count = internal.fork(total)
+  local first, last = total * index // count + 1, total * (index + 1) // count
+  for i = first, last do
+    render_page(ready[i], site, plugins)
+    if (i - first + 1) % 256 == 0 then internal.progress("rendering", (i - first + 1) * count, total) end
+  end
+  check_plugin_state(plugins, before)
+  if index > 0 then internal.worker_exit() end
+  internal.join()
   if timings then
     timings[#timings + 1] = string.format("render+write %.3f (write %.3f)", internal.clock() - t_render,
       timings.write or 0)

@@ -108,10 +108,10 @@ allowed "limits: 0 is none" 'local n = 0; for i = 1, 3e6 do n = n + i end' \
 plugin 'x = 1' $'plugins: [{name: probe, allow: [network]}, [a], {allow: [exec]}, {name: probe, as: x}]\nlimits: {memory: x, seconds: -1, cpu: 1}'
 check "config errors: exit 1" test "$status" -eq 1
 cat > "$work/expected" <<'EOF'
-config.yaml:2:10: error: unknown capability 'network' (known: env, exec, read_outside) for plugin 'probe'
-config.yaml:2:10: error: a plugins entry needs a 'name'
-config.yaml:2:10: error: unknown key 'as' in a plugins entry (name, allow)
 config.yaml:2:10: error: 'plugins' item 2 must be a plugin name, not a list
+config.yaml:2:10: error: a plugins entry needs a 'name'
+config.yaml:2:10: error: unknown capability 'network' (known: env, exec, read_outside) for plugin 'probe'
+config.yaml:2:10: error: unknown key 'as' in a plugins entry (name, allow)
 config.yaml:3:18: error: 'limits.memory' must be an integer number >= 0 (0: no limit)
 config.yaml:3:30: error: 'limits.seconds' must be a number >= 0 (0: no limit)
 config.yaml:3:39: error: unknown limit 'cpu' (known: memory, instructions, seconds)
