@@ -254,7 +254,7 @@ local function check_plugin_table(name, mod)
   for _, key in ipairs(keys) do
     local near = not HOOK_SET[key] and not schema.PLUGIN_FIELDS[key] and schema.nearest(key, schema.HOOKS)
     if near and type(mod[key]) == "function" then
-      local info = debug and debug.getinfo(mod[key], "S")
+      local info = getinfo(mod[key], "S")
       local line = info and info.linedefined > 0 and info.linedefined or 0
       internal.error(where, line, line > 0 and 1 or 0,
         "'" .. key .. "' is not a hook; did you mean '" .. near .. "'?")
