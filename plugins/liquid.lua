@@ -696,6 +696,8 @@ local function render_body(doc, src)
     cached = { src = src, t = compile(src, key, doc.body_line or 1) }
     state.bodies_cache[key] = cached
   end
+  -- `content` in a body is nil (in Jekyll it is whatever the document
+  -- rendered before this one left behind).
   local out = render_template(cached.t, page_env(doc, nil, nil))
   if is_html(doc.path) then return out end
   return markdown(out)
