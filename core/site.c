@@ -158,9 +158,8 @@ static const char *const native_plugin_keys[] = {"plugins", NULL};
 static const char *const jekyll_plugin_keys[] = {"plugins", "gems", NULL};
 static const char *const no_plugins[] = {NULL};
 /* What Jekyll always does: Liquid for layouts, includes and bodies, and
- * page.excerpt. */
-/* liquid comes first: it renders post bodies in its `post` hook, and
- * excerpt must see the rendered HTML. */
+ * page.excerpt. liquid comes first: it renders post bodies in its `post`
+ * hook, and excerpt must see the rendered HTML. */
 static const char *const jekyll_base_plugins[] = {"liquid", "excerpt", NULL};
 
 static const pub_reader native_reader = {
