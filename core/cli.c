@@ -5,6 +5,7 @@
 #include "build.h"
 #include "diag.h"
 #include "help.h"
+#include "init.h"
 #include "lua/runtime.h"
 #include "serve.h"
 #include "util/buf.h"
@@ -33,6 +34,7 @@ typedef struct cli {
     char **args; /* the script's arguments (run); the array is owned */
     int nargs;
     bool explicit_command; /* named on the command line (not the default build) */
+    bool empty;            /* init --empty */
     const char *host; /* serve */
     int port;
     bool no_reload;
@@ -71,11 +73,13 @@ static bool is_run_option(const char *a)
     return false;
 }
 
+static const char default_src[] = ".";
+
 /* Returns 0 when parsed, or an exit status to stop with. */
 static int parse_args(int argc, char **argv, cli *c)
 {
     memset(c, 0, sizeof *c);
-    c->src = ".";
+    c->src = default_src;
     c->host = "127.0.0.1";
     c->port = 4000;
     c->categories = pub_xcalloc((size_t)argc, sizeof *c->categories);
@@ -156,8 +160,12 @@ static int parse_args(int argc, char **argv, cli *c)
             i++;
         } else if (strcmp(a, "--no-reload") == 0 && strcmp(c->command, "serve") == 0) {
             c->no_reload = true;
+        } else if (strcmp(a, "--empty") == 0 && strcmp(c->command, "init") == 0) {
+            c->empty = true;
         } else if (a[0] == '-' && a[1]) {
             return usage_error(c, "unknown option '%s'", a);
+        } else if (strcmp(c->command, "init") == 0 && c->src == default_src) {
+            c->src = a;
         } else if (run && !c->script) {
             c->script = a;
         } else if (strcmp(c->command, "new") == 0 && !c->title) {
@@ -356,6 +364,32 @@ static int command_new(const cli *c)
     return ok ? 0 : EXIT_CONTENT;
 }
 
+/* publish init: the example site into DIR, built at once; the last line
+ * says what to run next. */
+static int command_init(const cli *c)
+{
+    size_t files = 0;
+    pub_diag *err = pub_init_site(c->src, c->empty, &files);
+    if (err) {
+        pub_buf line = PUB_BUF_INIT;
+        pub_diag_format(err, &line);
+        fprintf(stderr, "%s\n", pub_buf_cstr(&line));
+        pub_buf_free(&line);
+        pub_diag_free(err);
+        return EXIT_CONTENT;
+    }
+    if (!c->quiet)
+        printf("publish: made a new site in '%s' (%zu files%s)\n", c->src, files,
+               c->empty ? ", no example posts" : "");
+    int status = command_build(c, false);
+    if (status != 0) return status;
+    bool here = strcmp(c->src, ".") == 0;
+    printf("publish: next: publish serve%s%s, then open http://127.0.0.1:4000/ "
+           "(publish new \"TITLE\"%s%s writes a post)\n",
+           here ? "" : " -s ", here ? "" : c->src, here ? "" : " -s ", here ? "" : c->src);
+    return 0;
+}
+
 /* Runs until Ctrl-C or SIGTERM (exit 0); prints its own progress to stderr. */
 static int command_serve(const cli *c)
 {
@@ -385,6 +419,7 @@ int main(int argc, char **argv)
     else if (strcmp(c.command, "check") == 0) status = command_build(&c, true);
     else if (strcmp(c.command, "run") == 0) status = command_run(&c);
     else if (strcmp(c.command, "new") == 0) status = command_new(&c);
+    else if (strcmp(c.command, "init") == 0) status = command_init(&c);
     else status = command_serve(&c);
     free(c.categories);
     free(c.args);

@@ -80,6 +80,17 @@ static const help_page pages[] = {
      "  -q, --quiet             do not print the new file's path\n\n"
      "example:\n"
      "  publish new \"Autumn in Seoul\" -s mysite --category travel\n"},
+    {"init",
+     "usage: publish init [DIR] [--empty]\n",
+     "\nMakes a new site in DIR (default: the current folder), which must be new or\n"
+     "empty: config.yaml, layouts, a theme, an about page and example posts, all\n"
+     "from the example site built into publish. Then builds it once and says\n"
+     "what to run next.\n\n"
+     "options:\n"
+     "      --empty             no example posts (an empty posts/ folder)\n"
+     "  -q, --quiet             print nothing but errors and the last line\n\n"
+     "example:\n"
+     "  publish init myblog && publish serve -s myblog\n"},
     {"help",
      "usage: publish help [COMMAND]\n",
      "\nPrints the overview, or the page of COMMAND (the same as 'publish COMMAND --help').\n\n"
@@ -96,13 +107,14 @@ static const char overview[] =
     "  serve        build, serve over HTTP, rebuild and reload pages on change\n"
     "  run SCRIPT   run a Lua bulk-edit script over the posts, write the changes back\n"
     "  new TITLE    create posts/YYYY-MM-DD-slug.md with front matter\n"
+    "  init [DIR]   make a new site from the built-in example, and build it\n"
     "  help [CMD]   this overview, or one command's options and an example\n\n"
     "A site is a folder with config.yaml (or a Jekyll _config.yml); -s SRC names\n"
     "it (default: the current folder).\n\n"
     "  -h, --help     this overview ('publish COMMAND --help' for a command)\n"
     "  -V, --version  the version\n\n"
     "example:\n"
-    "  publish build -s mysite && publish serve -s mysite\n";
+    "  publish init mysite && publish serve -s mysite\n";
 
 static const help_page *find(const char *command)
 {
