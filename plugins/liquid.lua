@@ -596,6 +596,10 @@ local function load_layout(name)
     local meta, body, body_line = {}, text, 1
     if find(text, "^%-%-%-") or find(text, "^\239\187\191%-%-%-") then
       meta, body, body_line = publish.frontmatter(text, rel)
+      -- Jekyll's front matter pattern also eats one blank line after the
+      -- closing fence.
+      local blank = match(body, "^[ \t\r]*\n")
+      if blank then body = body:sub(#blank + 1); body_line = (body_line or 1) + 1 end
     end
     local t2 = compile(body, rel, body_line or 1)
     t2.meta = type(meta) == "table" and meta or {}
