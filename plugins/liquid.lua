@@ -537,11 +537,13 @@ end
 local PAGINATOR = {
   __index = function(p, k)
     local raw = rawget(p, "_p")
+    local v = raw[k]
+    if v ~= nil then return v end
     if k == "previous_page" then return raw.page > 1 and raw.page - 1 or nil end
     if k == "next_page" then return raw.page < raw.total_pages and raw.page + 1 or nil end
     if k == "previous_page_path" then return raw.prev_url end
     if k == "next_page_path" then return raw.next_url end
-    return raw[k]
+    return nil
   end,
 }
 local paginators = setmetatable({}, { __mode = "k" })
@@ -675,6 +677,7 @@ function M.render_string(src, vars, name)
   for k, v in pairs(vars or {}) do E[k] = v end
   if E.site == nil then E.site = state.view end
   if E.jekyll == nil then E.jekyll = jekyll_object end
+  E.paginator = paginator_view(E.paginator)
   state.scope_env = E
   return render_template(compile(src, name or "template", 1), E)
 end
