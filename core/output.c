@@ -147,6 +147,7 @@ static void split_dest(const char *dest, char **parent, char **base)
 
 static void out_free(pub_out *out)
 {
+    pub_janitor_dismiss(&out->janitor);
     if (out->staging_fd >= 0) close(out->staging_fd);
     if (out->dest_fd >= 0) close(out->dest_fd);
     pthread_mutex_destroy(&out->lock);
@@ -199,6 +200,7 @@ pub_diag *pub_out_begin_jobs(const char *dest, int jobs, bool clean, pub_out **r
     out->staging = sibling(parent, base, ".publish-tmp");
     out->manifest = sibling(parent, base, ".publish-manifest");
     out->staging_fd = out->dest_fd = -1;
+    out->janitor.fd = out->janitor.pid = -1;
     out->jobs = jobs;
     pthread_mutex_init(&out->lock, NULL);
     pthread_mutex_init(&out->qlock, NULL);
@@ -230,6 +232,9 @@ pub_diag *pub_out_begin_jobs(const char *dest, int jobs, bool clean, pub_out **r
         pub_file_remove_tree(out->staging);
         goto fail;
     }
+    /* A build killed from here on (or ended by os.exit) leaves no staging
+     * folder behind: the janitor removes it. */
+    pub_janitor_start(&out->janitor, out->staging);
     if (exists) {
         out->dest_fd = open(out->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (out->dest_fd < 0) {

@@ -5,6 +5,7 @@
 #ifndef PUB_OUTPUT_IMPL_H
 #define PUB_OUTPUT_IMPL_H
 #include "output.h"
+#include "util/janitor.h"
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdatomic.h>
@@ -69,6 +70,7 @@ struct pub_out {
     char *staging;    /* TARGET's sibling .BASE.publish-tmp */
     char *manifest;   /* TARGET's sibling .BASE.publish-manifest */
     int staging_fd;   /* open on the staging folder */
+    pub_janitor janitor; /* removes the staging folder if we die first */
     int dest_fd;      /* open on DEST, or -1 when there is none yet */
     bool mirrored;    /* no DEST: staging mirrors the tree and becomes DEST */
     bool had_manifest;
