@@ -19,9 +19,14 @@
  * first build over an existing DEST) one walk of DEST finds what to remove,
  * and everything the build does not produce goes, as with Jekyll.
  *
- * The trade-off of moving files one by one instead of swapping whole trees:
- * a build killed during commit may leave DEST with a mix of old and new
- * files, each one whole (rename is atomic). Before it moves anything, commit
+ * Commit over an existing DEST assembles the new tree in the staging
+ * folder (unchanged files hard-linked, changed ones moved in, files the
+ * user added carried over) and exchanges it with DEST in one
+ * renameat2(RENAME_EXCHANGE) (output_swap.c): readers see the old site or
+ * the new one. Where that cannot be done (no hard links or exchange across
+ * the file systems involved), files are moved in one by one
+ * (output_journal.c), and then: a build killed during commit may leave
+ * DEST with a mix of old and new files, each one whole (rename is atomic). Before it moves anything, commit
  * saves a manifest listing both the new files and the ones it is about to
  * remove, so the next build repairs the mix: a file whose DEST mtime is not
  * what the manifest says is written again, and a listed file not produced
@@ -39,10 +44,12 @@
  * cannot make us compare, replace or remove a file outside it. (A symlink
  * swapped in while the build runs is not guarded against.)
  *
- * The module is three files: this one (the path claims, placing one file,
- * begin/commit/abort), output_pool.c (the writer threads) and
- * output_journal.c (the manifest and commit over an existing DEST); their
- * shared state is in output_impl.h. */
+ * The module is four files: this one (the path claims, placing one file,
+ * begin/commit/abort), output_pool.c (the writer threads),
+ * output_swap.c (commit by exchange) and output_journal.c (the manifest
+ * and commit file by file); their shared state is in output_impl.h. A
+ * janitor process (util/janitor.h) removes the staging folder if the build
+ * dies before commit. */
 #define _GNU_SOURCE
 #include "output_impl.h"
 #include "util/file.h"
@@ -521,7 +528,9 @@ pub_diag *pub_out_commit(pub_out *out, pub_out_stats *stats)
             err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot replace '%s': %s", out->dest,
                                strerror(errno));
     } else if (!err) {
-        err = pub_out_commit_journal(out);
+        /* One atomic switch where the file system allows it; file by file
+         * where it does not (or when there is nothing to switch). */
+        if (pub_out_commit_swap(out) != 0) err = pub_out_commit_journal(out);
     }
     if (stats) *stats = out->stats;
     pub_file_remove_tree(out->staging);

@@ -146,6 +146,12 @@ bool pub_out_kept_name(const char *name);
  * foreign file and how many more there are (output_journal.c). */
 pub_diag *pub_out_foreign_files(pub_out *out);
 
+/* Commit over an existing DEST by assembling the new tree and exchanging
+ * it with DEST (output_swap.c). Returns 0 when done, -1 when there was
+ * nothing to change, or the errno that made it impossible (the staged
+ * files are then where they were, for pub_out_commit_journal). */
+int pub_out_commit_swap(pub_out *out);
+
 /* Commit over an existing DEST (output_journal.c). */
 pub_diag *pub_out_commit_journal(pub_out *out);
 

@@ -713,6 +713,46 @@ static void test_submit_threads(void)
     CHECK_FILE(at("submit/s4/0/page-11.html"), "v1 from 0: 11");
 }
 
+/* Commit switches the whole new tree in at once (RENAME_EXCHANGE): DEST
+ * is a new folder, unchanged files are the same inodes (hard links, mtime
+ * kept), a file added by hand is carried over, the last build's file not
+ * produced again is gone, and no staging folder is left. */
+static void test_swap(void)
+{
+    char dest[512];
+    snprintf(dest, sizeof dest, "%s", at("swap"));
+    pub_out_stats stats;
+    build_pages(dest, 3, 1, &stats);
+    check_write_text(at("swap/CNAME"), "example.org", 0644);
+    struct stat root0, p0a, root1, p0b;
+    CHECK(stat(dest, &root0) == 0 && stat(at("swap/p0.html"), &p0a) == 0);
+
+    pub_out *out;
+    CHECK_OK(pub_out_begin(dest, &out));
+    write_ok(out, "p0.html", "v1 page 0");
+    write_ok(out, "p1.html", "v2 page 1");
+    write_ok(out, "new/p3.html", "v2 page 3");
+    CHECK_OK(pub_out_commit(out, &stats));
+    CHECK(stats.written == 2 && stats.unchanged == 1 && stats.removed == 1);
+    CHECK(stat(dest, &root1) == 0 && root1.st_ino != root0.st_ino);
+    CHECK(stat(at("swap/p0.html"), &p0b) == 0 && p0b.st_ino == p0a.st_ino &&
+          p0b.st_mtim.tv_sec == p0a.st_mtim.tv_sec && p0b.st_mtim.tv_nsec == p0a.st_mtim.tv_nsec);
+    CHECK_FILE(at("swap/p1.html"), "v2 page 1");
+    CHECK_FILE(at("swap/new/p3.html"), "v2 page 3");
+    CHECK(!exists(at("swap/p2.html")));
+    CHECK_FILE(at("swap/CNAME"), "example.org");
+    CHECK(!exists(at(".swap.publish-tmp")));
+    /* Nothing changed: DEST is left as it is (same folder). */
+    build_pages_as(dest, 0, 0, false, &stats);
+    struct stat root2;
+    CHECK(stat(dest, &root2) == 0);
+    pub_out *again;
+    CHECK_OK(pub_out_begin(dest, &again));
+    CHECK_OK(pub_out_commit(again, &stats));
+    struct stat root3;
+    CHECK(stat(dest, &root3) == 0 && root3.st_ino == root2.st_ino);
+}
+
 int main(void)
 {
     check_temp_dir(root, "output");
@@ -732,6 +772,7 @@ int main(void)
     test_writer_failure();
     test_submit_rules();
     test_submit_threads();
+    test_swap();
     pub_file_remove_tree(root);
     return check_finish();
 }
