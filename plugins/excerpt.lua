@@ -5,7 +5,8 @@
 --   1. front matter `excerpt` (plain text is escaped and put in <p>; a value
 --      that already contains tags is used as HTML);
 --   2. the Markdown before the separator (front matter `excerpt_separator`,
---      else config `excerpt_separator`, else `<!--more-->`), rendered;
+--      else config `excerpt_separator`, else `<!--more-->`), rendered with
+--      the link reference definitions of the whole post;
 --   3. the first paragraph of the content that has text in it (an image-only
 --      or empty <p> is skipped), or the first text block of a raw-HTML body.
 -- The result is then cut to config `excerpt_length` characters (default 200;
@@ -145,6 +146,29 @@ local function trim(s)
 end
 
 -- The untruncated excerpt HTML of a post, or nil.
+-- The link reference definitions (`[name]: url "title"`) of Markdown
+-- `text`, one per line, skipping fenced code: the part of a post before
+-- its separator is rendered with them, so `[a link][name]` defined further
+-- down still links (as Jekyll does). A definition's title continued on the
+-- next line is not followed.
+function excerpt.reference_definitions(text)
+  local defs, fence = {}, nil
+  for line in text:gmatch("[^\n]*") do
+    local marker = line:match("^ ? ? ?(```+)") or line:match("^ ? ? ?(~~~+)")
+    if fence then
+      if marker and marker:sub(1, 1) == fence:sub(1, 1) and #marker >= #fence
+         and not line:match("^ ? ? ?[`~]+%s*[^%s`~]") then
+        fence = nil
+      end
+    elseif marker then
+      fence = marker
+    elseif line:match("^ ? ? ?%[[^%]]+%]:%s*%S") then
+      defs[#defs + 1] = line
+    end
+  end
+  return table.concat(defs, "\n")
+end
+
 function excerpt.source(post, config)
   local meta = post.meta or {}
   local given = meta.excerpt
@@ -176,7 +200,8 @@ function excerpt.source(post, config)
   if type(body) == "string" then
     local at = body:find(separator, 1, true)
     if at then
-      local html = publish.markdown(body:sub(1, at - 1))
+      local defs = excerpt.reference_definitions(body:sub(at + #separator))
+      local html = publish.markdown(body:sub(1, at - 1) .. (defs ~= "" and ("\n\n" .. defs .. "\n") or ""))
       if publish.html.text(html):find("%S") then return trim(html) end
     end
   end

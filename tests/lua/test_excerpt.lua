@@ -107,6 +107,25 @@ do
   check.eq(p.excerpt, "<p>No separator here.</p>", "first paragraph without separator")
 end
 
+-- A reference link before the separator whose definition is below it
+-- links in the excerpt, whichever way the excerpt is cut (rendered content
+-- for a comment separator, the Markdown before a text separator, raw HTML
+-- off); a definition-like line in fenced code is not taken.
+do
+  local body = "See [the guide][guide] and [docs].\n\n<!--more-->\n\nMore.\n\n" ..
+    "```\n[docs]: /wrong/\n```\n\n[guide]: /guide/ \"The guide\"\n  [docs]: </docs/>\n"
+  local want = '<p>See <a href="/guide/" title="The guide">the guide</a> and <a href="/docs/">docs</a>.</p>'
+  local p = run { body = body, content = publish.markdown(body) }
+  check.eq(p.excerpt, want, "references kept (comment separator, rendered content)")
+  p = run({ body = body, content = publish.markdown(body, { unsafe = false }) }, { markdown = { unsafe = false } })
+  check.eq(p.excerpt, want, "references kept (raw HTML off: the Markdown before the separator)")
+  local text = body:gsub("<!%-%-more%-%->", "+++")
+  p = run({ body = text, content = publish.markdown(text) }, { excerpt_separator = "+++" })
+  check.eq(p.excerpt, want, "references kept (text separator)")
+  check.eq(excerpt.reference_definitions("```\n[a]: /x\n```\n~~~~\n[b]: /y\n~~~\n~~~~\n[c]: /z\n    [d]: /code\n"),
+    "[c]: /z", "definitions outside fenced and indented code only")
+end
+
 -- The example post (raw HTML body, an image-only first paragraph): without
 -- its front matter excerpt the first paragraph with text is used.
 do
