@@ -79,6 +79,14 @@ static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md
     if (mode == PUB_LOAD_META) return;
     const char *body = doc->text + doc->fm.body_start;
     size_t body_len = doc->len - doc->fm.body_start;
+    const char *over = doc->markdown ? pub_md_over_limits(body, body_len) : NULL;
+    if (over) {
+        pub_fm *fm = &doc->fm;
+        fm->warnings = pub_xrealloc(fm->warnings, (fm->nwarnings + 1) * sizeof *fm->warnings);
+        fm->warnings[fm->nwarnings++] = pub_diag_new(
+            PUB_WARNING, doc->path, 0, 0,
+            "Markdown past publish's limits (%s): the excess is shown as text", over);
+    }
     if (doc->markdown && mode == PUB_LOAD_TREE) {
         doc->tree = pub_md_parse(body, body_len, md);
     } else if (doc->markdown && cache) {

@@ -4,6 +4,8 @@
  * extension registry of cmark-gfm is global and not thread-safe to fill,
  * so it is filled once (pthread_once) before the first parse. */
 #include "markdown.h"
+#include "util/buf.h"
+#include "util/mem.h"
 #include <cmark-gfm-core-extensions.h>
 #include <cmark-gfm.h>
 #include <pthread.h>
@@ -81,6 +83,161 @@ static int cmark_options(const pub_md_options *opts)
     return flags;
 }
 
+/* ---- Limits ------------------------------------------------------------------ */
+
+/* One pass over the source by lines, following fenced and indented code
+ * (copied as is) and paragraphs (counters reset at a blank line). With
+ * `out` NULL it only reports the first limit passed; else it writes the
+ * bounded text to `out`. */
+typedef struct bounder {
+    pub_buf *out;
+    const char *hit;
+    int brackets, www;
+} bounder;
+
+static void emit(bounder *b, const char *p, size_t n)
+{
+    if (b->out) pub_buf_append(b->out, p, n);
+}
+
+static void escape_here(bounder *b, const char *why)
+{
+    if (!b->hit) b->hit = why;
+    if (b->out) pub_buf_putc(b->out, '\\');
+}
+
+/* The container markers opening a line: past PUB_MD_MAX_NESTING, the
+ * marker is escaped and the rest is content. Returns the bytes consumed. */
+static size_t bound_containers(bounder *b, const char *p, size_t n)
+{
+    size_t i = 0;
+    int depth = 0;
+    for (;;) {
+        size_t j = i, spaces = 0;
+        while (j < n && p[j] == ' ' && spaces < 3) j++, spaces++;
+        size_t marker = j, after;
+        if (j < n && p[j] == '>') {
+            after = j + 1;
+        } else if (j + 1 < n && (p[j] == '*' || p[j] == '-' || p[j] == '+') &&
+                   (p[j + 1] == ' ' || p[j + 1] == '\t')) {
+            after = j + 1;
+        } else {
+            size_t d = j;
+            while (d < n && d - j < 9 && p[d] >= '0' && p[d] <= '9') d++;
+            if (d == j || d + 1 >= n || (p[d] != '.' && p[d] != ')') ||
+                (p[d + 1] != ' ' && p[d + 1] != '\t'))
+                return i;
+            marker = d;
+            after = d + 1;
+        }
+        if (++depth > PUB_MD_MAX_NESTING) {
+            emit(b, p + i, marker - i);
+            escape_here(b, "nested deeper than 32 block quotes or lists");
+            return marker;
+        }
+        if (after < n && (p[after] == ' ' || p[after] == '\t')) after++;
+        emit(b, p + i, after - i);
+        i = after;
+    }
+}
+
+/* A fence opening (or closing) a code block after the containers. */
+static size_t fence_length(const char *p, size_t n, char *c)
+{
+    size_t i = 0;
+    while (i < n && i < 3 && p[i] == ' ') i++;
+    if (i >= n || (p[i] != '`' && p[i] != '~')) return 0;
+    size_t k = i;
+    while (k < n && p[k] == p[i]) k++;
+    if (k - i < 3) return 0;
+    *c = p[i];
+    return k - i;
+}
+
+static void bound_content(bounder *b, const char *p, size_t n)
+{
+    int pipes = 0;
+    size_t i = 0;
+    while (i < n) {
+        char c = p[i];
+        if (c == '\\' && i + 1 < n) {
+            emit(b, p + i, 2);
+            i += 2;
+            continue;
+        }
+        if (c == '[' && ++b->brackets > PUB_MD_MAX_BRACKETS)
+            escape_here(b, "more than 1000 '[' in one paragraph");
+        else if (c == '|' && ++pipes > PUB_MD_MAX_COLUMNS)
+            escape_here(b, "more than 128 '|' on one line");
+        else if (c == 'w' && i + 4 <= n && memcmp(p + i, "www.", 4) == 0 &&
+                 ++b->www > PUB_MD_MAX_WWW) {
+            emit(b, p + i, 3);
+            escape_here(b, "more than 500 bare 'www.' links in one paragraph");
+            i += 3;
+            continue;
+        }
+        emit(b, p + i, 1);
+        i++;
+    }
+}
+
+static const char *bound(const char *text, size_t len, pub_buf *out)
+{
+    bounder b = {out, NULL, 0, 0};
+    char fence = 0;
+    size_t fence_len = 0;
+    bool after_blank = true, in_indented = false;
+    size_t pos = 0;
+    while (pos < len) {
+        const char *line = text + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - line) + 1 : len - pos;
+        pos += n;
+        size_t content = n;
+        while (content > 0 && (line[content - 1] == '\n' || line[content - 1] == '\r')) content--;
+        size_t k = 0;
+        while (k < content && (line[k] == ' ' || line[k] == '\t')) k++;
+        bool blank = k == content;
+        bool indented = !blank && (line[0] == '\t' || (content >= 4 && memcmp(line, "    ", 4) == 0));
+        if (fence) {
+            char c;
+            size_t f = fence_length(line, content, &c);
+            if (f >= fence_len && c == fence) fence = 0;
+            emit(&b, line, n);
+            continue;
+        }
+        if (blank) {
+            b.brackets = b.www = 0;
+            after_blank = true;
+            emit(&b, line, n);
+            continue;
+        }
+        if (indented && (after_blank || in_indented)) {
+            in_indented = true;
+            emit(&b, line, n);
+            continue;
+        }
+        in_indented = after_blank = false;
+        size_t used = bound_containers(&b, line, content);
+        char c;
+        size_t f = fence_length(line + used, content - used, &c);
+        if (f) {
+            fence = c;
+            fence_len = f;
+            emit(&b, line + used, n - used);
+            continue;
+        }
+        bound_content(&b, line + used, content - used);
+        emit(&b, line + content, n - content);
+    }
+    return b.hit;
+}
+
+const char *pub_md_over_limits(const char *text, size_t len)
+{
+    return bound(text, len, NULL);
+}
+
 cmark_node *pub_md_parse(const char *text, size_t len, const pub_md_options *opts)
 {
     pthread_once(&registered, register_extensions);
@@ -88,7 +245,14 @@ cmark_node *pub_md_parse(const char *text, size_t len, const pub_md_options *opt
     for (size_t i = 0; i < NEXTENSIONS; i++)
         if ((opts->extensions & extension_names[i].bit) && syntax[i])
             cmark_parser_attach_syntax_extension(parser, syntax[i]);
+    pub_buf bounded = PUB_BUF_INIT;
+    if (bound(text, len, NULL)) {
+        bound(text, len, &bounded);
+        text = pub_buf_cstr(&bounded);
+        len = bounded.len;
+    }
     cmark_parser_feed(parser, text, len);
+    pub_buf_free(&bounded);
     cmark_node *root = cmark_parser_finish(parser);
     cmark_parser_free(parser);
     return root;

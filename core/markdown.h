@@ -37,13 +37,29 @@ unsigned pub_md_extension_bit(const char *name);
 /* "table, strikethrough, ...": every known name, for messages (static). */
 const char *pub_md_extension_names(void);
 
+/* Limits that keep cmark-gfm's super-linear corners from stalling a build
+ * (docs/lua-api.md, "Limits"). Past a limit the excess markup is escaped,
+ * so it shows as text: container markers (`>`, list markers) past
+ * PUB_MD_MAX_NESTING at the start of a line; `[` past PUB_MD_MAX_BRACKETS
+ * in one paragraph (text between blank lines); bare `www.` past
+ * PUB_MD_MAX_WWW in one paragraph; `|` past PUB_MD_MAX_COLUMNS on one line.
+ * Fenced and indented code is never touched. */
+#define PUB_MD_MAX_NESTING 32
+#define PUB_MD_MAX_BRACKETS 1000
+#define PUB_MD_MAX_WWW 500
+#define PUB_MD_MAX_COLUMNS 128
+
+/* NULL when `text` is within the limits above, else a description of the
+ * first one it passes, for a warning (static). */
+const char *pub_md_over_limits(const char *text, size_t len);
+
 /* Renders `len` bytes of Markdown. Returns the HTML (caller frees) and its
  * length in *out_len when out_len is not NULL. */
 char *pub_md_render(const char *text, size_t len, const pub_md_options *opts,
                     size_t *out_len);
 
 /* Parses `len` bytes of Markdown into a document tree (source positions
- * count from the first byte of `text`). Caller frees with cmark_node_free. */
+ * count from the first byte of `text`), within the limits above. Caller frees with cmark_node_free. */
 struct cmark_node *pub_md_parse(const char *text, size_t len, const pub_md_options *opts);
 
 /* Renders a tree made by pub_md_parse (maybe edited since) as HTML; caller

@@ -35,10 +35,6 @@
 #define OWNER_META "publish.NodeOwner"
 #define HTML_BOX_META "publish.NodeHTML"
 
-/* Deeper trees than this are refused by walk (C recursion) and by the
- * parser limits in markdown.c long before. */
-#define MAX_WALK_DEPTH 1000
-
 /* User values of an owner userdata. */
 enum { OWNER_FORWARD = 1, OWNER_ATTRS = 2, OWNER_NUV = 2 };
 
@@ -707,11 +703,6 @@ static int l_attributes(lua_State *L)
 
 /* ---- Walk ---------------------------------------------------------------------------- */
 
-static int walk_depth_error(lua_State *L)
-{
-    return luaL_error(L, "document nested deeper than %d levels", MAX_WALK_DEPTH);
-}
-
 /* Pushes the filter function for n from the filters table at `fi`, or
  * returns false (nothing pushed). */
 static bool push_filter(lua_State *L, int fi, cmark_node *n)
@@ -723,32 +714,11 @@ static bool push_filter(lua_State *L, int fi, cmark_node *n)
     return false;
 }
 
-/* Visits the node object at `ni` bottom-up: its children (as they are when
- * the visit starts; one moved away meanwhile is skipped), then itself.
- * `wi` is the walk root's owner as first seen: a filter may merge it into
- * another, so the current owner is looked up again after each call. */
-static void walk_node(lua_State *L, int ni, int fi, int wi, int depth)
+/* Calls the filter for the node object at `ni` (pushed by push_filter)
+ * and puts what it returns in the node's place. `wi`: see walk_nodes. */
+static void apply_filter(lua_State *L, int ni, int wi)
 {
-    if (depth > MAX_WALK_DEPTH) walk_depth_error(L);
-    luaL_checkstack(L, 8, "walk");
     cmark_node *n = ((md_node *)lua_touserdata(L, ni))->node;
-    if (cmark_node_first_child(n)) {
-        lua_newtable(L);
-        int ci = lua_gettop(L);
-        lua_Integer count = 0;
-        for (cmark_node *c = cmark_node_first_child(n); c; c = cmark_node_next(c)) {
-            push_node(L, c, wi);
-            lua_rawseti(L, ci, ++count);
-        }
-        for (lua_Integer i = 1; i <= count; i++) {
-            lua_rawgeti(L, ci, i);
-            cmark_node *c = check_node(L, -1); /* raises if rendered meanwhile */
-            if (cmark_node_parent(c) == n) walk_node(L, lua_gettop(L), fi, wi, depth + 1);
-            lua_pop(L, 1);
-        }
-        lua_pop(L, 1);
-    }
-    if (!push_filter(L, fi, n)) return;
     md_owner *o = push_resolved(L, wi);
     lua_pop(L, 1); /* kept alive by the walk root */
     cmark_node *outer = o->current;
@@ -771,6 +741,75 @@ static void walk_node(lua_State *L, int ni, int fi, int wi, int depth)
     lua_pop(L, 2);
 }
 
+/* Visits the node object at `ni` and everything below it bottom-up: a
+ * node's children as they are when its visit starts (one moved away
+ * meanwhile is skipped), then the node. Iterative, with the pending nodes
+ * in a Lua table, so a deep tree costs heap, not C stack. `wi` is the walk
+ * root's owner as first seen: a filter may merge it into another, so the
+ * current owner is looked up again after each call. */
+static void walk_nodes(lua_State *L, int ni, int fi, int wi)
+{
+    luaL_checkstack(L, 12, "walk");
+    /* frames[k] = node object, its children array, next child index. */
+    lua_newtable(L);
+    int frames = lua_gettop(L);
+    lua_Integer top = 0;
+    lua_pushvalue(L, ni);
+    for (;;) {
+        /* A node on the stack top enters: snapshot its children. */
+        int node_idx = lua_gettop(L);
+        cmark_node *n = check_node(L, node_idx);
+        lua_createtable(L, 3, 0);
+        lua_pushvalue(L, node_idx);
+        lua_rawseti(L, -2, 1);
+        lua_newtable(L);
+        lua_Integer count = 0;
+        for (cmark_node *c = cmark_node_first_child(n); c; c = cmark_node_next(c)) {
+            push_node(L, c, wi);
+            lua_rawseti(L, -2, ++count);
+        }
+        lua_rawseti(L, -2, 2);
+        lua_pushinteger(L, 0);
+        lua_rawseti(L, -2, 3);
+        lua_rawseti(L, frames, ++top);
+        lua_pop(L, 1);
+        /* Find the next node to enter, leaving (filtering) finished ones. */
+        bool entered = false;
+        while (top > 0 && !entered) {
+            lua_rawgeti(L, frames, top);
+            int frame = lua_gettop(L);
+            lua_rawgeti(L, frame, 1);
+            cmark_node *parent = check_node(L, -1);
+            lua_rawgeti(L, frame, 2);
+            lua_rawgeti(L, frame, 3);
+            lua_Integer next = lua_tointeger(L, -1);
+            lua_pop(L, 1);
+            lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
+            while (++next <= len) {
+                lua_rawgeti(L, -1, next);
+                if (cmark_node_parent(check_node(L, -1)) == parent) break;
+                lua_pop(L, 1);
+            }
+            if (next <= len) {
+                lua_pushinteger(L, next);
+                lua_rawseti(L, frame, 3);
+                lua_replace(L, frame); /* the child object stays on top */
+                lua_settop(L, frame);
+                entered = true;
+            } else {
+                lua_pop(L, 1); /* children */
+                int node = lua_gettop(L);
+                if (push_filter(L, fi, parent)) apply_filter(L, node, wi);
+                lua_settop(L, frame - 1);
+                lua_pushnil(L);
+                lua_rawseti(L, frames, top--);
+            }
+        }
+        if (!entered) break;
+    }
+    lua_settop(L, frames - 1);
+}
+
 /* publish.node.walk(node, filters) / node:walk(filters) -> node
  * filters: {TYPE = fn, block = fn, inline = fn}; fn(node) returns nil
  * (keep), a node or a list of nodes (replace; {} removes). */
@@ -789,7 +828,7 @@ static int l_walk(lua_State *L)
         lua_pop(L, 1);
     }
     lua_getiuservalue(L, 1, 1);
-    walk_node(L, 1, 2, lua_gettop(L), 0);
+    walk_nodes(L, 1, 2, lua_gettop(L));
     lua_settop(L, 1);
     return 1;
 }
