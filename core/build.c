@@ -196,6 +196,7 @@ typedef struct run_state {
     int worker;
     char **once_keys;      /* keys of the parent's say-once errors */
     size_t nonce_keys;
+    size_t drafts_skipped, future_skipped; /* for the summary line (zeroed: last) */
 } run_state;
 
 static run_state *upvalue_state(lua_State *L)
@@ -330,6 +331,14 @@ static int l_internal_future_post(lua_State *L)
     run_state *st = upvalue_state(L);
     lua_Integer when = luaL_checkinteger(L, 1);
     if (when < st->valid_until) st->valid_until = when;
+    st->future_skipped++;
+    return 0;
+}
+
+/* internal.draft_skipped(): a draft left out (counted for the summary). */
+static int l_internal_draft_skipped(lua_State *L)
+{
+    upvalue_state(L)->drafts_skipped++;
     return 0;
 }
 
@@ -395,7 +404,7 @@ static void push_internal(lua_State *L, run_state *st)
         {"render_document", pub_lua_md_render_document},
         {"discard_document", pub_lua_md_discard_document},
         {"document_at", pub_lua_md_document_at},
-        {"future_post", l_internal_future_post},
+        {"future_post", l_internal_future_post}, {"draft_skipped", l_internal_draft_skipped},
         {"clock", l_internal_clock},
         {"read_body", l_internal_read_body},
         {"error", l_internal_error}, {"warn", l_internal_warn}, {"failed", l_internal_failed},
@@ -754,7 +763,7 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
 
     double t0 = clock_seconds();
     run_state st = {site->src, site->confine, diags, NULL, 0, opts->progress, opts->progress_ud,
-                    LLONG_MAX, site, &md, cache, opts->jobs, true, false, false, 0, {0}, NULL, 0, NULL, 0};
+                    LLONG_MAX, site, &md, cache, opts->jobs, true, false, false, 0, {0}, NULL, 0, NULL, 0, 0, 0};
     if (!opts->check_only) {
         /* One core runs Lua; the writers share the others (at least one). */
         int writers = default_jobs(opts->jobs) - 1;
@@ -811,6 +820,8 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
         pub_cache_free(cache);
     }
     result->pages = st.pages;
+    result->drafts_skipped = st.drafts_skipped;
+    result->future_skipped = st.future_skipped;
     pub_site_free(site);
     result->seconds_read = t1 - t0;
     result->seconds_lua = t2 - t1;
@@ -912,7 +923,7 @@ static bool run_edit_session(const char *src, int jobs, edit_session *session)
     if (!site) return false;
     pub_md_options md = markdown_options(site, diags);
     run_state st = {site->src, site->confine, diags, NULL, 0, NULL, NULL, LLONG_MAX,
-                    site, &md, NULL, jobs, false, false, false, 0, {0}, NULL, 0, NULL, 0};
+                    site, &md, NULL, jobs, false, false, false, 0, {0}, NULL, 0, NULL, 0, 0, 0};
     pub_build_options bopts = {.src = src, .drafts = true, .future = true, .check_only = true};
     lua_State *L = pub_runtime_open(site, diags, md.unsafe, PUB_SANDBOX_SCRIPT);
     lua_pushinteger(L, md.extensions);

@@ -29,6 +29,8 @@ typedef struct pub_build_result {
     pub_out_stats out;   /* written / unchanged / removed */
     char *dest;          /* the destination used (owned; pub_build_result_free) */
     bool up_to_date;     /* nothing changed since the last build: no work done */
+    size_t drafts_skipped; /* drafts and unpublished pages left out (no --drafts) */
+    size_t future_skipped; /* future-dated posts left out (no --future) */
     double seconds_read;   /* reading, front matter, Markdown (threads) */
     double seconds_lua;    /* plugins, templates, handing pages to the writers */
     double seconds_commit; /* static files, waiting for writers, the swap */

@@ -234,6 +234,23 @@ static const char *plural(size_t n, const char *one, const char *many)
     return n == 1 ? one : many;
 }
 
+/* "; 3 drafts, 1 future post skipped (--drafts / --future to include)", or
+ * nothing: a user who wonders where a post went reads why on the spot. */
+static void skipped_note(const pub_build_result *r, pub_buf *out)
+{
+    if (!r->drafts_skipped && !r->future_skipped) return;
+    pub_buf_puts(out, "; ");
+    if (r->drafts_skipped)
+        pub_buf_printf(out, "%zu %s", r->drafts_skipped, plural(r->drafts_skipped, "draft", "drafts"));
+    if (r->drafts_skipped && r->future_skipped) pub_buf_puts(out, ", ");
+    if (r->future_skipped)
+        pub_buf_printf(out, "%zu %s", r->future_skipped,
+                       plural(r->future_skipped, "future post", "future posts"));
+    pub_buf_printf(out, " skipped (%s%s%s to include)", r->drafts_skipped ? "--drafts" : "",
+                   r->drafts_skipped && r->future_skipped ? " / " : "",
+                   r->future_skipped ? "--future" : "");
+}
+
 static int command_build(const cli *c, bool check_only)
 {
     struct timespec start;
@@ -259,13 +276,17 @@ static int command_build(const cli *c, bool check_only)
     } else if (!c->quiet && result.up_to_date) {
         printf("publish: '%s' is up to date (nothing changed) in %.2f s\n", result.dest, secs);
     } else if (!c->quiet) {
+        pub_buf skipped = PUB_BUF_INIT;
+        skipped_note(&result, &skipped);
         if (check_only)
-            printf("publish: checked %zu %s, no errors (%.2f s)\n", result.pages,
-                   plural(result.pages, "page", "pages"), secs);
+            printf("publish: checked %zu %s, no errors (%.2f s)%s\n", result.pages,
+                   plural(result.pages, "page", "pages"), secs, pub_buf_cstr(&skipped));
         else
-            printf("publish: %zu %s in '%s' (%zu written, %zu unchanged, %zu removed) in %.2f s\n",
+            printf("publish: %zu %s in '%s' (%zu written, %zu unchanged, %zu removed) in %.2f s%s\n",
                    result.pages, plural(result.pages, "file", "files"), result.dest,
-                   result.out.written, result.out.unchanged, result.out.removed, secs);
+                   result.out.written, result.out.unchanged, result.out.removed, secs,
+                   pub_buf_cstr(&skipped));
+        pub_buf_free(&skipped);
     }
     if (getenv("PUBLISH_TIMINGS"))
         fprintf(stderr, "publish: timings: load (read, front matter, markdown, to Lua) %.3f s, plugins and pages %.3f s, commit %.3f s\n",

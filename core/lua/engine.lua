@@ -643,7 +643,10 @@ local function make_post(doc, site, now, options)
   post.categories = name_list(folders, meta.categories, meta.category)
   post.tags = name_list(meta.tags, meta.tag)
   post.draft = doc.draft == true or meta.draft == true or meta.published == false
-  if post.draft and not options.drafts then return nil end
+  if post.draft and not options.drafts then
+    if internal.draft_skipped then internal.draft_skipped() end
+    return nil
+  end
   if date.epoch > now.epoch and not options.future then
     if internal.future_post then internal.future_post(date.epoch) end
     return nil
@@ -889,6 +892,7 @@ local function collect(site, ctx, options, plugins, rules)
       page = make_post(doc, site, ctx.now, options)
       if page then posts[#posts + 1] = page end
     elseif not options.drafts and (doc.meta.published == false or doc.meta.draft == true) then
+      if internal.draft_skipped then internal.draft_skipped() end
       page = nil -- an unpublished page, as with posts
     else
       page = make_page(doc, site)

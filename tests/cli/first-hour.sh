@@ -196,4 +196,18 @@ mistake "a tab in front matter" "posts/2024-03-04-b.md:3:1: error: a tab indents
 mistake "a tab in config" "config.yaml:4:1: error: a tab indents this line: YAML is indented with spaces only" \
   config 'feed:' '	limit: 3'
 
+# The summary line says what was left out and how to include it.
+cp -r "$good" "$work/s1"
+printf -- '---\ntitle: D\ndraft: true\n---\nD\n' > "$work/s1/posts/2024-01-03-d.md"
+printf -- '---\ntitle: F\n---\nF\n' > "$work/s1/posts/2999-01-01-f.md"
+printf -- '---\ntitle: G\n---\nG\n' > "$work/s1/posts/2999-01-02-g.md"
+"$publish" build -s "$work/s1" > "$work/t/out"
+check "skipped drafts and future posts are counted" \
+  grep -Eq "^publish: .* in [0-9.]+ s; 1 draft, 2 future posts skipped \(--drafts / --future to include\)$" "$work/t/out"
+"$publish" build -s "$work/s1" --future --no-cache > "$work/t/out"
+check "with --future only the draft is left" \
+  grep -Eq " s; 1 draft skipped \(--drafts to include\)$" "$work/t/out"
+"$publish" check -s "$work/s1" --drafts --future > "$work/t/out"
+check "nothing skipped: no note" grep -Eq "no errors \([0-9.]+ s\)$" "$work/t/out"
+
 finish
