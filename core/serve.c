@@ -25,6 +25,7 @@
 #include "serve_impl.h"
 #include "site.h"
 #include "util/buf.h"
+#include "util/file.h"
 #include "util/mem.h"
 #include "util/path.h"
 #include "util/text.h"
@@ -627,16 +628,63 @@ static int listen_on(const char *host, int port, char **url, int *bound_port, pu
 }
 
 
-pub_diag *pub_serve(const pub_serve_options *opts)
+/* A busy port is common (another preview still running): the next free
+ * one of the following few is taken, and the serving line says so. */
+#define PORT_TRIES 20
+
+static int listen_near(const char *host, int port, char **url, int *bound_port, pub_diag **err)
 {
-    pub_diag *not_site = pub_site_check_folder(opts->src);
+    int fd = listen_on(host, port, url, bound_port, err);
+    for (int k = 1; fd < 0 && port != 0 && k < PORT_TRIES && port + k <= 65535; k++) {
+        if (!strstr((*err)->message, strerror(EADDRINUSE))) break;
+        pub_diag_free(*err);
+        *err = NULL;
+        fd = listen_on(host, port + k, url, bound_port, err);
+    }
+    return fd;
+}
+
+/* --drafts and --future previews are built into a folder of their own
+ * (removed when the server stops), so drafts never reach the real DEST
+ * (and its feed) that a later `publish build` deploys. */
+static char *preview_folder(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    pub_buf b = PUB_BUF_INIT;
+    pub_buf_printf(&b, "%s/publish-preview-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    char *dir = pub_buf_detach(&b);
+    if (!mkdtemp(dir)) {
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+pub_diag *pub_serve(const pub_serve_options *given)
+{
+    pub_diag *not_site = pub_site_check_folder(given->src);
     if (not_site) return not_site;
+    pub_serve_options local = *given;
+    const pub_serve_options *opts = &local;
+    char *preview = NULL;
+    if ((given->drafts || given->future) && !given->dest) {
+        preview = preview_folder();
+        if (!preview)
+            return pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot make a preview folder: %s",
+                                strerror(errno));
+        local.dest = pub_path_join(preview, "_site");
+    }
     const char *host = opts->host ? opts->host : DEFAULT_HOST;
     char *url = NULL;
     pub_diag *err = NULL;
     int port = opts->port;
-    int listen_fd = listen_on(host, opts->port, &url, &port, &err);
-    if (listen_fd < 0) return err;
+    int listen_fd = listen_near(host, opts->port, &url, &port, &err);
+    if (listen_fd < 0) {
+        if (preview) pub_file_remove_tree(preview);
+        free(preview);
+        free((char *)local.dest);
+        return err;
+    }
 
     server s = {.opts = opts};
     pub_serve_guard_init(&s.guard, host, port);
@@ -664,11 +712,26 @@ pub_diag *pub_serve(const pub_serve_options *opts)
         pthread_cond_destroy(&s.changed);
         pthread_mutex_destroy(&s.lock);
         pub_serve_guard_free(&s.guard);
+        if (preview) pub_file_remove_tree(preview);
+        free(preview);
+        free((char *)local.dest);
         return err;
     }
     struct sigaction ignore = {.sa_handler = SIG_IGN}, old_pipe;
     sigemptyset(&ignore.sa_mask);
     sigaction(SIGPIPE, &ignore, &old_pipe);
+
+    /* First, before the first build: where to look (requests wait in the
+     * listen queue until the server starts). */
+    pub_buf busy = PUB_BUF_INIT;
+    if (opts->port && port != opts->port) pub_buf_printf(&busy, "port %d is busy; ", opts->port);
+    pub_serve_say(&s, "publish: serving %s at %s (%sCtrl-C to stop)\n", opts->src, url,
+                  pub_buf_cstr(&busy));
+    pub_buf_free(&busy);
+    if (preview)
+        pub_serve_say(&s, "publish: %s%s%s are built into %s, not the site's destination\n",
+                      opts->drafts ? "drafts" : "", opts->drafts && opts->future ? " and " : "",
+                      opts->future ? "future posts" : "", opts->dest);
 
     watcher w;
     pub_serve_watch_start(&w, &s);
@@ -690,7 +753,6 @@ pub_diag *pub_serve(const pub_serve_options *opts)
         close(listen_fd);
         err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot start the HTTP server on '%s'", url);
     } else {
-        pub_serve_say(&s, "publish: serving %s (Ctrl-C to stop)\n", url);
         pub_serve_watch_loop(&s, &w, sigfd); /* poll() skips w.fd when it is -1 */
         pthread_mutex_lock(&s.lock);
         s.stopping = true;
@@ -711,5 +773,8 @@ pub_diag *pub_serve(const pub_serve_options *opts)
     free(url);
     pthread_cond_destroy(&s.changed);
     pthread_mutex_destroy(&s.lock);
+    if (preview) pub_file_remove_tree(preview);
+    free(preview);
+    free((char *)local.dest);
     return err;
 }

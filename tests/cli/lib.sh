@@ -18,6 +18,10 @@ serve_start() {
     "$publish" serve -s "$site" --port "$port" "$@" > "$log" 2>&1 &
     pid=$!
     for i in $(seq 100); do
+      # A busy port makes serve take the next free one: use what it says.
+      local said
+      said="$(sed -n 's|^publish: serving .* at http://127.0.0.1:\([0-9]*\)/ .*|\1|p' "$log" | head -1)"
+      if [ -n "$said" ]; then port="$said"; base="http://127.0.0.1:$port"; fi
       curl -s -o /dev/null "$base/__publish/status" && return 0
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1

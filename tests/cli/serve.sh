@@ -55,7 +55,8 @@ page_has() { curl -s --max-time 5 "$base$1" | grep -q "$2"; }
 status_has() { curl -s --max-time 5 "$base/__publish/status" | grep -q "$1"; }
 
 check "serve starts and answers" start
-check "says where it serves" eventually grep -q "^publish: serving http://127.0.0.1:$port/ (Ctrl-C to stop)$" "$work/log"
+check "the first line says where it serves" \
+  eventually grep -qx "publish: serving $site at http://127.0.0.1:$port/ (Ctrl-C to stop)" <(head -1 "$work/log")
 check "binds the loopback address only" test "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.2:$port/")" = 000
 
 check "index is 200 html" test "$(get /)" = "200 text/html; charset=utf-8"
