@@ -13,7 +13,7 @@
 
 typedef enum { PUB_DOC_POST, PUB_DOC_PAGE } pub_doc_kind;
 
-/* A reader: how one kind of site lays out its files (DESIGN.md, "two
+/* A reader: how one kind of site lays out its files (docs/design.md, "two
  * readers, one model"). Native sites and Jekyll sites differ only in these
  * rules; everything after discovery reads the same model. The engine gets
  * the last group as `site.reader` and follows it without asking which kind

@@ -17,7 +17,8 @@ pub_ensure_packages() {
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
-    pub_say "installing ${missing[*]}"
+    # Said even when quiet: installing takes a while, and asks for sudo.
+    echo "publish-setup: installing ${#missing[@]} missing packages with apt-get: ${missing[*]}" >&2
     pub_as_root apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive pub_as_root apt-get install -y -qq "${missing[@]}" >&2
   fi

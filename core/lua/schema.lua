@@ -17,7 +17,7 @@ local schema = {}
 -- describe = "what it must be" (replaces the type's words in errors),
 -- core = true (checked by the C core, which reads it before Lua runs) }.
 
--- The hooks a plugin may define, in pipeline order (DESIGN.md).
+-- The hooks a plugin may define, in pipeline order (docs/design.md).
 schema.HOOKS = { "setup", "post", "document", "site", "render", "output", "finish" }
 
 -- Keys of a plugin table that are not hooks but are understood.

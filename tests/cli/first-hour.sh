@@ -210,4 +210,13 @@ check "with --future only the draft is left" \
 "$publish" check -s "$work/s1" --drafts --future > "$work/t/out"
 check "nothing skipped: no note" grep -Eq "no errors \([0-9.]+ s\)$" "$work/t/out"
 
+# The README stands alone: nothing points outside the repository, and the
+# packages it names are the ones the setup script installs.
+check "the README and docs link nothing outside the repository" \
+  bash -c "! grep -rnE '\]\(\.\./|\.\./shared/|DESIGN\.md|STYLE\.md' '$root/README.md' '$root/docs'"
+setup_packages="$(sed -n 's/^PUB_PACKAGES=(\(.*\))$/\1/p' "$root/scripts/setup.sh")"
+readme_packages="$(tr '\n' ' ' < "$root/README.md" | sed -n 's/.*are missing (`\([^`]*\)`.*/\1/p' | tr -s ' ')"
+check "the README's package list is PUB_PACKAGES" test -n "$setup_packages" -a "$setup_packages" = "$readme_packages"
+check "docs/design.md exists" test -s "$root/docs/design.md"
+
 finish
