@@ -4,7 +4,7 @@
  * if the heap is still over; only past half as much again does the
  * allocator refuse outright (Lua then raises "not enough memory", without
  * a line, which pub_limits_finish turns back into the named limit at the
- * last line the hook saw). The count hook also counts instructions and
+ * line noted when the allocator refused). The count hook also counts instructions and
  * reads the monotonic clock, so no watchdog thread is needed: a C function
  * that could run for long checks pub_limits_expired itself (the guarded
  * pattern functions do). Engine code (core/lua/engine.lua) is never
@@ -31,6 +31,7 @@ typedef struct limits {
     struct timespec deadline;
     const char *tripped;       /* the limit exceeded in this call, or NULL */
     char where[256];           /* last plugin line the hook saw, "FILE:LINE" */
+    lua_State *main;           /* the state's main thread */
     char message[512];
 } limits;
 
@@ -49,6 +50,23 @@ static size_t cap_bytes(const limits *lim)
     return lim->set.memory_mb << 20;
 }
 
+/* The allocator is about to refuse: Lua will raise "not enough memory"
+ * without a line, so note the innermost Lua line of the main thread now.
+ * lua_getinfo with "Sl" only reads the call records (which Lua keeps
+ * current before any allocation), it allocates nothing. */
+static void note_position(limits *lim)
+{
+    lua_Debug ar;
+    for (int level = 0; lim->main && lua_getstack(lim->main, level, &ar); level++) {
+        if (!lua_getinfo(lim->main, "Sl", &ar) || ar.currentline <= 0 ||
+            strcmp(ar.source, "@core/lua/engine.lua") == 0)
+            continue;
+        snprintf(lim->where, sizeof lim->where, "%s:%d",
+                 ar.source[0] == '@' ? ar.source + 1 : ar.short_src, ar.currentline);
+        return;
+    }
+}
+
 static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     limits *lim = ud;
@@ -64,6 +82,7 @@ static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
             lim->over = true;
             if (after > lim->base + cap + cap / 2) {
                 lim->tripped = "memory";
+                note_position(lim);
                 return NULL;
             }
         }
@@ -82,6 +101,7 @@ lua_State *pub_limits_newstate(void)
         fprintf(stderr, "publish: out of memory (lua state)\n");
         abort();
     }
+    lim->main = L;
     return L;
 }
 

@@ -101,6 +101,9 @@ denied "instructions" 'local n = 0; for i = 1, 1e8 do n = n + i end' \
 denied "memory" 'local t = {}; for i = 1, 1e8 do t[i] = {} end' \
   "memory limit exceeded (16 MB per hook call; limits.memory in the config)" \
   $'plugins: [probe]\nlimits: {memory: 16}'
+denied "memory, one large allocation" 'local s = ("x"):rep(100 * 2^20)' \
+  "memory limit exceeded (16 MB per hook call; limits.memory in the config)" \
+  $'plugins: [probe]\nlimits: {memory: 16}'
 allowed "limits: 0 is none" 'local n = 0; for i = 1, 3e6 do n = n + i end' \
   $'plugins: [probe]\nlimits: {instructions: 0, seconds: 0, memory: 0}'
 
