@@ -30,21 +30,11 @@ highlight.config = {
 
 local linenos_default = false
 
--- config.highlight, checked: nil or a map with `linenos` (boolean).
+-- config.highlight.linenos (its type is checked before any hook runs, by
+-- the declaration above).
 function highlight.setup(site)
   local config = site.config.highlight
-  linenos_default = false
-  if config == nil then return end
-  if type(config) ~= "table" or #config > 0 then
-    error("config 'highlight' must be a map (e.g. {linenos: true})", 0)
-  end
-  for key, value in pairs(config) do
-    if key ~= "linenos" then
-      error("config 'highlight' has no key '" .. tostring(key) .. "' (known: linenos)", 0)
-    end
-    if type(value) ~= "boolean" then error("config 'highlight.linenos' must be true or false", 0) end
-  end
-  linenos_default = config.linenos
+  linenos_default = type(config) == "table" and config.linenos == true
 end
 
 -- The line-number option of a fence's info string ("ruby linenos=10"):

@@ -44,16 +44,12 @@ do
   check.eq(blocks[3].type, "custom_block", "the next block is highlighted")
 end
 
--- Config: a map with a boolean linenos, nothing else.
-local function setup_error(config)
-  local ok, err = pcall(highlight.setup, { config = { highlight = config } })
-  return not ok and err or nil
-end
-check.eq(setup_error(nil), nil, "no config")
-check.eq(setup_error({ linenos = true }), nil, "linenos: true")
-check.eq(setup_error("yes"), "config 'highlight' must be a map (e.g. {linenos: true})", "not a map")
-check.eq(setup_error({ linenos = 1 }), "config 'highlight.linenos' must be true or false", "linenos not boolean")
-check.eq(setup_error({ style = "x" }), "config 'highlight' has no key 'style' (known: linenos)", "unknown key")
+-- Config: highlight.linenos turns numbers on for blocks that do not say
+-- (its type is checked by the config schema, tests/bad/highlight-config).
+highlight.setup { config = { highlight = { linenos = true } } }
+check.ok(highlight.block("x\n", "c"):find('<span class="linenos">', 1, true) == nil,
+  "block() itself takes the option it is given")
+check.eq(highlight.linenos("c", true), true, "the default from config applies")
 highlight.setup { config = {} }
 
 check.done()
