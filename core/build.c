@@ -602,6 +602,9 @@ static void push_reader(lua_State *L, const pub_reader *r)
     set_bool(L, "slug_categories", r->slug_categories);
     set_bool(L, "dates_in_site_zone", r->dates_in_site_zone);
     set_bool(L, "untitled_pages", r->untitled_pages);
+    set_bool(L, "escape_urls", r->escape_urls);
+    set_bool(L, "pretty_titles", r->pretty_titles);
+    set_bool(L, "later_path_first", r->later_path_first);
     set_bool(L, "ruby_plugins", r->ruby_plugins);
     lua_createtable(L, 2, 0);
     for (int i = 0; r->plugin_keys[i]; i++) {

@@ -177,7 +177,8 @@ static const pub_reader jekyll_reader = {
     .layouts = "_layouts", .includes = "_includes", .sass = "_sass", .sass_style = "compact",
     .default_permalink = "date", .post_layout = NULL, .page_layout = NULL,
     .pages_keep_path = true, .skip_undated_posts = true, .missing_layout_warns = true,
-    .dates_in_site_zone = true, .untitled_pages = true,
+    .dates_in_site_zone = true, .untitled_pages = true, .escape_urls = true,
+    .pretty_titles = true, .later_path_first = true,
     .smart_punctuation = true, .ruby_plugins = true, .plugin_keys = jekyll_plugin_keys, .base_plugins = jekyll_base_plugins,
 };
 

@@ -41,6 +41,10 @@ typedef struct pub_reader {
     bool skip_undated_posts;       /* warn and skip (Jekyll) instead of failing */
     bool dates_in_site_zone;       /* a post date with its own zone is shown and linked in
                                       the site's zone (Jekyll) or kept as written */
+    bool escape_urls;              /* model URLs in link form, spaces and non-ASCII
+                                      encoded (Jekyll's page.url) */
+    bool later_path_first;         /* posts of one instant: later path first (Jekyll) */
+    bool pretty_titles;            /* :title as Jekyll's "pretty" slug of the name */
     bool untitled_pages;           /* a page without `title:` has none (Jekyll), or one
                                       made from its file name */
     bool missing_layout_warns;     /* warn and render without (Jekyll) */

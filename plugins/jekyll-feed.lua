@@ -35,7 +35,7 @@ function jekyll_feed.site(site)
   local path = feed_path(site)
   local limit = tonumber(options(site).posts_limit) or 10
   site:add_page {
-    url = path, kind = "feed", layout = false, title = site.title, sitemap = false,
+    url = path, kind = "feed", layout = false, sitemap = false,
     content = feed.atom(site, site.posts, path, limit),
   }
 end

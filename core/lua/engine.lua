@@ -468,6 +468,14 @@ local function two(n) return string.format("%02d", n) end
 
 -- Permalink tokens: each computes its text for one post, only when the
 -- pattern uses it (this runs for every post of a large site).
+-- Jekyll's `:title`: the name with every run of characters other than
+-- letters, digits (any script) and . _ ~ ! $ & ' ( ) + , ; = @ made one
+-- "-", case kept ("c#sharp" -> "c-sharp", "a+b" stays).
+local function pretty_slug(s)
+  s = s:gsub("[^%w%.%_~!%$&'%(%)%+,;=@\128-\255]+", "-")
+  return (s:gsub("^%-+", ""):gsub("%-+$", ""))
+end
+
 local function date_fmt(fmt) return function(p) return publish.date.format(p.date, fmt) end end
 
 -- The categories in a URL: slugs on a native site; on a Jekyll site
@@ -500,7 +508,7 @@ local TOKENS = {
   minute = function(p) return two(p.date.min) end,
   second = function(p) return two(p.date.sec) end,
   slug = function(p) return p.slug end,
-  title = function(p) return p.slug end,
+  title = function(p) return reader.pretty_titles and pretty_slug(p.slug) or p.slug end,
   name = function(p) return p.slug end,
   y_day = function(p) return publish.date.format(p.date, "%j") end,
   categories = function(p) return url_categories(p) end,
@@ -532,8 +540,26 @@ local FILE_TYPES = {
   webp = true, ico = true, pdf = true, webmanifest = true, csv = true, md = true,
 }
 
+-- The one rule from an output path to its URL in the model: `%`, `#` and
+-- `?` would change a link's meaning, so they are always percent-encoded
+-- (a file "c#.html" is linked as "c%23.html"); on a Jekyll site every byte
+-- a link cannot hold is too (spaces, non-ASCII: page.url as Jekyll gives
+-- it), elsewhere those stay readable and links encode them
+-- (publish.url.encode, which leaves %XX alone). engine.output_path
+-- decodes %XX back to the file's name.
+local function url_of_path(path)
+  local url = path:gsub("[%%#?]", function(c) return string.format("%%%02X", c:byte()) end)
+  if reader.escape_urls then url = publish.url.encode(url) end
+  return url
+end
+engine.url_of_path = url_of_path
+
+local function unescape(s)
+  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
 function engine.output_path(url)
-  local path = url:gsub("^/+", "")
+  local path = unescape(url):gsub("^/+", "")
   if path == "" or path:sub(-1) == "/" then return path .. "index.html", url end
   local ext = path:match("[^/]*%.([%w]+)$")
   if not (ext and FILE_TYPES[ext:lower()]) then return path .. "/index.html", url .. "/" end
@@ -674,7 +700,7 @@ local function make_post(doc, site, now, options)
   if not pattern then return nil end -- reported at the config key
   local url = expand_permalink(pattern, post)
   if url:sub(1, 1) ~= "/" then url = "/" .. url end
-  post.url = url
+  post.url = url_of_path(url)
   post._doc = doc
   return post
 end
@@ -727,6 +753,7 @@ local function make_page(doc, site)
     url = url:gsub(":([%a_]+)", values):gsub("//+", "/")
   end
   if url:sub(1, 1) ~= "/" then url = "/" .. url end
+  url = url_of_path(url)
   local page = {
     kind = "page", path = doc.path, meta = meta, body = doc.body, body_start = doc.body_start,
     content = doc.content, body_line = doc.body_line, url = url,
@@ -745,7 +772,10 @@ end
 
 local function newest_first(a, b)
   if a.date.epoch ~= b.date.epoch then return a.date.epoch > b.date.epoch end
-  return a.path < b.path -- same instant: a stable, documented order
+  -- Same instant: a stable, documented order (Jekyll's: the later path
+  -- first, as its list sorted by date and path is reversed).
+  if reader.later_path_first then return a.path > b.path end
+  return a.path < b.path
 end
 
 local function index_by(posts, field)
