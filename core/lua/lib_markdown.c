@@ -57,6 +57,7 @@ typedef struct md_node {
 
 static void owner_add_loose(md_owner *o, cmark_node *n)
 {
+    while (o->forward) o = o->forward; /* merged since the caller looked it up */
     if (o->nloose == o->cap) {
         o->cap = o->cap ? o->cap * 2 : 8;
         o->loose = pub_xrealloc(o->loose, o->cap * sizeof *o->loose);
@@ -463,11 +464,14 @@ static void set_field(lua_State *L, cmark_node *n, const char *key, int v)
  * cannot. */
 static void adopt(lua_State *L, int idx, md_owner *o, int oi)
 {
+    /* An earlier adopt of the same edit may have merged `o` away. */
+    o = push_resolved(L, oi);
+    oi = lua_gettop(L);
     md_owner *from;
     check_node_owner(L, idx, &from);
     int fi = lua_gettop(L);
     if (from == o) {
-        lua_pop(L, 1);
+        lua_pop(L, 2);
         return;
     }
     if (from->document && o->document)
@@ -492,7 +496,7 @@ static void adopt(lua_State *L, int idx, md_owner *o, int oi)
     gone->forward = keep;
     lua_pushvalue(L, ki);
     lua_setiuservalue(L, gi, OWNER_FORWARD);
-    lua_pop(L, 1);
+    lua_pop(L, 2);
 }
 
 /* A node that insertion would place under `parent`: adopted into its owner. */
@@ -1132,10 +1136,25 @@ static void apply_attributes(lua_State *L, md_owner *o, cmark_node *n, int undo)
     char *spliced = render_with_attributes(o, n, names, count);
     cmark_node *custom = cmark_node_new(is_block(n) ? CMARK_NODE_CUSTOM_BLOCK : CMARK_NODE_CUSTOM_INLINE);
     cmark_node_set_on_enter(custom, spliced);
+    if (!cmark_node_replace(n, custom)) {
+        /* A table cell holds no custom inline: raw HTML carries it there,
+         * which a site with unsafe: false would omit, so there the node
+         * keeps its plain HTML (without the attributes). */
+        cmark_node_free(custom);
+        custom = NULL;
+        if (o->opts.unsafe) {
+            custom = cmark_node_new(CMARK_NODE_HTML_INLINE);
+            cmark_node_set_literal(custom, spliced);
+            if (!cmark_node_replace(n, custom)) {
+                cmark_node_free(custom);
+                custom = NULL;
+            }
+        }
+    }
     free(spliced);
-    cmark_node_replace(n, custom);
-    owner_add_loose(o, n);
     lua_settop(L, ai);
+    if (!custom) return;
+    owner_add_loose(o, n);
     if (undo) {
         lua_Integer len = (lua_Integer)lua_rawlen(L, undo);
         lua_pushlightuserdata(L, n);

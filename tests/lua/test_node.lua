@@ -215,6 +215,10 @@ do
     '<p><a href="http://e.org" data-x="a&quot;b&lt;c&gt;&amp;" rel="noopener">l</a></p>\n' ..
     '<p><img src="p.png" alt="i" title="t" loading="lazy" /></p>\n' ..
     '<pre class="x"><code>c\n</code></pre>\n', "render leaves the tree as it was")
+  local cells = node.parse("| a |\n|---|\n| [l](/x) |\n")
+  cells:walk { link = function(l) l:set_attribute("rel", "x") end }
+  check.ok(cells:render():find('<td><a href="/x" rel="x">l</a></td>', 1, true),
+    "attributes in a table cell (which holds no custom node)")
   local fn = node.parse("a[^1]\n\n[^1]: n\n")
   fn.first_child.last_child:set_attribute("class", "extra")
   check.ok(fn:render():find('<sup class="footnote-ref extra">', 1, true), "class joins an existing one")
