@@ -634,6 +634,15 @@ static void push_context(lua_State *L, pub_site *site, run_state *st,
     lua_setfield(L, -2, "config_name");
     push_positions(L, site->config, true);
     lua_setfield(L, -2, "config_positions");
+    if (opts->check_only) {
+        /* `check` follows links to static files too (core/lua/links.lua). */
+        lua_createtable(L, (int)site->nstatic, 0);
+        for (size_t i = 0; i < site->nstatic; i++) {
+            lua_pushstring(L, site->static_files[i]);
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        lua_setfield(L, -2, "static_files");
+    }
     pub_runtime_push_bundled_plugins(L);
     lua_setfield(L, -2, "bundled_plugins");
     push_data(L, site, diags);

@@ -5,6 +5,8 @@
 -- front matter, Markdown and writing are the C core's.
 
 local schema = require "publish.schema"
+local links = require "publish.links"
+local link_checker -- `publish check`: the links of the rendered pages
 
 local engine = {}
 
@@ -1034,6 +1036,31 @@ local function prepare_page(page, seen)
   return true
 end
 
+-- Template files, for finding where a broken link no page source holds
+-- was written.
+local function template_files(folder, out)
+  for _, name in ipairs(publish.fs.list(folder) or {}) do
+    local path = folder .. "/" .. name
+    if name:match("%.html?$") then out[#out + 1] = path
+    elseif not name:find(".", 1, true) then template_files(path, out) end
+  end
+  return out
+end
+
+-- `publish check`: every internal link, image and #fragment leads to a
+-- file the build writes, or an id in it (core/lua/links.lua).
+local function check_links(ctx)
+  for _, path in ipairs(ctx.static_files or {}) do
+    link_checker:static(path)
+    -- Sass sources are written as CSS.
+    if path:match("%.s[ac]ss$") then link_checker:static((path:gsub("%.s[ac]ss$", ".css"))) end
+  end
+  local layouts = template_files(reader.layouts or "layouts", {})
+  if reader.includes and reader.includes ~= reader.layouts then template_files(reader.includes, layouts) end
+  link_checker:finish(function(path, line, col, message) internal.error(path, line, col, message) end, layouts)
+  link_checker = nil
+end
+
 -- Renders a prepared page through the render and output hooks and hands
 -- its bytes to C.
 local function render_page(page, site, plugins)
@@ -1057,6 +1084,7 @@ local function render_page(page, site, plugins)
       if type(result) == "string" then bytes = result end
     end
   end
+  if link_checker then link_checker:page(page, output, bytes) end
   local t0 = timings and internal.clock()
   local ok, err = internal.write(output, bytes)
   if timings then timings.write = (timings.write or 0) + internal.clock() - t0 end
@@ -1135,6 +1163,8 @@ function engine.build(ctx)
   -- block, so the first page to meet an error is the same for every -j.
   local before = plugin_state(plugins)
   local index, count = internal.fork(total)
+  -- `check` renders in this process alone (nothing to write, no workers).
+  link_checker = options.check and count == 1 and links.new(site) or nil
   local first, last = total * index // count + 1, total * (index + 1) // count
   for i = first, last do
     render_page(ready[i], site, plugins)
@@ -1148,6 +1178,7 @@ function engine.build(ctx)
       timings.write or 0)
     host.stderr("publish: lua timings: " .. table.concat(timings, ", ") .. "\n")
   end
+  if link_checker and not internal.failed() then check_links(ctx) end
   if internal.failed() then return end
   run_hook(plugins, "finish", nil, site)
 end
