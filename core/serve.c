@@ -290,24 +290,30 @@ static enum MHD_Result send_not_found(const server *s, struct MHD_Connection *co
     return send_buffer(conn, MHD_HTTP_NOT_FOUND, "text/html; charset=utf-8", &page);
 }
 
-static enum MHD_Result send_site_file(server *s, struct MHD_Connection *conn, const char *url)
+char *pub_serve_request_path(const char *url, int *status, bool *folder_url)
 {
     char *path = decode_path(url);
     if (!path || path[0] != '/') {
         free(path);
-        return send_text(conn, MHD_HTTP_BAD_REQUEST, "bad request path");
+        *status = MHD_HTTP_BAD_REQUEST;
+        return NULL;
     }
-    if (climbs(path)) {
-        free(path);
-        return send_text(conn, MHD_HTTP_FORBIDDEN, "forbidden");
-    }
-    char *rel = pub_path_confine(path + 1);
-    if (!rel) {
-        free(path);
-        return send_text(conn, MHD_HTTP_FORBIDDEN, "forbidden");
-    }
-    size_t plen = strlen(path);
-    bool folder_url = path[plen - 1] == '/';
+    char *rel = climbs(path) ? NULL : pub_path_confine(path + 1);
+    *status = rel ? MHD_HTTP_OK : MHD_HTTP_FORBIDDEN;
+    *folder_url = path[strlen(path) - 1] == '/';
+    free(path);
+    return rel;
+}
+
+static enum MHD_Result send_site_file(server *s, struct MHD_Connection *conn, const char *url)
+{
+    int status;
+    bool folder_url;
+    char *rel = pub_serve_request_path(url, &status, &folder_url);
+    if (!rel)
+        return send_text(conn, (unsigned)status,
+                         status == MHD_HTTP_BAD_REQUEST ? "bad request path" : "forbidden");
+    char *path = decode_path(url); /* as the not-found page shows it */
 
     /* The counter first, the file second: see the file comment. */
     pthread_mutex_lock(&s->lock);

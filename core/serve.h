@@ -31,4 +31,12 @@ typedef struct pub_serve_options {
  * before it returns. */
 pub_diag *pub_serve(const pub_serve_options *opts);
 
+/* The file a request URL asks for: "/a%20b/" -> "a b" (relative to DEST,
+ * normalised; "" for DEST itself), with *folder_url telling whether it
+ * ended in '/'. NULL with *status 400 for a broken escape, an encoded or
+ * raw NUL, or a path not starting with '/', and 403 for one that climbs
+ * ("..") out. Caller frees. (Symlinks are refused later, when the file is
+ * opened one component at a time.) */
+char *pub_serve_request_path(const char *url, int *status, bool *folder_url);
+
 #endif

@@ -1,12 +1,15 @@
-/* Fuzz: URL to output path, and its confinement. Any bytes as a page URL
- * go through engine.output_path (core/lua/engine.lua), then through
- * pub_path_confine, the check the output module applies before writing.
+/* Fuzz: URL to path, and its confinement, both ways. Any bytes as a page
+ * URL go through engine.output_path (core/lua/engine.lua), then through
+ * pub_path_confine, the check the output module applies before writing;
+ * and as a request URL through pub_serve_request_path, the mapping `serve`
+ * applies before it opens anything under DEST.
  * Whatever confinement accepts must be a relative path with no "." or ".."
  * segment and no empty one, must be accepted again unchanged, and must
  * agree with an independent segment-stack walk of the same path (which
  * climbs above the destination exactly when confinement refuses). */
 #include "fuzz.h"
 #include "lua/runtime.h"
+#include "serve.h"
 #include "util/path.h"
 #include <string.h>
 
@@ -54,12 +57,32 @@ static void check_confined(const char *path)
     free(confined);
 }
 
+/* serve: an accepted request path is confined (as above) and holds no
+ * NUL; a refused one says 400 or 403. */
+static void check_request(const char *url)
+{
+    int status = 0;
+    bool folder = false;
+    char *rel = pub_serve_request_path(url, &status, &folder);
+    if (!rel) {
+        if (status != 400 && status != 403) FUZZ_FAIL("request '%s' refused with %d", url, status);
+        return;
+    }
+    if (status != 200) FUZZ_FAIL("request '%s' accepted with %d", url, status);
+    if (rel[0]) check_confined(rel);
+    char *again = pub_path_confine(rel);
+    if (!again || strcmp(again, rel) != 0) FUZZ_FAIL("request path '%s' is not confined", rel);
+    free(again);
+    free(rel);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *url = malloc(size + 1);
     memcpy(url, data, size);
     url[size] = '\0';
     check_confined(url);
+    check_request(url);
     lua_State *L = fuzz_lua_shared();
     if (!pub_runtime_push_engine(L)) FUZZ_FAIL("engine: %s", lua_tostring(L, -1));
     lua_getfield(L, -1, "output_path");
