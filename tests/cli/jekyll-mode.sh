@@ -43,6 +43,22 @@ check "data file and folder of one name: exit 1" test $? -eq 1
 check "data file and folder of one name: exact error" test "$(head -1 "$work/err")" = \
   "data/menu/main.yaml: error: site.data.menu.main comes from another file or folder too"
 
+# scripts/edit/jekyll-import.lua converts a whole Jekyll site's posts
+# (and drafts) into a native site that then builds.
+conv="$work/converted"
+mkdir -p "$conv"
+echo 'title: Converted' > "$conv/config.yaml"
+"$publish" run "$root/scripts/edit/jekyll-import.lua" -s "$conv" -q -- "$root/tests/sites/jekyll/src"
+check "import: exit 0" test $? -eq 0
+check "import: every dated post and the draft" test "$(ls "$conv/posts" | wc -l)" -eq 9
+check "import: folders above _posts are categories" \
+  test "$(grep -A3 '^categories:' "$conv/posts/2024-02-01-cats.md" | tr '\n' '|')" = "categories:|  - blog|  - tech|  - Big Deal|"
+check "import: one-digit dates padded, .mkdn read as Markdown" test -f "$conv/posts/2017-02-05-loose.md"
+check "import: published: no (YAML 1.1) becomes false" grep -qx 'published: false' "$conv/posts/2024-03-01-hidden.md"
+check "import: a draft stays a draft" grep -qx 'draft: true' "$conv/posts/$(date -u +%Y-%m-%d)-idea.md"
+"$publish" build -s "$conv" -q
+check "import: the native site builds" test $? -eq 0
+
 site="$work/site"
 mkdir -p "$site/_posts" "$site/_layouts"
 printf 'title: T\nplugins:\n  - jekyll-spaceship\ngems: [jekyll-tagging]\n' > "$site/_config.yml"
