@@ -2,7 +2,13 @@
  * asks for safe mode, in which case cmark replaces it with a comment; the
  * GFM extensions are attached per parse from the options' bits. The
  * extension registry of cmark-gfm is global and not thread-safe to fill,
- * so it is filled once (pthread_once) before the first parse. */
+ * so it is filled once (pthread_once) before the first parse. The inline
+ * parser's table of special characters is global too, and every parse
+ * adds its extensions' characters to it on entry and removes them on exit
+ * (cmark-gfm's process_inlines): two parses at once would take '~' or ':'
+ * away from each other, and a post would lose its strikethrough or
+ * autolinks depending on timing. So the inline pass (cmark_parser_finish)
+ * runs one at a time; block parsing (cmark_parser_feed) stays parallel. */
 #include "markdown.h"
 #include "util/buf.h"
 #include "util/mem.h"
@@ -39,6 +45,17 @@ static pthread_once_t registered = PTHREAD_ONCE_INIT;
 
 static pub_md_gfm gfm;
 
+static pthread_mutex_t inline_pass = PTHREAD_MUTEX_INITIALIZER;
+
+/* cmark_parser_finish, one at a time (see above). */
+static cmark_node *finish_parse(cmark_parser *parser)
+{
+    pthread_mutex_lock(&inline_pass);
+    cmark_node *root = cmark_parser_finish(parser);
+    pthread_mutex_unlock(&inline_pass);
+    return root;
+}
+
 static void register_extensions(void)
 {
     cmark_gfm_core_extensions_ensure_registered();
@@ -55,7 +72,7 @@ static void register_extensions(void)
     cmark_parser_attach_syntax_extension(parser, gfm.table_ext);
     cmark_parser_attach_syntax_extension(parser, gfm.strikethrough_ext);
     cmark_parser_feed(parser, sample, sizeof sample - 1);
-    cmark_node *root = cmark_parser_finish(parser);
+    cmark_node *root = finish_parse(parser);
     cmark_node *table = cmark_node_first_child(root);
     cmark_node *row = cmark_node_last_child(table);
     cmark_node *cell = cmark_node_first_child(row);
@@ -253,7 +270,7 @@ cmark_node *pub_md_parse(const char *text, size_t len, const pub_md_options *opt
     }
     cmark_parser_feed(parser, text, len);
     pub_buf_free(&bounded);
-    cmark_node *root = cmark_parser_finish(parser);
+    cmark_node *root = finish_parse(parser);
     cmark_parser_free(parser);
     return root;
 }

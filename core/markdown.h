@@ -2,7 +2,8 @@
  * (tables, strikethrough, autolinks, task lists, footnotes; tagfilter on
  * request). Parsing and rendering are separate steps so that a plugin can
  * edit the tree in between (the `document` hook, lua/lib_markdown.c).
- * Thread-safe: each call owns its parser. */
+ * Thread-safe: each call owns its parser, and the inline pass, whose
+ * tables cmark-gfm keeps globally, runs one at a time (markdown.c). */
 #ifndef PUB_MARKDOWN_H
 #define PUB_MARKDOWN_H
 #include <stdbool.h>
