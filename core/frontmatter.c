@@ -8,6 +8,7 @@
  * It does not know what any key means; posts, config and data are the site
  * module's business. The surgical rewrite of single keys is not here. */
 #include "frontmatter.h"
+#include "util/hash.h"
 #include "util/mem.h"
 #include "util/utf8.h"
 #include <limits.h>
@@ -167,87 +168,6 @@ static bool match_float(const char *s, size_t n, double *out)
     return true;
 }
 
-static bool read_digits(const char *s, size_t n, size_t *i, int min, int max, int *out)
-{
-    int v = 0, count = 0;
-    while (*i < n && count < max && is_digit(s[*i])) {
-        v = v * 10 + (s[*i] - '0');
-        (*i)++;
-        count++;
-    }
-    *out = v;
-    return count >= min;
-}
-
-static int days_in_month(int year, int month)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    return month == 2 && leap ? 29 : days[month - 1];
-}
-
-/* YYYY-M[M]-D[D], then optionally [Tt ]H[H]:MM[:SS[.frac]] and a zone
- * (Z, +hh, +hhmm, +hh:mm) with optional blanks before it: what YAML 1.1
- * timestamps and Jekyll's `date: 2024-06-19 09:30 +0900` allow.
- * 1 when it is a date, 0 when it is not shaped like one, -1 when it is shaped
- * like one but out of range. */
-static int match_date(const char *s, size_t n, pub_date *d)
-{
-    memset(d, 0, sizeof *d);
-    size_t i = 0;
-    if (!read_digits(s, n, &i, 4, 4, &d->year) || i >= n || s[i++] != '-') return 0;
-    if (!read_digits(s, n, &i, 1, 2, &d->month) || i >= n || s[i++] != '-') return 0;
-    if (!read_digits(s, n, &i, 1, 2, &d->day)) return 0;
-    int zone_hour = 0, zone_min = 0;
-    if (i < n) {
-        if (s[i] == 'T' || s[i] == 't') i++;
-        else if (s[i] == ' ' || s[i] == '\t')
-            while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
-        else return 0;
-        if (!read_digits(s, n, &i, 1, 2, &d->hour) || i >= n || s[i++] != ':') return 0;
-        if (!read_digits(s, n, &i, 2, 2, &d->min)) return 0;
-        if (i < n && s[i] == ':') {
-            i++;
-            if (!read_digits(s, n, &i, 2, 2, &d->sec)) return 0;
-            if (i < n && s[i] == '.') {
-                i++;
-                int digits = 0;
-                while (i < n && is_digit(s[i])) {
-                    if (digits < 9) d->nsec = d->nsec * 10 + (s[i] - '0');
-                    digits++;
-                    i++;
-                }
-                if (!digits) return 0;
-                for (; digits < 9; digits++) d->nsec *= 10;
-            }
-        }
-        d->has_time = true;
-        while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
-        if (i < n) {
-            if (s[i] == 'Z' || s[i] == 'z') {
-                i++;
-            } else if (s[i] == '+' || s[i] == '-') {
-                int sign = s[i++] == '-' ? -1 : 1;
-                if (!read_digits(s, n, &i, 1, 2, &zone_hour)) return 0;
-                if (i < n) {
-                    if (s[i] == ':') i++;
-                    if (!read_digits(s, n, &i, 2, 2, &zone_min)) return 0;
-                }
-                d->offset_min = sign * (zone_hour * 60 + zone_min);
-            } else {
-                return 0;
-            }
-            d->has_zone = true;
-        }
-        if (i != n) return 0;
-    }
-    if (d->month < 1 || d->month > 12 || d->day < 1 ||
-        d->day > days_in_month(d->year, d->month) || d->hour > 23 || d->min > 59 ||
-        d->sec > 59 || zone_hour > 23 || zone_min > 59)
-        return -1;
-    return 1;
-}
-
 static scalar_kind resolve_plain(const char *s, size_t n, pub_yaml_version version, scalar *out)
 {
     if (match_null(s, n)) return SCALAR_NULL;
@@ -267,7 +187,7 @@ static scalar_kind resolve_plain(const char *s, size_t n, pub_yaml_version versi
     scalar_kind kind;
     if (match_int(s, n, &kind, out)) return kind;
     if (match_float(s, n, &out->number)) return SCALAR_FLOAT;
-    int d = match_date(s, n, &out->date);
+    int d = pub_date_match(s, n, &out->date);
     if (d > 0) return SCALAR_DATE;
     if (d < 0) return SCALAR_BAD_DATE;
     return SCALAR_STRING;
@@ -388,9 +308,7 @@ static anchor *find_anchor(loader *ld, const char *name)
 
 static size_t hash_key(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return (size_t)h;
+    return (size_t)pub_hash(s, n, 0);
 }
 
 #define INDEX_FROM 16 /* below this many keys a linear scan is faster */
@@ -621,7 +539,7 @@ static pub_value *typed_scalar(loader *ld, const char *s, size_t n, const char *
         return NULL;
     }
     if (strcmp(tag, "timestamp") == 0) {
-        if (match_date(s, n, &sc.date) > 0) return pub_value_date(&sc.date);
+        if (pub_date_match(s, n, &sc.date) > 0) return pub_value_date(&sc.date);
         fail(ld, mark, "invalid date '%.*s'", shown_len(n), s);
         return NULL;
     }

@@ -216,13 +216,6 @@ static int digits(const char *s, int n)
     return v;
 }
 
-static int days_in_month(int year, int month)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    return month == 2 && leap ? 29 : days[month - 1];
-}
-
 bool pub_site_parse_name(const char *filename, pub_date *date, char **slug)
 {
     const char *base = pub_path_base(filename);
@@ -232,7 +225,7 @@ bool pub_site_parse_name(const char *filename, pub_date *date, char **slug)
     int m = y >= 0 && base[4] == '-' ? digits(base + 5, 2) : -1;
     int d = m >= 0 && base[7] == '-' ? digits(base + 8, 2) : -1;
     if (d >= 0 && base[10] == '-' && m >= 1 && m <= 12 && d >= 1 &&
-        d <= days_in_month(y, m) && stem > 11) {
+        d <= pub_date_days_in_month(y, m) && stem > 11) {
         memset(date, 0, sizeof *date);
         date->year = y;
         date->month = m;
@@ -262,7 +255,7 @@ static int parse_loose_name(const char *filename, pub_date *date, char **slug)
     }
     if (at >= ext) return 0;
     *slug = pub_xstrndup(at, (size_t)(ext - at));
-    if (part[1] < 1 || part[1] > 12 || part[2] < 1 || part[2] > days_in_month(part[0], part[1]))
+    if (part[1] < 1 || part[1] > 12 || part[2] < 1 || part[2] > pub_date_days_in_month(part[0], part[1]))
         return -1;
     memset(date, 0, sizeof *date);
     date->year = part[0];

@@ -5,19 +5,12 @@
 #define PUB_VALUE_H
 #include <stdbool.h>
 #include <stddef.h>
+#include "util/date.h"
 
 typedef enum {
     PUB_NULL, PUB_BOOL, PUB_INT, PUB_FLOAT, PUB_STRING, PUB_LIST, PUB_MAP, PUB_DATE
 } pub_value_type;
 
-typedef struct pub_date {
-    int year, month, day;
-    int hour, min, sec;
-    int nsec;
-    bool has_time;  /* "2024-06-19" alone is a date without time */
-    bool has_zone;  /* an explicit Z or +hh:mm was given */
-    int offset_min; /* minutes east of UTC (given, or set by pub_date_localize) */
-} pub_date;
 
 typedef struct pub_value pub_value;
 
@@ -66,14 +59,5 @@ const char *pub_value_str(const pub_value *v);
 
 /* Deep equality (float NaN equals NaN; map key order ignored). */
 bool pub_value_equal(const pub_value *a, const pub_value *b);
-
-/* Gives a date without an explicit zone the offset of the process's local
- * time zone (the CLI sets TZ to the site's `timezone` before any thread
- * starts), so "2024-06-19 09:00" means 09:00 in Seoul for a Seoul site.
- * Dates with a zone are left alone. */
-void pub_date_localize(pub_date *d);
-
-/* Unix time of a date, using its offset_min. */
-long long pub_date_epoch(const pub_date *d);
 
 #endif

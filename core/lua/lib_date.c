@@ -18,87 +18,24 @@ static const char *const day_names[] = {
     "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 };
 
-static int is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-static int days_in_month(int y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : days[m - 1];
-}
-
 static int valid_date(const pub_date *d)
 {
     return d->month >= 1 && d->month <= 12 && d->day >= 1 &&
-           d->day <= days_in_month(d->year, d->month) && d->hour >= 0 && d->hour < 24 &&
+           d->day <= pub_date_days_in_month(d->year, d->month) && d->hour >= 0 && d->hour < 24 &&
            d->min >= 0 && d->min < 60 && d->sec >= 0 && d->sec <= 60;
 }
 
 /* ------------------------------------------------------------- parsing */
 
-static int digits(const char **p, int min, int max, int *out)
-{
-    int n = 0, v = 0;
-    while (n < max && **p >= '0' && **p <= '9') {
-        v = v * 10 + (**p - '0');
-        (*p)++;
-        n++;
-    }
-    *out = v;
-    return n >= min;
-}
-
 /* The forms people write by hand that YAML's timestamp does not take
  * ("2024-06-19 09:30", "2024-06-19T09:30:00+0900"), as Jekyll accepts
- * them: YYYY-MM-DD, then optionally [T or spaces] HH:MM[:SS[.frac]], then
- * optionally [spaces] Z or +HH[:MM] or +HHMM. */
+ * them: util/date.h's grammar, blanks around allowed. */
 static int parse_loose(const char *s, size_t len, pub_date *d)
 {
     if (strlen(s) != len) return 0;
-    memset(d, 0, sizeof *d);
-    const char *p = s;
-    while (*p == ' ' || *p == '\t') p++;
-    if (!digits(&p, 4, 4, &d->year) || *p++ != '-' || !digits(&p, 1, 2, &d->month) ||
-        *p++ != '-' || !digits(&p, 1, 2, &d->day))
-        return 0;
-    const char *q = p;
-    if (*q == 'T' || *q == 't') q++;
-    else while (*q == ' ' || *q == '\t') q++;
-    if (q != p && *q >= '0' && *q <= '9') {
-        p = q;
-        if (!digits(&p, 1, 2, &d->hour) || *p++ != ':' || !digits(&p, 2, 2, &d->min)) return 0;
-        if (*p == ':') {
-            p++;
-            if (!digits(&p, 2, 2, &d->sec)) return 0;
-            if (*p == '.') {
-                p++;
-                int frac;
-                if (!digits(&p, 1, 9, &frac)) return 0;
-                while (*p >= '0' && *p <= '9') p++;
-            }
-        }
-        d->has_time = true;
-        while (*p == ' ' || *p == '\t') p++;
-        if (*p == 'Z' || *p == 'z') {
-            p++;
-            d->has_zone = true;
-        } else if (*p == '+' || *p == '-') {
-            int sign = *p++ == '-' ? -1 : 1, hh, mm = 0;
-            const char *start = p;
-            if (!digits(&p, 1, 4, &hh)) return 0;
-            if (p - start > 2) { /* +0900 */
-                mm = hh % 100;
-                hh /= 100;
-            } else if (*p == ':') {
-                p++;
-                if (!digits(&p, 2, 2, &mm)) return 0;
-            }
-            if (hh > 23 || mm > 59) return 0;
-            d->offset_min = sign * (hh * 60 + mm);
-            d->has_zone = true;
-        }
-    }
-    while (*p == ' ' || *p == '\t') p++;
-    return *p == '\0' && valid_date(d);
+    while (len && (*s == ' ' || *s == '\t')) s++, len--;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) len--;
+    return pub_date_match(s, len, d) == 1;
 }
 
 /* Reads s with the front matter's YAML timestamp rules, then the looser
@@ -188,7 +125,7 @@ static int l_format(lua_State *L)
     long long days = floor_div(pub_date_epoch(&midnight), 86400);
     int weekday = (int)(((days + 4) % 7 + 7) % 7); /* 1970-01-01 was a Thursday */
     int yday = d.day;
-    for (int m = 1; m < d.month; m++) yday += days_in_month(d.year, m);
+    for (int m = 1; m < d.month; m++) yday += pub_date_days_in_month(d.year, m);
     int off = d.offset_min < 0 ? -d.offset_min : d.offset_min;
     char sign = d.offset_min < 0 ? '-' : '+';
 
