@@ -18,6 +18,7 @@
 #include "render.h"
 #include "site.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/file.h"
 #include "util/mem.h"
 #include "util/path.h"
@@ -318,9 +319,7 @@ static int l_internal_read_body(lua_State *L)
  * counts every thread's CPU time, which misleads once writers run). */
 static int l_internal_clock(lua_State *L)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    lua_pushnumber(L, (lua_Number)t.tv_sec + (lua_Number)t.tv_nsec / 1e9);
+    lua_pushnumber(L, (lua_Number)pub_clock_now());
     return 1;
 }
 
@@ -706,13 +705,6 @@ static void copy_static(pub_site *site, pub_out *out, run_state *st, pub_diags *
 
 /* ---- Entry points ----------------------------------------------------------- */
 
-static double clock_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* Everything a build's output depends on, for the no-op rebuild: the
  * engine, the options and every file below SRC (see fingerprint.h). Caller
  * finalizes and frees `fp`. */
@@ -773,7 +765,7 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
         }
     }
 
-    double t0 = clock_seconds();
+    double t0 = pub_clock_now();
     run_state st = {site->src, site->confine, diags, NULL, 0, opts->progress, opts->progress_ud,
                     LLONG_MAX, site, &md, cache, opts->jobs, true, false, false, 0, {0}, NULL, 0, NULL, 0, 0, 0};
     if (!opts->check_only) {
@@ -798,7 +790,7 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
     lua_pushlightuserdata(L, cache);
     lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_CACHE);
     push_context(L, site, &st, opts, diags);
-    double t1 = clock_seconds();
+    double t1 = pub_clock_now();
     call_engine(L, "build", 0, diags);
     /* A render worker whose engine call ended early (an engine error)
      * must not go on to commit: it ends here, its errors sent. */
@@ -808,7 +800,7 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
     free(st.once_keys);
     pub_runtime_close(L);
     finish_loading(&st);
-    double t2 = clock_seconds();
+    double t2 = pub_clock_now();
     if (st.out && diags->errors == 0) copy_static(site, st.out, &st, diags);
 
     bool ok = diags->errors == 0;
@@ -837,7 +829,7 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
     pub_site_free(site);
     result->seconds_read = t1 - t0;
     result->seconds_lua = t2 - t1;
-    result->seconds_commit = clock_seconds() - t2;
+    result->seconds_commit = pub_clock_now() - t2;
     return ok;
 }
 

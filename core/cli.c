@@ -9,6 +9,7 @@
 #include "lua/runtime.h"
 #include "serve.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/mem.h"
 #include "util/path.h"
 #include "util/text.h"
@@ -197,7 +198,7 @@ static size_t print_diags(pub_diags *diags, bool quiet)
 
 typedef struct progress {
     bool on;
-    struct timespec last;
+    double last; /* pub_clock_now() of the last update */
     bool shown;
 } progress;
 
@@ -206,9 +207,8 @@ static void show_progress(void *ud, const char *phase, size_t done, size_t total
 {
     progress *p = ud;
     if (!p->on) return;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    double since = (double)(now.tv_sec - p->last.tv_sec) + (double)(now.tv_nsec - p->last.tv_nsec) / 1e9;
+    double now = pub_clock_now();
+    double since = now - p->last;
     if (p->shown && since < 0.1 && done < total) return;
     p->last = now;
     p->shown = true;
@@ -220,13 +220,6 @@ static void clear_progress(progress *p)
 {
     if (p->shown) fprintf(stderr, "\r\033[K");
     p->shown = false;
-}
-
-static double seconds_since(const struct timespec *start)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
 static const char *plural(size_t n, const char *one, const char *many)
@@ -253,9 +246,8 @@ static void skipped_note(const pub_build_result *r, pub_buf *out)
 
 static int command_build(const cli *c, bool check_only)
 {
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    progress prog = {isatty(STDERR_FILENO) && !c->quiet, {0, 0}, false};
+    double start = pub_clock_now();
+    progress prog = {isatty(STDERR_FILENO) && !c->quiet, 0, false};
     pub_build_options opts = {.src = c->src, .dest = c->dest, .drafts = c->drafts,
                               .future = c->future, .check_only = check_only,
                               .no_cache = c->no_cache, .clean = c->clean, .jobs = c->jobs,
@@ -266,7 +258,7 @@ static int command_build(const cli *c, bool check_only)
     bool ok = pub_build(&opts, &diags, &result);
     clear_progress(&prog);
     size_t errors = print_diags(&diags, c->quiet);
-    double secs = seconds_since(&start);
+    double secs = pub_clock_now() - start;
     if (!ok) {
         if (check_only)
             fprintf(stderr, "publish: %zu %s found\n", errors, plural(errors, "error", "errors"));

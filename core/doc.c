@@ -7,6 +7,7 @@
 #include "confine.h"
 #include "markdown.h"
 #include "sass.h"
+#include "util/clock.h"
 #include "util/file.h"
 #include "util/mem.h"
 #include "util/path.h"
@@ -15,22 +16,15 @@
 #include <strings.h>
 #include <time.h>
 
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md,
                           pub_load_mode mode, pub_cache *cache);
 
 void pub_doc_load(pub_site *site, pub_doc *doc, const pub_md_options *md, pub_load_mode mode,
                   pub_cache *cache)
 {
-    double start = now_seconds();
+    double start = pub_clock_now();
     load_document(site, doc, md, mode, cache);
-    double took = now_seconds() - start;
+    double took = pub_clock_now() - start;
     if (took >= site->slow_seconds && !doc->error)
         doc->warning = pub_diag_new(PUB_WARNING, doc->path, 0, 0,
                                     "slow to read: %.2f s (front matter and Markdown)", took);

@@ -67,16 +67,9 @@ enum { CHUNK = 64 * 1024 };
 
 /* ---- Paths known to this build ------------------------------------------------ */
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a: paths are short */
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 static size_t map_slot(entry **slots, size_t cap, const char *rel)
 {
-    size_t mask = cap - 1, i = (size_t)hash_str(rel) & mask;
+    size_t mask = cap - 1, i = (size_t)pub_hash(rel, strlen(rel), 0) & mask;
     while (slots[i] && strcmp(slots[i]->rel, rel) != 0) i = (i + 1) & mask;
     return i;
 }

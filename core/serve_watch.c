@@ -7,6 +7,7 @@
 #include "serve_impl.h"
 #include "build.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/mem.h"
 #include "util/path.h"
 #include <dirent.h>
@@ -228,19 +229,11 @@ void pub_serve_watch_close(watcher *w)
 
 /* ---- Building --------------------------------------------------------------- */
 
-static double seconds_since(const struct timespec *start)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
-}
-
 /* A new counter on success, the diagnostics on failure. */
 void pub_serve_rebuild(server *s)
 {
     const pub_serve_options *o = s->opts;
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    double start = pub_clock_now();
     pub_build_options bo = {.src = o->src, .dest = o->dest, .drafts = o->drafts,
                             .future = o->future, .jobs = o->jobs};
     pub_diags diags;
@@ -281,7 +274,7 @@ void pub_serve_rebuild(server *s)
     if (ok)
         pub_serve_say(s, "publish: %s %zu %s (%zu written, %zu unchanged, %zu removed) in %.2f s\n",
             first ? "built" : "rebuilt", result.pages, result.pages == 1 ? "file" : "files",
-            result.out.written, result.out.unchanged, result.out.removed, seconds_since(&start));
+            result.out.written, result.out.unchanged, result.out.removed, pub_clock_now() - start);
     else
         pub_serve_say(s, "publish: %zu %s; still serving the previous output\n", diags.errors,
             diags.errors == 1 ? "error" : "errors");
@@ -289,20 +282,20 @@ void pub_serve_rebuild(server *s)
     pub_diags_free(&diags);
 }
 
-static int ms_since(const struct timespec *t)
+static int ms_since(double t)
 {
-    return (int)(seconds_since(t) * 1000.0);
+    return (int)((pub_clock_now() - t) * 1000.0);
 }
 
 void pub_serve_watch_loop(server *s, watcher *w, int sigfd)
 {
     bool pending = false;
-    struct timespec first = {0, 0}, last = {0, 0};
+    double first = 0, last = 0;
     for (;;) {
         int timeout = -1;
         if (pending) {
-            int quiet = DEBOUNCE_MS - ms_since(&last);
-            int cap = DEBOUNCE_MAX_MS - ms_since(&first);
+            int quiet = DEBOUNCE_MS - ms_since(last);
+            int cap = DEBOUNCE_MAX_MS - ms_since(first);
             timeout = quiet < cap ? quiet : cap;
             if (timeout < 0) timeout = 0;
         }
@@ -314,7 +307,7 @@ void pub_serve_watch_loop(server *s, watcher *w, int sigfd)
             if (read(sigfd, &info, sizeof info) == (ssize_t)sizeof info) return;
         }
         if (n > 0 && (fds[1].revents & POLLIN) && read_changes(w)) {
-            clock_gettime(CLOCK_MONOTONIC, &last);
+            last = pub_clock_now();
             if (!pending) first = last;
             pending = true;
             continue;
