@@ -15,7 +15,7 @@ local engine = {}
 -- call (the running plugin for capabilities, and the per-call limits).
 local host = ...
 
-local internal -- C functions of this run: error, warn, write, progress
+local internal -- ctx.internal: this run's C functions (docs/internals.md lists them)
 
 local PERMALINK_STYLES = {
   date = "/:categories/:year/:month/:day/:title:output_ext",

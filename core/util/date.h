@@ -1,7 +1,8 @@
 /* Dates as front matter, file names and plugins write them: the pub_date
  * record, the calendar, the one grammar of a written date, and the
  * conversion to an instant. Local time means the process's TZ, which the
- * CLI sets to the site's `timezone` before any thread starts. */
+ * site's loading (pub_site_open) sets to its `timezone` before any thread
+ * starts. */
 #ifndef PUB_UTIL_DATE_H
 #define PUB_UTIL_DATE_H
 #include <stdbool.h>
@@ -28,7 +29,7 @@ int pub_date_days_in_month(int year, int month);
 int pub_date_match(const char *s, size_t n, pub_date *d);
 
 /* Gives a date without an explicit zone the offset of the process's local
- * time zone (the CLI sets TZ to the site's `timezone` before any thread
+ * time zone (pub_site_open sets TZ to the site's `timezone` before any thread
  * starts), so "2024-06-19 09:00" means 09:00 in Seoul for a Seoul site.
  * Dates with a zone are left alone. */
 void pub_date_localize(pub_date *d);
