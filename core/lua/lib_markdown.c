@@ -745,73 +745,72 @@ static void apply_filter(lua_State *L, int ni, int wi)
     lua_pop(L, 2);
 }
 
-/* Visits the node object at `ni` and everything below it bottom-up: a
- * node's children as they are when its visit starts (one moved away
- * meanwhile is skipped), then the node. Iterative, with the pending nodes
- * in a Lua table, so a deep tree costs heap, not C stack. `wi` is the walk
- * root's owner as first seen: a filter may merge it into another, so the
- * current owner is looked up again after each call. */
+/* The index of n's type in core_types, then the GFM types after them. */
+static unsigned type_index(cmark_node *n)
+{
+    cmark_node_type t = cmark_node_get_type(n);
+    for (unsigned i = 0; i < NCORE_TYPES; i++)
+        if (core_types[i].type == t) return i;
+    for (unsigned i = 0; i < 4; i++)
+        if (gfm_type((int)i) == t) return (unsigned)NCORE_TYPES + i;
+    return (unsigned)NCORE_TYPES + 4;
+}
+
+/* Is n `root` or below it? */
+static bool under(cmark_node *n, cmark_node *root)
+{
+    for (; n; n = cmark_node_parent(n))
+        if (n == root) return true;
+    return false;
+}
+
+/* Visits the node object at `ni` and every node below it that has a
+ * filter, bottom-up in document order. The nodes to visit are listed
+ * first, in C, as the tree is when the walk starts (only those with a
+ * filter get a Lua object, so a walk for links costs little more than the
+ * links); one a filter has taken from under the walked node by its turn is
+ * skipped, and nodes filters add are not visited. `wi` is the walk root's
+ * owner as first seen (see apply_filter). */
 static void walk_nodes(lua_State *L, int ni, int fi, int wi)
 {
     luaL_checkstack(L, 12, "walk");
-    /* frames[k] = node object, its children array, next child index. */
-    lua_newtable(L);
-    int frames = lua_gettop(L);
-    lua_Integer top = 0;
-    lua_pushvalue(L, ni);
-    for (;;) {
-        /* A node on the stack top enters: snapshot its children. */
-        int node_idx = lua_gettop(L);
-        cmark_node *n = check_node(L, node_idx);
-        lua_createtable(L, 3, 0);
-        lua_pushvalue(L, node_idx);
-        lua_rawseti(L, -2, 1);
-        lua_newtable(L);
-        lua_Integer count = 0;
-        for (cmark_node *c = cmark_node_first_child(n); c; c = cmark_node_next(c)) {
-            push_node(L, c, wi);
-            lua_rawseti(L, -2, ++count);
-        }
-        lua_rawseti(L, -2, 2);
-        lua_pushinteger(L, 0);
-        lua_rawseti(L, -2, 3);
-        lua_rawseti(L, frames, ++top);
+    bool want[NCORE_TYPES + 5] = {false};
+    bool any_block = lua_getfield(L, fi, "block") == LUA_TFUNCTION;
+    bool any_inline = lua_getfield(L, fi, "inline") == LUA_TFUNCTION;
+    lua_pop(L, 2);
+    for (unsigned i = 0; i < NCORE_TYPES + 4; i++) {
+        const char *name = i < NCORE_TYPES ? core_types[i].name : gfm_type_names[i - NCORE_TYPES];
+        want[i] = lua_getfield(L, fi, name) == LUA_TFUNCTION;
         lua_pop(L, 1);
-        /* Find the next node to enter, leaving (filtering) finished ones. */
-        bool entered = false;
-        while (top > 0 && !entered) {
-            lua_rawgeti(L, frames, top);
-            int frame = lua_gettop(L);
-            lua_rawgeti(L, frame, 1);
-            cmark_node *parent = check_node(L, -1);
-            lua_rawgeti(L, frame, 2);
-            lua_rawgeti(L, frame, 3);
-            lua_Integer next = lua_tointeger(L, -1);
-            lua_pop(L, 1);
-            lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
-            while (++next <= len) {
-                lua_rawgeti(L, -1, next);
-                if (cmark_node_parent(check_node(L, -1)) == parent) break;
-                lua_pop(L, 1);
-            }
-            if (next <= len) {
-                lua_pushinteger(L, next);
-                lua_rawseti(L, frame, 3);
-                lua_replace(L, frame); /* the child object stays on top */
-                lua_settop(L, frame);
-                entered = true;
-            } else {
-                lua_pop(L, 1); /* children */
-                int node = lua_gettop(L);
-                if (push_filter(L, fi, parent)) apply_filter(L, node, wi);
-                lua_settop(L, frame - 1);
-                lua_pushnil(L);
-                lua_rawseti(L, frames, top--);
-            }
-        }
-        if (!entered) break;
     }
-    lua_settop(L, frames - 1);
+    cmark_node *root = check_node(L, ni);
+    lua_newtable(L);
+    int list = lua_gettop(L);
+    lua_Integer count = 0;
+    /* Post-order by hand; only push_node runs meanwhile (no user code). */
+    cmark_node *n = root;
+    while (cmark_node_first_child(n)) n = cmark_node_first_child(n);
+    while (n) {
+        cmark_node *next;
+        if (n == root) next = NULL;
+        else if (cmark_node_next(n)) {
+            next = cmark_node_next(n);
+            while (cmark_node_first_child(next)) next = cmark_node_first_child(next);
+        } else next = cmark_node_parent(n);
+        if (want[type_index(n)] || (is_block(n) ? any_block : any_inline)) {
+            push_node(L, n, wi);
+            lua_rawseti(L, list, ++count);
+        }
+        n = next;
+    }
+    for (lua_Integer i = 1; i <= count; i++) {
+        lua_rawgeti(L, list, i);
+        int node = lua_gettop(L);
+        cmark_node *x = check_node(L, node); /* raises if rendered meanwhile */
+        if (under(x, root) && push_filter(L, fi, x)) apply_filter(L, node, wi);
+        lua_settop(L, list);
+    }
+    lua_settop(L, list - 1);
 }
 
 /* publish.node.walk(node, filters) / node:walk(filters) -> node
