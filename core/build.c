@@ -7,6 +7,7 @@
 #include "cache.h"
 #include "data.h"
 #include "doc.h"
+#include "fetch.h"
 #include "fingerprint.h"
 #include "frontmatter.h"
 #include "lua/bridge.h"
@@ -392,6 +393,34 @@ static int l_internal_join(lua_State *L)
     return 0;
 }
 
+/* internal.fetch({url, ...}) -> {url = status} (0: no answer), for
+ * `check --external`; raises when curl cannot be run. */
+static int l_internal_fetch(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    size_t n = (size_t)luaL_len(L, 1);
+    /* Lua owns every buffer (userdata): nothing leaks if a call raises. */
+    const char **urls = lua_newuserdatauv(L, (n ? n : 1) * sizeof *urls, 0);
+    int *statuses = lua_newuserdatauv(L, (n ? n : 1) * sizeof *statuses, 0);
+    for (size_t i = 0; i < n; i++) {
+        lua_geti(L, 1, (lua_Integer)i + 1);
+        urls[i] = luaL_checkstring(L, -1);
+        lua_pop(L, 1); /* still referenced by the table at 1 */
+    }
+    char *err = pub_fetch_statuses(urls, n, 10, statuses);
+    if (err) {
+        lua_pushstring(L, err);
+        free(err);
+        return lua_error(L);
+    }
+    lua_createtable(L, 0, (int)n);
+    for (size_t i = 0; i < n; i++) {
+        lua_pushinteger(L, statuses[i]);
+        lua_setfield(L, -2, urls[i]);
+    }
+    return 1;
+}
+
 static int l_internal_load(lua_State *L);
 static int l_internal_next_doc(lua_State *L);
 
@@ -404,7 +433,7 @@ static void push_internal(lua_State *L, run_state *st)
         {"discard_document", pub_lua_md_discard_document},
         {"document_at", pub_lua_md_document_at},
         {"future_post", l_internal_future_post}, {"draft_skipped", l_internal_draft_skipped},
-        {"clock", l_internal_clock},
+        {"clock", l_internal_clock}, {"fetch", l_internal_fetch},
         {"read_body", l_internal_read_body},
         {"error", l_internal_error}, {"warn", l_internal_warn}, {"failed", l_internal_failed},
         {"write", l_internal_write}, {"progress", l_internal_progress}, {NULL, NULL}};
@@ -661,6 +690,8 @@ static void push_context(lua_State *L, pub_site *site, run_state *st,
     lua_setfield(L, -2, "future");
     lua_pushboolean(L, opts->check_only);
     lua_setfield(L, -2, "check");
+    lua_pushboolean(L, opts->check_only && opts->external);
+    lua_setfield(L, -2, "external");
     lua_setfield(L, -2, "options");
     push_internal(L, st);
     lua_setfield(L, -2, "internal");

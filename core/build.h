@@ -16,6 +16,7 @@ typedef struct pub_build_options {
     bool drafts;         /* include drafts and unpublished posts */
     bool future;         /* include posts dated after now */
     bool check_only;     /* load and validate everything, write nothing */
+    bool external;       /* with check_only: fetch external links too (fetch.h) */
     bool no_cache;       /* neither read nor write SRC/.publish-cache */
     bool clean;          /* empty DEST of files publish did not write */
     int jobs;            /* worker threads; <= 0: number of cores */

@@ -26,7 +26,7 @@ typedef struct cli {
     const char *command;
     const char *src;
     const char *dest;
-    bool drafts, future, quiet, dry_run, no_cache, clean;
+    bool drafts, future, quiet, dry_run, no_cache, clean, external;
     int jobs;
     const char *script;
     const char *title;
@@ -140,6 +140,8 @@ static int parse_args(int argc, char **argv, cli *c)
             c->future = true;
         } else if (strcmp(a, "--no-cache") == 0) {
             c->no_cache = true;
+        } else if (strcmp(a, "--external") == 0 && strcmp(c->command, "check") == 0) {
+            c->external = true;
         } else if (strcmp(a, "--clean") == 0 && strcmp(c->command, "build") == 0) {
             c->clean = true;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
@@ -250,7 +252,8 @@ static int command_build(const cli *c, bool check_only)
     progress prog = {isatty(STDERR_FILENO) && !c->quiet, 0, false};
     pub_build_options opts = {.src = c->src, .dest = c->dest, .drafts = c->drafts,
                               .future = c->future, .check_only = check_only,
-                              .no_cache = c->no_cache, .clean = c->clean, .jobs = c->jobs,
+                              .no_cache = c->no_cache, .clean = c->clean,
+                              .external = c->external, .jobs = c->jobs,
                               .progress = show_progress, .progress_ud = &prog};
     pub_diags diags;
     pub_diags_init(&diags);

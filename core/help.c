@@ -29,7 +29,7 @@ static const help_page pages[] = {
      "example:\n"
      "  publish build -s mysite --drafts\n"},
     {"check",
-     "usage: publish check [-s SRC] [--drafts] [--future]\n",
+     "usage: publish check [-s SRC] [--drafts] [--future] [--external]\n",
      "\nLoads and validates everything a build would (config keys and types, front\n"
      "matter, the site's own schema, plugins, templates) and writes nothing.\n"
      "Every problem is reported at once as PATH:LINE:COL: error: MESSAGE.\n\n"
@@ -37,6 +37,8 @@ static const help_page pages[] = {
      "  -s, --source SRC        the site folder (default: .)\n"
      "      --drafts            check drafts too\n"
      "      --future            check future posts too\n"
+     "      --external          also fetch every external http(s) link (needs curl\n"
+     "                          and the network; 10 s per link, 8 at a time)\n"
      "  -q, --quiet             print nothing but errors\n\n"
      "example:\n"
      "  publish check -s mysite\n"},

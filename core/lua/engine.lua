@@ -1057,7 +1057,8 @@ local function check_links(ctx)
   end
   local layouts = template_files(reader.layouts or "layouts", {})
   if reader.includes and reader.includes ~= reader.layouts then template_files(reader.includes, layouts) end
-  link_checker:finish(function(path, line, col, message) internal.error(path, line, col, message) end, layouts)
+  link_checker:finish(function(path, line, col, message) internal.error(path, line, col, message) end, layouts,
+    ctx.options.external and internal.fetch or nil)
   link_checker = nil
 end
 

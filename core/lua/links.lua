@@ -3,7 +3,8 @@
 -- page or a static file) or to an `id` in it. Each page's links and ids are
 -- kept as it is rendered (not its HTML); at the end each broken link is
 -- reported once, at the source file that holds it (the post, else the
--- layout or include it comes from). External links are not fetched.
+-- layout or include it comes from). External http(s) links are fetched
+-- only when asked (`check --external`), all at once, through C.
 
 local links = {}
 
@@ -127,46 +128,80 @@ local function locate(raw, files, read)
   return nil
 end
 
+-- Where a broken link `raw` of `page` is written: its source, its own
+-- layout, then every template; {path, line, col}, and whether it was found.
+local function where_is(page, raw, layouts, read)
+  local files = {}
+  if page.source then files[1] = page.source end
+  for _, l in ipairs(layouts) do
+    if page.layout and l:match("/" .. page.layout:gsub("%p", "%%%0") .. "%.html?$") then
+      files[#files + 1] = l
+    end
+  end
+  for _, l in ipairs(layouts) do files[#files + 1] = l end
+  local where = locate(raw, files, read)
+  if where then return where, true end
+  return { page.source or page.output, 1, 1 }, false
+end
+
+-- An http(s) link to another site, or nil.
+function links:external(raw)
+  local url = decode_entities(raw)
+  if not url:match("^[Hh][Tt][Tt][Pp][Ss]?://") then return nil end
+  if self.origin ~= "" and url:sub(1, #self.origin) == self.origin then return nil end
+  return (url:gsub("#.*$", ""))
+end
+
 -- Reports every broken link: report(path, line, col, message). `layouts`
 -- is the list of template files to look in for links no source holds.
-function links:finish(report, layouts)
+-- `fetch` (only for `check --external`): {url...} -> {url = HTTP status,
+-- 0 for no answer}.
+function links:finish(report, layouts, fetch)
   local texts = {}
   local function read(file)
     if texts[file] == nil then texts[file] = publish.fs.read(file) or false end
     return texts[file] or nil
   end
   local said = {}
+  -- A link made by a template filter is written nowhere as it reads: said
+  -- once, at the first page that has it.
+  local function broken(page, raw, message)
+    local where, found = where_is(page, raw, layouts, read)
+    local key = found and (where[1] .. ":" .. where[2] .. ":" .. where[3] .. "\0" .. raw) or raw
+    if not said[key] then
+      said[key] = true
+      report(where[1], where[2], where[3], message)
+    end
+  end
+  local external, first = {}, {}
   for _, page in ipairs(self.pages) do
     for _, raw in ipairs(page.targets) do
       local path, fragment, same = self:resolve(raw, page.url)
       if path then
         local output = same and page.output or self:target(path)
-        local broken = output == nil
-        if not broken and fragment and fragment ~= "" then
+        local bad = output == nil
+        if not bad and fragment and fragment ~= "" then
           local ids = self.outputs[output]
-          broken = type(ids) == "table" and not ids[percent_decode(fragment)]
+          bad = type(ids) == "table" and not ids[percent_decode(fragment)]
         end
-        if broken then
-          -- The page's source, its own layout, then every template.
-          local files = {}
-          if page.source then files[1] = page.source end
-          for _, l in ipairs(layouts) do
-            if page.layout and l:match("/" .. page.layout:gsub("%p", "%%%0") .. "%.html?$") then
-              table.insert(files, #files + 1, l)
-            end
-          end
-          for _, l in ipairs(layouts) do files[#files + 1] = l end
-          local where = locate(raw, files, read)
-          -- A link made by a template filter is written nowhere as it
-          -- reads: said once, at the first page that has it.
-          local key = where and (where[1] .. ":" .. where[2] .. ":" .. where[3] .. "\0" .. raw) or raw
-          where = where or { page.source or page.output, 1, 1 }
-          if not said[key] then
-            said[key] = true
-            report(where[1], where[2], where[3], "broken link '" .. raw .. "'")
-          end
+        if bad then broken(page, raw, "broken link '" .. raw .. "'") end
+      elseif fetch then
+        local url = self:external(raw)
+        if url and not first[url] then
+          first[url] = { page = page, raw = raw }
+          external[#external + 1] = url
         end
       end
+    end
+  end
+  if #external == 0 then return end
+  local statuses = fetch(external)
+  for _, url in ipairs(external) do
+    local status = statuses[url] or 0
+    if status == 0 or status >= 400 then
+      local at = first[url]
+      broken(at.page, at.raw, "broken link '" .. at.raw .. "' (" ..
+        (status == 0 and "no answer" or ("HTTP " .. status)) .. ")")
     end
   end
 end

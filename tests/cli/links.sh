@@ -3,12 +3,15 @@
 # #fragment of the built pages must lead to a file the build writes or an
 # id in it; each broken one is reported once, at the source file that
 # holds it (the post, or the layout), and nothing is written. External
-# links are not fetched. A build does not check links.
+# links are fetched only with --external (here from a server of our own on
+# 127.0.0.1: the tests never reach the network). A build does not check
+# links.
 #   links.sh PUBLISH REPO_ROOT
 set -uo pipefail
 publish="$1"; root="$2"
 source "$root/tests/cli/lib.sh"
-work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
+work="$(mktemp -d)"; server=""
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 export TZ=UTC
 
 site="$work/site"
@@ -61,6 +64,40 @@ check "a site without broken links checks clean" test $? -eq 0 -a ! -s "$work/er
 printf -- '---\ntitle: C\n---\n[x](/blog/nope/)\n' > "$site/posts/2024-01-04-c.md"
 "$publish" build -s "$site" -q 2> "$work/err"
 check "build does not check links" test $? -eq 0 -a ! -s "$work/err"
+
+# --external: every http(s) link of another site is fetched, each broken
+# one said once at the line that holds it, with its status.
+mkdir -p "$work/www" && echo ok > "$work/www/ok.html"
+port=$((20000 + RANDOM % 20000))
+python3 -m http.server --bind 127.0.0.1 --directory "$work/www" "$port" > /dev/null 2>&1 &
+server=$!
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/ok.html" && break; sleep 0.1; done
+ext="$work/ext"
+mkdir -p "$ext/posts" "$ext/layouts"
+printf 'title: Ext\nplugins: [template]\n' > "$ext/config.yaml"
+printf '{{ content | raw }}\n' > "$ext/layouts/post.html"
+cat > "$ext/posts/2024-01-02-e.md" <<MD
+---
+title: E
+---
+[fine](http://127.0.0.1:$port/ok.html) and [gone](http://127.0.0.1:$port/gone.html)
+
+[again](http://127.0.0.1:$port/gone.html) and [nobody](http://127.0.0.1:1/x)
+MD
+"$publish" check -s "$ext" > /dev/null 2> "$work/err"
+check "without --external, external links are not fetched" test $? -eq 0 -a ! -s "$work/err"
+"$publish" check -s "$ext" --external > /dev/null 2> "$work/err"
+check "--external: a broken external link fails the check" test $? -eq 1
+gone_col=$(( ${#port} + 46 ))   # after "[fine](http://127.0.0.1:PORT/ok.html) and [gone]("
+nobody_col=$(( ${#port} + 51 )) # after "[again](http://127.0.0.1:PORT/gone.html) and [nobody]("
+cat > "$work/want" <<WANT
+posts/2024-01-02-e.md:4:$gone_col: error: broken link 'http://127.0.0.1:$port/gone.html' (HTTP 404)
+posts/2024-01-02-e.md:6:$nobody_col: error: broken link 'http://127.0.0.1:1/x' (no answer)
+WANT
+check "--external: each broken one at its line, with its status" diff "$work/want" <(grep 'error:' "$work/err")
+"$publish" build -s "$ext" --external 2> "$work/err"
+check "--external is an option of check only" test $? -eq 2
+kill "$server" 2>/dev/null; server=""
 
 # The example site is clean.
 "$publish" check -s "$root/site" > /dev/null 2> "$work/err"
