@@ -616,6 +616,7 @@ static void set_bool(lua_State *L, const char *key, bool value)
 static void push_reader(lua_State *L, const pub_reader *r)
 {
     lua_createtable(L, 0, 12);
+    set_string(L, "posts", r->posts);
     set_string(L, "layouts", r->layouts);
     set_string(L, "includes", r->includes);
     set_string(L, "data", r->data);

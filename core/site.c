@@ -164,7 +164,7 @@ static const char *const jekyll_base_plugins[] = {"liquid", "excerpt", NULL};
 
 static const pub_reader native_reader = {
     .config_file = "config.yaml", .yaml = PUB_YAML_12, .whole_tree = false,
-    .static_root = "static", .data = "data", .markdown_ext = "md,markdown",
+    .static_root = "static", .data = "data", .markdown_ext = "md,markdown", .posts = "posts",
     .layouts = "layouts", .includes = "layouts", .sass = "sass", .sass_style = "expanded",
     .default_permalink = "/:year/:month/:day/:slug/", .post_layout = "post",
     .page_layout = "page", .slug_categories = true,
@@ -174,6 +174,7 @@ static const pub_reader native_reader = {
 static const pub_reader jekyll_reader = {
     .config_file = "_config.yml", .yaml = PUB_YAML_11, .whole_tree = true,
     .static_root = "", .data = "_data", .markdown_ext = "markdown,mkdown,mkdn,mkd,md",
+    .posts = "_posts",
     .layouts = "_layouts", .includes = "_includes", .sass = "_sass", .sass_style = "compact",
     .default_permalink = "date", .post_layout = NULL, .page_layout = NULL,
     .pages_keep_path = true, .skip_undated_posts = true, .missing_layout_warns = true,

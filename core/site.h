@@ -30,6 +30,7 @@ typedef struct pub_reader {
     const char *data;              /* "data" | "_data" */
     const char *markdown_ext;      /* default of config markdown_ext */
     /* Rules the engine follows (pushed as site.reader): */
+    const char *posts;             /* where new posts go: "posts" | "_posts" */
     const char *layouts;           /* "layouts" | "_layouts" */
     const char *includes;          /* "layouts" | "_includes" */
     const char *sass;              /* default Sass load path: "sass" | "_sass" */

@@ -193,7 +193,9 @@ local function new_post(site, spec)
   end
   if not publish.date.is(date) then fail("new_post: 'date' must be a date or a string like 2024-06-19") end
 
-  local folder = confined_folder(spec.dir == nil and "posts" or spec.dir, "new_post")
+  -- The reader's posts folder: posts/ on a native site, _posts/ on Jekyll's.
+  local reader = type(rawget(site, "reader")) == "table" and rawget(site, "reader") or {}
+  local folder = confined_folder(spec.dir == nil and (reader.posts or "posts") or spec.dir, "new_post")
   local path = string.format("%s%s%04d-%02d-%02d-%s.md", folder, folder ~= "" and "/" or "",
     date.year, date.month, date.day, slug)
   local body = spec.body

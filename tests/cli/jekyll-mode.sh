@@ -59,6 +59,14 @@ check "import: a draft stays a draft" grep -qx 'draft: true' "$conv/posts/$(date
 "$publish" build -s "$conv" -q
 check "import: the native site builds" test $? -eq 0
 
+# publish new on a Jekyll site writes into _posts/.
+newsite="$work/new"
+mkdir -p "$newsite"
+echo 'title: N' > "$newsite/_config.yml"
+"$publish" new "Hello There" -s "$newsite" -q
+check "publish new on a Jekyll site writes _posts/DATE-slug.md" \
+  test -f "$newsite/_posts/$(date +%Y-%m-%d)-hello-there.md"
+
 site="$work/site"
 mkdir -p "$site/_posts" "$site/_layouts"
 printf 'title: T\nplugins:\n  - jekyll-spaceship\ngems: [jekyll-tagging]\n' > "$site/_config.yml"
