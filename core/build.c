@@ -649,6 +649,17 @@ static void push_reader(lua_State *L, const pub_reader *r)
     lua_setfield(L, -2, "base_plugins");
 }
 
+/* Pushes publish.date.now(): the current time in the site's zone. */
+static void push_now(lua_State *L)
+{
+    lua_getglobal(L, "publish");
+    lua_getfield(L, -1, "date");
+    lua_getfield(L, -1, "now");
+    lua_call(L, 0, 1);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+}
+
 static void push_context(lua_State *L, pub_site *site, run_state *st,
                          const pub_build_options *opts, pub_diags *diags)
 {
@@ -678,12 +689,8 @@ static void push_context(lua_State *L, pub_site *site, run_state *st,
     lua_setfield(L, -2, "data");
     push_reader(L, site->reader);
     lua_setfield(L, -2, "reader");
-    lua_getglobal(L, "publish");
-    lua_getfield(L, -1, "date");
-    lua_getfield(L, -1, "now");
-    lua_call(L, 0, 1);
-    lua_setfield(L, -4, "now");
-    lua_pop(L, 2);
+    push_now(L);
+    lua_setfield(L, -2, "now");
     lua_createtable(L, 0, 3);
     lua_pushboolean(L, opts->drafts);
     lua_setfield(L, -2, "drafts");
@@ -895,12 +902,8 @@ static bool call_new_post(lua_State *L, int site, edit_session *session)
     lua_createtable(L, 0, 4);
     lua_pushstring(L, o->title);
     lua_setfield(L, -2, "title");
-    lua_getglobal(L, "publish");
-    lua_getfield(L, -1, "date");
-    lua_getfield(L, -1, "now");
-    lua_call(L, 0, 1);
-    lua_setfield(L, -4, "date");
-    lua_pop(L, 2);
+    push_now(L);
+    lua_setfield(L, -2, "date");
     lua_pushliteral(L, "\n"); /* an empty line after the front matter, to write in */
     lua_setfield(L, -2, "body");
     lua_createtable(L, 0, 1);
