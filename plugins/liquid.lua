@@ -509,8 +509,32 @@ helpers.env.scope = function() return setmetatable({}, { __index = state.scope_e
 ---------------------------------------------------------------------------
 -- What templates see
 
+-- site.categories / site.tags in Jekyll's order: as first met going
+-- through the posts oldest first, each post's names in its order.
+local function ordered_index(site, field)
+  local map = site[field]
+  if type(map) ~= "table" then return map end
+  local posts = site.posts or {}
+  local keys, seen = {}, {}
+  for i = #posts, 1, -1 do
+    local names = posts[i][field]
+    if type(names) == "table" then
+      for _, name in ipairs(names) do
+        if not seen[name] and map[name] ~= nil then seen[name] = true; keys[#keys + 1] = name end
+      end
+    end
+  end
+  for _, name in ipairs(values.sorted_keys(map)) do
+    if not seen[name] then keys[#keys + 1] = name end
+  end
+  local view = {}
+  for k, v in pairs(map) do view[k] = v end
+  return setmetatable(view, { __keys = keys })
+end
+
 local function site_view(site)
   local pages = { n = -1 }
+  local indexes = {}
   return setmetatable({}, {
     __index = function(_, k)
       if k == "pages" or k == "html_pages" then
@@ -525,6 +549,14 @@ local function site_view(site)
         return pages.list
       end
       if k == "documents" then return site.posts end
+      if k == "categories" or k == "tags" then
+        local cached = indexes[k]
+        if not cached or cached.map ~= site[k] or cached.n ~= #(site.posts or {}) then
+          cached = { map = site[k], n = #(site.posts or {}), view = ordered_index(site, k) }
+          indexes[k] = cached
+        end
+        return cached.view
+      end
       local v = site[k]
       if v == nil and type(site.config) == "table" then v = site.config[k] end
       if type(v) == "function" then return nil end

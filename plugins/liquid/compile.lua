@@ -677,6 +677,9 @@ local function include_tag(kind)
 end
 TAGS.include = include_tag("include")
 TAGS.include_relative = include_tag("include_relative")
+-- jekyll-include-cache's tag: the same output as include (every
+-- include is compiled once per build anyway).
+TAGS.include_cached = include_tag("include")
 
 -- Liquid's render: an isolated scope; `with x as y`, `for xs as y`, k: v.
 TAGS.render = function(g, tok, rest, at)

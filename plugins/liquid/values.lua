@@ -376,7 +376,8 @@ end
 -- Loops
 
 -- The items `for` walks: arrays as they are, a hash as [key, value] pairs
--- (keys sorted), a range table, a string as one item, nil as nothing.
+-- (keys sorted unless its metatable's __keys orders them), a range table,
+-- a string as one item, nil as nothing.
 function V.items(v)
   if v == nil or v == null or v == false then return EMPTY end
   local t = type(v)
@@ -388,8 +389,12 @@ function V.items(v)
       return out
     end
     if is_array(v) then return v end
+    -- A hash that knows its order (site.categories) gives it; others
+    -- are sorted (Lua tables have none).
+    local mt = getmetatable(v)
+    local keys = mt and mt.__keys or sorted_keys(v)
     local out = {}
-    for i, k in ipairs(sorted_keys(v)) do out[i] = { k, v[k] } end
+    for i, k in ipairs(keys) do out[i] = { k, v[k] } end
     return out
   end
   if t == "string" then
