@@ -94,7 +94,7 @@ static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md
         doc->html = pub_md_render(body, body_len, md, &doc->html_len);
     } else if (doc->sass) {
         pub_sass_options opts = {site->sass_style, (const char *const *)site->sass_load_paths,
-                                 pub_confine_root(site->confine)};
+                                 pub_confine_root(site->confine), site->confine};
         doc->error = pub_sass_compile(doc->path, body, body_len, doc->fm.body_line,
                                       strcmp(pub_path_ext(doc->path), ".sass") == 0, &opts,
                                       &doc->html, &doc->html_len);

@@ -3,10 +3,14 @@
  * file, 1-based line and column; the main file is named by the path we
  * set, so its lines are shifted by the front matter's. */
 #include "sass.h"
+#include "confine.h"
+#include "util/buf.h"
 #include "util/mem.h"
 #include "util/path.h"
+#include <errno.h>
 #include <sass/base.h>
 #include <sass/context.h>
+#include <sass/functions.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +45,94 @@ static char *first_line_of(const char *text)
     return msg;
 }
 
+/* ---- @import through the confinement ---------------------------------------- */
+
+/* The file names Sass tries for `@import "NAME"` in one folder, in its
+ * order: partial first, .scss before .sass before .css, then an index. */
+static const char *const candidates[] = {
+    "%s/_%s.scss", "%s/%s.scss", "%s/_%s.sass", "%s/%s.sass", "%s/_%s.css", "%s/%s.css",
+    "%s/%s/_index.scss", "%s/%s/index.scss", "%s/%s/_index.sass", "%s/%s/index.sass"};
+
+/* SRC-relative form of an absolute path below the root, else the path as
+ * is (an allow_outside folder, or a path confine.h refuses). */
+static const char *below_root(const pub_sass_options *opts, const char *abs)
+{
+    size_t n = strlen(opts->root);
+    return strncmp(abs, opts->root, n) == 0 && abs[n] == '/' ? abs + n + 1 : abs;
+}
+
+/* Looks for `url` in `folder`. 1 and *entry set: found (or refused, with
+ * the error in the entry); 0: not there. */
+static int import_from(const pub_sass_options *opts, const char *folder, const char *url,
+                       Sass_Import_Entry *entry)
+{
+    /* "a/b" looks for b in folder/a. */
+    const char *slash = strrchr(url, '/');
+    pub_buf dir = PUB_BUF_INIT;
+    pub_buf_puts(&dir, folder);
+    if (slash) pub_buf_printf(&dir, "/%.*s", (int)(slash - url), url);
+    const char *name = slash ? slash + 1 : url;
+    const char *ext = pub_path_ext(name);
+    bool explicit = strcmp(ext, ".scss") == 0 || strcmp(ext, ".sass") == 0;
+    int found = 0;
+    for (size_t i = 0; !found && i < sizeof candidates / sizeof *candidates; i++) {
+        pub_buf file = PUB_BUF_INIT;
+        if (explicit) {
+            if (i > 1) break;
+            pub_buf_printf(&file, i == 0 ? "%s/_%s" : "%s/%s", pub_buf_cstr(&dir), name);
+        } else {
+            pub_buf_printf(&file, candidates[i], pub_buf_cstr(&dir), name);
+        }
+        const char *rel = below_root(opts, pub_buf_cstr(&file));
+        pub_diag *err = NULL;
+        char *source = NULL;
+        size_t len = 0;
+        int rc = pub_confine_read(opts->confine, rel, &source, &len, &err);
+        if (rc == 0) {
+            *entry = sass_make_import_entry(pub_buf_cstr(&file), sass_copy_c_string(source), NULL);
+            found = 1;
+        } else if (rc == PUB_CONFINE_OUTSIDE) {
+            pub_buf msg = PUB_BUF_INIT;
+            pub_buf_printf(&msg, "cannot import '%s': %s%s%s", url, err && err->path ? err->path : "",
+                           err && err->path ? ": " : "", err ? err->message : "outside the site");
+            *entry = sass_make_import_entry(url, NULL, NULL);
+            sass_import_set_error(*entry, pub_buf_cstr(&msg), (size_t)-1, (size_t)-1);
+            pub_buf_free(&msg);
+            found = 1;
+        }
+        free(source);
+        pub_diag_free(err);
+        pub_buf_free(&file);
+    }
+    pub_buf_free(&dir);
+    return found;
+}
+
+/* The importer libsass calls for every @import: beside the importing
+ * file first, then the load paths. Plain CSS imports (a .css name, a URL,
+ * url(...)) and names found nowhere go back to libsass, which writes the
+ * former as CSS and reports the latter. */
+static Sass_Import_List confined_import(const char *url, Sass_Importer_Entry cb,
+                                        struct Sass_Compiler *compiler)
+{
+    const pub_sass_options *opts = sass_importer_get_cookie(cb);
+    if (strstr(url, "://") || strncmp(url, "url(", 4) == 0 ||
+        strcmp(pub_path_ext(url), ".css") == 0)
+        return NULL;
+    Sass_Import_Entry entry = NULL;
+    const char *prev = sass_import_get_abs_path(sass_compiler_get_last_import(compiler));
+    char *beside = prev && strrchr(prev, '/') ? pub_xstrndup(prev, (size_t)(strrchr(prev, '/') - prev))
+                                              : pub_xstrdup(opts->root);
+    int found = import_from(opts, beside, url, &entry);
+    free(beside);
+    for (size_t i = 0; !found && opts->load_paths && opts->load_paths[i]; i++)
+        found = import_from(opts, opts->load_paths[i], url, &entry);
+    if (!found) return NULL;
+    Sass_Import_List list = sass_make_import_list(1);
+    list[0] = entry;
+    return list;
+}
+
 pub_diag *pub_sass_compile(const char *path, const char *body, size_t len, int first_line,
                            bool indented, const pub_sass_options *opts, char **css,
                            size_t *css_len)
@@ -64,6 +156,11 @@ pub_diag *pub_sass_compile(const char *path, const char *body, size_t len, int f
     sass_option_set_precision(o, 10);
     for (size_t i = 0; opts->load_paths && opts->load_paths[i]; i++)
         sass_option_push_include_path(o, opts->load_paths[i]);
+    if (opts->confine && opts->root) {
+        Sass_Importer_List importers = sass_make_importer_list(1);
+        sass_importer_set_list_entry(importers, 0, sass_make_importer(confined_import, 1, (void *)opts));
+        sass_option_set_c_importers(o, importers);
+    }
     pub_diag *err = NULL;
     if (sass_compile_data_context(data) != 0) {
         const char *file = sass_context_get_error_file(ctx);

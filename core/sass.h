@@ -1,6 +1,9 @@
 /* Sass: compiling a .scss/.sass document's body to CSS with libsass. The
  * site decides which files are Sass and where partials are looked up; this
- * module only compiles and turns libsass errors into diagnostics. */
+ * module only compiles and turns libsass errors into diagnostics. Partials
+ * are found and read here, through the site's confinement (confine.h), not
+ * by libsass: an @import never reads outside SRC through a symlink or a
+ * "../" path, as nothing else in a build does. */
 #ifndef PUB_SASS_H
 #define PUB_SASS_H
 #include "diag.h"
@@ -12,6 +15,7 @@ typedef struct pub_sass_options {
     const char *const *load_paths; /* folders for @import, absolute or relative to the cwd; NULL-ended */
     const char *root;         /* real path of SRC: `path` is below it, and error
                                  files below it are shown relative */
+    const struct pub_confine *confine; /* what @import may read (NULL: anything) */
 } pub_sass_options;
 
 /* Compiles `body` (`len` bytes; the text after the front matter, which

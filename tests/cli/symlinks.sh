@@ -88,6 +88,30 @@ check "a link inside SRC: no message" test ! -s "$work/err"
 check "a link inside SRC: followed" grep -q Shared "$work/out/2024/02/02/shared/index.html"
 rm "$src/posts/2024-02-02-shared.md"
 
+# Sass partials are read through the same check: an @import never
+# follows a symlink out of SRC, nor a "../" path, while partials inside
+# SRC still import.
+mkdir -p "$src/sass"
+printf 'p { margin: 0; }\n' > "$src/sass/_ok.scss"
+printf '$c: red;\nbody { color: $c; }\n' > "$out/_leak.scss"
+printf -- '---\n---\n@import "ok";\n@import "leak";\n' > "$src/static/css/main.scss"
+ln -s ../../outside/_leak.scss "$src/sass/_leak.scss"
+"$publish" build -s "$src" -d "$work/out" -q 2> "$work/err"
+check "sass: a partial linked outside: exit 1" test $? -eq 1
+printf '%s\n' "static/css/main.scss:4:9: error: cannot import 'leak': sass/_leak.scss: symlink leads outside the site to '$out/_leak.scss'; $hint" \
+  "publish: 1 error; '$work/out' left as it was" > "$work/want"
+check "sass: a partial linked outside: message" diff -u "$work/want" "$work/err"
+rm "$src/sass/_leak.scss"
+printf -- '---\n---\n@import "ok";\n@import "../../../outside/leak";\n' > "$src/static/css/main.scss"
+"$publish" build -s "$src" -d "$work/out" -q 2> "$work/err"
+printf '%s\n' "static/css/main.scss:4:9: error: cannot import '../../../outside/leak': static/css/../../../outside/_leak.scss: path is outside the site" \
+  "publish: 1 error; '$work/out' left as it was" > "$work/want"
+check "sass: an import climbing out of SRC: message" diff -u "$work/want" "$work/err"
+printf -- '---\n---\n@import "ok";\n' > "$src/static/css/main.scss"
+"$publish" build -s "$src" -d "$work/out" -q 2> "$work/err"
+check "sass: a partial inside SRC imports" grep -q 'margin: 0' "$work/out/css/main.css"
+rm -r "$src/static/css/main.scss" "$src/sass"
+
 # allow_outside names a folder outside SRC that links may lead into.
 mv "$src/data" "$work/data.moved"
 ln -s "$out/folder" "$src/data"
