@@ -174,6 +174,7 @@ static const struct {
     {"fs", pub_luaopen_fs},
     {"node", pub_luaopen_node},
     {"url", pub_luaopen_url},
+    {"http", pub_luaopen_http},
 };
 
 int pub_luaopen_publish(lua_State *L)

@@ -30,6 +30,7 @@ int pub_luaopen_json(lua_State *L);   /* encode */
 int pub_luaopen_log(lua_State *L);    /* warn, info */
 int pub_luaopen_fs(lua_State *L);     /* read, exists, list */
 int pub_luaopen_url(lua_State *L);    /* encode, escape */
+int pub_luaopen_http(lua_State *L);   /* get (plugins: the network capability) */
 /* Pushes the function publish.highlight (lib_highlight.c). */
 int pub_lua_highlight_register(lua_State *L);
 

@@ -21,7 +21,7 @@
 #define REG_GRANTS "publish.grants"   /* who -> { capability = true } */
 #define REG_CURRENT "publish.current" /* name of the plugin running, or nil */
 
-static const char *const capabilities[] = {"env", "exec", "read_outside", NULL};
+static const char *const capabilities[] = {"env", "exec", "network", "read_outside", NULL};
 
 const char *pub_sandbox_current(lua_State *L)
 {
@@ -63,6 +63,13 @@ bool pub_sandbox_grant(lua_State *L, const char *who, const char *capability)
     return true;
 }
 
+int pub_sandbox_refuse(lua_State *L, const char *who, const char *fname, const char *capability)
+{
+    return luaL_error(L, "plugin '%s' may not call %s: it needs the '%s' capability "
+                         "(plugins: [{name: %s, allow: [%s]}])",
+                      who, fname, capability, who, capability);
+}
+
 /* os.getenv of the variables that name the build's environment (Jekyll's
  * JEKYLL_ENV=production) needs no capability: templates depend on them
  * and they hold no secret. */
@@ -81,10 +88,7 @@ static int guarded(lua_State *L)
     if (!pub_sandbox_allowed(L, capability) && !is_build_environment(L, capability)) {
         const char *fname = lua_tostring(L, lua_upvalueindex(3));
         const char *who = pub_sandbox_current(L);
-        if (who)
-            return luaL_error(L, "plugin '%s' may not call %s: it needs the '%s' capability "
-                                 "(plugins: [{name: %s, allow: [%s]}])",
-                              who, fname, capability, who, capability);
+        if (who) return pub_sandbox_refuse(L, who, fname, capability);
         return luaL_error(L, "%s needs the '%s' capability", fname, capability);
     }
     int n = lua_gettop(L);

@@ -35,7 +35,11 @@ bool pub_sandbox_allowed(lua_State *L, const char *capability);
  * from the registry until the hook ends. */
 const char *pub_sandbox_current(lua_State *L);
 
-/* The capability names, for messages: "env, exec, read_outside". */
-#define PUB_SANDBOX_CAPABILITIES "env, exec, read_outside"
+/* The capability names, for messages: "env, exec, network, read_outside". */
+#define PUB_SANDBOX_CAPABILITIES "env, exec, network, read_outside"
+
+/* Raises the error of a plugin `who` calling `fname` without
+ * `capability` (the same words for every guarded function). */
+int pub_sandbox_refuse(lua_State *L, const char *who, const char *fname, const char *capability);
 
 #endif

@@ -107,13 +107,25 @@ denied "memory, one large allocation" 'local s = ("x"):rep(100 * 2^20)' \
 allowed "limits: 0 is none" 'local n = 0; for i = 1, 3e6 do n = n + i end' \
   $'plugins: [probe]\nlimits: {instructions: 0, seconds: 0, memory: 0}'
 
+# network: publish.http.get, from a server of our own on 127.0.0.1.
+mkdir -p "$work/www" && echo "fetched body" > "$work/www/hello.txt"
+port=$((20000 + RANDOM % 20000))
+python3 -m http.server --bind 127.0.0.1 --directory "$work/www" "$port" > /dev/null 2>&1 &
+www=$!
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/hello.txt" && break; sleep 0.1; done
+denied "publish.http.get" "publish.http.get('http://127.0.0.1:$port/hello.txt')" \
+  "plugin 'probe' may not call publish.http.get: it needs the 'network' capability (plugins: [{name: probe, allow: [network]}])"
+allowed "network granted" "local b, s = publish.http.get('http://127.0.0.1:$port/hello.txt'); assert(b == 'fetched body\\n' and s == 200, tostring(b)); local m, t = publish.http.get('http://127.0.0.1:$port/missing'); assert(t == 404); assert(publish.http.get('http://127.0.0.1:1/') == nil)" \
+  "plugins: [{name: probe, allow: [network]}]"
+kill "$www" 2>/dev/null; wait "$www" 2>/dev/null
+
 # Config errors.
-plugin 'x = 1' $'plugins: [{name: probe, allow: [network]}, [a], {allow: [exec]}, {name: probe, as: x}]\nlimits: {memory: x, seconds: -1, cpu: 1}'
+plugin 'x = 1' $'plugins: [{name: probe, allow: [mail]}, [a], {allow: [exec]}, {name: probe, as: x}]\nlimits: {memory: x, seconds: -1, cpu: 1}'
 check "config errors: exit 1" test "$status" -eq 1
 cat > "$work/expected" <<'EOF'
 config.yaml:2:10: error: 'plugins' item 2 must be a plugin name, not a list
 config.yaml:2:10: error: a plugins entry needs a 'name'
-config.yaml:2:10: error: unknown capability 'network' (known: env, exec, read_outside) for plugin 'probe'
+config.yaml:2:10: error: unknown capability 'mail' (known: env, exec, network, read_outside) for plugin 'probe'
 config.yaml:2:10: error: unknown key 'as' in a plugins entry (name, allow)
 config.yaml:3:18: error: 'limits.memory' must be an integer number >= 0 (0: no limit)
 config.yaml:3:30: error: 'limits.seconds' must be a number >= 0 (0: no limit)
