@@ -412,26 +412,82 @@ local function check_front_matter(doc, rules)
   return ok
 end
 
--- Calls hook `hook` of every plugin that has it; returns false when one
--- raised (already reported).
 -- PUBLISH_TIMINGS=1 prints where a build spends its time (for bench/).
 local timings = host.getenv("PUBLISH_TIMINGS") and {} or nil
 
+-- Calls fn(...) bare, without call_plugin's capabilities and limits (the
+-- `document` hooks run so today; see HOOK_POLICY.document).
+local function call_bare(_, fn, ...)
+  return xpcall(fn, traceback_handler, ...)
+end
+
+-- How run_hook treats each hook; a field left out is false:
+--   stop_on_error   the first hook that raises ends the run (the page or
+--                   post is abandoned); otherwise every plugin's hook runs
+--                   and each error is reported
+--   stop_on_string  the first string a hook returns is the result (render)
+--   replace_arg     a string a hook returns replaces argument N for the
+--                   hooks after it; the last one is the result (output)
+--   drop_on_false   a hook returning false ends the run, result false (post)
+--   time            "each": one timing per call; any other string: the
+--                   total of the calls, kept in timings[time]
+--   call            how to call a hook (default call_plugin)
+--   at              at(doc, ...) -> the position an error names, or nil
+local HOOK_POLICY = {
+  setup = { time = "each" },
+  site = { time = "each" },
+  finish = { time = "each" },
+  post = { stop_on_error = true, drop_on_false = true },
+  render = { stop_on_error = true, stop_on_string = true },
+  output = { stop_on_error = true, replace_arg = 2 },
+  document = {
+    stop_on_error = true, time = "document", call = call_bare,
+    at = function(doc, tree)
+      local line, col = internal.document_at(tree)
+      return line and (doc.path .. ":" .. line .. ":" .. col)
+    end,
+  },
+}
+
+-- Calls hook `hook` of every plugin that has it, in order, under
+-- HOOK_POLICY[hook]; an error is reported against `doc`. Returns ok (false
+-- when a hook raised: already reported) and the result the policy names.
 local function run_hook(plugins, hook, doc, ...)
-  local ok_all = true
+  local policy = HOOK_POLICY[hook]
+  local call = policy.call or call_plugin
+  local args = policy.replace_arg and table.pack(...)
+  local ok_all, result = true, nil
   for _, p in ipairs(plugins) do
     local fn = p.hooks[hook]
     if fn then
-      local t0 = timings and internal.clock()
-      local ok, err = call_plugin(p.name, fn, ...)
-      if timings then timings[#timings + 1] = string.format("%s.%s %.3f", p.name, hook, internal.clock() - t0) end
+      local t0 = policy.time and timings and internal.clock()
+      local ok, value
+      if args then
+        ok, value = call(p.name, fn, table.unpack(args, 1, args.n))
+      else
+        ok, value = call(p.name, fn, ...)
+      end
+      if t0 then
+        if policy.time == "each" then
+          timings[#timings + 1] = string.format("%s.%s %.3f", p.name, hook, internal.clock() - t0)
+        else
+          timings[policy.time] = (timings[policy.time] or 0) + internal.clock() - t0
+        end
+      end
       if not ok then
-        report(err, doc, hook, p.name)
+        report(value, doc, hook, p.name, policy.at and policy.at(doc, ...))
+        if policy.stop_on_error then return false end
         ok_all = false
+      elseif policy.drop_on_false and value == false then
+        return true, false
+      elseif type(value) == "string" then
+        if policy.stop_on_string then return true, value end
+        if args then args[policy.replace_arg] = value end
       end
     end
   end
-  return ok_all
+  if args then result = args[policy.replace_arg] end
+  return ok_all, result
 end
 
 ---------------------------------------------------------------------------
@@ -884,19 +940,9 @@ local function run_document_hooks(plugins, doc, page)
   local tree = doc.tree
   doc.tree = nil
   if not page then internal.discard_document(tree); return end
-  for _, p in ipairs(plugins) do
-    local fn = p.hooks.document
-    if fn then
-      local t0 = timings and internal.clock()
-      local ok, err = xpcall(fn, traceback_handler, tree, page)
-      if timings then timings.document = (timings.document or 0) + internal.clock() - t0 end
-      if not ok then
-        local line, col = internal.document_at(tree)
-        report(err, doc, "document", p.name, line and (doc.path .. ":" .. line .. ":" .. col))
-        internal.discard_document(tree)
-        return
-      end
-    end
+  if not run_hook(plugins, "document", doc, tree, page) then
+    internal.discard_document(tree)
+    return
   end
   page.content = internal.render_document(tree)
 end
@@ -1067,27 +1113,15 @@ end
 local function render_page(page, site, plugins)
   local doc = page._doc or { path = page.path, url = page.url }
   local output = page.output
-  local bytes
-  for _, p in ipairs(plugins) do
-    local fn = p.hooks.render
-    if fn then
-      local ok, result = call_plugin(p.name, fn, page, site)
-      if not ok then report(result, doc, "render", p.name); return end
-      if type(result) == "string" then bytes = result; break end
-    end
-  end
+  local ok, bytes = run_hook(plugins, "render", doc, page, site)
+  if not ok then return end
   if bytes == nil then bytes = page.content or "" end
-  for _, p in ipairs(plugins) do
-    local fn = p.hooks.output
-    if fn then
-      local ok, result = call_plugin(p.name, fn, output, bytes, page)
-      if not ok then report(result, doc, "output", p.name); return end
-      if type(result) == "string" then bytes = result end
-    end
-  end
+  ok, bytes = run_hook(plugins, "output", doc, output, bytes, page)
+  if not ok then return end
   if link_checker then link_checker:page(page, output, bytes) end
   local t0 = timings and internal.clock()
-  local ok, err = internal.write(output, bytes)
+  local err
+  ok, err = internal.write(output, bytes)
   if timings then timings.write = (timings.write or 0) + internal.clock() - t0 end
   if not ok then
     local permalink = page.meta and page.meta.permalink
@@ -1127,15 +1161,8 @@ function engine.build(ctx)
   site.pages = table.move(pages, 1, #pages, 1, {})
   local kept = {}
   for _, post in ipairs(posts) do
-    local keep = true
-    for _, p in ipairs(plugins) do
-      local fn = p.hooks.post
-      if fn then
-        local ok, result = call_plugin(p.name, fn, post, site)
-        if not ok then report(result, post._doc, "post", p.name); keep = false; break end
-        if result == false then keep = false; break end
-      end
-    end
+    local ok, result = run_hook(plugins, "post", post._doc, post, site)
+    local keep = ok and result ~= false
     if keep then kept[#kept + 1] = post end
   end
   posts = kept
