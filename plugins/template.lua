@@ -595,155 +595,193 @@ function Compiler:include_exists(tok, path)
     "include not found %1"))) end
 end
 
+-- The Lua being generated for one template: its pieces, the template line
+-- they have reached, outputs not yet added to `__n`, the open blocks and
+-- the count of for loops (their locals are numbered).
+local Gen = {}
+Gen.__index = Gen
+
+local function new_gen()
+  return setmetatable({
+    code = { "local __F,__e,__r,__inc,__items,__keys,__rg,__loop=... return function(_ENV,__o,__n) " },
+    cur = 1, pending = 0, blocks = {}, nfor = 0,
+  }, Gen)
+end
+
+function Gen:at(line)
+  if line > self.cur then self.code[#self.code + 1] = rep("\n", line - self.cur); self.cur = line end
+end
+
+function Gen:emit(s)
+  self.code[#self.code + 1] = s
+  self.cur = self.cur + count_newlines(s)
+end
+
+function Gen:append(value)
+  self.pending = self.pending + 1
+  self:emit(format("__o[__n+%d]=%s ", self.pending, value))
+end
+
+function Gen:flush()
+  if self.pending > 0 then self:emit(format("__n=__n+%d ", self.pending)); self.pending = 0 end
+end
+
+-- A for loop keeps `loop` up to date only when something inside it may
+-- read it: an expression naming `loop`, or an include.
+function Gen:may_read_loop()
+  local blocks = self.blocks
+  for i = #blocks, 1, -1 do
+    local b = blocks[i]
+    if b.kind == "for" then
+      if b.uses_loop then return end
+      b.uses_loop = true
+    end
+  end
+end
+
+-- The code of each tag, by its first word: handler(compiler, gen, tok,
+-- rest, top, word), `rest` the tag after its word, `top` the innermost
+-- open block.
+local TAGS = {}
+
+TAGS["if"] = function(self, g, tok, rest)
+  if rest == "" then self:fail(tok.pos, "'if' needs a condition") end
+  g:emit("if " .. self:expression(tok, rest) .. " then ")
+  g.blocks[#g.blocks + 1] = { kind = "if", tok = tok }
+end
+
+TAGS["elseif"] = function(self, g, tok, rest, top)
+  if not top or top.kind ~= "if" then self:fail(tok.pos, "'elseif' without 'if'") end
+  if top.has_else then self:fail(tok.pos, "'elseif' after 'else'") end
+  if rest == "" then self:fail(tok.pos, "'elseif' needs a condition") end
+  g:emit("elseif " .. self:expression(tok, rest) .. " then ")
+end
+
+TAGS["else"] = function(self, g, tok, rest, top)
+  if rest ~= "" then self:fail(tok.pos, "'else' takes no condition (use 'elseif')") end
+  if not top then self:fail(tok.pos, "'else' without 'if' or 'for'") end
+  if top.has_else then self:fail(tok.pos, "'else' twice in one block") end
+  top.has_else = true
+  g:emit(top.kind == "if" and "else " or "end else ")
+end
+
+-- end, endif and endfor.
+local function close_block(self, g, tok, rest, top, word)
+  if rest ~= "" then self:fail(tok.pos, "'" .. word .. "' takes nothing after it") end
+  if not top then self:fail(tok.pos, "'" .. word .. "' without an open 'if' or 'for'") end
+  if word ~= "end" and word ~= "end" .. top.kind then
+    self:fail(tok.pos, "'" .. word .. "' closes a '" .. top.kind .. "'")
+  end
+  g.blocks[#g.blocks] = nil
+  if top.kind == "if" then
+    g:emit("end ")
+  else
+    local k = top.n
+    local restore = format("%s=__lv%d ", top.var, k)
+    if top.key then restore = restore .. format("%s=__lk%d ", top.key, k) end
+    if top.uses_loop then
+      restore = restore .. format("loop=__ls%d ", k)
+      -- Same text plus loop upkeep: the line count does not change.
+      g.code[top.head] = top.head_loop
+    end
+    g:emit((top.has_else and "end " or "end end ") .. restore .. "end ")
+  end
+end
+TAGS["end"], TAGS.endif, TAGS.endfor = close_block, close_block, close_block
+
+TAGS["for"] = function(self, g, tok, rest)
+  local a, b, list = match(rest, "^([%a_][%w_]*)%s*,%s*([%a_][%w_]*)%s+in%s+(.+)$")
+  if not a then
+    a, list = match(rest, "^([%a_][%w_]*)%s+in%s+(.+)$")
+  end
+  if not a then self:fail(tok.pos, "bad 'for': expected {% for x in list %} or {% for k, v in table %}") end
+  self:name_ok(tok, a)
+  if b then self:name_ok(tok, b) end
+  g.nfor = g.nfor + 1
+  local k = g.nfor
+  local expr = self:expression(tok, list)
+  local open, save, assign
+  if b then
+    -- k, v over a table, keys sorted
+    open = format("do local __lx%d=%s local __lt%d,__ln%d=__keys(__lx%d) ", k, expr, k, k, k)
+    save = format("local __lk%d,__lv%d=__rg(_ENV,%q),__rg(_ENV,%q) ", k, k, a, b)
+    assign = format("local __kk=__lt%d[__li%d] %s=__kk %s=__lx%d[__kk] ", k, k, a, b, k)
+  else
+    open = format("do local __lt%d,__ln%d=__items(%s) ", k, k, expr)
+    save = format("local __lv%d=__rg(_ENV,%q) ", k, a)
+    assign = format("%s=__lt%d[__li%d] ", a, k, k)
+  end
+  local loop_head = format("if __ln%d>0 then for __li%d=1,__ln%d do ", k, k, k)
+  local head = open .. save .. loop_head .. assign
+  local head_loop = open .. save ..
+    format("local __ls%d=loop if __ln%d>0 then local __lp%d=__loop(__ln%d,__ls%d) loop=__lp%d " ..
+      "for __li%d=1,__ln%d do __lp%d.index=__li%d ", k, k, k, k, k, k, k, k, k, k) .. assign
+  g:emit(head)
+  local blocks = g.blocks
+  blocks[#blocks + 1] = { kind = "for", tok = tok, n = k, var = b or a, key = b and a or nil,
+    head = #g.code, head_loop = head_loop }
+  -- `for x in loop.parent...`: the loop outside must be kept.
+  if find(list, "%f[%w_]loop%f[^%w_]") then
+    blocks[#blocks].uses_loop = nil
+    for i = #blocks - 1, 1, -1 do
+      if blocks[i].kind == "for" then blocks[i].uses_loop = true; break end
+    end
+  end
+end
+
+TAGS["set"] = function(self, g, tok, rest)
+  local name, expr = match(rest, "^([%a_][%w_]*)%s*=%s*(.-)$")
+  if not name or sub(expr, 1, 1) == "=" then
+    self:fail(tok.pos, "bad 'set': expected {% set name = value %}")
+  end
+  self:name_ok(tok, name)
+  if expr == "" then self:fail(tok.pos, "'set' needs a value") end
+  g:emit(name .. "=" .. self:expression(tok, expr) .. " ")
+end
+
+TAGS["include"] = function(self, g, tok, rest)
+  local path = match(rest, '^"([^"]+)"$') or match(rest, "^'([^']+)'$")
+  if not path then self:fail(tok.pos, "bad 'include': expected {% include \"partials/name.html\" %}") end
+  self:include_exists(tok, path)
+  g:may_read_loop()
+  g:emit(format("__n=__inc(%s,_ENV,__o,__n) ", quote(path)))
+end
+
 -- Emits Lua with the same line numbers as the template: the header sits
 -- on line 1, each token's code on the token's line, text as escaped
 -- literals (no raw newlines). Consecutive outputs are batched into one
 -- `__n` update.
 function Compiler:generate(toks)
-  local code = { "local __F,__e,__r,__inc,__items,__keys,__rg,__loop=... return function(_ENV,__o,__n) " }
-  local cur, pending = 1, 0
-  local function at(line)
-    if line > cur then code[#code + 1] = rep("\n", line - cur); cur = line end
-  end
-  local function emit(s)
-    code[#code + 1] = s
-    cur = cur + count_newlines(s)
-  end
-  local function append(value)
-    pending = pending + 1
-    emit(format("__o[__n+%d]=%s ", pending, value))
-  end
-  local function flush()
-    if pending > 0 then emit(format("__n=__n+%d ", pending)); pending = 0 end
-  end
-  local blocks, nfor = {}, 0
-  -- A for loop keeps `loop` up to date only when something inside it may
-  -- read it: an expression naming `loop`, or an include.
-  local function may_read_loop()
-    for i = #blocks, 1, -1 do
-      local b = blocks[i]
-      if b.kind == "for" then
-        if b.uses_loop then return end
-        b.uses_loop = true
-      end
-    end
-  end
+  local g = new_gen()
   for _, tok in ipairs(toks) do
-    if tok.t ~= "text" and find(tok.body, "%f[%w_]loop%f[^%w_]") then may_read_loop() end
+    if tok.t ~= "text" and find(tok.body, "%f[%w_]loop%f[^%w_]") then g:may_read_loop() end
     if tok.t == "text" then
-      if tok.s ~= "" then at(tok.line); append(quote(tok.s)) end
+      if tok.s ~= "" then g:at(tok.line); g:append(quote(tok.s)) end
     elseif tok.t == "out" then
-      at(tok.line)
+      g:at(tok.line)
       local expr, last = self:expression(tok, tok.body)
-      append((NO_ESCAPE[last] and "__r(" or "__e(") .. expr .. ")")
+      g:append((NO_ESCAPE[last] and "__r(" or "__e(") .. expr .. ")")
     elseif tok.t == "tag" then
-      flush()
-      at(tok.line)
+      g:flush()
+      g:at(tok.line)
       local body = trim(tok.body)
       local word, rest = match(body, "^([%a_][%w_]*)%s*(.-)$")
       if not word then
         if body == "" then self:fail(tok.pos, "empty tag") end
         self:fail(tok.pos, "unknown tag '" .. body .. "'")
       end
-      local top = blocks[#blocks]
-      if word == "if" then
-        if rest == "" then self:fail(tok.pos, "'if' needs a condition") end
-        emit("if " .. self:expression(tok, rest) .. " then ")
-        blocks[#blocks + 1] = { kind = "if", tok = tok }
-      elseif word == "elseif" then
-        if not top or top.kind ~= "if" then self:fail(tok.pos, "'elseif' without 'if'") end
-        if top.has_else then self:fail(tok.pos, "'elseif' after 'else'") end
-        if rest == "" then self:fail(tok.pos, "'elseif' needs a condition") end
-        emit("elseif " .. self:expression(tok, rest) .. " then ")
-      elseif word == "else" then
-        if rest ~= "" then self:fail(tok.pos, "'else' takes no condition (use 'elseif')") end
-        if not top then self:fail(tok.pos, "'else' without 'if' or 'for'") end
-        if top.has_else then self:fail(tok.pos, "'else' twice in one block") end
-        top.has_else = true
-        emit(top.kind == "if" and "else " or "end else ")
-      elseif word == "end" or word == "endif" or word == "endfor" then
-        if rest ~= "" then self:fail(tok.pos, "'" .. word .. "' takes nothing after it") end
-        if not top then self:fail(tok.pos, "'" .. word .. "' without an open 'if' or 'for'") end
-        if word ~= "end" and word ~= "end" .. top.kind then
-          self:fail(tok.pos, "'" .. word .. "' closes a '" .. top.kind .. "'")
-        end
-        blocks[#blocks] = nil
-        if top.kind == "if" then
-          emit("end ")
-        else
-          local k = top.n
-          local restore = format("%s=__lv%d ", top.var, k)
-          if top.key then restore = restore .. format("%s=__lk%d ", top.key, k) end
-          if top.uses_loop then
-            restore = restore .. format("loop=__ls%d ", k)
-            -- Same text plus loop upkeep: the line count does not change.
-            code[top.head] = top.head_loop
-          end
-          emit((top.has_else and "end " or "end end ") .. restore .. "end ")
-        end
-      elseif word == "for" then
-        local a, b, list = match(rest, "^([%a_][%w_]*)%s*,%s*([%a_][%w_]*)%s+in%s+(.+)$")
-        if not a then
-          a, list = match(rest, "^([%a_][%w_]*)%s+in%s+(.+)$")
-        end
-        if not a then self:fail(tok.pos, "bad 'for': expected {% for x in list %} or {% for k, v in table %}") end
-        self:name_ok(tok, a)
-        if b then self:name_ok(tok, b) end
-        nfor = nfor + 1
-        local k = nfor
-        local expr = self:expression(tok, list)
-        local open, save, assign
-        if b then
-          -- k, v over a table, keys sorted
-          open = format("do local __lx%d=%s local __lt%d,__ln%d=__keys(__lx%d) ", k, expr, k, k, k)
-          save = format("local __lk%d,__lv%d=__rg(_ENV,%q),__rg(_ENV,%q) ", k, k, a, b)
-          assign = format("local __kk=__lt%d[__li%d] %s=__kk %s=__lx%d[__kk] ", k, k, a, b, k)
-        else
-          open = format("do local __lt%d,__ln%d=__items(%s) ", k, k, expr)
-          save = format("local __lv%d=__rg(_ENV,%q) ", k, a)
-          assign = format("%s=__lt%d[__li%d] ", a, k, k)
-        end
-        local loop_head = format("if __ln%d>0 then for __li%d=1,__ln%d do ", k, k, k)
-        local head = open .. save .. loop_head .. assign
-        local head_loop = open .. save ..
-          format("local __ls%d=loop if __ln%d>0 then local __lp%d=__loop(__ln%d,__ls%d) loop=__lp%d " ..
-            "for __li%d=1,__ln%d do __lp%d.index=__li%d ", k, k, k, k, k, k, k, k, k, k) .. assign
-        emit(head)
-        blocks[#blocks + 1] = { kind = "for", tok = tok, n = k, var = b or a, key = b and a or nil,
-          head = #code, head_loop = head_loop }
-        -- `for x in loop.parent...`: the loop outside must be kept.
-        if find(list, "%f[%w_]loop%f[^%w_]") then
-          blocks[#blocks].uses_loop = nil
-          for i = #blocks - 1, 1, -1 do
-            if blocks[i].kind == "for" then blocks[i].uses_loop = true; break end
-          end
-        end
-      elseif word == "set" then
-        local name, expr = match(rest, "^([%a_][%w_]*)%s*=%s*(.-)$")
-        if not name or sub(expr, 1, 1) == "=" then
-          self:fail(tok.pos, "bad 'set': expected {% set name = value %}")
-        end
-        self:name_ok(tok, name)
-        if expr == "" then self:fail(tok.pos, "'set' needs a value") end
-        emit(name .. "=" .. self:expression(tok, expr) .. " ")
-      elseif word == "include" then
-        local path = match(rest, '^"([^"]+)"$') or match(rest, "^'([^']+)'$")
-        if not path then self:fail(tok.pos, "bad 'include': expected {% include \"partials/name.html\" %}") end
-        self:include_exists(tok, path)
-        may_read_loop()
-        emit(format("__n=__inc(%s,_ENV,__o,__n) ", quote(path)))
-      else
-        self:fail(tok.pos, "unknown tag '" .. word .. "'")
-      end
+      local handler = TAGS[word]
+      if not handler then self:fail(tok.pos, "unknown tag '" .. word .. "'") end
+      handler(self, g, tok, rest, g.blocks[#g.blocks], word)
     end
   end
-  flush()
-  local open = blocks[#blocks]
+  g:flush()
+  local open = g.blocks[#g.blocks]
   if open then
     self:fail(open.tok.pos, "unclosed '" .. open.kind .. "' (missing {% end %})")
   end
-  code[#code + 1] = " return __n end"
-  return concat(code)
+  g.code[#g.code + 1] = " return __n end"
+  return concat(g.code)
 end
 
 -- The include helper is defined below; compiled templates get it as an
