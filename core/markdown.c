@@ -217,7 +217,7 @@ static const char *bound(const char *text, size_t len, pub_buf *out)
         bool blank = k == content;
         bool indented = !blank && (line[0] == '\t' || (content >= 4 && memcmp(line, "    ", 4) == 0));
         if (fence) {
-            char c;
+            char c = 0;
             size_t f = fence_length(line, content, &c);
             if (f >= fence_len && c == fence) fence = 0;
             emit(&b, line, n);

@@ -124,7 +124,13 @@ end
 -- The candidate nearest to `name` if it is near enough to be a typo of it
 -- (one edit per three letters, at most two), else nil. `candidates` is an
 -- array or a set (name -> anything); ties go to the first in sorted order.
-function schema.nearest(name, candidates)
+-- Suggestions are asked for every unknown front-matter key of every post
+-- (10,000 posts ask the same few names again and again): the sorted
+-- candidates and each name's answer are kept per candidate table, and
+-- dropped when the table's size changes.
+local nearest_memo = setmetatable({}, { __mode = "k" })
+
+local function sorted_candidates(candidates)
   local list = {}
   if candidates[1] ~= nil then
     for i, c in ipairs(candidates) do list[i] = c end
@@ -132,13 +138,28 @@ function schema.nearest(name, candidates)
     for c in pairs(candidates) do list[#list + 1] = c end
   end
   table.sort(list)
+  return list
+end
+
+function schema.nearest(name, candidates)
+  local count = 0
+  for _ in pairs(candidates) do count = count + 1 end
+  local memo = nearest_memo[candidates]
+  if not memo or memo.count ~= count then
+    memo = { count = count, list = sorted_candidates(candidates), answers = {} }
+    nearest_memo[candidates] = memo
+  end
+  local known = memo.answers[name]
+  if known ~= nil then return known or nil end
   local best, best_d = nil, math.min(2, math.max(1, #name // 3)) + 1
-  for _, c in ipairs(list) do
-    if c ~= name then
+  for _, c in ipairs(memo.list) do
+    -- The distance is at least the difference in length.
+    if c ~= name and math.abs(#c - #name) < best_d then
       local d = schema.distance(name, c)
       if d < best_d then best, best_d = c, d end
     end
   end
+  memo.answers[name] = best or false
   return best
 end
 
