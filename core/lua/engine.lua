@@ -674,13 +674,10 @@ local function site_permalink(site)
   return pattern
 end
 
-local function make_post(doc, site, now, options)
+-- A post's date: front matter wins over the file name, as in Jekyll.
+-- nil when there is none or it is bad (reported).
+local function post_date(doc, now)
   local meta = doc.meta
-  local post = {
-    kind = "post", path = doc.path, meta = meta, body = doc.body, body_start = doc.body_start,
-    content = doc.content, body_line = doc.body_line,
-  }
-  -- Date: front matter wins over the file name, as in Jekyll.
   local date = meta.date
   if type(date) == "string" then
     local parsed = publish.date.parse(date)
@@ -714,6 +711,17 @@ local function make_post(doc, site, now, options)
     end
     return nil
   end
+  return date
+end
+
+local function make_post(doc, site, now, options)
+  local meta = doc.meta
+  local post = {
+    kind = "post", path = doc.path, meta = meta, body = doc.body, body_start = doc.body_start,
+    content = doc.content, body_line = doc.body_line,
+  }
+  local date = post_date(doc, now)
+  if not date then return nil end -- reported
   post.date = date
   local slug = meta.slug
   if slug ~= nil and type(slug) ~= "string" then
@@ -1132,6 +1140,37 @@ local function render_page(page, site, plugins)
   end
 end
 
+-- Prepares and renders every page, this process's share of them when
+-- the build forks workers; the workers exit here.
+local function render_pages(site, plugins, options)
+  local seen, ready = {}, {}
+  for _, page in ipairs(site.pages) do
+    if prepare_page(page, seen) then ready[#ready + 1] = page end
+  end
+  local t_render = internal.clock()
+  local total = #ready
+  -- Every core renders a share of the pages (forked workers, see
+  -- core/render.h): process `index` of `count` renders one consecutive
+  -- block, so the first page to meet an error is the same for every -j.
+  local before = plugin_state(plugins)
+  local index, count = internal.fork(total)
+  -- `check` renders in this process alone (nothing to write, no workers).
+  link_checker = options.check and count == 1 and links.new(site) or nil
+  local first, last = total * index // count + 1, total * (index + 1) // count
+  for i = first, last do
+    render_page(ready[i], site, plugins)
+    if (i - first + 1) % 256 == 0 then internal.progress("rendering", (i - first + 1) * count, total) end
+  end
+  check_plugin_state(plugins, before)
+  if index > 0 then internal.worker_exit() end
+  internal.join()
+  if timings then
+    timings[#timings + 1] = string.format("render+write %.3f (write %.3f)", internal.clock() - t_render,
+      timings.write or 0)
+    host.stderr("publish: lua timings: " .. table.concat(timings, ", ") .. "\n")
+  end
+end
+
 function engine.build(ctx)
   internal = ctx.internal
   local options = ctx.options
@@ -1180,32 +1219,7 @@ function engine.build(ctx)
 
   if not run_hook(plugins, "site", nil, site) then return end
 
-  local seen, ready = {}, {}
-  for _, page in ipairs(site.pages) do
-    if prepare_page(page, seen) then ready[#ready + 1] = page end
-  end
-  local t_render = internal.clock()
-  local total = #ready
-  -- Every core renders a share of the pages (forked workers, see
-  -- core/render.h): process `index` of `count` renders one consecutive
-  -- block, so the first page to meet an error is the same for every -j.
-  local before = plugin_state(plugins)
-  local index, count = internal.fork(total)
-  -- `check` renders in this process alone (nothing to write, no workers).
-  link_checker = options.check and count == 1 and links.new(site) or nil
-  local first, last = total * index // count + 1, total * (index + 1) // count
-  for i = first, last do
-    render_page(ready[i], site, plugins)
-    if (i - first + 1) % 256 == 0 then internal.progress("rendering", (i - first + 1) * count, total) end
-  end
-  check_plugin_state(plugins, before)
-  if index > 0 then internal.worker_exit() end
-  internal.join()
-  if timings then
-    timings[#timings + 1] = string.format("render+write %.3f (write %.3f)", internal.clock() - t_render,
-      timings.write or 0)
-    host.stderr("publish: lua timings: " .. table.concat(timings, ", ") .. "\n")
-  end
+  render_pages(site, plugins, options)
   if link_checker and not internal.failed() then check_links(ctx) end
   if internal.failed() then return end
   run_hook(plugins, "finish", nil, site)
