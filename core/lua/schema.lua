@@ -245,6 +245,14 @@ end
 -- dotted key for messages), pos (the position entry from the C core:
 -- {value line, value col, key line, key col, sub = ...}) and
 -- report(level, path, line, col, message). Returns true when it is valid.
+-- True when `value` passes `decl` with nothing more to look at (no allowed
+-- values, minimum, items or keys): the common case, decided without
+-- building a place for a message (every key of every post comes here).
+local function plainly_ok(decl, value)
+  return value ~= nil and not (decl.values or decl.min or decl.items or decl.keys)
+    and schema.matches(decl, value)
+end
+
 function schema.check(value, decl, where)
   local pos = where.pos or {}
   local function fail(message)
@@ -277,10 +285,12 @@ function schema.check(value, decl, where)
   local sub = pos.sub or {}
   if decl.items and is_list(value) then
     for i, item in ipairs(value) do
-      ok = schema.check(item, decl.items, {
-        path = where.path, name = where.name .. "[" .. i .. "]", pos = sub[i] or pos,
-        report = where.report,
-      }) and ok
+      if not plainly_ok(decl.items, item) then
+        ok = schema.check(item, decl.items, {
+          path = where.path, name = where.name .. "[" .. i .. "]", pos = sub[i] or pos,
+          report = where.report,
+        }) and ok
+      end
     end
   end
   if decl.keys and is_map(value) then
@@ -302,7 +312,7 @@ function schema.check_keys(value, keys, where, sub)
     local decl = keys[name]
     local pos = sub[name] or {}
     if decl then
-      if not decl.core then
+      if not decl.core and not plainly_ok(decl, value[name]) then
         ok = schema.check(value[name], decl, {
           path = where.path, name = prefix .. name, pos = pos, report = where.report,
         }) and ok
