@@ -182,19 +182,24 @@ static int parse_args(int argc, char **argv, cli *c)
     return 0;
 }
 
+/* Prints one diagnostic, one line (more for a traceback), to stderr. */
+static void print_diag(const pub_diag *d)
+{
+    pub_buf line = PUB_BUF_INIT;
+    pub_diag_format(d, &line);
+    fprintf(stderr, "%s\n", pub_buf_cstr(&line));
+    pub_buf_free(&line);
+}
+
 /* Prints every diagnostic; returns the number of errors. */
 static size_t print_diags(pub_diags *diags, bool quiet)
 {
     pub_diags_sort(diags);
-    pub_buf line = PUB_BUF_INIT;
     for (size_t i = 0; i < diags->len; i++) {
         const pub_diag *d = diags->items[i];
         if (quiet && d->level != PUB_ERROR) continue;
-        pub_buf_clear(&line);
-        pub_diag_format(d, &line);
-        fprintf(stderr, "%s\n", pub_buf_cstr(&line));
+        print_diag(d);
     }
-    pub_buf_free(&line);
     return diags->errors;
 }
 
@@ -387,10 +392,7 @@ static int command_init(const cli *c)
     size_t files = 0;
     pub_diag *err = pub_init_site(c->src, c->empty, &files);
     if (err) {
-        pub_buf line = PUB_BUF_INIT;
-        pub_diag_format(err, &line);
-        fprintf(stderr, "%s\n", pub_buf_cstr(&line));
-        pub_buf_free(&line);
+        print_diag(err);
         pub_diag_free(err);
         return EXIT_CONTENT;
     }
@@ -413,10 +415,7 @@ static int command_serve(const cli *c)
                               c->drafts, c->future, c->jobs, stderr};
     pub_diag *err = pub_serve(&opts);
     if (!err) return 0;
-    pub_buf line = PUB_BUF_INIT;
-    pub_diag_format(err, &line);
-    fprintf(stderr, "%s\n", pub_buf_cstr(&line));
-    pub_buf_free(&line);
+    print_diag(err);
     pub_diag_free(err);
     return EXIT_CONTENT;
 }
