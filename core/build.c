@@ -768,81 +768,88 @@ static bool folder_exists(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result *result)
+/* The cache, or NULL for a check, --no-cache or a site with errors; NULL
+ * too, with *up_to_date set, when the last build's output still stands.
+ * *fingerprint is what to store after this build. Caller frees. */
+static pub_cache *open_cache(const pub_site *site, const pub_build_options *opts,
+                             long long started, const pub_diags *diags, uint64_t *fingerprint,
+                             bool *up_to_date)
 {
-    /* Before anything is read: a file changed after this moment is not
-     * vouched for by the fingerprint (see cache.h). */
-    long long started = pub_fingerprint_now();
-    memset(result, 0, sizeof *result);
-    pub_site *site = pub_site_open(opts->src, opts->dest, diags);
-    if (!site) return false;
-    result->dest = pub_xstrdup(site->dest);
-    if (!site->dest_is_safe && !opts->check_only) { /* reported by pub_site_open */
-        pub_site_free(site);
-        return false;
+    if (opts->check_only || opts->no_cache || diags->errors) return NULL;
+    pub_cache *cache = pub_cache_open(site->src);
+    pub_fingerprint fp;
+    build_fingerprint(site, opts, &fp);
+    /* Compared as the last build saw its files (the same racy ones),
+     * stored as this build sees them. */
+    uint64_t last = pub_fingerprint_final(&fp, pub_cache_fingerprint_since(cache));
+    *fingerprint = pub_fingerprint_final(&fp, started);
+    pub_fingerprint_free(&fp);
+    /* --clean has work to do even when the sources did not change. */
+    if (!opts->clean && pub_cache_fingerprint_matches(cache, last, (long long)time(NULL)) &&
+        folder_exists(site->dest)) {
+        *up_to_date = true;
+        pub_cache_free(cache);
+        return NULL;
     }
+    return cache;
+}
+
+/* One Lua state runs engine.build over the site; the render workers it
+ * forked are joined before it closes. Returns when the Lua part started
+ * (after setup), for the timings. */
+static double run_engine(pub_site *site, const pub_build_options *opts, const pub_md_options *md,
+                         pub_cache *cache, run_state *st, pub_diags *diags)
+{
+    lua_State *L = pub_runtime_open(site, diags, md->unsafe, PUB_SANDBOX_PLUGINS);
+    lua_pushinteger(L, md->extensions);
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
+    lua_pushboolean(L, md->smart);
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_SMART);
+    /* publish.highlight keeps its blocks in the build cache too. */
+    lua_pushlightuserdata(L, cache);
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_CACHE);
+    push_context(L, site, st, opts, diags);
+    double t1 = pub_clock_now();
+    call_engine(L, "build", 0, diags);
+    /* A render worker whose engine call ended early (an engine error)
+     * must not go on to commit: it ends here, its errors sent. */
+    if (st->worker > 0) pub_render_worker_exit(st->pool, st->diags);
+    pub_render_join(st->pool, (const char *const *)st->once_keys, st->nonce_keys);
+    for (size_t i = 0; i < st->nonce_keys; i++) free(st->once_keys[i]);
+    free(st->once_keys);
+    pub_runtime_close(L);
+    return t1;
+}
+
+/* The build of an opened site: one way out, so each thing made (the
+ * cache, the output transaction, the loader) is finished in one place
+ * whatever failed. */
+static bool build_site(pub_site *site, const pub_build_options *opts, long long started,
+                       pub_diags *diags, pub_build_result *result)
+{
     pub_md_options md = markdown_options(site, diags);
-
-    pub_cache *cache = NULL;
     uint64_t fingerprint = 0;
-    if (!opts->check_only && !opts->no_cache && diags->errors == 0) {
-        cache = pub_cache_open(site->src);
-        pub_fingerprint fp;
-        build_fingerprint(site, opts, &fp);
-        /* Compared as the last build saw its files (the same racy ones),
-         * stored as this build sees them. */
-        uint64_t last = pub_fingerprint_final(&fp, pub_cache_fingerprint_since(cache));
-        fingerprint = pub_fingerprint_final(&fp, started);
-        pub_fingerprint_free(&fp);
-        /* --clean has work to do even when the sources did not change. */
-        if (!opts->clean && pub_cache_fingerprint_matches(cache, last, (long long)time(NULL)) &&
-            folder_exists(site->dest)) {
-            result->up_to_date = true;
-            pub_cache_free(cache);
-            pub_site_free(site);
-            return true;
-        }
-    }
+    pub_cache *cache = open_cache(site, opts, started, diags, &fingerprint, &result->up_to_date);
+    if (result->up_to_date) return true;
 
-    double t0 = pub_clock_now();
+    double t0 = pub_clock_now(), t1 = t0;
     run_state st = {site->src, site->confine, diags, NULL, 0, opts->progress, opts->progress_ud,
                     LLONG_MAX, site, &md, cache, opts->jobs, true, false, false, 0, {0}, NULL, 0, NULL, 0, 0, 0};
+    bool began = opts->check_only;
     if (!opts->check_only) {
         /* One core runs Lua; the writers share the others (at least one). */
         int writers = default_jobs(opts->jobs) - 1;
         pub_diag *err = pub_out_begin_jobs(site->dest, writers > 0 ? writers : 1, opts->clean,
                                            &st.out);
-        if (err) {
-            pub_diags_take(diags, err);
-            finish_loading(&st);
-            pub_cache_free(cache);
-            pub_site_free(site);
-            return false;
-        }
+        if (err) pub_diags_take(diags, err);
+        else began = true;
     }
-    lua_State *L = pub_runtime_open(site, diags, md.unsafe, PUB_SANDBOX_PLUGINS);
-    lua_pushinteger(L, md.extensions);
-    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
-    lua_pushboolean(L, md.smart);
-    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_SMART);
-    /* publish.highlight keeps its blocks in the build cache too. */
-    lua_pushlightuserdata(L, cache);
-    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_CACHE);
-    push_context(L, site, &st, opts, diags);
-    double t1 = pub_clock_now();
-    call_engine(L, "build", 0, diags);
-    /* A render worker whose engine call ended early (an engine error)
-     * must not go on to commit: it ends here, its errors sent. */
-    if (st.worker > 0) pub_render_worker_exit(st.pool, st.diags);
-    pub_render_join(st.pool, (const char *const *)st.once_keys, st.nonce_keys);
-    for (size_t i = 0; i < st.nonce_keys; i++) free(st.once_keys[i]);
-    free(st.once_keys);
-    pub_runtime_close(L);
+    if (began) t1 = run_engine(site, opts, &md, cache, &st, diags);
     finish_loading(&st);
     double t2 = pub_clock_now();
     if (st.out && diags->errors == 0) copy_static(site, st.out, &st, diags);
 
-    bool ok = diags->errors == 0;
+    bool ok = began && diags->errors == 0;
     if (st.out) {
         if (ok) {
             pub_diag *err = pub_out_commit(st.out, &result->out);
@@ -865,10 +872,25 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
     result->pages = st.pages;
     result->drafts_skipped = st.drafts_skipped;
     result->future_skipped = st.future_skipped;
-    pub_site_free(site);
     result->seconds_read = t1 - t0;
     result->seconds_lua = t2 - t1;
     result->seconds_commit = pub_clock_now() - t2;
+    return ok;
+}
+
+bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result *result)
+{
+    /* Before anything is read: a file changed after this moment is not
+     * vouched for by the fingerprint (see cache.h). */
+    long long started = pub_fingerprint_now();
+    memset(result, 0, sizeof *result);
+    pub_site *site = pub_site_open(opts->src, opts->dest, diags);
+    if (!site) return false;
+    result->dest = pub_xstrdup(site->dest);
+    /* An unsafe DEST was reported by pub_site_open; a check writes nothing. */
+    bool ok = (site->dest_is_safe || opts->check_only) &&
+              build_site(site, opts, started, diags, result);
+    pub_site_free(site);
     return ok;
 }
 
