@@ -21,6 +21,7 @@
 #include "markdown.h"
 #include "util/buf.h"
 #include "util/file.h"
+#include "util/fs.h"
 #include "util/mem.h"
 #include "util/path.h"
 #include <dirent.h>
@@ -321,12 +322,12 @@ static bool ensure_tmp(pub_cache *c)
         free(tag);
     }
     pub_buf name = PUB_BUF_INIT;
-    pub_buf_printf(&name, "%s/%s.XXXXXX", c->dir, CACHE_FILE);
-    char *path = pub_buf_detach(&name);
-    int fd = mkostemp(path, O_CLOEXEC);
+    pub_buf_printf(&name, "%s/%s.", c->dir, CACHE_FILE);
+    char *path = NULL;
+    int fd = pub_fs_temp_open(pub_buf_cstr(&name), 0600, &path);
+    pub_buf_free(&name);
     if (fd < 0) {
         c->write_errno = errno;
-        free(path);
         return false;
     }
     fchmod(fd, 0644);
@@ -393,23 +394,16 @@ static int compare_offsets(const void *a, const void *b)
     return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
+static bool is_cache_temp(const char *name, void *ctx)
+{
+    (void)ctx;
+    return strncmp(name, CACHE_FILE ".", strlen(CACHE_FILE ".")) == 0;
+}
+
 /* Removes temporary files that killed builds left behind. */
 static void sweep_stale(const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    time_t now = time(NULL);
-    size_t prefix = strlen(CACHE_FILE ".");
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        struct stat st;
-        if (strncmp(de->d_name, CACHE_FILE ".", prefix) != 0 ||
-            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-            !S_ISREG(st.st_mode) || now - st.st_mtime < STALE_TEMP_SECONDS)
-            continue;
-        unlinkat(dirfd(d), de->d_name, 0);
-    }
-    closedir(d);
+    pub_fs_sweep_temps(dir, is_cache_temp, NULL, STALE_TEMP_SECONDS, 0, NULL, NULL);
 }
 
 /* Appends the kept old blobs, the index and the header to the next file. */

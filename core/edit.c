@@ -5,6 +5,7 @@
 #define _XOPEN_SOURCE 700
 #include "edit.h"
 #include "util/file.h"
+#include "util/fs.h"
 #include "util/mem.h"
 #include "util/path.h"
 #include <dirent.h>
@@ -505,35 +506,15 @@ static int write_all(int fd, const char *p, size_t n)
  * it; sets *temp (caller frees). Returns the fd or -1 with errno set. */
 static int open_temp(const char *target, char **temp)
 {
-    static unsigned long counter;
     const char *base = pub_path_base(target);
-    size_t dir_len = (size_t)(base - target);
-    for (int attempt = 0; attempt < 100; attempt++) {
-        unsigned long r = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16) ^
-                          (++counter * 2654435761UL) ^ (unsigned long)(uintptr_t)temp;
-        char suffix[7];
-        for (int i = 0; i < 6; i++) {
-            suffix[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[r % 36];
-            r /= 36;
-        }
-        suffix[6] = '\0';
-        pub_buf name = PUB_BUF_INIT;
-        pub_buf_append(&name, target, dir_len);
-        pub_buf_printf(&name, ".%s%s%s", base, TEMP_MARK, suffix);
-        int fd = open(pub_buf_cstr(&name), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0) {
-            *temp = pub_buf_detach(&name);
-            return fd;
-        }
-        int e = errno;
-        pub_buf_free(&name);
-        if (e != EEXIST) {
-            errno = e;
-            return -1;
-        }
-    }
-    errno = EEXIST;
-    return -1;
+    pub_buf prefix = PUB_BUF_INIT;
+    pub_buf_append(&prefix, target, (size_t)(base - target));
+    pub_buf_printf(&prefix, ".%s%s", base, TEMP_MARK);
+    int fd = pub_fs_temp_open(pub_buf_cstr(&prefix), 0666, temp);
+    int e = errno;
+    pub_buf_free(&prefix);
+    errno = e;
+    return fd;
 }
 
 /* Writes op's new bytes (or the rename source's) to a flushed temp file
@@ -679,44 +660,21 @@ pub_diag *pub_edit_commit(pub_edit *e, pub_edit_summary *summary)
 
 /* ---- cleanup ------------------------------------------------------------ */
 
-static bool is_temp_name(const char *name)
+static bool is_temp_name(const char *name, void *ctx)
 {
+    (void)ctx;
     return name[0] == '.' && strstr(name, TEMP_MARK) != NULL;
-}
-
-static pub_diag *cleanup_dir(const char *dir, size_t *removed, int depth)
-{
-    if (depth > 64) return NULL;
-    DIR *dp = opendir(dir);
-    if (!dp) return NULL;
-    pub_diag *first = NULL;
-    struct dirent *ent;
-    while ((ent = readdir(dp)) != NULL) {
-        const char *name = ent->d_name;
-        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) continue;
-        char *full = pub_path_join(dir, name);
-        struct stat st;
-        if (lstat(full, &st) == 0) {
-            if (S_ISREG(st.st_mode) && is_temp_name(name)) {
-                if (unlink(full) == 0) (*removed)++;
-                else if (!first)
-                    first = pub_diag_new(PUB_ERROR, full, 0, 0, "cannot remove: %s", strerror(errno));
-            } else if (S_ISDIR(st.st_mode) && name[0] != '.') {
-                pub_diag *d = cleanup_dir(full, removed, depth + 1);
-                if (d && !first) first = d;
-                else pub_diag_free(d);
-            }
-        }
-        free(full);
-    }
-    closedir(dp);
-    return first;
 }
 
 pub_diag *pub_edit_cleanup(const char *src, size_t *removed)
 {
+    /* A user's command: every temp file goes, whatever its age, down to
+     * 64 folders, hidden folders (.git, the cache) left alone. */
     size_t count = 0;
-    pub_diag *d = cleanup_dir(src, &count, 0);
+    char *failed = NULL;
+    int rc = pub_fs_sweep_temps(src, is_temp_name, NULL, 0, 64, &count, &failed);
+    pub_diag *d = rc ? pub_diag_new(PUB_ERROR, failed, 0, 0, "cannot remove: %s", strerror(rc)) : NULL;
+    free(failed);
     if (removed) *removed = count;
     return d;
 }

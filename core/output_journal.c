@@ -8,6 +8,7 @@
 #include "output_impl.h"
 #include "util/buf.h"
 #include "util/file.h"
+#include "util/fs.h"
 #include "util/mem.h"
 #include "util/path.h"
 #include <dirent.h>
@@ -365,21 +366,10 @@ void pub_out_save_manifest(pub_out *out, bool with_gone)
         pub_buf_append(&b, e->rel, strlen(e->rel) + 1);
         pub_buf_putc(&b, '\n');
     }
-    /* A random name, created exclusively: a symlink planted at a fixed
-     * temporary name cannot make us truncate the file it points to. */
-    size_t n = strlen(out->manifest) + 8;
-    char *tmp = pub_xmalloc(n);
-    snprintf(tmp, n, "%s.XXXXXX", out->manifest);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    int rc = fd < 0 ? errno : pub_file_write_all(fd, b.data, b.len);
-    if (!rc) fchmod(fd, 0644);
-    if (fd >= 0 && close(fd) != 0 && !rc) rc = errno;
-    if (!rc && rename(tmp, out->manifest) != 0) rc = errno;
-    if (rc) {
-        if (fd >= 0) unlink(tmp);
-        unlink(out->manifest);
-    }
-    free(tmp);
+    /* pub_fs_write_atomic's random name, created exclusively: a symlink
+     * planted at a fixed temporary name cannot make us truncate the file
+     * it points to. */
+    if (pub_fs_write_atomic(out->manifest, b.data, b.len, 0644) != 0) unlink(out->manifest);
     pub_buf_free(&b);
 }
 
