@@ -415,12 +415,6 @@ end
 -- PUBLISH_TIMINGS=1 prints where a build spends its time (for bench/).
 local timings = host.getenv("PUBLISH_TIMINGS") and {} or nil
 
--- Calls fn(...) bare, without call_plugin's capabilities and limits (the
--- `document` hooks run so today; see HOOK_POLICY.document).
-local function call_bare(_, fn, ...)
-  return xpcall(fn, traceback_handler, ...)
-end
-
 -- How run_hook treats each hook; a field left out is false:
 --   stop_on_error   the first hook that raises ends the run (the page or
 --                   post is abandoned); otherwise every plugin's hook runs
@@ -441,7 +435,7 @@ local HOOK_POLICY = {
   render = { stop_on_error = true, stop_on_string = true },
   output = { stop_on_error = true, replace_arg = 2 },
   document = {
-    stop_on_error = true, time = "document", call = call_bare,
+    stop_on_error = true, time = "document",
     at = function(doc, tree)
       local line, col = internal.document_at(tree)
       return line and (doc.path .. ":" .. line .. ":" .. col)

@@ -119,6 +119,26 @@ allowed "network granted" "local b, s = publish.http.get('http://127.0.0.1:$port
   "plugins: [{name: probe, allow: [network]}]"
 kill "$www" 2>/dev/null; wait "$www" 2>/dev/null
 
+# document hooks run under the same limits and grants as every hook.
+printf -- '---\ntitle: Post\n---\nText with a [link](/x/).\n' > "$src/pages/post.md"
+printf 'local M = {}\nfunction M.document(doc, post)\n  while true do end\nend\nreturn M\n' > "$src/plugins/probe.lua"
+printf 'title: T\nplugins: [probe]\nlimits: {seconds: 1}\n' > "$src/config.yaml"
+"$publish" build -s "$src" -d "$work/out" -q 2> "$work/err"
+check "document hook: a loop is stopped" test $? -eq 1
+check "document hook: by the time limit, at its line" \
+  grep -q "^plugins/probe.lua:3:1: error: time limit exceeded (1 s per hook call; limits.seconds in the config) (in 'document' of plugin 'probe'" "$work/err"
+printf 'local M = {}\nfunction M.document(doc, post)\n  assert(os.execute("true"))\nend\nreturn M\n' > "$src/plugins/probe.lua"
+printf 'title: T\nplugins: [probe]\n' > "$src/config.yaml"
+"$publish" build -s "$src" -d "$work/out" -q 2> "$work/err"
+check "document hook: a capability needs its grant" \
+  grep -q "may not call os.execute: it needs the 'exec' capability" "$work/err"
+printf 'title: T\nplugins: [{name: probe, allow: [exec]}]\n' > "$src/config.yaml"
+"$publish" build -s "$src" -d "$work/out" -q 2> "$work/err"
+check "document hook: the grant holds there" test $? -eq 0
+rm -f "$src/pages/post.md" "$src/plugins/probe.lua"
+printf 'title: T\n' > "$src/config.yaml"
+"$publish" build -s "$src" -d "$work/out" -q
+
 # Config errors.
 plugin 'x = 1' $'plugins: [{name: probe, allow: [mail]}, [a], {allow: [exec]}, {name: probe, as: x}]\nlimits: {memory: x, seconds: -1, cpu: 1}'
 check "config errors: exit 1" test "$status" -eq 1
