@@ -12,25 +12,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int push_owned_protected(lua_State *L)
+{
+    lua_pushlstring(L, lua_touserdata(L, 1), (size_t)lua_tointeger(L, 2));
+    return 1;
+}
+
+/* The push runs in a protected call: a memory error there is caught, the
+ * string freed, and the error raised again. Pushing a light C function,
+ * a light userdata and an integer allocates nothing. */
+void pub_lua_push_owned(lua_State *L, char *s, size_t len)
+{
+    lua_pushcfunction(L, push_owned_protected);
+    lua_pushlightuserdata(L, s);
+    lua_pushinteger(L, (lua_Integer)len);
+    int rc = lua_pcall(L, 2, 1, 0);
+    free(s);
+    if (rc != LUA_OK) lua_error(L);
+}
+
 void pub_lua_push_diag(lua_State *L, pub_diag *d)
 {
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
+    /* Formatted in C (which aborts rather than raise on no memory), so d
+     * is freed before Lua allocates anything. */
+    pub_buf b = PUB_BUF_INIT;
     if (d->path) {
-        luaL_addstring(&b, d->path);
+        pub_buf_puts(&b, d->path);
         if (d->line > 0) {
-            lua_pushfstring(L, ":%d", d->line);
-            luaL_addvalue(&b);
-            if (d->col > 0) {
-                lua_pushfstring(L, ":%d", d->col);
-                luaL_addvalue(&b);
-            }
+            pub_buf_printf(&b, ":%d", d->line);
+            if (d->col > 0) pub_buf_printf(&b, ":%d", d->col);
         }
-        luaL_addstring(&b, ": ");
+        pub_buf_puts(&b, ": ");
     }
-    luaL_addstring(&b, d->message ? d->message : "unknown error");
+    pub_buf_puts(&b, d->message ? d->message : "unknown error");
     pub_diag_free(d);
-    luaL_pushresult(&b);
+    size_t len = b.len;
+    pub_lua_push_owned(L, pub_buf_detach(&b), len);
 }
 
 /* A boolean option of an options table, `dflt` when absent. */
@@ -109,8 +126,7 @@ static int l_markdown(lua_State *L)
     o.extensions = opt_extensions(L, opts, site_extensions);
     size_t out_len;
     char *html = pub_md_render(s, len, &o, &out_len);
-    lua_pushlstring(L, html, out_len);
-    free(html);
+    pub_lua_push_owned(L, html, out_len);
     return 1;
 }
 

@@ -44,6 +44,11 @@ void pub_pattern_install(lua_State *L);
  * d, so that a caller can then lua_error without leaking it. */
 void pub_lua_push_diag(lua_State *L, pub_diag *d);
 
+/* Pushes `len` bytes of the malloc'd `s` and frees it, also when Lua runs
+ * out of memory on the push (the memory error is then raised again): for
+ * C results handed to Lua, which would otherwise leak on that error. */
+void pub_lua_push_owned(lua_State *L, char *s, size_t len);
+
 /* Shared by lib_html.c and lib_url.c: pushes argument 1 escaped by `kind`
  * (nil: "", non-strings through tostring) and returns 1. */
 int pub_lua_push_escaped(lua_State *L, pub_text_escape_kind kind);

@@ -60,15 +60,15 @@ static int l_highlight(lua_State *L)
         html = pub_hl_render(code, len, lang, &o, &out_len, &err);
         if (!html) {
             lua_pushnil(L);
-            lua_pushstring(L, err ? err : "highlighting failed");
-            free(err);
+            if (err) pub_lua_push_owned(L, err, strlen(err));
+            else lua_pushliteral(L, "highlighting failed");
             return 2;
         }
         if (cache) pub_cache_put_html(cache, key, html, out_len);
     }
-    /* No Lua call can raise between the allocation and here. */
-    lua_pushlstring(L, html, out_len);
-    free(html);
+    /* No Lua call can raise between the allocation and here; the push
+     * itself frees html if it does. */
+    pub_lua_push_owned(L, html, out_len);
     return 1;
 }
 

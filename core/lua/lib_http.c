@@ -48,8 +48,7 @@ static int l_get(lua_State *L)
     char *err = pub_fetch_get(url, seconds, box, &len, &status);
     if (err) {
         lua_pushnil(L);
-        lua_pushstring(L, err);
-        free(err);
+        pub_lua_push_owned(L, err, strlen(err));
         return 2;
     }
     if (status == 0) {

@@ -6,6 +6,7 @@
 #include "bridge.h"
 #include <lauxlib.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* publish.yaml.load(s [, name]) -> value
  * Parses one YAML document: maps become tables, lists arrays, timestamps
@@ -39,15 +40,15 @@ static int l_dump(lua_State *L)
     luaL_checkany(L, 1);
     pub_value *v = pub_lua_to_value_as(L, 1, "YAML", &msg);
     if (!v) {
-        lua_pushstring(L, msg ? msg : "cannot convert value");
-        free(msg);
+        if (msg) pub_lua_push_owned(L, msg, strlen(msg));
+        else lua_pushliteral(L, "cannot convert value");
         return luaL_argerror(L, 1, lua_tostring(L, -1));
     }
     pub_buf out = PUB_BUF_INIT;
     pub_yaml_emit(v, 0, &out);
     pub_value_free(v);
-    lua_pushlstring(L, pub_buf_cstr(&out), out.len);
-    pub_buf_free(&out);
+    size_t len = out.len;
+    pub_lua_push_owned(L, pub_buf_detach(&out), len);
     return 1;
 }
 
