@@ -238,45 +238,31 @@ bool pub_out_kept_name(const char *name)
     return strcmp(name, ".git") == 0 || strcmp(name, ".svn") == 0 || strcmp(name, ".hg") == 0;
 }
 
-/* Counts the non-folders below `fd` (taken) and keeps the first path in
- * byte order. */
-static void count_files(int fd, const char *prefix, size_t *count, char **first)
+typedef struct foreign {
+    size_t count;
+    char *first; /* the first path in byte order */
+} foreign;
+
+/* Counts a non-folder of DEST and keeps the first path in byte order. */
+static void count_file(const char *rel, bool is_dir, void *ctx)
 {
-    DIR *dir = fdopendir(fd);
-    if (!dir) {
-        close(fd);
-        return;
+    foreign *f = ctx;
+    if (is_dir) return;
+    f->count++;
+    if (!f->first || strcmp(rel, f->first) < 0) {
+        free(f->first);
+        f->first = pub_xstrdup(rel);
     }
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        if (!prefix[0] && pub_out_kept_name(e->d_name)) continue;
-        char *rel = prefix[0] ? pub_path_join(prefix, e->d_name) : pub_xstrdup(e->d_name);
-        struct stat st;
-        if (fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
-            int sub = openat(dirfd(dir), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub >= 0) count_files(sub, rel, count, first);
-            free(rel);
-            continue;
-        }
-        (*count)++;
-        if (!*first || strcmp(rel, *first) < 0) {
-            free(*first);
-            *first = rel;
-        } else {
-            free(rel);
-        }
-    }
-    closedir(dir);
 }
 
 pub_diag *pub_out_foreign_files(pub_out *out)
 {
     if (out->had_manifest || out->dest_fd < 0) return NULL;
-    size_t count = 0;
-    char *first = NULL;
+    foreign f = {0, NULL};
     int fd = dup(out->dest_fd);
-    if (fd >= 0) count_files(fd, "", &count, &first);
+    if (fd >= 0) pub_fs_walk_fd(fd, pub_out_kept_name, count_file, &f);
+    size_t count = f.count;
+    char *first = f.first;
     pub_diag *err = NULL;
     if (count == 1)
         err = pub_diag_new(PUB_ERROR, out->dest, 0, 0,
@@ -289,38 +275,20 @@ pub_diag *pub_out_foreign_files(pub_out *out)
     return err;
 }
 
+typedef struct dest_walk {
+    pub_out *out;
+    char ***dirs;
+    size_t *ndirs, *cap;
+} dest_walk;
+
 /* --clean: every non-folder in DEST is marked as a file of the last build
  * (so it goes unless this build produces it), and every folder becomes a
- * candidate for removal when empty. Kept names stay. Takes ownership of
- * `fd`. */
-static void walk_dest(pub_out *out, int fd, const char *prefix, char ***dirs, size_t *ndirs,
-                      size_t *cap)
+ * candidate for removal when empty. Kept names stay. */
+static void mark_dest(const char *rel, bool is_dir, void *ctx)
 {
-    DIR *dir = fdopendir(fd);
-    if (!dir) {
-        close(fd);
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        if (!prefix[0] && pub_out_kept_name(e->d_name)) continue;
-        char *rel = prefix[0] ? pub_path_join(prefix, e->d_name) : pub_xstrdup(e->d_name);
-        bool is_dir = e->d_type == DT_DIR;
-        struct stat st;
-        if (e->d_type == DT_UNKNOWN)
-            is_dir = fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                     S_ISDIR(st.st_mode);
-        if (is_dir) {
-            add_dir(dirs, ndirs, cap, rel);
-            int sub = openat(dirfd(dir), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub >= 0) walk_dest(out, sub, rel, dirs, ndirs, cap);
-        } else {
-            pub_out_map_add(&out->paths, rel)->old = true;
-        }
-        free(rel);
-    }
-    closedir(dir);
+    dest_walk *w = ctx;
+    if (is_dir) add_dir(w->dirs, w->ndirs, w->cap, rel);
+    else pub_out_map_add(&w->out->paths, rel)->old = true;
 }
 
 static int cmp_entries(const void *a, const void *b)
@@ -383,7 +351,8 @@ pub_diag *pub_out_commit_journal(pub_out *out)
      * to empty DEST. */
     if (out->clean) {
         int fd = dup(out->dest_fd);
-        if (fd >= 0) walk_dest(out, fd, "", &dirs, &ndirs, &dirs_cap);
+        dest_walk w = {out, &dirs, &ndirs, &dirs_cap};
+        if (fd >= 0) pub_fs_walk_fd(fd, pub_out_kept_name, mark_dest, &w);
     }
     entry **staged = pub_xmalloc((out->paths.len + 1) * sizeof *staged);
     entry **gone = pub_xmalloc((out->paths.len + 1) * sizeof *gone);

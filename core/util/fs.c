@@ -1,6 +1,8 @@
-/* Temp files beside their targets, atomic saves and stale-temp sweeps
- * (fs.h). The random suffix needs no quality, only variety: the exclusive
- * create is what makes a name ours, a clash just tries another. */
+/* Temp files beside their targets, atomic saves, stale-temp sweeps and the
+ * fd-based tree walk (fs.h). The random suffix needs no quality, only
+ * variety: the exclusive create is what makes a name ours, a clash just
+ * tries another. */
+#define _DEFAULT_SOURCE /* d_type */
 #define _XOPEN_SOURCE 700
 #include "fs.h"
 #include "buf.h"
@@ -110,4 +112,36 @@ int pub_fs_sweep_temps(const char *dir, pub_fs_temp_test *is_temp, void *ctx, lo
     /* A file is old enough when now - mtime >= min_age. */
     time_t cutoff = min_age > 0 ? time(NULL) - (time_t)min_age : 0;
     return sweep_dir(dir, is_temp, ctx, cutoff, max_depth, removed, failed);
+}
+
+static void walk_fd(int fd, const char *prefix, bool (*skip_top)(const char *), pub_fs_visit *visit,
+                    void *ctx)
+{
+    DIR *dir = fdopendir(fd);
+    if (!dir) {
+        close(fd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        if (!prefix[0] && skip_top && skip_top(e->d_name)) continue;
+        char *rel = prefix[0] ? pub_path_join(prefix, e->d_name) : pub_xstrdup(e->d_name);
+        bool is_dir = e->d_type == DT_DIR;
+        struct stat st;
+        if (e->d_type == DT_UNKNOWN)
+            is_dir = fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+        visit(rel, is_dir, ctx);
+        if (is_dir) {
+            int sub = openat(dirfd(dir), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0) walk_fd(sub, rel, skip_top, visit, ctx);
+        }
+        free(rel);
+    }
+    closedir(dir);
+}
+
+void pub_fs_walk_fd(int fd, bool (*skip_top)(const char *name), pub_fs_visit *visit, void *ctx)
+{
+    walk_fd(fd, "", skip_top, visit, ctx);
 }
