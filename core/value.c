@@ -5,6 +5,7 @@
 #define _DEFAULT_SOURCE /* struct tm's tm_gmtoff */
 #include "value.h"
 #include "util/mem.h"
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,9 @@ pub_value *pub_value_copy(const pub_value *v)
 
 void pub_list_push(pub_value *list, pub_value *item)
 {
+    /* Only the container is checked, the one thing every caller makes
+     * itself; the item's type is whatever its converter produced. */
+    assert(list && list->type == PUB_LIST);
     if (list->as.list.len == list->as.list.cap) {
         list->as.list.cap = list->as.list.cap ? list->as.list.cap * 2 : 4;
         list->as.list.items = pub_xrealloc(list->as.list.items,
@@ -144,6 +148,7 @@ static pub_pair *find_pair(const pub_value *map, const char *key, size_t key_len
 
 void pub_map_set(pub_value *map, const char *key, size_t key_len, pub_value *value)
 {
+    assert(map && map->type == PUB_MAP && key);
     pub_pair *p = find_pair(map, key, key_len);
     if (p) {
         pub_value_free(p->value);
