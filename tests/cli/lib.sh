@@ -42,3 +42,23 @@ serve_stop() {
   else wait "$pid"; stop_rc=$?; fi
   pid=""
 }
+
+# www_start DIR: serves DIR over HTTP on 127.0.0.1 (python3's http.server)
+# on a random free port; sets www_port and www_pid. False when it never
+# answered within 30 s (a busy machine starts Python slowly). A port
+# another test took is retried with another.
+www_start() {
+  local dir="$1" try i
+  for try in 1 2 3 4 5; do
+    www_port=$((20000 + RANDOM % 20000))
+    python3 -m http.server --bind 127.0.0.1 --directory "$dir" "$www_port" > /dev/null 2>&1 &
+    www_pid=$!
+    for i in $(seq 300); do
+      curl -s -o /dev/null "http://127.0.0.1:$www_port/" && return 0
+      kill -0 "$www_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill "$www_pid" 2>/dev/null; wait "$www_pid" 2>/dev/null; www_pid=""
+  done
+  return 1
+}

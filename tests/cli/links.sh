@@ -68,10 +68,8 @@ check "build does not check links" test $? -eq 0 -a ! -s "$work/err"
 # --external: every http(s) link of another site is fetched, each broken
 # one said once at the line that holds it, with its status.
 mkdir -p "$work/www" && echo ok > "$work/www/ok.html"
-port=$((20000 + RANDOM % 20000))
-python3 -m http.server --bind 127.0.0.1 --directory "$work/www" "$port" > /dev/null 2>&1 &
-server=$!
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/ok.html" && break; sleep 0.1; done
+check "a local web server starts" www_start "$work/www"
+port="$www_port"; server="$www_pid"
 ext="$work/ext"
 mkdir -p "$ext/posts" "$ext/layouts"
 printf 'title: Ext\nplugins: [template]\n' > "$ext/config.yaml"

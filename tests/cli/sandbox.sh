@@ -9,7 +9,8 @@
 set -uo pipefail
 publish="$1"; root="$2"
 source "$root/tests/cli/lib.sh"
-work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
+work="$(mktemp -d)"; www_pid=""
+trap '[ -n "$www_pid" ] && kill "$www_pid" 2>/dev/null; rm -rf "$work"' EXIT
 src="$work/site"
 mkdir -p "$src/plugins" "$src/pages" "$src/layouts" "$work/outside"
 printf '{{ content | raw }}\n' > "$src/layouts/page.html"
@@ -109,15 +110,13 @@ allowed "limits: 0 is none" 'local n = 0; for i = 1, 3e6 do n = n + i end' \
 
 # network: publish.http.get, from a server of our own on 127.0.0.1.
 mkdir -p "$work/www" && echo "fetched body" > "$work/www/hello.txt"
-port=$((20000 + RANDOM % 20000))
-python3 -m http.server --bind 127.0.0.1 --directory "$work/www" "$port" > /dev/null 2>&1 &
-www=$!
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/hello.txt" && break; sleep 0.1; done
+check "a local web server starts" www_start "$work/www"
+port="$www_port"; www="$www_pid"
 denied "publish.http.get" "publish.http.get('http://127.0.0.1:$port/hello.txt')" \
   "plugin 'probe' may not call publish.http.get: it needs the 'network' capability (plugins: [{name: probe, allow: [network]}])"
 allowed "network granted" "local b, s = publish.http.get('http://127.0.0.1:$port/hello.txt'); assert(b == 'fetched body\\n' and s == 200, tostring(b)); local m, t = publish.http.get('http://127.0.0.1:$port/missing'); assert(t == 404); assert(publish.http.get('http://127.0.0.1:1/') == nil)" \
   "plugins: [{name: probe, allow: [network]}]"
-kill "$www" 2>/dev/null; wait "$www" 2>/dev/null
+kill "$www" 2>/dev/null; wait "$www" 2>/dev/null; www_pid=""
 
 # document hooks run under the same limits and grants as every hook.
 printf -- '---\ntitle: Post\n---\nText with a [link](/x/).\n' > "$src/pages/post.md"
