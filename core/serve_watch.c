@@ -47,21 +47,13 @@ void pub_serve_free_lines(char **lines, size_t n)
 
 /* ---- Watching SRC ----------------------------------------------------------- */
 
-/* What a change in SRC's top folder can matter for: everything else there
- * (DEST, .git, README.md) is ignored. */
-static const char *const watched_names[] = {"config.yaml", "_config.yml", "posts", "_posts",
-                                            "pages", "layouts", "static", "plugins", "data"};
-
+/* Every folder of SRC is watched but DEST and dot folders: which files
+ * are inputs is the reader's business (a Jekyll site has pages, Sass and
+ * static files anywhere), and a change to a file that is not one costs a
+ * rebuild that finds nothing to write. */
 #define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | \
                     IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_DONT_FOLLOW | IN_ONLYDIR)
 
-
-static bool is_watched_name(const char *name)
-{
-    for (size_t i = 0; i < sizeof watched_names / sizeof *watched_names; i++)
-        if (strcmp(name, watched_names[i]) == 0) return true;
-    return false;
-}
 
 /* Editor litter: dot files (swap files, .git) and backups ending in '~'. */
 static bool ignored_name(const char *name)
@@ -113,12 +105,13 @@ static bool is_dest(const watcher *w, const char *path)
 }
 
 /* Watches `path` and every folder under it (not through symlinks, not
- * dot folders). */
-static void add_tree(watcher *w, const char *path, int depth)
+ * dot folders); returns the watch of `path`, or -1. */
+static int add_tree(watcher *w, const char *path, int depth)
 {
-    if (depth > MAX_TREE_DEPTH || is_dest(w, path) || add_watch(w, path) < 0) return;
+    int wd;
+    if (depth > MAX_TREE_DEPTH || is_dest(w, path) || (wd = add_watch(w, path)) < 0) return -1;
     DIR *dir = opendir(path);
-    if (!dir) return;
+    if (!dir) return wd;
     struct dirent *e;
     while ((e = readdir(dir))) {
         if (ignored_name(e->d_name)) continue;
@@ -128,18 +121,12 @@ static void add_tree(watcher *w, const char *path, int depth)
         free(child);
     }
     closedir(dir);
+    return wd;
 }
 
 static void watch_site(watcher *w)
 {
-    const char *src = w->s->opts->src;
-    w->root_wd = add_watch(w, src);
-    for (size_t i = 0; i < sizeof watched_names / sizeof *watched_names; i++) {
-        char *path = pub_path_join(src, watched_names[i]);
-        struct stat st;
-        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) add_tree(w, path, 1);
-        free(path);
-    }
+    w->root_wd = add_tree(w, w->s->opts->src, 0);
 }
 
 /* Stops watching `path` and everything under it (moved away or deleted). */
@@ -203,7 +190,6 @@ static bool read_changes(watcher *w)
             }
             watch *at = find_watch(w, ev->wd);
             if (!at || !ev->len || ignored_name(ev->name)) continue;
-            if (ev->wd == w->root_wd && !is_watched_name(ev->name)) continue;
             char *child = pub_path_join(at->path, ev->name);
             if ((ev->mask & IN_ISDIR) && is_dest(w, child)) {
                 free(child);

@@ -128,6 +128,25 @@ check "--no-reload serves the built file" cmp -s "$work/body" "$dest/index.html"
 stop INT
 check "SIGINT exits 0" test "$stop_rc" -eq 0
 
+# A Jekyll site: its inputs live in _layouts, _includes, _data and page
+# folders anywhere; an edit in any of them is rebuilt.
+jk="$work/jekyll"
+mkdir -p "$jk/_layouts" "$jk/_includes" "$jk/_data" "$jk/docs"
+printf 'title: J\n' > "$jk/_config.yml"
+printf '<p>{%% include foot.html %%}</p>{{ content }}\n' > "$jk/_layouts/default.html"
+printf 'foot one' > "$jk/_includes/foot.html"
+printf 'name: data one\n' > "$jk/_data/team.yml"
+printf -- '---\nlayout: default\n---\n{{ site.data.team.name }}\n' > "$jk/docs/guide.md"
+check "serve starts on a Jekyll site" serve_start "$jk" "$work/log"
+check "the Jekyll page is served" eventually page_has /docs/guide.html 'foot one'
+printf 'foot two' > "$jk/_includes/foot.html"
+check "an edit in _includes is rebuilt" eventually page_has /docs/guide.html 'foot two'
+printf 'name: data two\n' > "$jk/_data/team.yml"
+check "an edit in _data is rebuilt" eventually page_has /docs/guide.html 'data two'
+printf -- '---\nlayout: default\n---\npage three\n' > "$jk/docs/guide.md"
+check "an edit in a page folder is rebuilt" eventually page_has /docs/guide.html 'page three'
+serve_stop TERM
+
 "$publish" serve -s "$work/missing" --port 1 2> "$work/log"
 check "a missing site exits 1" test $? -eq 1
 check "a missing site is named" grep -q 'missing: error: site folder not found' "$work/log"
