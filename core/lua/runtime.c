@@ -47,13 +47,13 @@ static int search_plugins(lua_State *L)
     lua_concat(L, 2);
     const char *chunkname = lua_tostring(L, -1);
 
+    /* Both stay on the stack (src is anchored there); C memory below is
+     * only live across calls that cannot raise (lua_load is protected),
+     * so running out of memory leaks none of it. */
     lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_SOURCE);
     const char *src = lua_tostring(L, -1);
-    char *file = pub_path_join(src ? src : ".", relpath);
-    lua_pop(L, 1);
     lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_CONFINE);
     const pub_confine *confine = lua_touserdata(L, -1);
-    lua_pop(L, 1);
     char *text = NULL;
     size_t len = 0;
     pub_diag *outside = NULL;
@@ -61,23 +61,21 @@ static int search_plugins(lua_State *L)
     if (rc == PUB_CONFINE_OUTSIDE) {
         /* A site plugin that links out of SRC is refused, not skipped for
          * the bundled one of the same name. */
-        free(file);
-        lua_pushfstring(L, "cannot read '%s': %s", outside->path, outside->message);
+        pub_buf msg = PUB_BUF_INIT;
+        pub_buf_printf(&msg, "cannot read '%s': %s", outside->path, outside->message);
         pub_diag_free(outside);
+        size_t msg_len = msg.len;
+        pub_lua_push_owned(L, pub_buf_detach(&msg), msg_len);
         return lua_error(L);
     }
     if (rc == 0) {
         int status = luaL_loadbufferx(L, text, len, chunkname, "t");
         free(text);
-        if (status != LUA_OK) {
-            free(file);
-            return lua_error(L);
-        }
-        lua_pushstring(L, file);
-        free(file);
+        if (status != LUA_OK) return lua_error(L);
+        char *file = pub_path_join(src ? src : ".", relpath);
+        pub_lua_push_owned(L, file, strlen(file));
         return 2;
     }
-    free(file);
     const pub_embedded_file *bundled = pub_runtime_find_embedded(relpath);
     if (bundled) {
         if (luaL_loadbufferx(L, bundled->bytes, bundled->len, chunkname, "t") != LUA_OK)
