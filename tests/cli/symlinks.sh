@@ -10,7 +10,7 @@ publish="$1"; root="$2"
 source "$root/tests/cli/lib.sh"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 src="$work/site"
-mkdir -p "$src/posts" "$src/layouts" "$src/static/css" "$src/data" "$src/shared" \
+mkdir -p "$src/posts" "$src/layouts" "$src/static/css" "$src/data" "$src/common" \
          "$work/outside/folder" "$work/outside/theme"
 cat > "$src/config.yaml" <<'EOF'
 title: Links
@@ -22,7 +22,7 @@ printf 'body{}\n' > "$src/static/css/site.css"
 printf 'top secret\n' > "$work/outside/secret.txt"
 printf 'top secret\n' > "$work/outside/folder/secret.txt"
 printf 'name: outside\n' > "$work/outside/folder/team.yaml"
-printf -- '---\ntitle: Shared\n---\nShared.\n' > "$src/shared/2024-02-02-shared.md"
+printf -- '---\ntitle: Shared\n---\nShared.\n' > "$src/common/2024-02-02-shared.md"
 "$publish" build -s "$src" -d "$work/out" -q
 check "the plain site builds" test -f "$work/out/2024/01/01/hello/index.html"
 (cd "$work/out" && find . -type f -exec sha256sum {} + | sort) > "$work/before"
@@ -81,7 +81,7 @@ publish: 1 error; '$work/out' left as it was"
 rmdir "$src/plugins"
 
 # A link that stays inside SRC is followed, at the top and below.
-ln -s ../shared/2024-02-02-shared.md "$src/posts/2024-02-02-shared.md"
+ln -s ../common/2024-02-02-shared.md "$src/posts/2024-02-02-shared.md"
 "$publish" build -s "$src" -d "$work/out" -q 2> "$work/err"
 check "a link inside SRC: exit 0" test $? -eq 0
 check "a link inside SRC: no message" test ! -s "$work/err"
