@@ -716,16 +716,6 @@ end
 
 local function is_html(path) return type(path) == "string" and find(path, "%.html?$") ~= nil end
 
-local function markdown(text)
-  local cfg = state.site and type(state.site.config) == "table" and state.site.config.markdown
-  local opts = {}
-  if type(cfg) == "table" then
-    for _, k in ipairs { "unsafe", "smart", "hardbreaks" } do
-      if type(cfg[k]) == "boolean" then opts[k] = cfg[k] end
-    end
-  end
-  return publish.markdown(text, opts)
-end
 
 -- The Liquid of a document's body, rendered (then Markdown unless HTML).
 local function render_body(doc, src)
@@ -739,7 +729,7 @@ local function render_body(doc, src)
   -- rendered before this one left behind).
   local out = render_template(cached.t, page_env(doc, nil, nil))
   if is_html(doc.path) then return out end
-  return markdown(out)
+  return helpers.markdown(out)
 end
 
 local function wants_liquid(doc)

@@ -380,7 +380,9 @@ F.smartify = function(v)
   return concat(out)
 end
 
-F.markdownify = function(v)
+-- Markdown as the site's config renders it (markdownify and the body
+-- pass both use this).
+function F.markdown(text)
   local site = F.env.site
   local cfg = site and type(site.config) == "table" and site.config.markdown
   local opts = {}
@@ -389,8 +391,10 @@ F.markdownify = function(v)
       if type(cfg[k]) == "boolean" then opts[k] = cfg[k] end
     end
   end
-  return pub().markdown(str(v), opts)
+  return pub().markdown(text, opts)
 end
+
+F.markdownify = function(v) return F.markdown(str(v)) end
 
 F.inspect = function(v) return F.xml_escape(inspect(v)) end
 
