@@ -957,7 +957,8 @@ local function read_only(t, name)
   proxy = setmetatable({}, {
     __index = function(_, k)
       local v = t[k]
-      if type(v) == "table" then return read_only(v, name .. "." .. tostring(k)) end
+      -- A sub-table's proxy is made once; its name only then.
+      if type(v) == "table" then return proxies[v] or read_only(v, name .. "." .. tostring(k)) end
       return v
     end,
     __newindex = function(_, k)
