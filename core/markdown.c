@@ -8,7 +8,13 @@
  * (cmark-gfm's process_inlines): two parses at once would take '~' or ':'
  * away from each other, and a post would lose its strikethrough or
  * autolinks depending on timing. So the inline pass (cmark_parser_finish)
- * runs one at a time; block parsing (cmark_parser_feed) stays parallel. */
+ * runs one at a time; block parsing (cmark_parser_feed) stays parallel.
+ * Keeping the characters in the table for good (taking the lists off the
+ * extensions so no parse changes it) does not work: process_emphasis
+ * finds strikethrough's extension through the same list, and without it
+ * loops forever on "~~a~~". Nor is the lock what a build waits for: a
+ * build of bench/gen.py's 10k site without it (unsafe; measured, -j 2)
+ * took the same time; the Lua thread, not the workers, sets the pace. */
 #include "markdown.h"
 #include "util/buf.h"
 #include "util/mem.h"
