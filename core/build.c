@@ -23,6 +23,7 @@
 #include "util/file.h"
 #include "util/mem.h"
 #include "util/path.h"
+#include <errno.h>
 #include <lauxlib.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -45,6 +46,7 @@ typedef struct doc_loader {
     const pub_md_options *md;
     pub_load_mode mode;
     pub_cache *cache;
+    uint64_t doc_seed;    /* the document cache's (doc.h), 0: none */
     atomic_size_t next;
     size_t consumed;      /* documents handed to Lua so far (under lock) */
     unsigned char *ready;
@@ -63,7 +65,7 @@ static void *load_worker(void *arg)
         pthread_mutex_lock(&ld->lock);
         while (i >= ld->consumed + LOAD_AHEAD) pthread_cond_wait(&ld->changed, &ld->lock);
         pthread_mutex_unlock(&ld->lock);
-        pub_doc_load(ld->site, &ld->site->docs[i], ld->md, ld->mode, ld->cache);
+        pub_doc_load(ld->site, &ld->site->docs[i], ld->md, ld->mode, ld->cache, ld->doc_seed);
         pthread_mutex_lock(&ld->lock);
         ld->ready[i] = 1;
         pthread_cond_broadcast(&ld->changed);
@@ -80,10 +82,11 @@ static int default_jobs(int jobs)
 }
 
 static void loader_start(doc_loader *ld, pub_site *site, const pub_md_options *md,
-                         pub_load_mode mode, pub_cache *cache, int jobs)
+                         pub_load_mode mode, pub_cache *cache, uint64_t doc_seed, int jobs)
 {
     ld->site = site;
     ld->cache = cache;
+    ld->doc_seed = doc_seed;
     ld->md = md;
     ld->mode = mode;
     atomic_init(&ld->next, 0);
@@ -242,6 +245,32 @@ static int l_internal_failed(lua_State *L)
 {
     lua_pushboolean(L, upvalue_state(L)->diags->errors > 0);
     return 1;
+}
+
+/* internal.diagnostics() -> how many diagnostics the run has so far (the
+ * engine caches no document whose hooks said something: a cached result
+ * would not say it again). */
+static int l_internal_diagnostics(lua_State *L)
+{
+    pub_diags *diags = upvalue_state(L)->diags;
+    pthread_mutex_lock(&diags->lock);
+    size_t n = diags->len;
+    pthread_mutex_unlock(&diags->lock);
+    lua_pushinteger(L, (lua_Integer)n);
+    return 1;
+}
+
+/* internal.store_document(key, html, effects): the result of a document's
+ * `document` hooks, for the next build (doc.h's document cache). */
+static int l_internal_store_document(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    uint64_t key = (uint64_t)luaL_checkinteger(L, 1);
+    size_t html_len, effects_len;
+    const char *html = luaL_checklstring(L, 2, &html_len);
+    const char *effects = luaL_checklstring(L, 3, &effects_len);
+    if (st->cache && key) pub_doc_cache_put(st->cache, key, html, html_len, effects, effects_len);
+    return 0;
 }
 
 static int l_internal_write(lua_State *L)
@@ -436,6 +465,7 @@ static void push_internal(lua_State *L, run_state *st)
         {"clock", l_internal_clock}, {"fetch", l_internal_fetch},
         {"read_body", l_internal_read_body},
         {"error", l_internal_error}, {"warn", l_internal_warn}, {"failed", l_internal_failed},
+        {"diagnostics", l_internal_diagnostics}, {"store_document", l_internal_store_document},
         {"write", l_internal_write}, {"progress", l_internal_progress}, {NULL, NULL}};
     lua_newtable(L);
     lua_pushlightuserdata(L, st);
@@ -513,6 +543,16 @@ static void push_doc(lua_State *L, run_state *st, pub_doc *doc)
         /* Lines of the tree count from the body's first line. */
         pub_lua_md_push_document(L, &doc->tree, doc->fm.body_line - 1, st->md);
         lua_setfield(L, -2, "tree");
+        if (doc->doc_key) {
+            lua_pushinteger(L, (lua_Integer)doc->doc_key);
+            lua_setfield(L, -2, "cache_key");
+        }
+    }
+    if (doc->effects) {
+        lua_pushlstring(L, doc->effects, doc->effects_len);
+        lua_setfield(L, -2, "cached_effects");
+        free(doc->effects);
+        doc->effects = NULL;
     }
     if (doc->has_name_date) {
         pub_lua_push_date(L, &doc->name_date);
@@ -541,23 +581,56 @@ static void push_doc(lua_State *L, run_state *st, pub_doc *doc)
     pub_fm_free(&doc->fm);
 }
 
-static void start_loading(run_state *st, pub_load_mode mode)
+static void start_loading(run_state *st, pub_load_mode mode, uint64_t doc_seed)
 {
     if (st->loading) return;
     st->loading = true;
     if (st->progress) st->progress(st->progress_ud, "reading", 0, st->site->ndocs);
-    loader_start(&st->loader, st->site, st->md, mode, mode == PUB_LOAD_HTML ? st->cache : NULL,
-                 st->jobs);
+    pub_cache *cache = mode == PUB_LOAD_HTML || (mode == PUB_LOAD_TREE && doc_seed) ? st->cache : NULL;
+    loader_start(&st->loader, st->site, st->md, mode, cache, doc_seed, st->jobs);
 }
 
-/* internal.load(with_tree): starts reading the documents on the worker
- * threads; with_tree: Markdown is parsed to a tree for `document` hooks
- * instead of rendered. */
+/* The document cache's seed (doc.h) for `what` (the engine's: the
+ * document plugins, the build options): with the config file's bytes and
+ * every site plugin file loaded (runtime.c's hash). 0 when the config
+ * cannot be read again (then nothing is cached). */
+static uint64_t document_seed(lua_State *L, run_state *st, const char *what, size_t what_len)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_PLUGIN_CODE);
+    uint64_t code = (uint64_t)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    /* No Lua call from here on: C memory is live. */
+    char *config = NULL;
+    size_t config_len = 0;
+    pub_diag *outside = NULL;
+    int rc = pub_confine_read(st->confine, st->site->config_name, &config, &config_len, &outside);
+    pub_diag_free(outside);
+    if (rc != 0 && rc != ENOENT) return 0;
+    pub_buf material = PUB_BUF_INIT;
+    pub_buf_append(&material, &code, sizeof code);
+    pub_buf_printf(&material, "%zu:", what_len);
+    pub_buf_append(&material, what, what_len);
+    if (config) pub_buf_append(&material, config, config_len);
+    free(config);
+    uint64_t seed = pub_doc_cache_seed(material.data, material.len, st->md);
+    pub_buf_free(&material);
+    return seed;
+}
+
+/* internal.load(with_tree [, cache_what]): starts reading the documents on
+ * the worker threads; with_tree: Markdown is parsed to a tree for
+ * `document` hooks instead of rendered. cache_what (a string: the
+ * engine's account of what the hooks' result depends on besides the
+ * document, the config and the plugins' code): the hooks' earlier result
+ * is taken from the build cache where there is one (doc.h). */
 static int l_internal_load(lua_State *L)
 {
     run_state *st = upvalue_state(L);
-    start_loading(st, lua_toboolean(L, 1) ? PUB_LOAD_TREE : st->lazy_body ? PUB_LOAD_HTML
-                                                                            : PUB_LOAD_META);
+    bool tree = lua_toboolean(L, 1);
+    size_t what_len = 0;
+    const char *what = luaL_optlstring(L, 2, NULL, &what_len);
+    uint64_t seed = tree && what && st->cache ? document_seed(L, st, what, what_len) : 0;
+    start_loading(st, tree ? PUB_LOAD_TREE : st->lazy_body ? PUB_LOAD_HTML : PUB_LOAD_META, seed);
     return 0;
 }
 
@@ -585,7 +658,7 @@ static int l_internal_next_doc(lua_State *L)
  * are joined. */
 static void finish_loading(run_state *st)
 {
-    start_loading(st, PUB_LOAD_META);
+    start_loading(st, PUB_LOAD_META, 0);
     if (st->loaded) return;
     while (st->next_doc < st->site->ndocs) loader_wait(&st->loader, st->next_doc++, st->diags);
     loader_finish(&st->loader);

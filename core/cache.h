@@ -10,7 +10,8 @@
  *   HTML of edited and deleted posts is dropped; a build that used no entry
  *   at all (one that skipped rendering) keeps them all.
  *   Highlighted code blocks (publish.highlight) are stored the same way,
- *   under their own keys (highlight.h's pub_hl_cache_key).
+ *   under their own keys (highlight.h's pub_hl_cache_key), and so is what
+ *   cacheable `document` hooks made of a document (doc.h).
  *
  * - The fingerprint of the last successful build (fingerprint.h makes
  *   it), and until when the output it stands for stays good.

@@ -8,7 +8,9 @@
 #include "markdown.h"
 #include "sass.h"
 #include "util/clock.h"
+#include "util/buf.h"
 #include "util/file.h"
+#include "util/hash.h"
 #include "util/mem.h"
 #include "util/path.h"
 #include <stdlib.h>
@@ -17,17 +19,71 @@
 #include <time.h>
 
 static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md,
-                          pub_load_mode mode, pub_cache *cache);
+                          pub_load_mode mode, pub_cache *cache, uint64_t doc_seed);
 
 void pub_doc_load(pub_site *site, pub_doc *doc, const pub_md_options *md, pub_load_mode mode,
-                  pub_cache *cache)
+                  pub_cache *cache, uint64_t doc_seed)
 {
     double start = pub_clock_now();
-    load_document(site, doc, md, mode, cache);
+    load_document(site, doc, md, mode, cache, doc_seed);
     double took = pub_clock_now() - start;
     if (took >= site->slow_seconds && !doc->error)
         doc->warning = pub_diag_new(PUB_WARNING, doc->path, 0, 0,
                                     "slow to read: %.2f s (front matter and Markdown)", took);
+}
+
+/* ---- The document cache ------------------------------------------------------ */
+
+/* An entry is "EFFECTS_LEN\n", the effects, then the HTML: one blob, so
+ * that the two are never out of step. */
+
+uint64_t pub_doc_cache_seed(const void *material, size_t len, const pub_md_options *md)
+{
+    static const char tag[] = "document-cache:";
+    uint64_t h = pub_hash(material, len, pub_cache_md_key(tag, sizeof tag - 1, md));
+    return h ? h : 1;
+}
+
+/* The key of one document: the seed, its path (the post's URL and
+ * fields come from it) and every byte of the file (front matter and
+ * body). */
+static uint64_t doc_cache_key(uint64_t seed, const pub_doc *doc)
+{
+    uint64_t h = pub_hash(doc->path, strlen(doc->path) + 1, seed);
+    return pub_hash(doc->text, doc->len, h);
+}
+
+void pub_doc_cache_put(pub_cache *cache, uint64_t key, const char *html, size_t html_len,
+                       const char *effects, size_t effects_len)
+{
+    pub_buf blob = PUB_BUF_INIT;
+    pub_buf_printf(&blob, "%zu\n", effects_len);
+    pub_buf_append(&blob, effects, effects_len);
+    pub_buf_append(&blob, html, html_len);
+    pub_cache_put_html(cache, key, blob.data, blob.len);
+    pub_buf_free(&blob);
+}
+
+/* A cached result into doc->html and doc->effects; false when there is
+ * none (or it is not one of ours). */
+static bool doc_cache_get(pub_cache *cache, uint64_t key, pub_doc *doc)
+{
+    size_t len;
+    char *blob = pub_cache_get_html(cache, key, &len);
+    if (!blob) return false;
+    char *end;
+    unsigned long long effects_len = strtoull(blob, &end, 10);
+    size_t head = (size_t)(end - blob) + 1;
+    if (end == blob || *end != '\n' || effects_len > len - head) {
+        free(blob);
+        return false;
+    }
+    doc->effects = pub_xstrndup(blob + head, (size_t)effects_len);
+    doc->effects_len = (size_t)effects_len;
+    doc->html_len = len - head - (size_t)effects_len;
+    memmove(blob, blob + head + effects_len, doc->html_len + 1); /* with the NUL */
+    doc->html = blob;
+    return true;
 }
 
 /* Keys the engine and bundled plugins read as booleans. */
@@ -59,7 +115,7 @@ static void warn_yaml11_booleans(pub_doc *doc)
 }
 
 static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md,
-                          pub_load_mode mode, pub_cache *cache)
+                          pub_load_mode mode, pub_cache *cache, uint64_t doc_seed)
 {
     int rc = pub_confine_read(site->confine, doc->path, &doc->text, &doc->len, &doc->error);
     if (rc == PUB_CONFINE_OUTSIDE) return;
@@ -82,6 +138,9 @@ static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md
             "Markdown past publish's limits (%s): the excess is shown as text", over);
     }
     if (doc->markdown && mode == PUB_LOAD_TREE) {
+        uint64_t key = cache && doc_seed ? doc_cache_key(doc_seed, doc) : 0;
+        if (key && doc_cache_get(cache, key, doc)) return;
+        doc->doc_key = key;
         doc->tree = pub_md_parse(body, body_len, md);
     } else if (doc->markdown && cache) {
         uint64_t key = pub_cache_md_key(body, body_len, md);

@@ -7,22 +7,42 @@
 #define PUB_DOC_H
 #include "site.h"
 #include <stdbool.h>
+#include <stdint.h>
 
 /* What pub_doc_load does with a document's body. */
 typedef enum {
     PUB_LOAD_META, /* front matter only */
     PUB_LOAD_HTML, /* and Markdown rendered to doc->html (from the cache when it has it) */
-    PUB_LOAD_TREE, /* and Markdown parsed to doc->tree, for `document` hooks (no cache) */
+    PUB_LOAD_TREE, /* and Markdown parsed to doc->tree, for `document` hooks */
 } pub_load_mode;
 
 /* Reads and parses one document: front matter, and its body as `mode`
  * says (with `md` options), taking the HTML from `cache` when it has it
  * (NULL: no cache). A body that is not Markdown (.html) is copied to
  * doc->html in both body modes. Sets doc->error on failure. Thread-safe
- * for different docs. */
+ * for different docs.
+ *
+ * In PUB_LOAD_TREE mode with a cache and a `doc_seed` (not 0; see
+ * pub_doc_cache_seed), the result of the `document` hooks of an earlier
+ * build is taken from the cache when there is one for this document:
+ * doc->html gets the HTML those hooks made, doc->effects what they set on
+ * the post (the engine's text, replayed by it), and no tree is made. On a
+ * miss the tree is made and doc->doc_key set, for pub_doc_cache_put. */
 struct pub_md_options;
 struct pub_cache;
 void pub_doc_load(pub_site *site, pub_doc *doc, const struct pub_md_options *md,
-                  pub_load_mode mode, struct pub_cache *cache);
+                  pub_load_mode mode, struct pub_cache *cache, uint64_t doc_seed);
+
+/* The part of a document-cache key that is the same for every document of
+ * a build: `material` (the engine's: the site config's bytes, the
+ * plugins' code, the build options), the Markdown options and the engine
+ * identity (pub_cache_md_key's). Never 0. */
+uint64_t pub_doc_cache_seed(const void *material, size_t len, const struct pub_md_options *md);
+
+/* Stores what the `document` hooks made of the document keyed `key`
+ * (doc->doc_key): its HTML and the engine's record of their effects on
+ * the post. Thread-safe (pub_cache_put_html). */
+void pub_doc_cache_put(struct pub_cache *cache, uint64_t key, const char *html, size_t html_len,
+                       const char *effects, size_t effects_len);
 
 #endif

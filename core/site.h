@@ -10,6 +10,7 @@
 #include "value.h"
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum { PUB_DOC_POST, PUB_DOC_PAGE } pub_doc_kind;
 
@@ -75,6 +76,9 @@ typedef struct pub_doc {
     char *html;          /* rendered body; owned */
     size_t html_len;
     struct cmark_node *tree; /* parsed body (PUB_LOAD_TREE), owned until handed to Lua */
+    char *effects;       /* document-cache hit: the hooks' effects on the post; owned */
+    size_t effects_len;
+    uint64_t doc_key;    /* document-cache miss: the key to store the hooks' result at */
     pub_diag *error;     /* load error, owned; NULL when fine */
     pub_diag *warning;   /* "slow to read" (see slow_seconds), owned */
 } pub_doc;

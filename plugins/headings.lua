@@ -39,6 +39,10 @@ headings.config = {
   } },
 }
 
+-- The hook's result depends only on the post, the config and this code:
+-- the engine may keep it in the build cache (docs/lua-api.md).
+headings.document_cache = true
+
 local settings = { ids = "github", anchor = false, anchor_text = "#",
                    min_level = 2, max_level = 3, min_headings = 3 }
 

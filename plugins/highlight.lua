@@ -28,6 +28,10 @@ highlight.config = {
   } },
 }
 
+-- The hook's result depends only on the post, the config and this code:
+-- the engine may keep it in the build cache (docs/lua-api.md).
+highlight.document_cache = true
+
 local linenos_default = false
 
 -- config.highlight.linenos (its type is checked before any hook runs, by

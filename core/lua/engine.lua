@@ -935,18 +935,115 @@ local function apply_defaults(site, doc)
   end
 end
 
+-- The document cache (docs/lua-api.md, "Caching document hooks"). When
+-- every plugin with a `document` hook declares `document_cache = true` (its
+-- result depends only on the document, the config and the plugins' code),
+-- what the hooks made of a document is kept in the build cache: the HTML
+-- and the fields they set on the post, as Lua text replayed on a later
+-- build whose key matches (C makes the key: doc.h). This is the part of
+-- the key only the engine knows; nil: no caching.
+local function document_cache_what(plugins, options)
+  local names, any = {}, false
+  for _, p in ipairs(plugins) do
+    if p.hooks.document then
+      if p.hooks.document_cache ~= true then return nil end
+      any = true
+    end
+    names[#names + 1] = p.name
+  end
+  if not any then return nil end
+  return table.concat(names, ",") .. ";drafts=" .. tostring(options.drafts == true)
+    .. ";future=" .. tostring(options.future == true)
+end
+
+-- A value set on a post as Lua source, appended to `out`; false when it
+-- cannot be written back as it was (a function, a table with a metatable
+-- such as a Date, a cycle, or a table the post held before the hooks ran,
+-- whose identity a copy would lose).
+local function freeze(v, out, before, open)
+  local t = type(v)
+  if t == "string" or t == "number" then
+    out[#out + 1] = string.format("%q", v)
+  elseif t == "boolean" then
+    out[#out + 1] = tostring(v)
+  elseif t == "table" and getmetatable(v) == nil and not open[v] and not before[v] then
+    open[v] = true
+    out[#out + 1] = "{"
+    for k, x in pairs(v) do
+      if type(k) ~= "string" and type(k) ~= "number" then return false end
+      out[#out + 1] = "["
+      if not freeze(k, out, before, open) then return false end
+      out[#out + 1] = "]="
+      if not freeze(x, out, before, open) then return false end
+      out[#out + 1] = ","
+    end
+    out[#out + 1] = "}"
+    open[v] = nil
+  else
+    return false
+  end
+  return true
+end
+
+-- What the hooks changed on `page` since `before` (field -> value) as the
+-- Lua text the cache keeps; nil when a value cannot be kept.
+local function document_effects(page, before)
+  local held = {}
+  for _, v in pairs(before) do
+    if type(v) == "table" then held[v] = true end
+  end
+  local out = { "return {set={" }
+  for k, v in pairs(page) do
+    if k ~= "content" and before[k] ~= v then
+      if type(k) ~= "string" then return nil end
+      out[#out + 1] = string.format("[%q]=", k)
+      if not freeze(v, out, held, {}) then return nil end
+      out[#out + 1] = ","
+    end
+  end
+  out[#out + 1] = "},unset={"
+  for k in pairs(before) do
+    if page[k] == nil then
+      if type(k) ~= "string" then return nil end
+      out[#out + 1] = string.format("%q,", k)
+    end
+  end
+  out[#out + 1] = "}}"
+  return table.concat(out)
+end
+
+-- A cached result's effects, replayed on the page made from the document.
+local function replay_document_effects(page, effects)
+  local chunk = load(effects, "=document cache", "t", {})
+  local record = chunk and chunk()
+  for k, v in pairs(record and record.set or {}) do page[k] = v end
+  for _, k in ipairs(record and record.unset or {}) do page[k] = nil end
+end
+
 -- The `document` hooks over one post's or page's Markdown tree (a
 -- publish.Node of type "document"), then its HTML. The tree is freed either
--- way; an error names the plugin line and the node a walk was at.
+-- way; an error names the plugin line and the node a walk was at. With a
+-- cache key (doc.cache_key), the result is stored unless the hooks said
+-- something (a warning would not be said again by a cached result).
 local function run_document_hooks(plugins, doc, page)
   local tree = doc.tree
   doc.tree = nil
   if not page then internal.discard_document(tree); return end
+  local key, before, said = doc.cache_key, nil, nil
+  if key then
+    before = {}
+    for k, v in pairs(page) do before[k] = v end
+    said = internal.diagnostics()
+  end
   if not run_hook(plugins, "document", doc, tree, page) then
     internal.discard_document(tree)
     return
   end
   page.content = internal.render_document(tree)
+  if key and internal.diagnostics() == said then
+    local effects = document_effects(page, before)
+    if effects then internal.store_document(key, page.content, effects) end
+  end
 end
 
 -- Builds site.posts from the documents, pulled one at a time from the
@@ -962,7 +1059,7 @@ local function collect(site, ctx, options, plugins, rules)
   for _, p in ipairs(plugins or {}) do
     if p.hooks.document then with_tree = true end
   end
-  internal.load(with_tree)
+  internal.load(with_tree, with_tree and document_cache_what(plugins, options) or nil)
   for doc in internal.next_doc do
     if plugins then apply_defaults(site, doc) end
     local page
@@ -978,7 +1075,11 @@ local function collect(site, ctx, options, plugins, rules)
       page = make_page(doc, site)
       if page then pages[#pages + 1] = page end
     end
-    if doc.tree then run_document_hooks(plugins, doc, page) end
+    if doc.tree then
+      run_document_hooks(plugins, doc, page)
+    elseif doc.cached_effects and page then
+      replay_document_effects(page, doc.cached_effects)
+    end
     if page and doc.body == nil then setmetatable(page, lazy_body) end
   end
   if timings and timings.document then

@@ -14,6 +14,7 @@
 #define PUB_REG_SOURCE "publish.source"             /* string: SRC as given */
 #define PUB_REG_CONFINE "publish.confine"           /* light userdata: const pub_confine* */
 
+#define PUB_REG_PLUGIN_CODE "publish.plugin_code" /* integer: hash of every site plugin file loaded */
 #define PUB_REG_CACHE "publish.cache"               /* light userdata: pub_cache* (a build) */
 
 /* Pushes the `publish` table (markdown, slugify, highlight, html, url,

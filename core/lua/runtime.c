@@ -9,6 +9,7 @@
 #include "limits.h"
 #include "../util/buf.h"
 #include "../util/file.h"
+#include "../util/hash.h"
 #include "../util/mem.h"
 #include "../util/path.h"
 #include "../confine.h"
@@ -69,8 +70,16 @@ static int search_plugins(lua_State *L)
         return lua_error(L);
     }
     if (rc == 0) {
+        uint64_t file_hash = pub_hash(text, len, pub_hash(relpath, strlen(relpath) + 1, 0));
         int status = luaL_loadbufferx(L, text, len, chunkname, "t");
         free(text);
+        /* Every site plugin file loaded, in order, goes into one hash: the
+         * document cache's key (doc.h) must change when any of them does. */
+        lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_PLUGIN_CODE);
+        uint64_t code = pub_hash(&file_hash, sizeof file_hash, (uint64_t)lua_tointeger(L, -1));
+        lua_pop(L, 1);
+        lua_pushinteger(L, (lua_Integer)code);
+        lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_PLUGIN_CODE);
         if (status != LUA_OK) return lua_error(L);
         char *file = pub_path_join(src ? src : ".", relpath);
         pub_lua_push_owned(L, file, strlen(file));
