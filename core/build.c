@@ -46,7 +46,7 @@ typedef struct doc_loader {
     const pub_md_options *md;
     pub_load_mode mode;
     pub_cache *cache;
-    uint64_t doc_seed;    /* the document cache's (doc.h), 0: none */
+    pub_doc_tree_options tree; /* PUB_LOAD_TREE's extras (doc.h) */
     atomic_size_t next;
     size_t consumed;      /* documents handed to Lua so far (under lock) */
     unsigned char *ready;
@@ -65,7 +65,7 @@ static void *load_worker(void *arg)
         pthread_mutex_lock(&ld->lock);
         while (i >= ld->consumed + LOAD_AHEAD) pthread_cond_wait(&ld->changed, &ld->lock);
         pthread_mutex_unlock(&ld->lock);
-        pub_doc_load(ld->site, &ld->site->docs[i], ld->md, ld->mode, ld->cache, ld->doc_seed);
+        pub_doc_load(ld->site, &ld->site->docs[i], ld->md, ld->mode, ld->cache, &ld->tree);
         pthread_mutex_lock(&ld->lock);
         ld->ready[i] = 1;
         pthread_cond_broadcast(&ld->changed);
@@ -82,11 +82,12 @@ static int default_jobs(int jobs)
 }
 
 static void loader_start(doc_loader *ld, pub_site *site, const pub_md_options *md,
-                         pub_load_mode mode, pub_cache *cache, uint64_t doc_seed, int jobs)
+                         pub_load_mode mode, pub_cache *cache, const pub_doc_tree_options *tree,
+                         int jobs)
 {
     ld->site = site;
     ld->cache = cache;
-    ld->doc_seed = doc_seed;
+    ld->tree = *tree;
     ld->md = md;
     ld->mode = mode;
     atomic_init(&ld->next, 0);
@@ -581,13 +582,16 @@ static void push_doc(lua_State *L, run_state *st, pub_doc *doc)
     pub_fm_free(&doc->fm);
 }
 
-static void start_loading(run_state *st, pub_load_mode mode, uint64_t doc_seed)
+static void start_loading(run_state *st, pub_load_mode mode, const pub_doc_tree_options *tree)
 {
     if (st->loading) return;
     st->loading = true;
     if (st->progress) st->progress(st->progress_ud, "reading", 0, st->site->ndocs);
-    pub_cache *cache = mode == PUB_LOAD_HTML || (mode == PUB_LOAD_TREE && doc_seed) ? st->cache : NULL;
-    loader_start(&st->loader, st->site, st->md, mode, cache, doc_seed, st->jobs);
+    static const pub_doc_tree_options none = {0, false, 0};
+    if (!tree) tree = &none;
+    bool tree_cache = mode == PUB_LOAD_TREE && (tree->doc_seed || tree->highlight_ahead);
+    pub_cache *cache = mode == PUB_LOAD_HTML || tree_cache ? st->cache : NULL;
+    loader_start(&st->loader, st->site, st->md, mode, cache, tree, st->jobs);
 }
 
 /* The document cache's seed (doc.h) for `what` (the engine's: the
@@ -617,20 +621,31 @@ static uint64_t document_seed(lua_State *L, run_state *st, const char *what, siz
     return seed;
 }
 
-/* internal.load(with_tree [, cache_what]): starts reading the documents on
- * the worker threads; with_tree: Markdown is parsed to a tree for
- * `document` hooks instead of rendered. cache_what (a string: the
- * engine's account of what the hooks' result depends on besides the
- * document, the config and the plugins' code): the hooks' earlier result
- * is taken from the build cache where there is one (doc.h). */
+/* internal.load(with_tree [, cache_what [, highlight_ahead]]): starts
+ * reading the documents on the worker threads; with_tree: Markdown is
+ * parsed to a tree for `document` hooks instead of rendered. cache_what (a
+ * string: the engine's account of what the hooks' result depends on
+ * besides the document, the config and the plugins' code): the hooks'
+ * earlier result is taken from the build cache where there is one.
+ * highlight_ahead ({linenos = false | true | N}): fenced code is
+ * highlighted into the cache on the workers (doc.h). */
 static int l_internal_load(lua_State *L)
 {
     run_state *st = upvalue_state(L);
-    bool tree = lua_toboolean(L, 1);
+    bool with_tree = lua_toboolean(L, 1);
     size_t what_len = 0;
     const char *what = luaL_optlstring(L, 2, NULL, &what_len);
-    uint64_t seed = tree && what && st->cache ? document_seed(L, st, what, what_len) : 0;
-    start_loading(st, tree ? PUB_LOAD_TREE : st->lazy_body ? PUB_LOAD_HTML : PUB_LOAD_META, seed);
+    pub_doc_tree_options tree = {0, false, 0};
+    if (with_tree && lua_istable(L, 3)) {
+        lua_getfield(L, 3, "linenos");
+        tree.highlight_ahead = true;
+        tree.linenos = lua_isinteger(L, -1) ? (long)lua_tointeger(L, -1) : lua_toboolean(L, -1);
+        if (tree.linenos < 0 || tree.linenos > 1000000000) tree.highlight_ahead = false;
+        lua_pop(L, 1);
+    }
+    if (with_tree && what && st->cache) tree.doc_seed = document_seed(L, st, what, what_len);
+    start_loading(st, with_tree ? PUB_LOAD_TREE : st->lazy_body ? PUB_LOAD_HTML : PUB_LOAD_META,
+                  &tree);
     return 0;
 }
 
@@ -658,7 +673,7 @@ static int l_internal_next_doc(lua_State *L)
  * are joined. */
 static void finish_loading(run_state *st)
 {
-    start_loading(st, PUB_LOAD_META, 0);
+    start_loading(st, PUB_LOAD_META, NULL);
     if (st->loaded) return;
     while (st->next_doc < st->site->ndocs) loader_wait(&st->loader, st->next_doc++, st->diags);
     loader_finish(&st->loader);

@@ -294,6 +294,15 @@ char *pub_cache_get_html(pub_cache *c, uint64_t key, size_t *len)
     return html;
 }
 
+bool pub_cache_contains(pub_cache *c, uint64_t key)
+{
+    pthread_mutex_lock(&c->lock);
+    entry *e = find(c, key);
+    bool found = e && !e->bad;
+    pthread_mutex_unlock(&c->lock);
+    return found;
+}
+
 static const char cachedir_tag[] =
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This folder is publish's build cache; it can be deleted at any time.\n";

@@ -57,6 +57,10 @@ pub_cache *pub_cache_open(const char *src);
  * several threads at once, and alongside pub_cache_put_html. */
 char *pub_cache_get_html(pub_cache *c, uint64_t key, size_t *len);
 
+/* Whether the cache holds an entry for `key` (it is not marked used).
+ * Thread-safe. */
+bool pub_cache_contains(pub_cache *c, uint64_t key);
+
 /* Stores `len` bytes of HTML for `key` (copied; the caller keeps `html`).
  * Safe from several threads. Storing a key that is already there only
  * marks it used. The bytes go to a temporary file at once, not to memory;

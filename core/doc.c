@@ -5,6 +5,7 @@
 #include "doc.h"
 #include "cache.h"
 #include "confine.h"
+#include "highlight.h"
 #include "markdown.h"
 #include "sass.h"
 #include "util/clock.h"
@@ -13,19 +14,20 @@
 #include "util/hash.h"
 #include "util/mem.h"
 #include "util/path.h"
+#include <cmark-gfm.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
 static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md,
-                          pub_load_mode mode, pub_cache *cache, uint64_t doc_seed);
+                          pub_load_mode mode, pub_cache *cache, const pub_doc_tree_options *tree);
 
 void pub_doc_load(pub_site *site, pub_doc *doc, const pub_md_options *md, pub_load_mode mode,
-                  pub_cache *cache, uint64_t doc_seed)
+                  pub_cache *cache, const pub_doc_tree_options *tree)
 {
     double start = pub_clock_now();
-    load_document(site, doc, md, mode, cache, doc_seed);
+    load_document(site, doc, md, mode, cache, tree);
     double took = pub_clock_now() - start;
     if (took >= site->slow_seconds && !doc->error)
         doc->warning = pub_diag_new(PUB_WARNING, doc->path, 0, 0,
@@ -86,6 +88,46 @@ static bool doc_cache_get(pub_cache *cache, uint64_t key, pub_doc *doc)
     return true;
 }
 
+/* ---- Highlighting ahead ------------------------------------------------------ */
+
+/* Whether a fence's info string has a word about line numbers
+ * ("linenos", "linenos=10"): such a block is left to the plugin, which
+ * reads it. */
+static bool mentions_linenos(const char *info)
+{
+    for (const char *p = info; (p = strstr(p, "linenos")); p += 7)
+        if (p == info || p[-1] == ' ' || p[-1] == '\t') return true;
+    return false;
+}
+
+/* Highlights the tree's fenced code into the cache (see doc.h). The
+ * language is the info string's first word, as publish.Node's `lang`. */
+static void highlight_ahead(cmark_node *root, pub_cache *cache, long linenos)
+{
+    pub_hl_options opts = {linenos};
+    cmark_iter *iter = cmark_iter_new(root);
+    cmark_event_type ev;
+    while ((ev = cmark_iter_next(iter)) != CMARK_EVENT_DONE) {
+        cmark_node *n = cmark_iter_get_node(iter);
+        if (ev != CMARK_EVENT_ENTER || cmark_node_get_type(n) != CMARK_NODE_CODE_BLOCK) continue;
+        const char *info = cmark_node_get_fence_info(n);
+        size_t lang_len = info ? strcspn(info, " \t\n{") : 0;
+        if (!lang_len || lang_len > 64 || mentions_linenos(info)) continue;
+        char lang[65];
+        memcpy(lang, info, lang_len);
+        lang[lang_len] = '\0';
+        const char *code = cmark_node_get_literal(n);
+        size_t len = code ? strlen(code) : 0;
+        uint64_t key = pub_hl_cache_key(code ? code : "", len, lang, &opts);
+        if (!key || pub_cache_contains(cache, key)) continue;
+        size_t html_len;
+        char *html = pub_hl_render(code ? code : "", len, lang, &opts, &html_len, NULL);
+        if (html) pub_cache_put_html(cache, key, html, html_len);
+        free(html); /* a failure is the plugin's to report, when it asks */
+    }
+    cmark_iter_free(iter);
+}
+
 /* Keys the engine and bundled plugins read as booleans. */
 static const char *const boolean_keys[] = {"published", "draft", "sitemap",
                                            "render_with_liquid"};
@@ -115,7 +157,7 @@ static void warn_yaml11_booleans(pub_doc *doc)
 }
 
 static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md,
-                          pub_load_mode mode, pub_cache *cache, uint64_t doc_seed)
+                          pub_load_mode mode, pub_cache *cache, const pub_doc_tree_options *tree)
 {
     int rc = pub_confine_read(site->confine, doc->path, &doc->text, &doc->len, &doc->error);
     if (rc == PUB_CONFINE_OUTSIDE) return;
@@ -138,10 +180,11 @@ static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md
             "Markdown past publish's limits (%s): the excess is shown as text", over);
     }
     if (doc->markdown && mode == PUB_LOAD_TREE) {
-        uint64_t key = cache && doc_seed ? doc_cache_key(doc_seed, doc) : 0;
+        uint64_t key = cache && tree && tree->doc_seed ? doc_cache_key(tree->doc_seed, doc) : 0;
         if (key && doc_cache_get(cache, key, doc)) return;
         doc->doc_key = key;
         doc->tree = pub_md_parse(body, body_len, md);
+        if (cache && tree && tree->highlight_ahead) highlight_ahead(doc->tree, cache, tree->linenos);
     } else if (doc->markdown && cache) {
         uint64_t key = pub_cache_md_key(body, body_len, md);
         doc->html = pub_cache_get_html(cache, key, &doc->html_len);

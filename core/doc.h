@@ -16,22 +16,34 @@ typedef enum {
     PUB_LOAD_TREE, /* and Markdown parsed to doc->tree, for `document` hooks */
 } pub_load_mode;
 
+/* What PUB_LOAD_TREE does besides parsing, with a build cache:
+ * - doc_seed (not 0; see pub_doc_cache_seed): the result of the `document`
+ *   hooks of an earlier build is taken from the cache when there is one
+ *   for this document: doc->html gets the HTML those hooks made,
+ *   doc->effects what they set on the post (the engine's text, replayed
+ *   by it), and no tree is made. On a miss the tree is made and
+ *   doc->doc_key set, for pub_doc_cache_put.
+ * - highlight_ahead: every fenced code block whose language the
+ *   highlighter knows, and whose info string says nothing of line numbers,
+ *   is highlighted with `linenos` into the cache (pub_hl_cache_key), so
+ *   that the plugin that asked (the engine passes a plugin's
+ *   `highlight_ahead`) finds it there: highlighting happens on the worker
+ *   threads, ahead of the Lua thread, instead of in the hook. */
+typedef struct pub_doc_tree_options {
+    uint64_t doc_seed;
+    bool highlight_ahead;
+    long linenos;
+} pub_doc_tree_options;
+
 /* Reads and parses one document: front matter, and its body as `mode`
  * says (with `md` options), taking the HTML from `cache` when it has it
  * (NULL: no cache). A body that is not Markdown (.html) is copied to
  * doc->html in both body modes. Sets doc->error on failure. Thread-safe
- * for different docs.
- *
- * In PUB_LOAD_TREE mode with a cache and a `doc_seed` (not 0; see
- * pub_doc_cache_seed), the result of the `document` hooks of an earlier
- * build is taken from the cache when there is one for this document:
- * doc->html gets the HTML those hooks made, doc->effects what they set on
- * the post (the engine's text, replayed by it), and no tree is made. On a
- * miss the tree is made and doc->doc_key set, for pub_doc_cache_put. */
+ * for different docs. `tree` (may be NULL): see above. */
 struct pub_md_options;
 struct pub_cache;
 void pub_doc_load(pub_site *site, pub_doc *doc, const struct pub_md_options *md,
-                  pub_load_mode mode, struct pub_cache *cache, uint64_t doc_seed);
+                  pub_load_mode mode, struct pub_cache *cache, const pub_doc_tree_options *tree);
 
 /* The part of a document-cache key that is the same for every document of
  * a build: `material` (the engine's: the site config's bytes, the

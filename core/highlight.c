@@ -27,9 +27,15 @@
  * that cached highlighted blocks are not reused across such a change. */
 #define PUB_HL_FORMAT "1"
 
-static pthread_mutex_t hl_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *own_dir;      /* where our definitions were loaded from; NULL until needed */
-static bool own_dir_failed;
+/* source-highlight's language map (and our interned names) is shared,
+ * under this lock; its definition caches are per thread (the shim), so
+ * threads highlight at the same time: the build's workers highlight ahead
+ * of the Lua thread. */
+static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Where this thread loaded our definitions from (the key of its
+ * definition cache; the folder itself is gone); "" until needed. */
+static _Thread_local char own_dir[4096];
+static _Thread_local bool own_dir_failed;
 
 /* Names source-highlight's lang.map lacks or spells differently. A name
  * starting with '@' is one of our files in core/highlight/. */
@@ -149,9 +155,9 @@ static const char *language_locked(const char *lang)
 
 const char *pub_hl_language(const char *lang)
 {
-    pthread_mutex_lock(&hl_lock);
+    pthread_mutex_lock(&names_lock);
     const char *file = language_locked(lang);
-    pthread_mutex_unlock(&hl_lock);
+    pthread_mutex_unlock(&names_lock);
     return file;
 }
 
@@ -180,19 +186,19 @@ static bool write_definition(const char *dir, const pub_embedded_file *f, const 
     return ok;
 }
 
-/* The folder name our definitions were loaded from (the key of
- * source-highlight's cache; the folder itself is gone), loading them on
- * first use. NULL when they could not be loaded: then *error says why and
- * our languages stay plain. */
+/* The folder name this thread's definitions were loaded from (the key of
+ * its definition cache; the folder itself is gone), loading them on first
+ * use. NULL when they could not be loaded: then *error says why and our
+ * languages stay plain. */
 static const char *own_definitions(char **error)
 {
-    if (own_dir || own_dir_failed) {
-        if (!own_dir) *error = pub_xstrdup("cannot load the highlighting definitions");
-        return own_dir;
+    if (own_dir[0] || own_dir_failed) {
+        if (!own_dir[0]) *error = pub_xstrdup("cannot load the highlighting definitions");
+        return own_dir[0] ? own_dir : NULL;
     }
     const char *tmp = getenv("TMPDIR");
     char *templ = pub_path_join(tmp && *tmp ? tmp : "/tmp", "publish-highlight-XXXXXX");
-    if (!mkdtemp(templ)) {
+    if (strlen(templ) >= sizeof own_dir || !mkdtemp(templ)) {
         free(templ);
         own_dir_failed = true;
         *error = pub_xstrdup("cannot create a folder for the highlighting definitions");
@@ -212,7 +218,9 @@ static const char *own_definitions(char **error)
         free(templ);
         return NULL;
     }
-    return own_dir = templ;
+    memcpy(own_dir, templ, strlen(templ) + 1);
+    free(templ);
+    return own_dir;
 }
 
 /* ---- Rendering ------------------------------------------------------------------ */
@@ -284,7 +292,8 @@ char *pub_hl_render(const char *code, size_t len, const char *lang,
                     const pub_hl_options *opts, size_t *out_len, char **error)
 {
     if (error) *error = NULL;
-    if (pub_hl_language(lang)) {
+    const char *file = pub_hl_language(lang);
+    if (file) {
         char *why = over_bounds(code, len);
         if (why) {
             if (error) *error = why;
@@ -292,8 +301,6 @@ char *pub_hl_render(const char *code, size_t len, const char *lang,
             return NULL;
         }
     }
-    pthread_mutex_lock(&hl_lock);
-    const char *file = language_locked(lang);
     char *err = NULL;
     const char *dir = NULL;
     if (file && file[0] == '@') {
@@ -315,7 +322,6 @@ char *pub_hl_render(const char *code, size_t len, const char *lang,
         err = pub_hl_shim_run(dir ? dir : datadir, file, code, len, emit, &st);
         free(datadir);
     }
-    pthread_mutex_unlock(&hl_lock);
     if (!file || err) {
         pub_buf_free(&st.out);
         if (error) *error = err;

@@ -12,8 +12,9 @@
  * YAML, Markdown) come as language definition files in core/highlight/,
  * compiled into the binary.
  *
- * Thread-safe: source-highlight's definition cache is not, so every call
- * runs under one mutex (calls from several threads serialize). */
+ * Thread-safe, and parallel: source-highlight's definition cache is not
+ * thread-safe, so each thread has its own (highlight_shim.cpp), built on
+ * the thread's first block of a language. */
 #ifndef PUB_HIGHLIGHT_H
 #define PUB_HIGHLIGHT_H
 #include <stddef.h>

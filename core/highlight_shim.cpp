@@ -2,8 +2,19 @@
 // library, which has a C++ API only. It loads language definitions
 // (cached by source-highlight's LangDefManager), runs its highlighter over
 // the code line by line and hands each token to a C callback; escaping,
-// class names and line numbers are done in C (highlight.c). Not
-// thread-safe: highlight.c serializes every call.
+// class names and line numbers are done in C (highlight.c).
+//
+// Threads: each thread has its own definition cache (a LangDefManager and
+// the states it built), so threads highlight at the same time, each with
+// states no other thread touches. Building a definition is serialized
+// (load_lock): source-highlight's definition parser is a flex/bison one
+// with global state. The language map is shared; highlight.c looks names
+// up under its own lock. One piece of shared state is left to the
+// library: HighlightState numbers its states from a plain static counter
+// (global_id), which a run also bumps when a rule with back-references
+// copies a state (a heredoc's end marker, a Lua long bracket); the number
+// only names states in source-highlight's debug output, so two threads
+// bumping it at once can at worst give two states the same number.
 #include "highlight_shim.h"
 #include <srchilite/formatter.h>
 #include <srchilite/formattermanager.h>
@@ -15,15 +26,27 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <mutex>
 #include <string>
 
 namespace {
 
-// Definitions are parsed once per process and kept (LangDefManager caches
-// the built states by file name).
-srchilite::RegexRuleFactory rule_factory;
-srchilite::LangDefManager lang_defs(&rule_factory);
+// Definitions are parsed once per thread and kept (LangDefManager caches
+// the built states by file name); freed when the thread ends.
+struct Definitions {
+    srchilite::RegexRuleFactory rule_factory;
+    srchilite::LangDefManager manager{&rule_factory};
+};
+thread_local Definitions definitions;
+std::mutex load_lock;
 srchilite::LangMap *lang_map;
+
+// This thread's states for `file` in `dir`, built on first use.
+srchilite::HighlightStatePtr highlight_state(const char *dir, const char *file)
+{
+    std::lock_guard<std::mutex> hold(load_lock);
+    return definitions.manager.getHighlightState(dir, file);
+}
 
 struct Sink {
     pub_hl_shim_emit emit;
@@ -93,7 +116,7 @@ extern "C" char *pub_hl_shim_lookup(const char *lang)
 extern "C" char *pub_hl_shim_load(const char *dir, const char *file)
 {
     try {
-        lang_defs.getHighlightState(dir, file);
+        highlight_state(dir, file);
         return nullptr;
     } catch (const std::exception &e) {
         return dup_message(file, std::string(": ").append(e.what()).c_str());
@@ -106,7 +129,7 @@ extern "C" char *pub_hl_shim_run(const char *dir, const char *file, const char *
                                  size_t len, pub_hl_shim_emit emit, void *ud)
 {
     try {
-        srchilite::HighlightStatePtr state = lang_defs.getHighlightState(dir, file);
+        srchilite::HighlightStatePtr state = highlight_state(dir, file);
         Sink sink = {emit, ud};
         srchilite::FormatterManager formatters(
             srchilite::FormatterPtr(new ElementFormatter("normal", &sink)));

@@ -1,7 +1,9 @@
 /* The C side of the C++ shim over GNU source-highlight (highlight_shim.cpp),
  * used by highlight.c only. No C++ exception crosses this header: each
- * function catches everything and reports it as an error string. None of
- * these is thread-safe; highlight.c calls them under its mutex. */
+ * function catches everything and reports it as an error string.
+ * pub_hl_shim_lookup is not thread-safe (highlight.c calls it under its
+ * lock); loading and running may be called from several threads at once:
+ * each thread has its own definition cache. */
 #ifndef PUB_HIGHLIGHT_SHIM_H
 #define PUB_HIGHLIGHT_SHIM_H
 #include <stddef.h>
@@ -22,9 +24,10 @@ char *pub_hl_shim_lookup(const char *lang);
 /* source-highlight's data folder (where lang.map is). Caller frees. */
 char *pub_hl_shim_datadir(void);
 
-/* Loads the definition `file` in folder `dir` into source-highlight's
- * cache, where later runs with the same `dir` and `file` find it without
- * reading files. Returns NULL or an error message (caller frees). */
+/* Loads the definition `file` in folder `dir` into this thread's
+ * definition cache, where later runs on this thread with the same `dir`
+ * and `file` find it without reading files. Returns NULL or an error
+ * message (caller frees). */
 char *pub_hl_shim_load(const char *dir, const char *file);
 
 /* Highlights `len` bytes of `code` with the definition `file` in folder

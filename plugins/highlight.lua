@@ -39,6 +39,10 @@ local linenos_default = false
 function highlight.setup(site)
   local config = site.config.highlight
   linenos_default = type(config) == "table" and config.linenos == true
+  -- Ask the engine to highlight fenced code on its worker threads, into
+  -- the build cache, while the hooks run on earlier posts: the calls
+  -- below then find their blocks there (docs/lua-api.md).
+  highlight.highlight_ahead = { linenos = linenos_default }
 end
 
 -- The line-number option of a fence's info string ("ruby linenos=10"):

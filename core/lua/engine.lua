@@ -1059,7 +1059,11 @@ local function collect(site, ctx, options, plugins, rules)
   for _, p in ipairs(plugins or {}) do
     if p.hooks.document then with_tree = true end
   end
-  internal.load(with_tree, with_tree and document_cache_what(plugins, options) or nil)
+  local ahead
+  for _, p in ipairs(plugins or {}) do
+    if p.hooks.document and type(p.hooks.highlight_ahead) == "table" then ahead = p.hooks.highlight_ahead end
+  end
+  internal.load(with_tree, with_tree and document_cache_what(plugins, options) or nil, ahead)
   for doc in internal.next_doc do
     if plugins then apply_defaults(site, doc) end
     local page
