@@ -148,6 +148,8 @@ struct pub_cache {
     uint64_t tmp_end;
     int write_errno;       /* first failure to write the next file */
     bool saved;
+    bool made_dir;         /* the cache folder is this run's: gone again unless saved */
+    bool path_written;     /* the save renamed the next file into place */
     pthread_mutex_t lock;
 };
 
@@ -320,6 +322,7 @@ static bool ensure_tmp(pub_cache *c)
             c->write_errno = rc;
             return false;
         }
+        c->made_dir = true;
         char *tag = pub_path_join(c->dir, "CACHEDIR.TAG");
         int fd = open(tag, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd >= 0) {
@@ -489,6 +492,7 @@ pub_diag *pub_cache_save(pub_cache *c)
     if (changed) {
         bool ok = ensure_tmp(c) && write_next(c, kept, nkept);
         if (ok && c->write_errno == 0 && rename(c->tmp_path, c->path) == 0) {
+            c->path_written = true;
             free(c->tmp_path);
             c->tmp_path = NULL;
             sweep_stale(c->dir);
@@ -512,6 +516,15 @@ void pub_cache_free(pub_cache *c)
     if (c->old_fd >= 0) close(c->old_fd);
     if (c->tmp_fd >= 0) close(c->tmp_fd);
     if (c->tmp_path) unlink(c->tmp_path);
+    if (c->made_dir && !c->path_written) {
+        /* A run that failed (a config error found by the engine, after
+         * the loaders had cached Markdown) leaves no cache folder behind:
+         * nothing half-written. */
+        char *tag = pub_path_join(c->dir, "CACHEDIR.TAG");
+        unlink(tag);
+        free(tag);
+        rmdir(c->dir);
+    }
     free(c->tmp_path);
     free(c->entries);
     free(c->slots);

@@ -29,6 +29,17 @@ noop() { # noop WHAT
 }
 post="$src/posts/2025-10-05-writing-plugins-in-lua.md"
 
+# A config error the engine finds (after the loaders cached Markdown)
+# leaves nothing half-written: no cache folder in SRC either.
+cp "$src/config.yaml" "$work/config.yaml"
+printf 'permalink: 3\n' >> "$src/config.yaml"
+"$publish" build -s "$src" -d "$work/out" -q 2> "$work/err"
+check "a config error fails the build" test $? -eq 1
+check "a config error is reported" grep -q "^config.yaml:.*: error: 'permalink' must be a string" "$work/err"
+check "a config error creates no SRC/.publish-cache" test ! -e "$src/.publish-cache"
+check "a config error writes no DEST" test ! -e "$work/out"
+cp "$work/config.yaml" "$src/config.yaml"
+
 same_as_clean "first build"
 check "the cache is in SRC/.publish-cache" test -s "$src/.publish-cache/build.cache"
 noop "first build"
