@@ -758,11 +758,10 @@ local function config_table(site)
   return type(cfg) == "table" and cfg or {}
 end
 
--- A site read by Jekyll's rules (site.reader, see docs/jekyll.md).
+-- A site read by Jekyll's rules (site.reader, see docs/jekyll.md): the
+-- engine says which reader read the site; no guessing from its files.
 local function is_jekyll_site(site)
-  local reader = type(site.reader) == "table" and site.reader or {}
-  if reader.yaml_11 ~= nil then return reader.yaml_11 == true end
-  return exists("_config.yml") and not exists("config.yaml")
+  return type(site.reader) == "table" and site.reader.yaml_11 == true
 end
 
 -- A folder: config key `key`, else the first of `names` that exists.
