@@ -680,13 +680,6 @@ static void finish_loading(run_state *st)
     st->loaded = true;
 }
 
-static void push_data(lua_State *L, pub_site *site, pub_diags *diags)
-{
-    pub_value *data = pub_data_load(site, diags);
-    pub_lua_push_value(L, data);
-    pub_value_free(data);
-}
-
 static void set_string(lua_State *L, const char *key, const char *value)
 {
     if (!value) return;
@@ -748,9 +741,22 @@ static void push_now(lua_State *L)
     lua_pop(L, 1);
 }
 
-static void push_context(lua_State *L, pub_site *site, run_state *st,
-                         const pub_build_options *opts, pub_diags *diags)
+/* What the engine is called with: engine[fn](ctx), ctx from the site,
+ * the run and the options; `data` (site.data) is loaded beforehand so no
+ * C memory is live across the pushes. */
+typedef struct engine_call {
+    const char *fn;
+    pub_site *site;
+    run_state *st;
+    const pub_build_options *opts;
+    const pub_value *data;
+    bool clean_only; /* not called when the run has errors already */
+} engine_call;
+
+static void push_context(lua_State *L, const engine_call *call)
 {
+    pub_site *site = call->site;
+    const pub_build_options *opts = call->opts;
     lua_createtable(L, 0, 10);
     lua_pushstring(L, site->src);
     lua_setfield(L, -2, "source");
@@ -773,7 +779,7 @@ static void push_context(lua_State *L, pub_site *site, run_state *st,
     }
     pub_runtime_push_bundled_plugins(L);
     lua_setfield(L, -2, "bundled_plugins");
-    push_data(L, site, diags);
+    pub_lua_push_value(L, call->data);
     lua_setfield(L, -2, "data");
     push_reader(L, site->reader);
     lua_setfield(L, -2, "reader");
@@ -789,21 +795,48 @@ static void push_context(lua_State *L, pub_site *site, run_state *st,
     lua_pushboolean(L, opts->check_only && opts->external);
     lua_setfield(L, -2, "external");
     lua_setfield(L, -2, "options");
-    push_internal(L, st);
+    push_internal(L, call->st);
     lua_setfield(L, -2, "internal");
 }
 
-/* Calls engine[fn](ctx) with the context on the stack top; leaves `nresults`. */
-static bool call_engine(lua_State *L, const char *fn, int nresults, pub_diags *diags)
+/* Pushes engine[fn] and ctx, under the protected call of call_engine. */
+static int push_engine_call(lua_State *L)
 {
-    if (!pub_runtime_push_engine(L)) {
-        pub_diags_add(diags, PUB_ERROR, NULL, 0, 0, "%s", lua_tostring(L, -1));
+    const engine_call *call = lua_touserdata(L, 1);
+    lua_pop(L, 1);
+    /* publish.highlight keeps its blocks in the build cache too. */
+    lua_pushlightuserdata(L, call->st->cache);
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_CACHE);
+    if (!pub_runtime_push_engine(L)) return lua_error(L);
+    lua_getfield(L, -1, call->fn);
+    lua_remove(L, -2);
+    push_context(L, call);
+    return 2;
+}
+
+/* Calls engine[fn](ctx); leaves `nresults`. The set-up (the engine
+ * loaded, ctx built) runs under one protected call, as lua.c's pmain: an
+ * error there, a memory error included, is reported, not left to the
+ * panic handler. */
+static bool call_engine(lua_State *L, engine_call *call, int nresults, pub_diags *diags)
+{
+    pub_value *data = pub_data_load(call->site, diags);
+    call->data = data;
+    lua_pushcfunction(L, push_engine_call);
+    lua_pushlightuserdata(L, call);
+    int status = lua_pcall(L, 1, 2, 0);
+    pub_value_free(data);
+    call->data = NULL;
+    if (status != LUA_OK) {
+        pub_diags_add(diags, PUB_ERROR, NULL, 0, 0, "%s",
+                      lua_tostring(L, -1) ? lua_tostring(L, -1) : "unknown error");
+        lua_pop(L, 1);
+        return false;
+    }
+    if (call->clean_only && diags->errors) {
         lua_pop(L, 2);
         return false;
     }
-    lua_getfield(L, -1, fn);
-    lua_remove(L, -2);
-    lua_insert(L, -2);
     return pub_runtime_call(L, 1, nresults, diags, "core/lua/engine.lua");
 }
 
@@ -886,19 +919,12 @@ static pub_cache *open_cache(const pub_site *site, const pub_build_options *opts
  * forked are joined before it closes. Returns when the Lua part started
  * (after setup), for the timings. */
 static double run_engine(pub_site *site, const pub_build_options *opts, const pub_md_options *md,
-                         pub_cache *cache, run_state *st, pub_diags *diags)
+                         run_state *st, pub_diags *diags)
 {
-    lua_State *L = pub_runtime_open(site, diags, md->unsafe, PUB_SANDBOX_PLUGINS);
-    lua_pushinteger(L, md->extensions);
-    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
-    lua_pushboolean(L, md->smart);
-    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_SMART);
-    /* publish.highlight keeps its blocks in the build cache too. */
-    lua_pushlightuserdata(L, cache);
-    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_CACHE);
-    push_context(L, site, st, opts, diags);
+    lua_State *L = pub_runtime_open(site, diags, md, PUB_SANDBOX_PLUGINS);
     double t1 = pub_clock_now();
-    call_engine(L, "build", 0, diags);
+    engine_call call = {"build", site, st, opts, NULL, false};
+    if (L) call_engine(L, &call, 0, diags);
     /* A render worker whose engine call ended early (an engine error)
      * must not go on to commit: it ends here, its errors sent. */
     if (st->worker > 0) pub_render_worker_exit(st->pool, st->diags);
@@ -932,7 +958,7 @@ static bool build_site(pub_site *site, const pub_build_options *opts, long long 
         if (err) pub_diags_take(diags, err);
         else began = true;
     }
-    if (began) t1 = run_engine(site, opts, &md, cache, &st, diags);
+    if (began) t1 = run_engine(site, opts, &md, &st, diags);
     finish_loading(&st);
     double t2 = pub_clock_now();
     if (st.out && diags->errors == 0) copy_static(site, st.out, &st, diags);
@@ -1074,13 +1100,9 @@ static bool run_edit_session(const char *src, int jobs, edit_session *session)
     run_state st = {site->src, site->confine, diags, NULL, 0, NULL, NULL, LLONG_MAX,
                     site, &md, NULL, jobs, false, false, false, 0, {0}, NULL, 0, NULL, 0, 0, 0};
     pub_build_options bopts = {.src = src, .drafts = true, .future = true, .check_only = true};
-    lua_State *L = pub_runtime_open(site, diags, md.unsafe, PUB_SANDBOX_SCRIPT);
-    lua_pushinteger(L, md.extensions);
-    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
-    lua_pushboolean(L, md.smart);
-    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_SMART);
-    push_context(L, site, &st, &bopts, diags);
-    bool ok = diags->errors == 0 && call_engine(L, "load", 1, diags) && diags->errors == 0;
+    lua_State *L = pub_runtime_open(site, diags, &md, PUB_SANDBOX_SCRIPT);
+    engine_call call = {"load", site, &st, &bopts, NULL, true};
+    bool ok = L && call_engine(L, &call, 1, diags) && diags->errors == 0;
     if (ok) {
         lua_pushcfunction(L, edit_session_main);
         lua_insert(L, -2);

@@ -93,13 +93,28 @@ static unsigned opt_extensions(lua_State *L, int opts, unsigned dflt)
     return bits;
 }
 
+void pub_lua_set_md_options(lua_State *L, const pub_md_options *md)
+{
+    if (md) *(pub_md_options *)lua_newuserdatauv(L, sizeof *md, 0) = *md;
+    else lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MARKDOWN);
+}
+
+pub_md_options pub_lua_md_options(lua_State *L)
+{
+    pub_md_options md = {true, false, false, PUB_MD_DEFAULT_EXTENSIONS};
+    lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_MARKDOWN);
+    const pub_md_options *site = lua_touserdata(L, -1);
+    if (site) md = *site;
+    lua_pop(L, 1);
+    return md;
+}
+
 /* publish.markdown(s [, opts]) -> html
- * Renders Markdown with cmark-gfm. opts.unsafe (raw HTML passes through;
- * default: the site's setting, registry PUB_REG_MD_UNSAFE, true when
- * unset), opts.smart (curly quotes, dashes; default: the site's,
- * registry PUB_REG_MD_SMART: on for a Jekyll site), opts.hardbreaks,
- * opts.extensions (list of GFM extension names; default: the site's,
- * registry PUB_REG_MD_EXTENSIONS, else all but tagfilter). */
+ * Renders Markdown with cmark-gfm. Each option defaults to the site's
+ * (pub_lua_md_options): opts.unsafe (raw HTML passes through), opts.smart
+ * (curly quotes, dashes: on for a Jekyll site), opts.hardbreaks,
+ * opts.extensions (list of GFM extension names). */
 static int l_markdown(lua_State *L)
 {
     size_t len;
@@ -109,21 +124,11 @@ static int l_markdown(lua_State *L)
         luaL_checktype(L, 2, LUA_TTABLE);
         opts = 2;
     }
-    lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_UNSAFE);
-    int site_unsafe = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
-    unsigned site_extensions = lua_isinteger(L, -1) ? (unsigned)lua_tointeger(L, -1)
-                                                    : PUB_MD_DEFAULT_EXTENSIONS;
-    lua_pop(L, 1);
-    pub_md_options o;
-    o.unsafe = opt_bool(L, opts, "unsafe", "markdown", site_unsafe);
-    lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_SMART);
-    int site_smart = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    o.smart = opt_bool(L, opts, "smart", "markdown", site_smart);
-    o.hardbreaks = opt_bool(L, opts, "hardbreaks", "markdown", 0);
-    o.extensions = opt_extensions(L, opts, site_extensions);
+    pub_md_options o = pub_lua_md_options(L);
+    o.unsafe = opt_bool(L, opts, "unsafe", "markdown", o.unsafe);
+    o.smart = opt_bool(L, opts, "smart", "markdown", o.smart);
+    o.hardbreaks = opt_bool(L, opts, "hardbreaks", "markdown", o.hardbreaks);
+    o.extensions = opt_extensions(L, opts, o.extensions);
     size_t out_len;
     char *html = pub_md_render(s, len, &o, &out_len);
     pub_lua_push_owned(L, html, out_len);

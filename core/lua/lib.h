@@ -3,19 +3,26 @@
 #ifndef PUB_LUA_LIB_H
 #define PUB_LUA_LIB_H
 #include "../diag.h"
+#include "../markdown.h"
 #include "../util/text.h"
 #include <lua.h>
 
 /* Registry keys the runtime sets before plugins run. */
-#define PUB_REG_MD_UNSAFE "publish.markdown_unsafe" /* boolean */
-#define PUB_REG_MD_EXTENSIONS "publish.markdown_extensions" /* integer: PUB_MD_* bits */
-#define PUB_REG_MD_SMART "publish.markdown_smart" /* boolean: the site's markdown.smart */
+#define PUB_REG_MARKDOWN "publish.markdown_options" /* userdata: the site's pub_md_options */
 #define PUB_REG_DIAGS "publish.diags"               /* light userdata: pub_diags* */
 #define PUB_REG_SOURCE "publish.source"             /* string: SRC as given */
 #define PUB_REG_CONFINE "publish.confine"           /* light userdata: const pub_confine* */
 
 #define PUB_REG_PLUGIN_CODE "publish.plugin_code" /* integer: hash of every site plugin file loaded */
 #define PUB_REG_CACHE "publish.cache"               /* light userdata: pub_cache* (a build) */
+
+/* The site's Markdown options (config `markdown:`), the defaults of
+ * publish.markdown and publish.node: set once, by pub_runtime_open (NULL:
+ * forget them); read by pub_lua_md_options, which gives unsafe, no smart
+ * punctuation, no hard breaks and PUB_MD_DEFAULT_EXTENSIONS when none
+ * were set. May raise a memory error. */
+void pub_lua_set_md_options(lua_State *L, const pub_md_options *md);
+pub_md_options pub_lua_md_options(lua_State *L);
 
 /* Pushes the `publish` table (markdown, slugify, highlight, html, url,
  * utf8, date, yaml, json, log, fs) and returns 1, as a luaopen_ function. */

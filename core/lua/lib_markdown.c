@@ -103,18 +103,7 @@ static md_owner *push_owner(lua_State *L, bool document, const pub_md_options *o
     md_owner *o = lua_newuserdatauv(L, sizeof *o, OWNER_NUV);
     memset(o, 0, sizeof *o);
     o->document = document;
-    if (opts) {
-        o->opts = *opts;
-    } else {
-        lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_UNSAFE);
-        o->opts.unsafe = lua_isnil(L, -1) ? true : lua_toboolean(L, -1);
-        lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
-        o->opts.extensions = lua_isinteger(L, -1) ? (unsigned)lua_tointeger(L, -1)
-                                                  : PUB_MD_DEFAULT_EXTENSIONS;
-        lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_SMART);
-        o->opts.smart = lua_toboolean(L, -1);
-        lua_pop(L, 3);
-    }
+    o->opts = opts ? *opts : pub_lua_md_options(L);
     luaL_setmetatable(L, OWNER_META);
     lua_newtable(L);
     lua_setiuservalue(L, -2, OWNER_ATTRS);

@@ -186,7 +186,34 @@ static void configure_limits(lua_State *L, const pub_site *site, pub_diags *diag
     pub_limits_configure(L, &set);
 }
 
-lua_State *pub_runtime_open(const pub_site *site, pub_diags *diags, bool markdown_unsafe,
+typedef struct runtime_setup {
+    const pub_site *site;
+    pub_diags *diags;
+    const pub_md_options *md;
+    pub_sandbox_mode mode;
+} runtime_setup;
+
+static int open_protected(lua_State *L)
+{
+    const runtime_setup *s = lua_touserdata(L, 1);
+    lua_pop(L, 1);
+    pub_sandbox_open(L, s->mode);
+    configure_limits(L, s->site, s->diags);
+    lua_pushstring(L, s->site->src);
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_SOURCE);
+    lua_pushlightuserdata(L, s->site->confine);
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_CONFINE);
+    lua_pushlightuserdata(L, s->diags);
+    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_DIAGS);
+    pub_lua_set_md_options(L, s->md);
+    luaL_requiref(L, "publish", pub_luaopen_publish, 1);
+    lua_pop(L, 1);
+    install_searcher(L);
+    install_engine_libraries(L);
+    return 0;
+}
+
+lua_State *pub_runtime_open(const pub_site *site, pub_diags *diags, const pub_md_options *md,
                             pub_sandbox_mode mode)
 {
     lua_State *L = pub_limits_newstate();
@@ -194,20 +221,17 @@ lua_State *pub_runtime_open(const pub_site *site, pub_diags *diags, bool markdow
      * generational collector frees them young, keeping the heap near the
      * size of the site's model instead of twice that. */
     lua_gc(L, LUA_GCGEN, 0, 0);
-    pub_sandbox_open(L, mode);
-    configure_limits(L, site, diags);
-    lua_pushstring(L, site->src);
-    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_SOURCE);
-    lua_pushlightuserdata(L, site->confine);
-    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_CONFINE);
-    lua_pushlightuserdata(L, diags);
-    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_DIAGS);
-    lua_pushboolean(L, markdown_unsafe);
-    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_UNSAFE);
-    luaL_requiref(L, "publish", pub_luaopen_publish, 1);
-    lua_pop(L, 1);
-    install_searcher(L);
-    install_engine_libraries(L);
+    /* Under one protected call, as lua.c's pmain: an error here (no
+     * memory) is reported, not left to the panic handler. */
+    runtime_setup setup = {site, diags, md, mode};
+    lua_pushcfunction(L, open_protected);
+    lua_pushlightuserdata(L, &setup);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        pub_diags_add(diags, PUB_ERROR, NULL, 0, 0, "cannot start Lua: %s",
+                      lua_tostring(L, -1) ? lua_tostring(L, -1) : "unknown error");
+        pub_limits_close(L);
+        return NULL;
+    }
     return L;
 }
 

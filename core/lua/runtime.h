@@ -5,6 +5,7 @@
 #ifndef PUB_LUA_RUNTIME_H
 #define PUB_LUA_RUNTIME_H
 #include "../diag.h"
+#include "../markdown.h"
 #include "../site.h"
 #include "sandbox.h"
 #include <lua.h>
@@ -17,8 +18,11 @@
  * `site` gives SRC and its confinement (site->confine, kept in the
  * registry as PUB_REG_CONFINE for every read of a site file, plugins
  * included). `diags` receives publish.log messages; both must outlive the
- * state. Caller closes with pub_runtime_close. */
-lua_State *pub_runtime_open(const pub_site *site, pub_diags *diags, bool markdown_unsafe,
+ * state. `md`: the site's Markdown options, the defaults of
+ * publish.markdown and publish.node (copied; NULL: the library's own).
+ * Set up under one protected call: on an error there (no memory) reports
+ * it and returns NULL. Caller closes with pub_runtime_close. */
+lua_State *pub_runtime_open(const pub_site *site, pub_diags *diags, const pub_md_options *md,
                             pub_sandbox_mode mode);
 
 /* Closes a state made by pub_runtime_open. NULL is a no-op. */

@@ -376,12 +376,16 @@ static void test_markdown(void)
     ERR("publish.markdown()", "test:1: bad argument #1 to 'markdown' (string expected, got no value)");
 
     /* The site's setting is the default. */
-    lua_pushboolean(L, 0);
-    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_UNSAFE);
+    pub_md_options site = {false, false, false, PUB_MD_DEFAULT_EXTENSIONS};
+    pub_lua_set_md_options(L, &site);
     EQ("publish.markdown('<div>x</div>')", "<!-- raw HTML omitted -->\n");
     EQ("publish.markdown('<div>x</div>', {unsafe = true})", "<div>x</div>\n");
-    lua_pushnil(L);
-    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_UNSAFE);
+    /* The site's hardbreaks and smart punctuation too. */
+    site = (pub_md_options){true, true, true, PUB_MD_DEFAULT_EXTENSIONS};
+    pub_lua_set_md_options(L, &site);
+    EQ("publish.markdown('a\\nb -- \"c\"')", "<p>a<br />\nb – “c”</p>\n");
+    EQ("publish.markdown('a\\nb', {hardbreaks = false, smart = false})", "<p>a\nb</p>\n");
+    pub_lua_set_md_options(L, NULL);
 
     /* GFM extensions: on by default, chosen by name, the site's as default. */
     EQ("publish.markdown('~~x~~ www.a.org')",
@@ -401,11 +405,10 @@ static void test_markdown(void)
         "table, strikethrough, autolink, tasklist, footnotes, tagfilter)");
     ERR("publish.markdown('x', {extensions = 'table'})",
         "test:1: bad option 'extensions' to 'markdown' (table expected, got string)");
-    lua_pushinteger(L, 0);
-    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
+    site = (pub_md_options){true, false, false, 0};
+    pub_lua_set_md_options(L, &site);
     EQ("publish.markdown('~~x~~')", "<p>~~x~~</p>\n");
-    lua_pushnil(L);
-    lua_setfield(L, LUA_REGISTRYINDEX, PUB_REG_MD_EXTENSIONS);
+    pub_lua_set_md_options(L, NULL);
 }
 
 static void test_frontmatter(void)
