@@ -4,6 +4,7 @@ local TITLES = { NOTE = "Note", TIP = "Tip", IMPORTANT = "Important",
                  WARNING = "Warning", CAUTION = "Caution" }
 
 return {
+  document_cache = true, -- depends on the post alone: may be cached
   document = function(doc)
     doc:walk {
       block_quote = function(quote)

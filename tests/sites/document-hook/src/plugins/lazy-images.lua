@@ -1,5 +1,6 @@
 -- Images load when they come near the screen.
 return {
+  document_cache = true, -- depends on the post alone: may be cached
   document = function(doc)
     doc:walk {
       image = function(image)

@@ -1,5 +1,6 @@
 -- External links: rel="noopener", so the opened page gets no handle on ours.
 return {
+  document_cache = true, -- depends on the post alone: may be cached
   document = function(doc, post)
     doc:walk {
       link = function(link)
