@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "build.h"
 #include "cache.h"
+#include "deps.h"
 #include "data.h"
 #include "doc.h"
 #include "fetch.h"
@@ -19,6 +20,7 @@
 #include "render.h"
 #include "site.h"
 #include "util/buf.h"
+#include "util/hash.h"
 #include "util/clock.h"
 #include "util/file.h"
 #include "util/mem.h"
@@ -30,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <errno.h>
 #include <limits.h>
 #include <time.h>
 #include <unistd.h>
@@ -200,6 +203,10 @@ typedef struct run_state {
      * (0: the parent; a worker sends its pages instead of writing). */
     pub_render_pool *pool;
     int worker;
+    /* Incremental builds (deps.h): the last build's page records and this
+     * one's (NULL: none kept, every page renders), and --explain's lines. */
+    pub_deps *deps;
+    pub_buf *explain;
     char **once_keys;      /* keys of the parent's say-once errors */
     size_t nonce_keys;
     size_t drafts_skipped, future_skipped; /* for the summary line (zeroed: last) */
@@ -388,7 +395,7 @@ static int l_internal_fork(lua_State *L)
     int count = 1;
     if (st->out && jobs > 1 && npages >= 64 * jobs) {
         finish_loading(st); /* no loader thread may hold a lock at the fork */
-        st->worker = pub_render_fork(jobs, st->out, st->diags, &st->pool, &count);
+        st->worker = pub_render_fork(jobs, st->out, st->deps, st->diags, &st->pool, &count);
         if (st->worker > 0) {
             st->diags = pub_xmalloc(sizeof *st->diags);
             pub_diags_init(st->diags);
@@ -451,6 +458,88 @@ static int l_internal_fetch(lua_State *L)
     return 1;
 }
 
+/* internal.hash(s) -> integer: util/hash.h's pub_hash of the bytes (the
+ * page records compare inputs and output pages by it). */
+static int l_internal_hash(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    lua_pushinteger(L, (lua_Integer)pub_hash(s, len, 0));
+    return 1;
+}
+
+/* internal.engine_id() -> integer: the engine's identity (fingerprint.h). */
+static int l_internal_engine_id(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)pub_fingerprint_engine_id(NULL));
+    return 1;
+}
+
+/* internal.records() -> {output = record} of the last build, or nil when
+ * this build keeps no records (a check, --no-cache). */
+static int l_internal_records(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    if (!st->deps) return 0;
+    size_t n = pub_deps_count(st->deps);
+    lua_createtable(L, 0, (int)n);
+    for (size_t i = 0; i < n; i++) {
+        const char *output, *text;
+        size_t len;
+        pub_deps_get(st->deps, i, &output, &text, &len);
+        lua_pushlstring(L, text, len);
+        lua_setfield(L, -2, output);
+    }
+    return 1;
+}
+
+/* internal.record(output, text): this build's record of a page, kept by
+ * the parent (a worker sends it). */
+static int l_internal_record(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    const char *output = luaL_checkstring(L, 1);
+    size_t len;
+    const char *text = luaL_checklstring(L, 2, &len);
+    if (st->worker > 0) pub_render_send_record(st->pool, output, text, len);
+    else if (st->deps) pub_deps_put(st->deps, output, text, len);
+    return 0;
+}
+
+/* internal.keep(output, hash) -> bool: the page is claimed as unchanged
+ * (output.h's pub_out_keep); false: it must be rendered. `hash`: the
+ * hash of its bytes last time, in hex, as the record holds it. */
+static int l_internal_keep(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    const char *output = luaL_checkstring(L, 1);
+    const char *hex = luaL_checkstring(L, 2);
+    char *end;
+    errno = 0;
+    uint64_t hash = strtoull(hex, &end, 16);
+    if (errno || end == hex || *end) {
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    bool kept = st->out && st->worker == 0 && pub_out_keep(st->out, output, hash);
+    if (kept) st->pages++;
+    lua_pushboolean(L, kept);
+    return 1;
+}
+
+/* internal.explain(line): one line of `build --explain` (nil: not asked). */
+static int l_internal_explain(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    size_t len;
+    const char *line = luaL_checklstring(L, 1, &len);
+    if (st->explain) {
+        pub_buf_append(st->explain, line, len);
+        pub_buf_append(st->explain, "\n", 1);
+    }
+    return 0;
+}
+
 static int l_internal_load(lua_State *L);
 static int l_internal_next_doc(lua_State *L);
 
@@ -465,6 +554,9 @@ static void push_internal(lua_State *L, run_state *st)
         {"future_post", l_internal_future_post}, {"draft_skipped", l_internal_draft_skipped},
         {"clock", l_internal_clock}, {"fetch", l_internal_fetch},
         {"read_body", l_internal_read_body},
+        {"hash", l_internal_hash}, {"engine_id", l_internal_engine_id},
+        {"records", l_internal_records}, {"record", l_internal_record}, {"keep", l_internal_keep},
+        {"explain", l_internal_explain},
         {"error", l_internal_error}, {"warn", l_internal_warn}, {"failed", l_internal_failed},
         {"diagnostics", l_internal_diagnostics}, {"store_document", l_internal_store_document},
         {"write", l_internal_write}, {"progress", l_internal_progress}, {NULL, NULL}};
@@ -794,6 +886,10 @@ static void push_context(lua_State *L, const engine_call *call)
     lua_setfield(L, -2, "check");
     lua_pushboolean(L, opts->check_only && opts->external);
     lua_setfield(L, -2, "external");
+    if (opts->explain) {
+        lua_pushstring(L, opts->explain);
+        lua_setfield(L, -2, "explain");
+    }
     lua_setfield(L, -2, "options");
     push_internal(L, call->st);
     lua_setfield(L, -2, "internal");
@@ -948,7 +1044,11 @@ static bool build_site(pub_site *site, const pub_build_options *opts, long long 
 
     double t0 = pub_clock_now(), t1 = t0;
     run_state st = {site->src, site->confine, diags, NULL, 0, opts->progress, opts->progress_ud,
-                    LLONG_MAX, site, &md, cache, opts->jobs, true, false, false, 0, {0}, NULL, 0, NULL, 0, 0, 0};
+                    LLONG_MAX, site, &md, cache, opts->jobs, true, false, false, 0, {0}, NULL, 0,
+                    NULL, NULL, NULL, 0, 0, 0};
+    /* Page records go with the cache: a check or --no-cache keeps none. */
+    if (cache) st.deps = pub_deps_open(site->src);
+    if (opts->explain) st.explain = &result->explain;
     bool began = opts->check_only;
     if (!opts->check_only) {
         /* One core runs Lua; the writers share the others (at least one). */
@@ -975,6 +1075,11 @@ static bool build_site(pub_site *site, const pub_build_options *opts, long long 
             pub_out_abort(st.out);
         }
     }
+    if (st.deps && ok) {
+        pub_diag *warning = pub_deps_save(st.deps);
+        if (warning) pub_diags_take(diags, warning);
+    }
+    pub_deps_free(st.deps);
     if (cache) {
         if (ok) {
             pub_cache_set_fingerprint(cache, fingerprint, started, st.valid_until);
@@ -1012,6 +1117,7 @@ void pub_build_result_free(pub_build_result *result)
 {
     free(result->dest);
     result->dest = NULL;
+    pub_buf_free(&result->explain);
 }
 
 /* What runs on the loaded site under one protected call (as lua.c's pmain
@@ -1098,7 +1204,7 @@ static bool run_edit_session(const char *src, int jobs, edit_session *session)
     if (!site) return false;
     pub_md_options md = markdown_options(site, diags);
     run_state st = {site->src, site->confine, diags, NULL, 0, NULL, NULL, LLONG_MAX,
-                    site, &md, NULL, jobs, false, false, false, 0, {0}, NULL, 0, NULL, 0, 0, 0};
+                    site, &md, NULL, jobs, false, false, false, 0, {0}, NULL, 0, NULL, NULL, NULL, 0, 0, 0};
     pub_build_options bopts = {.src = src, .drafts = true, .future = true, .check_only = true};
     lua_State *L = pub_runtime_open(site, diags, &md, PUB_SANDBOX_SCRIPT);
     engine_call call = {"load", site, &st, &bopts, NULL, true};

@@ -5,6 +5,7 @@
 #define PUB_BUILD_H
 #include "diag.h"
 #include "output.h"
+#include "util/buf.h"
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -19,6 +20,8 @@ typedef struct pub_build_options {
     bool external;       /* with check_only: fetch external links too (fetch.h) */
     bool no_cache;       /* neither read nor write SRC/.publish-cache */
     bool clean;          /* empty DEST of files publish did not write */
+    const char *explain; /* NULL, or say why pages render: "" every page,
+                            else the page with this URL or output path */
     int jobs;            /* worker threads; <= 0: number of cores */
     pub_progress_fn progress; /* may be NULL */
     void *progress_ud;
@@ -35,6 +38,7 @@ typedef struct pub_build_result {
     double seconds_read;   /* reading, front matter, Markdown (threads) */
     double seconds_lua;    /* plugins, templates, handing pages to the writers */
     double seconds_commit; /* static files, waiting for writers, the swap */
+    pub_buf explain;       /* with opts.explain: one line per reason (cli prints) */
 } pub_build_result;
 
 /* Runs a build. Every problem found goes to `diags`; returns true when the

@@ -36,6 +36,7 @@ typedef struct cli {
     int nargs;
     bool explicit_command; /* named on the command line (not the default build) */
     bool empty;            /* init --empty */
+    const char *explain; /* build --explain [PAGE]: "" for every page */
     const char *host; /* serve */
     int port;
     bool no_reload;
@@ -144,6 +145,9 @@ static int parse_args(int argc, char **argv, cli *c)
             c->external = true;
         } else if (strcmp(a, "--clean") == 0 && strcmp(c->command, "build") == 0) {
             c->clean = true;
+        } else if (strcmp(a, "--explain") == 0 && strcmp(c->command, "build") == 0) {
+            /* The page is optional: what follows is one unless an option. */
+            c->explain = next && next[0] != '-' ? argv[++i] : "";
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             c->quiet = true;
         } else if (strcmp(a, "--dry-run") == 0 && strcmp(c->command, "run") == 0) {
@@ -257,7 +261,7 @@ static int command_build(const cli *c, bool check_only)
     progress prog = {isatty(STDERR_FILENO) && !c->quiet, 0, false};
     pub_build_options opts = {.src = c->src, .dest = c->dest, .drafts = c->drafts,
                               .future = c->future, .check_only = check_only,
-                              .no_cache = c->no_cache, .clean = c->clean,
+                              .no_cache = c->no_cache, .clean = c->clean, .explain = c->explain,
                               .external = c->external, .jobs = c->jobs,
                               .progress = show_progress, .progress_ud = &prog};
     pub_diags diags;
@@ -265,6 +269,10 @@ static int command_build(const cli *c, bool check_only)
     pub_build_result result;
     bool ok = pub_build(&opts, &diags, &result);
     clear_progress(&prog);
+    if (ok && c->explain && result.up_to_date)
+        printf("no page renders: nothing changed since the last build\n");
+    else if (ok && c->explain)
+        fwrite(result.explain.data ? result.explain.data : "", 1, result.explain.len, stdout);
     size_t errors = print_diags(&diags, c->quiet);
     double secs = pub_clock_now() - start;
     if (!ok) {

@@ -13,10 +13,12 @@ typedef struct help_page {
 
 static const help_page pages[] = {
     {"build",
-     "usage: publish [build] [-s SRC] [-d DEST] [--drafts] [--future] [--no-cache] [--clean] [-j N] [-q]\n",
+     "usage: publish [build] [-s SRC] [-d DEST] [--drafts] [--future] [--no-cache] [--clean]\n"
+     "                       [--explain [PAGE]] [-j N] [-q]\n",
      "\nBuilds the site in SRC into DEST. Only files whose bytes changed are written;\n"
      "a build with errors leaves DEST as it was. The summary line says how many\n"
-     "drafts and future posts were left out.\n\n"
+     "drafts and future posts were left out. A page renders again only when\n"
+     "something it read last time changed (a post's field, a layout, a data file).\n\n"
      "options:\n"
      "  -s, --source SRC        the site folder, holding config.yaml (default: .)\n"
      "  -d, --destination DEST  the output folder (default: config 'destination' or SRC/_site)\n"
@@ -24,10 +26,13 @@ static const help_page pages[] = {
      "      --future            include posts dated in the future\n"
      "      --no-cache          neither use nor update SRC/.publish-cache\n"
      "      --clean             remove files in DEST that publish did not write\n"
+     "      --explain [PAGE]    print why each page renders again (or only PAGE: its\n"
+     "                          URL or output path), one line per changed input\n"
      "  -j, --jobs N            worker threads (default: number of cores)\n"
      "  -q, --quiet             print nothing but errors\n\n"
      "example:\n"
-     "  publish build -s mysite --drafts\n"},
+     "  publish build -s mysite --drafts\n"
+     "  publish build -s mysite --explain /2024/06/19/hello/\n"},
     {"check",
      "usage: publish check [-s SRC] [--drafts] [--future] [--external]\n",
      "\nLoads and validates everything a build would (config keys and types, front\n"

@@ -480,6 +480,43 @@ pub_diag *pub_out_write(pub_out *out, const char *relpath, const void *bytes, si
     return file ? pub_out_place_now(out, file, bytes, len, PUB_OUT_PAGE_MODE) : err;
 }
 
+bool pub_out_keep(pub_out *out, const char *relpath, uint64_t hash)
+{
+    if (out->dest_fd < 0) return false;
+    char *rel = pub_path_confine(relpath);
+    pthread_mutex_lock(&out->lock);
+    entry *old = rel && rel[0] ? pub_out_map_get(&out->paths, rel) : NULL;
+    bool known = old && old->old && old->claim == CLAIM_NONE && old->old_hash == hash;
+    pthread_mutex_unlock(&out->lock);
+    free(rel);
+    if (!known) return false;
+    pub_diag *err = NULL;
+    entry *file = pub_out_claim(out, relpath, &err);
+    if (!file) {
+        pub_diag_free(err);
+        return false;
+    }
+    struct stat st;
+    if (dest_dir_real(out, file->parent) &&
+        fstatat(out->dest_fd, file->rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        (uint64_t)st.st_size == file->old_size && mtime_ns(&st) == file->old_mtime &&
+        mode_fits(st.st_mode, PUB_OUT_PAGE_MODE)) {
+        file->size = file->old_size;
+        file->hash = file->old_hash;
+        file->mtime = file->old_mtime;
+        size_t counts[3] = {0};
+        counts[SAME_BY_MANIFEST]++;
+        pub_out_tally(out, counts);
+        return true;
+    }
+    /* DEST no longer shows it: the page renders and claims it again. */
+    pthread_mutex_lock(&out->lock);
+    file->claim = CLAIM_NONE;
+    out->files--;
+    pthread_mutex_unlock(&out->lock);
+    return false;
+}
+
 pub_diag *pub_out_copy(pub_out *out, const char *relpath, const char *source)
 {
     pub_diag *err = NULL;

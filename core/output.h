@@ -53,6 +53,16 @@ pub_diag *pub_out_write(pub_out *out, const char *relpath, const void *bytes, si
  * Safe to call from several threads. */
 pub_diag *pub_out_submit(pub_out *out, const char *relpath, char *bytes, size_t len);
 
+/* Claims `relpath` as a page this build produces with the bytes the last
+ * build left there, without the bytes: an incremental build's page whose
+ * inputs did not change. Only when the manifest lists the file with
+ * content hash `hash` (util/hash.h's pub_hash of the bytes) and DEST still
+ * shows what was left there (a regular file of that size and mtime, page
+ * permissions). Returns true when claimed (counted unchanged); false,
+ * claiming nothing, otherwise: the page must be rendered. Call before any
+ * write of that path. */
+bool pub_out_keep(pub_out *out, const char *relpath, uint64_t hash);
+
 /* Copies the file at `source` (a static file, already checked by
  * confine.h; a symlink there now is refused) to `relpath`, in the calling
  * thread, with no more permission than the source and never more than

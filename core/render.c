@@ -3,6 +3,8 @@
  *   'P' u32 path length, path, u64 length, bytes    an output page
  *   'D' u8 level, i32 line, i32 col, u32 path length (0xffffffff: none),
  *       path, u32 message length, message            a diagnostic
+ *   'R' u32 path length, path, u64 length, bytes    an output page's record
+ *       of what it read (deps.h)
  *   'K' u32 key length, key, then a 'D' record       a diagnostic said once
  *       per run: of all with one key, the parent keeps its own or the
  *       lowest worker's (workers render consecutive blocks of pages, so
@@ -42,6 +44,7 @@ typedef struct worker {
 
 struct pub_render_pool {
     pub_out *out;
+    pub_deps *deps;
     pub_diags *diags;
     worker *workers;
     int nworkers;
@@ -67,19 +70,36 @@ static char *read_string(FILE *f, size_t len)
     return s;
 }
 
-static bool read_page(pub_render_pool *pool, FILE *in)
+/* A path and a byte string, as 'P' and 'R' records carry them. */
+static bool read_path_bytes(FILE *in, char **path, char **bytes, uint64_t *len)
 {
     uint32_t path_len;
-    uint64_t len;
+    *path = *bytes = NULL;
     if (!read_exact(in, &path_len, sizeof path_len)) return false;
-    char *path = read_string(in, path_len);
-    if (!path || !read_exact(in, &len, sizeof len)) {
+    *path = read_string(in, path_len);
+    if (!*path || !read_exact(in, len, sizeof *len)) return false;
+    *bytes = read_string(in, (size_t)*len);
+    return *bytes != NULL;
+}
+
+static bool read_record(pub_render_pool *pool, FILE *in)
+{
+    char *path, *text;
+    uint64_t len;
+    bool ok = read_path_bytes(in, &path, &text, &len);
+    if (ok && pool->deps) pub_deps_put(pool->deps, path, text, (size_t)len);
+    free(path);
+    free(text);
+    return ok;
+}
+
+static bool read_page(pub_render_pool *pool, FILE *in)
+{
+    char *path, *bytes;
+    uint64_t len;
+    if (!read_path_bytes(in, &path, &bytes, &len)) {
         free(path);
-        return false;
-    }
-    char *bytes = read_string(in, (size_t)len);
-    if (!bytes) {
-        free(path);
+        free(bytes);
         return false;
     }
     pub_diag *err = pub_out_submit(pool->out, path, bytes, (size_t)len);
@@ -154,6 +174,7 @@ static void *reader(void *arg)
     while ((type = fgetc(w->in)) != EOF) {
         bool ok = type == 'P'   ? read_page(pool, w->in)
                   : type == 'D' ? read_diag(pool, w->in)
+                  : type == 'R' ? read_record(pool, w->in)
                   : type == 'K' ? read_once(w, w->in)
                                 : type == 'E';
         if (!ok) {
@@ -171,10 +192,12 @@ static void *reader(void *arg)
     return NULL;
 }
 
-int pub_render_fork(int n, pub_out *out, pub_diags *diags, pub_render_pool **pool_out, int *workers)
+int pub_render_fork(int n, pub_out *out, pub_deps *deps, pub_diags *diags, pub_render_pool **pool_out,
+                    int *workers)
 {
     pub_render_pool *pool = pub_xcalloc(1, sizeof *pool);
     pool->out = out;
+    pool->deps = deps;
     pool->diags = diags;
     pool->workers = pub_xcalloc((size_t)n, sizeof *pool->workers);
     atomic_init(&pool->pages, 0);
@@ -244,14 +267,25 @@ int pub_render_fork(int n, pub_out *out, pub_diags *diags, pub_render_pool **poo
     return 0;
 }
 
-bool pub_render_send(pub_render_pool *pool, const char *relpath, const char *bytes, size_t len)
+static bool send_path_bytes(pub_render_pool *pool, int type, const char *relpath, const char *bytes,
+                            size_t len)
 {
     uint32_t path_len = (uint32_t)strlen(relpath);
     uint64_t n = len;
     FILE *f = pool->to_parent;
-    return fputc('P', f) != EOF && fwrite(&path_len, sizeof path_len, 1, f) == 1 &&
+    return fputc(type, f) != EOF && fwrite(&path_len, sizeof path_len, 1, f) == 1 &&
            fwrite(relpath, 1, path_len, f) == path_len && fwrite(&n, sizeof n, 1, f) == 1 &&
            fwrite(bytes, 1, len, f) == len;
+}
+
+bool pub_render_send(pub_render_pool *pool, const char *relpath, const char *bytes, size_t len)
+{
+    return send_path_bytes(pool, 'P', relpath, bytes, len);
+}
+
+bool pub_render_send_record(pub_render_pool *pool, const char *relpath, const char *text, size_t len)
+{
+    return send_path_bytes(pool, 'R', relpath, text, len);
 }
 
 static void send_diag(FILE *f, const pub_diag *d)

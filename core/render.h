@@ -15,6 +15,7 @@
  * module tables) stays in that worker: see docs/lua-api.md. */
 #ifndef PUB_RENDER_H
 #define PUB_RENDER_H
+#include "deps.h"
 #include "diag.h"
 #include "output.h"
 #include <stdbool.h>
@@ -25,17 +26,23 @@ typedef struct pub_render_pool pub_render_pool;
 /* Forks `n - 1` workers (n >= 2). Call with no other thread of this
  * process running Lua or holding a lock a worker needs. In the parent:
  * returns 0, and reader threads start feeding workers' pages to `out`
- * (pub_out_submit) and their diagnostics to `diags`. In a worker: returns
+ * (pub_out_submit), their page records to `deps` (may be NULL: none are
+ * kept) and their diagnostics to `diags`. In a worker: returns
  * its index, 1 .. n-1; it must then only render, send pages with
  * pub_render_send and end with pub_render_worker_exit. When no worker can
  * be forked at all, returns 0 with *pool NULL (render everything here).
  * Fewer workers than asked are possible: *workers says how many
  * processes share the pages (this one included). */
-int pub_render_fork(int n, pub_out *out, pub_diags *diags, pub_render_pool **pool, int *workers);
+int pub_render_fork(int n, pub_out *out, pub_deps *deps, pub_diags *diags, pub_render_pool **pool,
+                    int *workers);
 
 /* Worker: sends one output page (copied). Returns false when the parent
  * is gone. */
 bool pub_render_send(pub_render_pool *pool, const char *relpath, const char *bytes, size_t len);
+
+/* Worker: sends the record of output page `relpath` (deps.h). Returns
+ * false when the parent is gone. */
+bool pub_render_send_record(pub_render_pool *pool, const char *relpath, const char *text, size_t len);
 
 /* Worker: sends a diagnostic that is said once per run (a broken layout
  * every page meets), under `key`: see pub_render_join. */

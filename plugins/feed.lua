@@ -92,7 +92,9 @@ function feed.atom(site, posts, path, limit, title)
   out[#out + 1] = "<id>" .. home .. "</id>\n"
   -- The feed changed when its newest entry did; a feed with no posts says
   -- the build time.
-  local newest = site.time
+  -- (site.time only then: reading the clock makes a page render on every
+  -- incremental build.)
+  local newest = #posts == 0 and site.time or nil
   for i = 1, math.min(limit, #posts) do
     local u = urls.lastmod(posts[i])
     if not newest or i == 1 or u.epoch > newest.epoch then newest = u end

@@ -167,6 +167,9 @@ end
 local function load_include(rel)
   local t = state.cache[rel]
   if t then
+    -- Asked again (publish.fs answers from memory): each page that uses
+    -- an include or layout records that it read it (core/lua/deps.lua).
+    read_source(rel)
     if t.err then error(t.err, 0) end
     return t
   end
@@ -620,6 +623,7 @@ local function load_layout(name)
   if find(name, "%.%w+$") and not exists(rel) then rel = state.layouts_dir .. "/" .. name end
   local t = state.cache[rel]
   if t ~= nil then
+    if t then read_source(rel) end -- recorded for this page, as in load_include
     if t and t.err then error(t.err, 0) end
     return t
   end
@@ -661,7 +665,10 @@ end
 -- front matter under the inner layouts' keys, as Jekyll merges them).
 local function layout_chain(name)
   local chain = state.chains[name]
-  if chain then return chain end
+  if chain then
+    for i = 1, #chain do load_layout(chain[i].t.layout_name) end -- recorded for this page
+    return chain
+  end
   chain = {}
   local seen = {}
   local t = load_layout(name)

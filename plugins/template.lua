@@ -858,6 +858,9 @@ local function load_layout(name)
   local rel = "layouts/" .. name .. ".html"
   local t = state.cache[rel]
   if t ~= nil then
+    -- Asked again (publish.fs answers from memory): each page that uses a
+    -- layout records that it read it (core/lua/deps.lua).
+    if t then fs_read(rel) end
     if t and t.err then error(t.err, 0) end
     return t
   end
@@ -878,6 +881,7 @@ end
 include = function(path, ctx, out, n)
   local rel = "layouts/" .. path
   local t = state.cache[rel]
+  if t then fs_read(rel) end -- recorded for this page too, as in load_layout
   if not t then
     local text, err = fs_read(rel)
     if not text then
@@ -916,7 +920,10 @@ end
 -- once per build and name.
 local function layout_chain(name)
   local chain = state.chains[name]
-  if chain then return chain end
+  if chain then
+    for i = 1, #chain do load_layout(chain[i].name) end -- recorded for this page
+    return chain
+  end
   local seen = {}
   chain = {}
   local t = load_layout(name)

@@ -6,6 +6,7 @@
 
 local schema = require "publish.schema"
 local links = require "publish.links"
+local deps = require "publish.deps"
 local link_checker -- `publish check`: the links of the rendered pages
 
 local engine = {}
@@ -1220,11 +1221,15 @@ end
 local function render_page(page, site, plugins)
   local doc = page._doc or { path = page.path, url = page.url }
   local output = page.output
+  -- What the hooks read is this page's record (core/lua/deps.lua).
+  deps.begin_page(page)
   local ok, bytes = run_hook(plugins, "render", doc, page, site)
-  if not ok then return end
-  if bytes == nil then bytes = page.content or "" end
-  ok, bytes = run_hook(plugins, "output", doc, output, bytes, page)
-  if not ok then return end
+  if ok then
+    if bytes == nil then bytes = page.content or "" end
+    ok, bytes = run_hook(plugins, "output", doc, output, bytes, page)
+  end
+  if not ok then return deps.abort_page() end
+  deps.end_page(page, bytes)
   if link_checker then link_checker:page(page, output, bytes) end
   local t0 = timings and internal.clock()
   local err
@@ -1241,11 +1246,14 @@ end
 
 -- Prepares and renders every page, this process's share of them when
 -- the build forks workers; the workers exit here.
-local function render_pages(site, plugins, options)
+local function render_pages(ctx, site, plugins, options)
   local seen, ready = {}, {}
   for _, page in ipairs(site.pages) do
     if prepare_page(page, seen) then ready[#ready + 1] = page end
   end
+  -- Pages whose recorded inputs all hash the same keep their output.
+  deps.start(ctx, site, plugins, config_doc.path)
+  ready = deps.plan(ready, options.explain)
   local t_render = internal.clock()
   local total = #ready
   -- Every core renders a share of the pages (forked workers, see
@@ -1273,6 +1281,8 @@ end
 function engine.build(ctx)
   internal = ctx.internal
   local options = ctx.options
+  -- Before the plugins load, so they see the functions it wraps.
+  deps.init(ctx, host)
   local site = new_site(ctx)
   -- Documents that failed to load are already reported; the rest still go
   -- through every step so that one run reports every problem it can.
@@ -1318,7 +1328,7 @@ function engine.build(ctx)
 
   if not run_hook(plugins, "site", nil, site) then return end
 
-  render_pages(site, plugins, options)
+  render_pages(ctx, site, plugins, options)
   if link_checker and not internal.failed() then check_links(ctx) end
   if internal.failed() then return end
   run_hook(plugins, "finish", nil, site)

@@ -100,7 +100,7 @@ static int search_plugins(lua_State *L)
  * required as "publish.NAME"; schema: the config and front-matter schema).
  * They go in package.preload, which require tries
  * before any searcher, so a site plugin cannot shadow them by accident. */
-static const char *const engine_libraries[] = {"urls", "pager", "schema", "links"};
+static const char *const engine_libraries[] = {"urls", "pager", "schema", "links", "deps"};
 
 static int load_engine_library(lua_State *L)
 {

@@ -1,0 +1,165 @@
+/* The page records of incremental builds (see deps.h). The file:
+ *   "publish-pages 1\n", then per page
+ *   u32 path length, path, u32 record length, record   (little-endian)
+ * This module neither reads nor judges a record's text: that is
+ * core/lua/deps.lua's. */
+#include "deps.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/fs.h"
+#include "util/mem.h"
+#include "util/path.h"
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define DEPS_MAGIC "publish-pages 1\n"
+
+typedef struct record {
+    char *output;
+    char *text;
+    size_t len;
+} record;
+
+struct pub_deps {
+    char *dir;      /* SRC/.publish-cache */
+    char *file;     /* its "pages" */
+    char *old;      /* the file's bytes: the last build's records point in */
+    record *last;   /* output and text borrowed from `old` (text not NUL-ended) */
+    size_t nlast;
+    pthread_mutex_t lock;
+    record *now;    /* this build's, owned */
+    size_t nnow, cap;
+};
+
+static uint32_t get_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_u32(pub_buf *b, uint32_t v)
+{
+    unsigned char p[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 24)};
+    pub_buf_append(b, p, 4);
+}
+
+/* Splits the file into records; false when it is not sound (then none). */
+static bool parse(pub_deps *d, size_t len)
+{
+    size_t magic = strlen(DEPS_MAGIC);
+    if (len < magic || memcmp(d->old, DEPS_MAGIC, magic) != 0) return false;
+    size_t at = magic, cap = 0;
+    unsigned char *p = (unsigned char *)d->old;
+    while (at < len) {
+        if (len - at < 4) return false;
+        uint32_t plen = get_u32(p + at);
+        /* The path is NUL-ended in place: the byte after it is the first
+         * of the record's length, read before it is overwritten. */
+        if (plen == 0 || len - at - 4 < (size_t)plen + 4) return false;
+        char *output = d->old + at + 4;
+        uint32_t tlen = get_u32(p + at + 4 + plen);
+        size_t text_at = at + 8 + plen;
+        if (len - text_at < tlen) return false;
+        if (memchr(output, '\0', plen)) return false;
+        output[plen] = '\0';
+        if (d->nlast == cap) {
+            cap = cap ? cap * 2 : 256;
+            d->last = pub_xrealloc(d->last, cap * sizeof *d->last);
+        }
+        d->last[d->nlast++] = (record){output, d->old + text_at, tlen};
+        at = text_at + tlen;
+    }
+    return true;
+}
+
+/* Whether the cache folder is a real folder or absent: a planted symlink
+ * is neither read nor written through (the build cache says so). */
+static bool dir_ok(const pub_deps *d)
+{
+    struct stat st;
+    return lstat(d->dir, &st) != 0 ? errno == ENOENT : S_ISDIR(st.st_mode);
+}
+
+pub_deps *pub_deps_open(const char *src)
+{
+    pub_deps *d = pub_xcalloc(1, sizeof *d);
+    d->dir = pub_path_join(src, ".publish-cache");
+    d->file = pub_path_join(d->dir, "pages");
+    pthread_mutex_init(&d->lock, NULL);
+    size_t len = 0;
+    if (dir_ok(d) && pub_file_read(d->file, &d->old, &len) == 0 && !parse(d, len)) {
+        free(d->last);
+        d->last = NULL;
+        d->nlast = 0;
+    }
+    return d;
+}
+
+size_t pub_deps_count(const pub_deps *d) { return d ? d->nlast : 0; }
+
+void pub_deps_get(const pub_deps *d, size_t i, const char **output, const char **text, size_t *len)
+{
+    *output = d->last[i].output;
+    *text = d->last[i].text;
+    *len = d->last[i].len;
+}
+
+void pub_deps_put(pub_deps *d, const char *output, const char *text, size_t len)
+{
+    char *copy = pub_xmalloc(len + 1);
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    char *path = pub_xstrdup(output);
+    pthread_mutex_lock(&d->lock);
+    if (d->nnow == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 256;
+        d->now = pub_xrealloc(d->now, d->cap * sizeof *d->now);
+    }
+    d->now[d->nnow++] = (record){path, copy, len};
+    pthread_mutex_unlock(&d->lock);
+}
+
+static int by_output(const void *a, const void *b)
+{
+    return strcmp(((const record *)a)->output, ((const record *)b)->output);
+}
+
+pub_diag *pub_deps_save(pub_deps *d)
+{
+    if (!dir_ok(d)) return NULL;
+    if (d->nnow) qsort(d->now, d->nnow, sizeof *d->now, by_output);
+    pub_buf b = PUB_BUF_INIT;
+    pub_buf_append(&b, DEPS_MAGIC, strlen(DEPS_MAGIC));
+    for (size_t i = 0; i < d->nnow; i++) {
+        size_t plen = strlen(d->now[i].output);
+        put_u32(&b, (uint32_t)plen);
+        pub_buf_append(&b, d->now[i].output, plen);
+        put_u32(&b, (uint32_t)d->now[i].len);
+        pub_buf_append(&b, d->now[i].text, d->now[i].len);
+    }
+    int rc = pub_file_mkdirs(d->dir);
+    if (rc == 0) rc = pub_fs_write_atomic(d->file, b.data, b.len, 0644);
+    pub_buf_free(&b);
+    if (rc == 0) return NULL;
+    return pub_diag_new(PUB_WARNING, d->file, 0, 0, "cannot save the page records: %s", strerror(rc));
+}
+
+void pub_deps_free(pub_deps *d)
+{
+    if (!d) return;
+    for (size_t i = 0; i < d->nnow; i++) {
+        free(d->now[i].output);
+        free(d->now[i].text);
+    }
+    free(d->now);
+    free(d->last);
+    free(d->old);
+    free(d->dir);
+    free(d->file);
+    pthread_mutex_destroy(&d->lock);
+    free(d);
+}

@@ -1,0 +1,554 @@
+-- Incremental builds, the Lua half (core/deps.c stores the records): while
+-- a page renders, what it reads is recorded (which posts and pages and
+-- which of their fields, which site fields and data, which files through
+-- publish.fs, which environment variables), with a hash of each value.
+-- The next build, once the `site` hook has run, keeps a page whose
+-- recorded inputs all hash the same (its output stays as it is) and
+-- renders the others. Verifying by value needs no list of what changed
+-- and stays right when a plugin computes a page's fields from many posts.
+--
+-- Recording works on the objects themselves: when rendering starts,
+-- every page (posts included), `site` and `site.data` become proxies, a
+-- table with a metatable over a backing table holding the fields, so
+-- indexing, setting fields, pairs, ipairs and # work as before (rawget
+-- and next on a page do not see its fields). What cannot be tracked makes
+-- the page render every time (the clock, publish.http, math.random), and
+-- a site plugin that does not declare `incremental = true` makes every
+-- page render (its module state is out of sight). docs/internals.md has
+-- the record format and docs/lua-api.md what a plugin may share.
+
+local deps = {}
+
+local internal, host
+local tracking = false   -- this build keeps records (not a check, not --no-cache)
+
+-- The objects: proxy -> backing table, proxy -> id ("post posts/a.md",
+-- "page /feed.xml", "site", "data"), id -> proxy.
+local backing, ids, by_id = {}, {}, {}
+-- Value hashes, computed once per build and field: proxy -> field -> hex.
+local memo = {}
+
+-- The page rendering now, and what it read: proxy -> { field = true }.
+local current, reads, files, env_reads
+local frozen    -- proxy -> field -> hash of a value the page itself replaced
+local own       -- fields the page set on itself while rendering
+local volatile  -- why the page renders every time, or nil
+-- Fields a page set on itself while rendering: another page reading them
+-- would depend on the order pages render in (proxy -> field -> true).
+local dirty = {}
+
+local KEYS = "*keys" -- a pseudo-field: the set of a table's keys (pairs)
+local LEN = "*len"   -- a pseudo-field: its length (#)
+
+local function note(t, k)
+  local f = reads[t]
+  if not f then
+    f = {}
+    reads[t] = f
+  end
+  f[k] = true
+end
+
+---------------------------------------------------------------------------
+-- Hashing values
+
+local format, concat, sort, mtype = string.format, table.concat, table.sort, math.type
+
+local function key_order(a, b)
+  local ta, tb = type(a), type(b)
+  if ta ~= tb then return ta < tb end
+  if ta == "string" or ta == "number" then return a < b end
+  return tostring(a) < tostring(b)
+end
+
+local serialize
+
+local function serialize_table(v, out, seen)
+  local id = ids[v]
+  if id then
+    out[#out + 1] = "o" .. #id .. ":" .. id
+    return
+  end
+  if seen[v] then
+    out[#out + 1] = "cycle;"
+    return
+  end
+  seen[v] = true
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  sort(keys, key_order)
+  out[#out + 1] = "{"
+  for _, k in ipairs(keys) do
+    serialize(k, out, seen)
+    serialize(v[k], out, seen)
+  end
+  out[#out + 1] = "}"
+  seen[v] = nil
+end
+
+function serialize(v, out, seen)
+  local t = type(v)
+  if t == "string" then
+    out[#out + 1] = "s" .. #v .. ":"
+    out[#out + 1] = v
+  elseif t == "number" then
+    out[#out + 1] = mtype(v) == "integer" and ("i" .. v .. ";") or format("f%.17g;", v)
+  elseif t == "boolean" then
+    out[#out + 1] = v and "T" or "F"
+  elseif t == "nil" then
+    out[#out + 1] = "N"
+  elseif t == "table" then
+    serialize_table(v, out, seen)
+  elseif t == "function" then
+    -- A function is known by where it was written; what it computes from
+    -- tracked objects is recorded when it reads them.
+    local info = host.getinfo(v, "S")
+    out[#out + 1] = "F" .. (info and (info.source .. ":" .. info.linedefined) or "?") .. ";"
+  else
+    -- userdata (publish.null): its name, which holds no address for ours
+    out[#out + 1] = t .. ":" .. tostring(v):gsub(": 0x%x+", "") .. ";"
+  end
+end
+
+local function hex(h) return format("%x", h) end
+
+local function value_hash(v)
+  if type(v) == "string" then return hex(internal.hash(v)) end
+  local out = {}
+  serialize(v, out, {})
+  return hex(internal.hash(concat(out)))
+end
+
+local function keys_hash(b)
+  local keys = {}
+  for k in pairs(b) do keys[#keys + 1] = k end
+  sort(keys, key_order)
+  local out = {}
+  for _, k in ipairs(keys) do serialize(k, out, {}) end
+  return hex(internal.hash(concat(out)))
+end
+
+-- The hash of field k of object t as it is now (once per build).
+local function field_hash(t, k)
+  local m = memo[t]
+  if not m then
+    m = {}
+    memo[t] = m
+  end
+  local h = m[k]
+  if h then return h end
+  local b = backing[t]
+  if k == KEYS then h = keys_hash(b)
+  elseif k == LEN then h = hex(#b)
+  else h = value_hash(b[k]) end
+  m[k] = h
+  return h
+end
+
+---------------------------------------------------------------------------
+-- Proxies
+
+local PROXY = {}
+
+function PROXY.__index(t, k)
+  if reads then
+    if k == "time" and t == by_id.site then
+      -- The build's time: the clock.
+      volatile = volatile or "reads site.time (the clock)"
+      return backing[t][k]
+    end
+    note(t, k)
+    local d = dirty[t]
+    if d and d[k] and t ~= current then
+      volatile = volatile or ("reads field '" .. tostring(k) .. "' of " .. ids[t]
+        .. ", which that page set while rendering")
+    end
+  end
+  return backing[t][k]
+end
+
+function PROXY.__newindex(t, k, v)
+  if reads then
+    local f = reads[t]
+    if f and f[k] then
+      -- The page read the old value first: that is what it depends on.
+      local fz = frozen[t] or {}
+      frozen[t] = fz
+      if fz[k] == nil then fz[k] = field_hash(t, k) end
+    end
+    if t == current then
+      own[k] = true
+      local d = dirty[t] or {}
+      dirty[t] = d
+      d[k] = true
+    else
+      volatile = volatile or ("sets field '" .. tostring(k) .. "' of " .. ids[t] .. " while rendering")
+    end
+  end
+  backing[t][k] = v
+  local m = memo[t]
+  if m then
+    m[k] = nil
+    m[KEYS] = nil
+    m[LEN] = nil
+  end
+end
+
+function PROXY.__pairs(t)
+  local b = backing[t]
+  if reads then note(t, KEYS) end
+  return function(_, k)
+    local nk, v = next(b, k)
+    if nk ~= nil and reads then note(t, nk) end
+    return nk, v
+  end, t, nil
+end
+
+function PROXY.__len(t)
+  if reads then note(t, LEN) end
+  return #backing[t]
+end
+
+-- Makes `t` a proxy known as `id`; false when it cannot be (a locked
+-- metatable), or when another object already has that id.
+local function proxify(t, id)
+  if ids[t] then return ids[t] == id end
+  if by_id[id] then return false end
+  local mt = getmetatable(t)
+  if mt ~= nil and type(mt) ~= "table" then return false end -- __metatable set
+  local b = {}
+  for k, v in next, t do b[k] = v end
+  if mt then setmetatable(b, mt) end
+  for k in pairs(b) do rawset(t, k, nil) end
+  setmetatable(t, PROXY)
+  backing[t], ids[t], by_id[id] = b, id, t
+  return true
+end
+
+-- How a record names a page: its source file, or (added by a plugin)
+-- its output.
+local function page_id(page)
+  local b = backing[page] or page
+  local path = rawget(b, "path")
+  if type(path) == "string" and rawget(b, "_doc") then
+    return (rawget(b, "kind") == "post" and "post " or "page ") .. path
+  end
+  return "page /" .. tostring(rawget(b, "output"))
+end
+
+---------------------------------------------------------------------------
+-- Files, the environment and what cannot be tracked
+
+-- The results of a pcall of a wrapped function: an error is raised
+-- again at the line that called the wrapper (a C function's own message
+-- would otherwise name this file). Call as `return as_caller(pcall(...))`.
+local function as_caller(ok, ...)
+  if not ok then error((...), 2) end
+  return ...
+end
+
+local file_memo = {} -- path -> { hash, results... } (once per build)
+
+local function pack_hash(...)
+  local out = {}
+  for i = 1, select("#", ...) do serialize((select(i, ...)), out, {}) end
+  return hex(internal.hash(concat(out)))
+end
+
+-- publish.fs.read/exists/list read once per build and path, recorded as
+-- inputs of the page that asks: a template plugin's cache of compiled
+-- layouts asks again on every use (cheap here), so each page that uses a
+-- layout records it.
+local function wrap_fs(fs)
+  for _, name in ipairs({ "read", "exists", "list" }) do
+    local real = fs[name]
+    local kind = name == "read" and "file" or name
+    local cache = {}
+    file_memo[kind] = cache
+    fs[name] = function(path, ...)
+      if type(path) ~= "string" or select("#", ...) > 0 then
+        if reads then volatile = volatile or ("calls publish.fs." .. name .. " with options") end
+        return as_caller(pcall(real, path, ...))
+      end
+      local hit = cache[path]
+      if not hit then
+        -- An error is the caller's, at the caller's line (as unwrapped).
+        hit = table.pack(pcall(real, path))
+        if not hit[1] then error(hit[2], 2) end
+        table.remove(hit, 1)
+        hit.n = hit.n - 1
+        hit.hash = pack_hash(table.unpack(hit, 1, hit.n))
+        cache[path] = hit
+      end
+      if files then files[kind .. "\t" .. path] = hit.hash end
+      return table.unpack(hit, 1, hit.n)
+    end
+  end
+end
+
+local function untracked(fn, what, needs_args)
+  return function(...)
+    if reads and (not needs_args or select("#", ...) < needs_args) then
+      volatile = volatile or what
+    end
+    return as_caller(pcall(fn, ...))
+  end
+end
+
+-- Wraps what plugins call that the records must see. Called before the
+-- plugins load, so they keep the wrapped functions.
+function deps.init(ctx, host_table)
+  internal, host = ctx.internal, host_table
+  local os_, publish_ = rawget(_G, "os"), rawget(_G, "publish")
+  os_.time = untracked(os_.time, "reads the clock (os.time)", 1)
+  os_.date = untracked(os_.date, "reads the clock (os.date)", 2)
+  os_.clock = untracked(os_.clock, "reads the clock (os.clock)")
+  local getenv = os_.getenv
+  os_.getenv = function(name)
+    local ok, v = pcall(getenv, name)
+    if not ok then error(v, 2) end
+    if env_reads and type(name) == "string" then env_reads[name] = value_hash(v) end
+    return v
+  end
+  local math_ = rawget(_G, "math")
+  math_.random = untracked(math_.random, "calls math.random")
+  if publish_.http then
+    for name, fn in pairs(publish_.http) do
+      if type(fn) == "function" then publish_.http[name] = untracked(fn, "calls publish.http." .. name) end
+    end
+  end
+  wrap_fs(publish_.fs)
+end
+
+---------------------------------------------------------------------------
+-- Records
+
+local function escape(s)
+  return (tostring(s):gsub("[%%\t\n]", function(c) return format("%%%02X", c:byte()) end))
+end
+
+local function unescape(s)
+  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+-- What every page depends on as a whole: the engine, the options, the
+-- config file and the site's own plugin files (their code and module
+-- state are out of sight).
+local globals       -- array of "build\tNAME\tHASH" lines
+local full_reason   -- why every page renders this build, or nil
+
+local function site_plugin_files(folder, out)
+  for _, name in ipairs(publish.fs.list(folder) or {}) do
+    local path = folder .. "/" .. name
+    if name:match("%.lua$") then out[#out + 1] = path
+    elseif not name:find(".", 1, true) then site_plugin_files(path, out) end
+  end
+  return out
+end
+
+local function global_inputs(ctx, plugins, config_path)
+  local lines = {}
+  local function add(name, value)
+    lines[#lines + 1] = "build\t" .. escape(name) .. "\t" .. value
+  end
+  add("engine", hex(internal.engine_id()))
+  add("options", pack_hash(ctx.options.drafts, ctx.options.future, ctx.dest, host.getenv("TZ")))
+  add(config_path, pack_hash(publish.fs.read(config_path)))
+  local bundled = {}
+  for _, name in ipairs(ctx.bundled_plugins or {}) do bundled[name] = true end
+  local own_code = {}
+  for _, p in ipairs(plugins) do
+    local file = "plugins/" .. p.name:gsub("%.", "/") .. ".lua"
+    if not bundled[p.name] or publish.fs.exists(file) then
+      own_code[#own_code + 1] = p.name
+      -- Only posts' fields carry what `post` and `document` hooks do to
+      -- pages, and those are recorded by value; the other hooks can leave
+      -- state for rendering where records cannot see it.
+      local hooks = p.hooks
+      local reaches = hooks.setup or hooks.site or hooks.render or hooks.output
+      if reaches and hooks.incremental ~= true and not full_reason then
+        full_reason = "plugin '" .. p.name .. "' does not declare incremental = true"
+      end
+    end
+  end
+  if #own_code > 0 then
+    for _, path in ipairs(site_plugin_files("plugins", {})) do add(path, pack_hash(publish.fs.read(path))) end
+  end
+  sort(lines)
+  return lines
+end
+
+-- Why a record's input differs now, or nil when it does not.
+local function describe(id, field)
+  if id == "site" then return "site field " .. field end
+  if id == "data" then return "data " .. field end
+  return id .. " field " .. field
+end
+
+local function changed(id, field, h)
+  if id == "!" then return unescape(field) .. " (renders every time)" end
+  if id == "build" then
+    for _, line in ipairs(globals) do
+      local name, now = line:match("^build\t(.-)\t(.*)$")
+      if name == field then
+        if now == h then return nil end
+        return name == "engine" and "the publish binary changed"
+          or name == "options" and "the build options changed"
+          or unescape(field) .. " changed"
+      end
+    end
+    return unescape(field) .. " changed"
+  end
+  if id == "file" or id == "exists" or id == "list" then
+    local path = unescape(field)
+    local hit = file_memo[id][path]
+    local now = hit and hit.hash
+    if not now then
+      publish.fs[id == "file" and "read" or id](path)
+      now = file_memo[id][path].hash
+    end
+    if now == h then return nil end
+    local layout = path:match("^layouts/(.*)$") or path:match("^_layouts/(.*)$")
+    if id == "file" and layout then return "layout " .. layout .. " changed" end
+    local include = path:match("^_includes/(.*)$")
+    if id == "file" and include then return "include " .. include .. " changed" end
+    return (id == "file" and "file " or id == "exists" and "whether a file exists: " or "folder listing ")
+      .. path .. " changed"
+  end
+  if id == "env" then
+    if value_hash(host.getenv(unescape(field))) == h then return nil end
+    return "environment variable " .. unescape(field) .. " changed"
+  end
+  local t = by_id[unescape(id)]
+  if not t then return unescape(id) .. " is gone" end
+  field = unescape(field)
+  if field_hash(t, field) == h then return nil end
+  if field == KEYS then return unescape(id) .. " has other fields" end
+  return describe(unescape(id), field == LEN and "length" or field) .. " changed"
+end
+
+-- The reasons record `text` no longer holds (all of them when `all`,
+-- else the first), or nil when every input hashes the same.
+local function why(text, all)
+  local reasons
+  local first = true
+  for line in text:gmatch("[^\n]+") do
+    if first then
+      first = false
+    else
+      local id, field, h = line:match("^(.-)\t(.-)\t(.*)$")
+      local reason = id and changed(id, field, h) or (not id and "a damaged record")
+      if reason then
+        reasons = reasons or {}
+        reasons[#reasons + 1] = reason
+        if not all then return reasons end
+      end
+    end
+  end
+  return reasons
+end
+
+---------------------------------------------------------------------------
+-- The build's side
+
+-- Whether this build records: a build with a cache (not a check, not
+-- --no-cache). `plugins` are the loaded plugins; `config_path` the config
+-- file. Makes the proxies. Call after the `site` hook, before rendering.
+function deps.start(ctx, site, plugins, config_path)
+  local old = internal.records()
+  if not old or ctx.options.check then return end
+  tracking = true
+  globals = global_inputs(ctx, plugins, config_path)
+  if type(site.data) == "table" then proxify(site.data, "data") end
+  proxify(site, "site")
+  for _, list in ipairs({ site.pages, site.posts }) do
+    for _, page in ipairs(type(list) == "table" and list or {}) do
+      if type(page) == "table" and not proxify(page, page_id(page)) and not full_reason then
+        full_reason = "page '" .. tostring(page.url) .. "' cannot be tracked (a locked metatable or a "
+          .. "second page with its id)"
+      end
+    end
+  end
+  deps.old = old
+end
+
+-- The pages to render of `ready` (prepared pages, in order): the others
+-- are kept as the last build left them. Says why each renders when
+-- `explain` is set ("" for every page, else a URL or output path).
+function deps.plan(ready, explain)
+  if not tracking then
+    if explain then internal.explain("(no records: --no-cache or a check renders every page)") end
+    return ready
+  end
+  local old, any = deps.old, next(deps.old) ~= nil
+  local render = {}
+  for _, page in ipairs(ready) do
+    local output = page.output
+    local text = old[output]
+    local reasons
+    if full_reason then
+      reasons = { full_reason }
+    elseif not text then
+      reasons = { any and "new page" or "no record" }
+    else
+      reasons = why(text, explain ~= nil)
+      if not reasons then
+        local out_hash = text:match("^[^\n]*")
+        if internal.keep(output, out_hash) then
+          internal.record(output, text)
+        else
+          reasons = { "the output file in the destination changed" }
+        end
+      end
+    end
+    if reasons then render[#render + 1] = page end
+    if explain and (explain == "" or explain == page.url or explain == output or explain == "/" .. output) then
+      for _, reason in ipairs(reasons or (explain ~= "" and { "unchanged (kept)" } or {})) do
+        internal.explain(page.url .. " " .. reason)
+      end
+    end
+  end
+  deps.old = nil
+  return render
+end
+
+-- Around one page's render and output hooks.
+function deps.begin_page(page)
+  if not tracking then return end
+  current, reads, files, env_reads = page, {}, {}, {}
+  frozen, own, volatile = {}, {}, nil
+end
+
+-- The page rendered to `bytes`: its record goes to C.
+function deps.end_page(page, bytes)
+  if not tracking or not reads then return end
+  local lines = {}
+  for t, fields in pairs(reads) do
+    local id = escape(ids[t])
+    local fz = frozen[t]
+    for k in pairs(fields) do
+      if type(k) ~= "string" and type(k) ~= "number" then
+        volatile = volatile or "reads a field whose key is a " .. type(k)
+      elseif not (t == page and own[k] and not (fz and fz[k])) then
+        lines[#lines + 1] = id .. "\t" .. escape(k) .. "\t" .. ((fz and fz[k]) or field_hash(t, k))
+      end
+    end
+  end
+  for key, h in pairs(files) do
+    local kind, path = key:match("^(.-)\t(.*)$")
+    lines[#lines + 1] = kind .. "\t" .. escape(path) .. "\t" .. h
+  end
+  for name, h in pairs(env_reads) do lines[#lines + 1] = "env\t" .. escape(name) .. "\t" .. h end
+  if volatile then lines[#lines + 1] = "!\t" .. escape(volatile) .. "\t-" end
+  for _, line in ipairs(globals) do lines[#lines + 1] = line end
+  sort(lines)
+  current, reads, files, env_reads = nil, nil, nil, nil
+  internal.record(page.output, hex(internal.hash(bytes)) .. "\n" .. concat(lines, "\n") .. "\n")
+end
+
+-- A page whose hooks failed: nothing is recorded (the build fails).
+function deps.abort_page()
+  current, reads, files, env_reads = nil, nil, nil, nil
+end
+
+return deps
