@@ -12,6 +12,7 @@
 #include "fingerprint.h"
 #include "frontmatter.h"
 #include "lua/bridge.h"
+#include "lua/deps_hash.h"
 #include "lua/edit.h"
 #include "lua/lib.h"
 #include "lua/lib_markdown.h"
@@ -554,7 +555,8 @@ static void push_internal(lua_State *L, run_state *st)
         {"future_post", l_internal_future_post}, {"draft_skipped", l_internal_draft_skipped},
         {"clock", l_internal_clock}, {"fetch", l_internal_fetch},
         {"read_body", l_internal_read_body},
-        {"hash", l_internal_hash}, {"engine_id", l_internal_engine_id},
+        {"hash", l_internal_hash}, {"hash_value", pub_lua_deps_hash_value},
+        {"engine_id", l_internal_engine_id},
         {"records", l_internal_records}, {"record", l_internal_record}, {"keep", l_internal_keep},
         {"explain", l_internal_explain},
         {"error", l_internal_error}, {"warn", l_internal_warn}, {"failed", l_internal_failed},

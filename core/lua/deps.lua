@@ -52,80 +52,17 @@ end
 ---------------------------------------------------------------------------
 -- Hashing values
 
-local format, concat, sort, mtype = string.format, table.concat, table.sort, math.type
-
-local function key_order(a, b)
-  local ta, tb = type(a), type(b)
-  if ta ~= tb then return ta < tb end
-  if ta == "string" or ta == "number" then return a < b end
-  return tostring(a) < tostring(b)
-end
-
-local serialize
-
-local function serialize_table(v, out, seen)
-  local id = ids[v]
-  if id then
-    out[#out + 1] = "o" .. #id .. ":" .. id
-    return
-  end
-  if seen[v] then
-    out[#out + 1] = "cycle;"
-    return
-  end
-  seen[v] = true
-  local keys = {}
-  for k in pairs(v) do keys[#keys + 1] = k end
-  sort(keys, key_order)
-  out[#out + 1] = "{"
-  for _, k in ipairs(keys) do
-    serialize(k, out, seen)
-    serialize(v[k], out, seen)
-  end
-  out[#out + 1] = "}"
-  seen[v] = nil
-end
-
-function serialize(v, out, seen)
-  local t = type(v)
-  if t == "string" then
-    out[#out + 1] = "s" .. #v .. ":"
-    out[#out + 1] = v
-  elseif t == "number" then
-    out[#out + 1] = mtype(v) == "integer" and ("i" .. v .. ";") or format("f%.17g;", v)
-  elseif t == "boolean" then
-    out[#out + 1] = v and "T" or "F"
-  elseif t == "nil" then
-    out[#out + 1] = "N"
-  elseif t == "table" then
-    serialize_table(v, out, seen)
-  elseif t == "function" then
-    -- A function is known by where it was written; what it computes from
-    -- tracked objects is recorded when it reads them.
-    local info = host.getinfo(v, "S")
-    out[#out + 1] = "F" .. (info and (info.source .. ":" .. info.linedefined) or "?") .. ";"
-  else
-    -- userdata (publish.null): its name, which holds no address for ours
-    out[#out + 1] = t .. ":" .. tostring(v):gsub(": 0x%x+", "") .. ";"
-  end
-end
+local format, concat, sort = string.format, table.concat, table.sort
+local hash_value -- internal.hash_value: deep, keys sorted, proxies by id
 
 local function hex(h) return format("%x", h) end
 
-local function value_hash(v)
-  if type(v) == "string" then return hex(internal.hash(v)) end
-  local out = {}
-  serialize(v, out, {})
-  return hex(internal.hash(concat(out)))
-end
+local function value_hash(v) return hash_value(v, ids) end
 
 local function keys_hash(b)
-  local keys = {}
-  for k in pairs(b) do keys[#keys + 1] = k end
-  sort(keys, key_order)
-  local out = {}
-  for _, k in ipairs(keys) do serialize(k, out, {}) end
-  return hex(internal.hash(concat(out)))
+  local set = {}
+  for k in pairs(b) do set[k] = true end
+  return hash_value(set, ids)
 end
 
 -- The hash of field k of object t as it is now (once per build).
@@ -250,9 +187,7 @@ end
 local file_memo = {} -- path -> { hash, results... } (once per build)
 
 local function pack_hash(...)
-  local out = {}
-  for i = 1, select("#", ...) do serialize((select(i, ...)), out, {}) end
-  return hex(internal.hash(concat(out)))
+  return hash_value(table.pack(...), ids)
 end
 
 -- publish.fs.read/exists/list read once per build and path, recorded as
@@ -280,7 +215,14 @@ local function wrap_fs(fs)
         hit.hash = pack_hash(table.unpack(hit, 1, hit.n))
         cache[path] = hit
       end
-      if files then files[kind .. "\t" .. path] = hit.hash end
+      if files then
+        local seen = files[kind]
+        if not seen then
+          seen = {}
+          files[kind] = seen
+        end
+        seen[path] = hit.hash
+      end
       return table.unpack(hit, 1, hit.n)
     end
   end
@@ -299,6 +241,7 @@ end
 -- plugins load, so they keep the wrapped functions.
 function deps.init(ctx, host_table)
   internal, host = ctx.internal, host_table
+  hash_value = internal.hash_value
   local os_, publish_ = rawget(_G, "os"), rawget(_G, "publish")
   os_.time = untracked(os_.time, "reads the clock (os.time)", 1)
   os_.date = untracked(os_.date, "reads the clock (os.date)", 2)
@@ -323,18 +266,24 @@ end
 ---------------------------------------------------------------------------
 -- Records
 
+local find = string.find
+
 local function escape(s)
-  return (tostring(s):gsub("[%%\t\n]", function(c) return format("%%%02X", c:byte()) end))
+  s = tostring(s)
+  if not (find(s, "%", 1, true) or find(s, "\t", 1, true) or find(s, "\n", 1, true)) then return s end
+  return (s:gsub("[%%\t\n]", function(c) return format("%%%02X", c:byte()) end))
 end
 
 local function unescape(s)
+  if not s:find("%", 1, true) then return s end
   return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
 end
 
 -- What every page depends on as a whole: the engine, the options, the
 -- config file and the site's own plugin files (their code and module
 -- state are out of sight).
-local globals       -- array of "build\tNAME\tHASH" lines
+local globals       -- escaped name -> hash
+local globals_line  -- the record line of them
 local full_reason   -- why every page renders this build, or nil
 
 local function site_plugin_files(folder, out)
@@ -347,10 +296,8 @@ local function site_plugin_files(folder, out)
 end
 
 local function global_inputs(ctx, plugins, config_path)
-  local lines = {}
-  local function add(name, value)
-    lines[#lines + 1] = "build\t" .. escape(name) .. "\t" .. value
-  end
+  local inputs = {}
+  local function add(name, value) inputs[escape(name)] = value end
   add("engine", hex(internal.engine_id()))
   add("options", pack_hash(ctx.options.drafts, ctx.options.future, ctx.dest, host.getenv("TZ")))
   add(config_path, pack_hash(publish.fs.read(config_path)))
@@ -374,8 +321,20 @@ local function global_inputs(ctx, plugins, config_path)
   if #own_code > 0 then
     for _, path in ipairs(site_plugin_files("plugins", {})) do add(path, pack_hash(publish.fs.read(path))) end
   end
-  sort(lines)
-  return lines
+  return inputs
+end
+
+-- One line of a record: `id`, then each field and its hash, fields sorted.
+local function record_line(id, hashes)
+  local fields = {}
+  for k in pairs(hashes) do fields[#fields + 1] = k end
+  sort(fields)
+  local out = { id }
+  for _, k in ipairs(fields) do
+    out[#out + 1] = k
+    out[#out + 1] = hashes[k]
+  end
+  return concat(out, "\t")
 end
 
 -- Why a record's input differs now, or nil when it does not.
@@ -388,16 +347,10 @@ end
 local function changed(id, field, h)
   if id == "!" then return unescape(field) .. " (renders every time)" end
   if id == "build" then
-    for _, line in ipairs(globals) do
-      local name, now = line:match("^build\t(.-)\t(.*)$")
-      if name == field then
-        if now == h then return nil end
-        return name == "engine" and "the publish binary changed"
-          or name == "options" and "the build options changed"
-          or unescape(field) .. " changed"
-      end
-    end
-    return unescape(field) .. " changed"
+    if globals[field] == h then return nil end
+    return field == "engine" and "the publish binary changed"
+      or field == "options" and "the build options changed"
+      or unescape(field) .. " changed"
   end
   if id == "file" or id == "exists" or id == "list" then
     local path = unescape(field)
@@ -421,28 +374,51 @@ local function changed(id, field, h)
   end
   local t = by_id[unescape(id)]
   if not t then return unescape(id) .. " is gone" end
-  field = unescape(field)
+  local number = field:match("^%%N(.*)$")
+  if number then field = tonumber(number) else field = unescape(field) end
+  if field == nil then return "a damaged record" end
   if field_hash(t, field) == h then return nil end
   if field == KEYS then return unescape(id) .. " has other fields" end
   return describe(unescape(id), field == LEN and "length" or field) .. " changed"
 end
 
+-- Lines of records judged this build: line -> reason, or false when it
+-- still holds (pages share many: a post's title is on every listing that
+-- shows it).
+local verdicts = {}
+
 -- The reasons record `text` no longer holds (all of them when `all`,
 -- else the first), or nil when every input hashes the same.
 local function why(text, all)
   local reasons
-  local first = true
-  for line in text:gmatch("[^\n]+") do
-    if first then
-      first = false
-    else
-      local id, field, h = line:match("^(.-)\t(.-)\t(.*)$")
-      local reason = id and changed(id, field, h) or (not id and "a damaged record")
-      if reason then
-        reasons = reasons or {}
-        reasons[#reasons + 1] = reason
-        if not all then return reasons end
+  local body = text:find("\n", 1, true)
+  if not body then return { "a damaged record" } end
+  for line in text:gmatch("([^\n]*)\n", body + 1) do
+    local found = verdicts[line]
+    if found == nil then
+      found = false
+      local id = line:match("^[^\t]*")
+      -- A tracked object's fields are compared here, anything else (and
+      -- what differs) by changed().
+      local t = by_id[id] or (id:find("%", 1, true) and by_id[unescape(id)])
+      local m = t and memo[t]
+      local n = 0
+      for field, h in line:gmatch("\t([^\t]*)\t([^\t]*)") do
+        n = n + 1
+        local reason
+        if not (m and m[field] == h) then reason = changed(id, field, h) end
+        if reason then
+          found = found or {}
+          found[#found + 1] = reason
+        end
       end
+      if n == 0 then found = { "a damaged record" } end
+      verdicts[line] = found
+    end
+    if found then
+      reasons = reasons or {}
+      for _, reason in ipairs(found) do reasons[#reasons + 1] = reason end
+      if not all then return reasons end
     end
   end
   return reasons
@@ -459,6 +435,7 @@ function deps.start(ctx, site, plugins, config_path)
   if not old or ctx.options.check then return end
   tracking = true
   globals = global_inputs(ctx, plugins, config_path)
+  globals_line = record_line("build", globals)
   if type(site.data) == "table" then proxify(site.data, "data") end
   proxify(site, "site")
   for _, list in ipairs({ site.pages, site.posts }) do
@@ -520,27 +497,71 @@ function deps.begin_page(page)
 end
 
 -- The page rendered to `bytes`: its record goes to C.
-function deps.end_page(page, bytes)
-  if not tracking or not reads then return end
-  local lines = {}
-  for t, fields in pairs(reads) do
-    local id = escape(ids[t])
-    local fz = frozen[t]
-    for k in pairs(fields) do
-      if type(k) ~= "string" and type(k) ~= "number" then
-        volatile = volatile or "reads a field whose key is a " .. type(k)
-      elseif not (t == page and own[k] and not (fz and fz[k])) then
-        lines[#lines + 1] = id .. "\t" .. escape(k) .. "\t" .. ((fz and fz[k]) or field_hash(t, k))
+local escaped_ids = {} -- proxy -> its id as records write it
+
+-- Field names and paths as records write them, escaped once per build.
+local escaped = setmetatable({}, { __index = function(t, k)
+  local e = type(k) == "number" and ("%N" .. k) or escape(k) -- escape never leaves a % alone
+  t[k] = e
+  return e
+end })
+
+-- The record line of object t: the fields in `names` (sorted here) and
+-- their hashes.
+local function object_line(t, id, names, n)
+  if n > 1 then sort(names, function(a, b) return escaped[a] < escaped[b] end) end
+  local fz, m = frozen[t], memo[t]
+  local out = { id }
+  for i = 1, n do
+    local k = names[i]
+    local h = fz and fz[k]
+    if not h then
+      h = m and m[k]
+      if not h then
+        h = field_hash(t, k)
+        m = memo[t]
       end
     end
+    out[2 * i] = escaped[k]
+    out[2 * i + 1] = h
   end
-  for key, h in pairs(files) do
-    local kind, path = key:match("^(.-)\t(.*)$")
-    lines[#lines + 1] = kind .. "\t" .. escape(path) .. "\t" .. h
+  return concat(out, "\t")
+end
+
+function deps.end_page(page, bytes)
+  if not tracking or not reads then return end
+  local lines = { globals_line }
+  for t, fields in pairs(reads) do
+    local id = escaped_ids[t]
+    if not id then
+      id = escape(ids[t])
+      escaped_ids[t] = id
+    end
+    local fz = frozen[t]
+    local names, n = {}, 0
+    local mine = t == page
+    for k in pairs(fields) do
+      local tk = type(k)
+      if tk ~= "string" and tk ~= "number" then
+        volatile = volatile or "reads a field whose key is a " .. tk
+      elseif not (mine and own[k] and not (fz and fz[k])) then
+        n = n + 1
+        names[n] = k
+      end
+    end
+    if n > 0 then lines[#lines + 1] = object_line(t, id, names, n) end
   end
-  for name, h in pairs(env_reads) do lines[#lines + 1] = "env\t" .. escape(name) .. "\t" .. h end
+  for kind, paths in pairs(files) do
+    local hashes = {}
+    for path, h in pairs(paths) do hashes[escaped[path]] = h end
+    lines[#lines + 1] = record_line(kind, hashes)
+  end
+  if next(env_reads) then
+    local hashes = {}
+    for name, h in pairs(env_reads) do hashes[escaped[name]] = h end
+    lines[#lines + 1] = record_line("env", hashes)
+  end
   if volatile then lines[#lines + 1] = "!\t" .. escape(volatile) .. "\t-" end
-  for _, line in ipairs(globals) do lines[#lines + 1] = line end
   sort(lines)
   current, reads, files, env_reads = nil, nil, nil, nil
   internal.record(page.output, hex(internal.hash(bytes)) .. "\n" .. concat(lines, "\n") .. "\n")

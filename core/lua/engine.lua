@@ -1252,8 +1252,14 @@ local function render_pages(ctx, site, plugins, options)
     if prepare_page(page, seen) then ready[#ready + 1] = page end
   end
   -- Pages whose recorded inputs all hash the same keep their output.
+  local t_deps = internal.clock()
   deps.start(ctx, site, plugins, config_doc.path)
+  local t_plan = internal.clock()
   ready = deps.plan(ready, options.explain)
+  if timings then
+    timings[#timings + 1] = string.format("records: proxies %.3f, check %.3f (%d to render)", t_plan - t_deps,
+      internal.clock() - t_plan, #ready)
+  end
   local t_render = internal.clock()
   local total = #ready
   -- Every core renders a share of the pages (forked workers, see

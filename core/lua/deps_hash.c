@@ -1,0 +1,193 @@
+/* The value hash of incremental builds' page records (core/lua/deps.lua):
+ * one 64-bit hash of a Lua value, deep, with table keys in a fixed order
+ * (so the hash depends neither on `pairs` order nor on the process), and a
+ * tracked object (a post, page or `site` proxy) counted by its id only:
+ * what a page reads through it is recorded on its own. Written in C
+ * because a build hashes every field a page reads (a post's meta, its
+ * date, its category list) once. Raw access only: nothing here can call
+ * back into Lua code, so no C memory is live across a Lua error. */
+#include "lua/deps_hash.h"
+#include "util/hash.h"
+#include <lauxlib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_DEPTH = 64 };
+
+typedef struct key {
+    int type;
+    lua_Number number;    /* LUA_TNUMBER */
+    lua_Integer integer;
+    bool is_integer;
+    const char *s;        /* LUA_TSTRING, kept alive by the table */
+    size_t len;
+    const void *p;        /* anything else: by address, within this run */
+} key;
+
+static uint64_t feed(uint64_t h, const void *bytes, size_t len)
+{
+    return pub_hash(bytes, len, h);
+}
+
+static uint64_t feed_tag(uint64_t h, char tag, uint64_t v)
+{
+    unsigned char b[9];
+    b[0] = (unsigned char)tag;
+    pub_hash_put_le64(b + 1, v);
+    return feed(h, b, sizeof b);
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    const key *x = a, *y = b;
+    if (x->type != y->type) return x->type < y->type ? -1 : 1;
+    if (x->type == LUA_TSTRING) {
+        size_t n = x->len < y->len ? x->len : y->len;
+        int c = memcmp(x->s, y->s, n);
+        if (c) return c;
+        return x->len < y->len ? -1 : x->len > y->len;
+    }
+    if (x->type == LUA_TNUMBER) {
+        lua_Number u = x->is_integer ? (lua_Number)x->integer : x->number;
+        lua_Number v = y->is_integer ? (lua_Number)y->integer : y->number;
+        return u < v ? -1 : u > v;
+    }
+    if (x->type == LUA_TBOOLEAN) return (x->integer > y->integer) - (x->integer < y->integer);
+    return (x->p > y->p) - (x->p < y->p);
+}
+
+static uint64_t hash_at(lua_State *L, int idx, int ids, uint64_t h, int depth);
+
+static uint64_t hash_table(lua_State *L, int idx, int ids, uint64_t h, int depth)
+{
+    lua_pushvalue(L, idx);
+    lua_rawget(L, ids);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        size_t len;
+        const char *id = lua_tolstring(L, -1, &len);
+        h = feed_tag(h, 'o', len);
+        h = feed(h, id, len);
+        lua_pop(L, 1);
+        return h;
+    }
+    lua_pop(L, 1);
+    if (depth >= MAX_DEPTH) return feed_tag(h, 'D', 0); /* a cycle, or absurdly deep */
+    size_t n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        n++;
+        lua_pop(L, 1);
+    }
+    /* Lua owns the key array (a userdata): nothing leaks if Lua raises. */
+    key *keys = lua_newuserdatauv(L, (n ? n : 1) * sizeof *keys, 0);
+    size_t i = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx) && i < n) {
+        key *k = &keys[i++];
+        memset(k, 0, sizeof *k);
+        k->type = lua_type(L, -2);
+        if (k->type == LUA_TSTRING) k->s = lua_tolstring(L, -2, &k->len);
+        else if (k->type == LUA_TNUMBER && (k->is_integer = lua_isinteger(L, -2))) k->integer = lua_tointeger(L, -2);
+        else if (k->type == LUA_TNUMBER) k->number = lua_tonumber(L, -2);
+        else if (k->type == LUA_TBOOLEAN) k->integer = lua_toboolean(L, -2);
+        else k->p = lua_topointer(L, -2);
+        lua_pop(L, 1);
+    }
+    n = i;
+    qsort(keys, n, sizeof *keys, key_cmp);
+    h = feed_tag(h, '{', n);
+    for (i = 0; i < n; i++) {
+        key *k = &keys[i];
+        if (k->type == LUA_TSTRING) lua_pushlstring(L, k->s, k->len);
+        else if (k->type == LUA_TNUMBER && k->is_integer) lua_pushinteger(L, k->integer);
+        else if (k->type == LUA_TNUMBER) lua_pushnumber(L, k->number);
+        else if (k->type == LUA_TBOOLEAN) lua_pushboolean(L, (int)k->integer);
+        else {
+            /* A table or function key: found again by a walk (rare). */
+            bool found = false;
+            lua_pushnil(L);
+            while (lua_next(L, idx)) {
+                lua_pop(L, 1);
+                if (lua_topointer(L, -1) == k->p) {
+                    found = true;
+                    break;
+                }
+            }
+            if (!found) continue;
+        }
+        int top = lua_gettop(L);
+        h = hash_at(L, top, ids, h, depth + 1);
+        lua_rawget(L, idx);
+        h = hash_at(L, lua_gettop(L), ids, h, depth + 1);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1); /* the key array */
+    return feed_tag(h, '}', n);
+}
+
+static uint64_t hash_at(lua_State *L, int idx, int ids, uint64_t h, int depth)
+{
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL:
+        return feed_tag(h, 'N', 0);
+    case LUA_TBOOLEAN:
+        return feed_tag(h, 'B', (uint64_t)lua_toboolean(L, idx));
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx)) return feed_tag(h, 'i', (uint64_t)lua_tointeger(L, idx));
+        {
+            lua_Number v = lua_tonumber(L, idx);
+            uint64_t bits;
+            memcpy(&bits, &v, sizeof bits < sizeof v ? sizeof bits : sizeof v);
+            return feed_tag(h, 'f', bits);
+        }
+    case LUA_TSTRING: {
+        size_t len;
+        const char *s = lua_tolstring(L, idx, &len);
+        return feed(feed_tag(h, 's', len), s, len);
+    }
+    case LUA_TTABLE:
+        luaL_checkstack(L, 8, "value too deep to hash");
+        return hash_table(L, lua_absindex(L, idx), ids, h, depth);
+    case LUA_TFUNCTION: {
+        /* Known by where it was written; what it computes from tracked
+         * objects is recorded when it reads them. */
+        lua_Debug ar;
+        lua_pushvalue(L, idx);
+        if (!lua_getinfo(L, ">S", &ar)) return feed_tag(h, 'F', 0);
+        h = feed_tag(h, 'F', (uint64_t)ar.linedefined);
+        return feed(h, ar.source, strlen(ar.source));
+    }
+    default: {
+        /* userdata (publish.null): its kind, not its address */
+        const char *name = luaL_typename(L, idx);
+        if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING) {
+            name = lua_tostring(L, -1);
+            h = feed(feed_tag(h, 'U', strlen(name)), name, strlen(name));
+            lua_pop(L, 1);
+            return h;
+        }
+        return feed(feed_tag(h, 'U', strlen(name)), name, strlen(name));
+    }
+    }
+}
+
+int pub_lua_deps_hash_value(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    uint64_t h = hash_at(L, 1, 2, 0, 0);
+    char hex[17];
+    static const char digits[] = "0123456789abcdef";
+    int n = 0;
+    char tmp[16];
+    do {
+        tmp[n++] = digits[h & 15];
+        h >>= 4;
+    } while (h);
+    for (int i = 0; i < n; i++) hex[i] = tmp[n - 1 - i];
+    lua_pushlstring(L, hex, (size_t)n);
+    return 1;
+}
