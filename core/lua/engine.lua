@@ -395,10 +395,16 @@ end
 
 -- The front-matter keys the engine reads, then the site's rules for this
 -- kind of document. Returns false when the document must be left out.
+-- An unknown front-matter key is a template's own unless it looks like a
+-- misspelt key of the engine's.
+local function quiet_front_matter_key(name)
+  return schema.nearest(tostring(name), schema.FRONT_MATTER) == nil
+end
+
 local function check_front_matter(doc, rules)
   local where = {
     path = doc.path, prefix = "", report = report_level, missing_line = 1,
-    quiet_unknown = function(name) return schema.nearest(tostring(name), schema.FRONT_MATTER) == nil end,
+    quiet_unknown = quiet_front_matter_key,
   }
   local ok = schema.check_keys(doc.meta, schema.FRONT_MATTER, where, doc.positions or {})
   local own = rules[doc.kind == "post" and "posts" or "pages"]
