@@ -179,21 +179,23 @@ static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md
             PUB_WARNING, doc->path, 0, 0,
             "Markdown past publish's limits (%s): the excess is shown as text", over);
     }
+    /* pub_fm_parse_as checked every byte of the file: valid UTF-8. */
+    pub_md_known known = {true, over == NULL};
     if (doc->markdown && mode == PUB_LOAD_TREE) {
         uint64_t key = cache && tree && tree->doc_seed ? doc_cache_key(tree->doc_seed, doc) : 0;
         if (key && doc_cache_get(cache, key, doc)) return;
         doc->doc_key = key;
-        doc->tree = pub_md_parse(body, body_len, md);
+        doc->tree = pub_md_parse_known(body, body_len, md, known);
         if (cache && tree && tree->highlight_ahead) highlight_ahead(doc->tree, cache, tree->linenos);
     } else if (doc->markdown && cache) {
         uint64_t key = pub_cache_md_key(body, body_len, md);
         doc->html = pub_cache_get_html(cache, key, &doc->html_len);
         if (!doc->html) {
-            doc->html = pub_md_render(body, body_len, md, &doc->html_len);
+            doc->html = pub_md_render_known(body, body_len, md, known, &doc->html_len);
             pub_cache_put_html(cache, key, doc->html, doc->html_len);
         }
     } else if (doc->markdown) {
-        doc->html = pub_md_render(body, body_len, md, &doc->html_len);
+        doc->html = pub_md_render_known(body, body_len, md, known, &doc->html_len);
     } else if (doc->sass) {
         pub_sass_options opts = {site->sass_style, (const char *const *)site->sass_load_paths,
                                  pub_confine_root(site->confine), site->confine};

@@ -98,7 +98,7 @@ const pub_md_gfm *pub_md_gfm_nodes(void)
 
 static int cmark_options(const pub_md_options *opts)
 {
-    int flags = CMARK_OPT_VALIDATE_UTF8;
+    int flags = 0;
     if (opts->unsafe) flags |= CMARK_OPT_UNSAFE;
     if (opts->smart) flags |= CMARK_OPT_SMART;
     if (opts->hardbreaks) flags |= CMARK_OPT_HARDBREAKS;
@@ -270,15 +270,18 @@ const char *pub_md_over_limits(const char *text, size_t len)
     return bound(text, len, NULL);
 }
 
-cmark_node *pub_md_parse(const char *text, size_t len, const pub_md_options *opts)
+cmark_node *pub_md_parse_known(const char *text, size_t len, const pub_md_options *opts,
+                               pub_md_known known)
 {
     pthread_once(&registered, register_extensions);
-    cmark_parser *parser = cmark_parser_new(cmark_options(opts));
+    int flags = cmark_options(opts);
+    if (!known.valid_utf8) flags |= CMARK_OPT_VALIDATE_UTF8;
+    cmark_parser *parser = cmark_parser_new(flags);
     for (size_t i = 0; i < NEXTENSIONS; i++)
         if ((opts->extensions & extension_names[i].bit) && syntax[i])
             cmark_parser_attach_syntax_extension(parser, syntax[i]);
     pub_buf bounded = PUB_BUF_INIT;
-    if (bound(text, len, NULL)) {
+    if (!known.within_limits && bound(text, len, NULL)) {
         bound(text, len, &bounded);
         text = pub_buf_cstr(&bounded);
         len = bounded.len;
@@ -288,6 +291,11 @@ cmark_node *pub_md_parse(const char *text, size_t len, const pub_md_options *opt
     cmark_node *root = finish_parse(parser);
     cmark_parser_free(parser);
     return root;
+}
+
+cmark_node *pub_md_parse(const char *text, size_t len, const pub_md_options *opts)
+{
+    return pub_md_parse_known(text, len, opts, (pub_md_known){false, false});
 }
 
 char *pub_md_render_tree(cmark_node *root, const pub_md_options *opts, size_t *out_len)
@@ -306,11 +314,17 @@ char *pub_md_render_tree(cmark_node *root, const pub_md_options *opts, size_t *o
     return html;
 }
 
-char *pub_md_render(const char *text, size_t len, const pub_md_options *opts,
-                    size_t *out_len)
+char *pub_md_render_known(const char *text, size_t len, const pub_md_options *opts,
+                          pub_md_known known, size_t *out_len)
 {
-    cmark_node *root = pub_md_parse(text, len, opts);
+    cmark_node *root = pub_md_parse_known(text, len, opts, known);
     char *html = pub_md_render_tree(root, opts, out_len);
     cmark_node_free(root);
     return html;
+}
+
+char *pub_md_render(const char *text, size_t len, const pub_md_options *opts,
+                    size_t *out_len)
+{
+    return pub_md_render_known(text, len, opts, (pub_md_known){false, false}, out_len);
 }

@@ -63,6 +63,21 @@ char *pub_md_render(const char *text, size_t len, const pub_md_options *opts,
  * count from the first byte of `text`), within the limits above. Caller frees with cmark_node_free. */
 struct cmark_node *pub_md_parse(const char *text, size_t len, const pub_md_options *opts);
 
+/* What a caller already checked of a text, so that parsing it does not
+ * check it again (each is a pass over every byte): `valid_utf8`, that
+ * pub_utf8_invalid_at found no bad byte (cmark then copies the text instead
+ * of validating it: the same result for valid text); `within_limits`, that
+ * pub_md_over_limits returned NULL. The loader knows both of every document. */
+typedef struct pub_md_known {
+    bool valid_utf8, within_limits;
+} pub_md_known;
+
+/* pub_md_parse and pub_md_render for a text the caller vouches for. */
+struct cmark_node *pub_md_parse_known(const char *text, size_t len, const pub_md_options *opts,
+                                      pub_md_known known);
+char *pub_md_render_known(const char *text, size_t len, const pub_md_options *opts,
+                          pub_md_known known, size_t *out_len);
+
 /* Renders a tree made by pub_md_parse (maybe edited since) as HTML; caller
  * frees the result. */
 char *pub_md_render_tree(struct cmark_node *root, const pub_md_options *opts, size_t *out_len);
