@@ -787,6 +787,24 @@ static void set_bool(lua_State *L, const char *key, bool value)
     lua_setfield(L, -2, key);
 }
 
+/* t[key] = an array of the `n` strings of `items`, t on the stack top. */
+static void set_strings(lua_State *L, const char *key, const char *const *items, size_t n)
+{
+    lua_createtable(L, (int)n, 0);
+    for (size_t i = 0; i < n; i++) {
+        lua_pushstring(L, items[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, key);
+}
+
+static size_t count_strings(const char *const *items)
+{
+    size_t n = 0;
+    while (items[n]) n++;
+    return n;
+}
+
 /* The reader's rules the engine and plugins follow (site.reader). */
 static void push_reader(lua_State *L, const pub_reader *r)
 {
@@ -810,18 +828,8 @@ static void push_reader(lua_State *L, const pub_reader *r)
     set_bool(L, "pretty_titles", r->pretty_titles);
     set_bool(L, "later_path_first", r->later_path_first);
     set_bool(L, "ruby_plugins", r->ruby_plugins);
-    lua_createtable(L, 2, 0);
-    for (int i = 0; r->plugin_keys[i]; i++) {
-        lua_pushstring(L, r->plugin_keys[i]);
-        lua_rawseti(L, -2, i + 1);
-    }
-    lua_setfield(L, -2, "plugin_keys");
-    lua_createtable(L, 2, 0);
-    for (int i = 0; r->base_plugins[i]; i++) {
-        lua_pushstring(L, r->base_plugins[i]);
-        lua_rawseti(L, -2, i + 1);
-    }
-    lua_setfield(L, -2, "base_plugins");
+    set_strings(L, "plugin_keys", r->plugin_keys, count_strings(r->plugin_keys));
+    set_strings(L, "base_plugins", r->base_plugins, count_strings(r->base_plugins));
 }
 
 /* Pushes publish.date.now(): the current time in the site's zone. */
@@ -852,25 +860,16 @@ static void push_context(lua_State *L, const engine_call *call)
     pub_site *site = call->site;
     const pub_build_options *opts = call->opts;
     lua_createtable(L, 0, 10);
-    lua_pushstring(L, site->src);
-    lua_setfield(L, -2, "source");
-    lua_pushstring(L, site->dest);
-    lua_setfield(L, -2, "dest");
+    set_string(L, "source", site->src);
+    set_string(L, "dest", site->dest);
     pub_lua_push_value(L, site->config);
     lua_setfield(L, -2, "config");
-    lua_pushstring(L, site->config_name);
-    lua_setfield(L, -2, "config_name");
+    set_string(L, "config_name", site->config_name);
     push_positions(L, site->config, true);
     lua_setfield(L, -2, "config_positions");
-    if (opts->check_only) {
-        /* `check` follows links to static files too (core/lua/links.lua). */
-        lua_createtable(L, (int)site->nstatic, 0);
-        for (size_t i = 0; i < site->nstatic; i++) {
-            lua_pushstring(L, site->static_files[i]);
-            lua_rawseti(L, -2, (lua_Integer)i + 1);
-        }
-        lua_setfield(L, -2, "static_files");
-    }
+    /* `check` follows links to static files too (core/lua/links.lua). */
+    if (opts->check_only)
+        set_strings(L, "static_files", (const char *const *)site->static_files, site->nstatic);
     pub_runtime_push_bundled_plugins(L);
     lua_setfield(L, -2, "bundled_plugins");
     pub_lua_push_value(L, call->data);
@@ -879,19 +878,12 @@ static void push_context(lua_State *L, const engine_call *call)
     lua_setfield(L, -2, "reader");
     push_now(L);
     lua_setfield(L, -2, "now");
-    lua_createtable(L, 0, 3);
-    lua_pushboolean(L, opts->drafts);
-    lua_setfield(L, -2, "drafts");
-    lua_pushboolean(L, opts->future);
-    lua_setfield(L, -2, "future");
-    lua_pushboolean(L, opts->check_only);
-    lua_setfield(L, -2, "check");
-    lua_pushboolean(L, opts->check_only && opts->external);
-    lua_setfield(L, -2, "external");
-    if (opts->explain) {
-        lua_pushstring(L, opts->explain);
-        lua_setfield(L, -2, "explain");
-    }
+    lua_createtable(L, 0, 5);
+    set_bool(L, "drafts", opts->drafts);
+    set_bool(L, "future", opts->future);
+    set_bool(L, "check", opts->check_only);
+    set_bool(L, "external", opts->check_only && opts->external);
+    set_string(L, "explain", opts->explain);
     lua_setfield(L, -2, "options");
     push_internal(L, call->st);
     lua_setfield(L, -2, "internal");
