@@ -233,6 +233,24 @@ static bool is_block(cmark_node *n)
     return (cmark_node_get_type(n) & CMARK_NODE_TYPE_MASK) == CMARK_NODE_TYPE_BLOCK;
 }
 
+/* A post-order walk by hand, for walks that call Lua: no malloc'd
+ * iterator is live across a call that can raise, and the next node is
+ * known before the current one is replaced. The first node of the walk
+ * below `root` (root included, last). */
+static cmark_node *postorder_first(cmark_node *root)
+{
+    while (cmark_node_first_child(root)) root = cmark_node_first_child(root);
+    return root;
+}
+
+/* The node after `n` in the walk below `root`; NULL after root. */
+static cmark_node *postorder_next(cmark_node *n, cmark_node *root)
+{
+    if (n == root) return NULL;
+    if (cmark_node_next(n)) return postorder_first(cmark_node_next(n));
+    return cmark_node_parent(n);
+}
+
 static bool is_task_item(cmark_node *n)
 {
     return cmark_node_get_type(n) == CMARK_NODE_ITEM &&
@@ -776,21 +794,13 @@ static void walk_nodes(lua_State *L, int ni, int fi, int wi)
     lua_newtable(L);
     int list = lua_gettop(L);
     lua_Integer count = 0;
-    /* Post-order by hand; only push_node runs meanwhile (no user code). */
-    cmark_node *n = root;
-    while (cmark_node_first_child(n)) n = cmark_node_first_child(n);
-    while (n) {
-        cmark_node *next;
-        if (n == root) next = NULL;
-        else if (cmark_node_next(n)) {
-            next = cmark_node_next(n);
-            while (cmark_node_first_child(next)) next = cmark_node_first_child(next);
-        } else next = cmark_node_parent(n);
+    /* Only push_node runs meanwhile (no user code). */
+    for (cmark_node *n = postorder_first(root), *next; n; n = next) {
+        next = postorder_next(n, root);
         if (want[type_index(n)] || (is_block(n) ? any_block : any_inline)) {
             push_node(L, n, wi);
             lua_rawseti(L, list, ++count);
         }
-        n = next;
     }
     for (lua_Integer i = 1; i <= count; i++) {
         lua_rawgeti(L, list, i);
@@ -1165,21 +1175,12 @@ static void apply_all_attributes(lua_State *L, md_owner *o, int oi, cmark_node *
         return;
     }
     lua_pop(L, 2);
-    /* Post-order by hand (no malloc'd iterator across Lua calls): the next
-     * node is computed before the current one is replaced. */
-    cmark_node *n = root;
-    while (cmark_node_first_child(n)) n = cmark_node_first_child(n);
-    while (n) {
-        cmark_node *next;
-        if (n == root) next = NULL;
-        else if (cmark_node_next(n)) {
-            next = cmark_node_next(n);
-            while (cmark_node_first_child(next)) next = cmark_node_first_child(next);
-        } else next = cmark_node_parent(n);
+    /* The next node is computed before the current one is replaced. */
+    for (cmark_node *n = postorder_first(root), *next; n; n = next) {
+        next = postorder_next(n, root);
         lua_pushlightuserdata(L, n);
         if (lua_rawget(L, ti) == LUA_TTABLE && n != root) apply_attributes(L, o, n, undo);
         lua_settop(L, ti);
-        n = next;
     }
     lua_settop(L, ti - 1);
 }
