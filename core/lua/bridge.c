@@ -15,7 +15,6 @@
 
 #define DATE_META "publish.Date"
 #define MAP_META "publish.map"
-#define BOX_META "publish.valuebox"
 
 /* Its address is the identity of `publish.null`. */
 static const char null_sentinel = 0;
@@ -250,29 +249,21 @@ void pub_lua_push_value(lua_State *L, const pub_value *v)
     }
 }
 
-static int box_gc(lua_State *L)
+static int push_value_protected(lua_State *L)
 {
-    pub_value **box = lua_touserdata(L, 1);
-    if (box && *box) {
-        pub_value_free(*box);
-        *box = NULL;
-    }
-    return 0;
+    pub_lua_push_value(L, lua_touserdata(L, 1));
+    return 1;
 }
 
+/* The push runs in a protected call, as pub_lua_push_owned's: v is freed
+ * whatever happens, and a memory error is raised again after. */
 void pub_lua_push_value_free(lua_State *L, pub_value *v)
 {
-    pub_value **box = lua_newuserdatauv(L, sizeof *box, 0);
-    *box = v;
-    if (luaL_newmetatable(L, BOX_META)) {
-        lua_pushcfunction(L, box_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
-    pub_lua_push_value(L, v);
-    pub_value_free(*box);
-    *box = NULL;
-    lua_remove(L, -2);
+    lua_pushcfunction(L, push_value_protected);
+    lua_pushlightuserdata(L, v);
+    int rc = lua_pcall(L, 1, 1, 0);
+    pub_value_free(v);
+    if (rc != LUA_OK) lua_error(L);
 }
 
 /* ----------------------------------------------------------- Lua -> value */

@@ -32,8 +32,8 @@ pub_value *pub_lua_to_value(lua_State *L, int idx, char **error);
 pub_value *pub_lua_to_value_as(lua_State *L, int idx, const char *what,
                                char **error);
 
-/* Pushes v and frees it (v is owned by a collectable box while it is
- * pushed, so a memory error raised meanwhile does not leak it). */
+/* Pushes v and frees it, also when Lua runs out of memory on the push
+ * (the memory error is then raised again). */
 void pub_lua_push_value_free(lua_State *L, pub_value *v);
 
 /* Pushes / recognises the `publish.null` sentinel. */

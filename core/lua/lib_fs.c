@@ -83,6 +83,15 @@ static char *check_relpath(lua_State *L, int arg, const char *fname, bool *free_
     return confined;
 }
 
+/* check_relpath's path pushed as a Lua string (freed also when the push
+ * runs out of memory); returns it, anchored on the stack. */
+static const char *push_relpath(lua_State *L, int arg, const char *fname, bool *free_path)
+{
+    char *rel = check_relpath(L, arg, fname, free_path);
+    pub_lua_push_owned(L, rel, strlen(rel));
+    return lua_tostring(L, -1);
+}
+
 /* Resolves `rel` (checked) below SRC with confine.h's check, the one
  * every reader of site files uses, or, for code with `read_outside`
  * (`free_path`), with realpath alone. Returns the real path (caller frees)
@@ -125,15 +134,11 @@ static int push_failure(lua_State *L, const char *shown, int err)
 static int l_read(lua_State *L)
 {
     bool free_path;
-    char *rel = check_relpath(L, 1, "read", &free_path);
-    lua_pushstring(L, rel);
-    free(rel);
-    const char *shown = lua_tostring(L, -1);
+    const char *shown = push_relpath(L, 1, "read", &free_path);
     int err = 0;
-    char *real = resolve(L, shown, free_path, &err);
-    if (!real) return push_failure(L, shown, err);
     owned *o = push_owned(L);
-    o->text = real;
+    char *real = o->text = resolve(L, shown, free_path, &err);
+    if (!real) return push_failure(L, shown, err);
     int fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -168,10 +173,9 @@ static int l_read(lua_State *L)
 static int l_exists(lua_State *L)
 {
     bool free_path;
-    char *rel = check_relpath(L, 1, "exists", &free_path);
+    const char *rel = push_relpath(L, 1, "exists", &free_path);
     int err = 0;
     char *real = resolve(L, rel, free_path, &err);
-    free(rel);
     lua_pushboolean(L, real != NULL);
     free(real);
     return 1;
@@ -194,10 +198,11 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 static int l_list(lua_State *L)
 {
     bool free_path = false;
-    char *rel = lua_isnoneornil(L, 1) ? pub_xstrdup("") : check_relpath(L, 1, "list", &free_path);
-    lua_pushstring(L, rel[0] ? rel : ".");
-    free(rel);
-    const char *shown = lua_tostring(L, -1);
+    const char *shown = lua_isnoneornil(L, 1) ? "" : push_relpath(L, 1, "list", &free_path);
+    if (!shown[0]) {
+        lua_pushliteral(L, ".");
+        shown = lua_tostring(L, -1);
+    }
     int err = 0;
     owned *o = push_owned(L);
     o->text = resolve(L, shown, free_path, &err);
