@@ -22,6 +22,7 @@
 
 #define REG_EDIT "publish.edit"             /* registry: core/lua/edit.lua's module */
 #define SNAPSHOT_TYPE "publish.EditSnapshot" /* userdata holding a snapshot */
+#define TRANSACTION_TYPE "publish.EditTransaction" /* userdata holding a pub_edit* */
 
 /* Post fields derived from front matter: changing one of them without the
  * front matter would be silently lost, so finish refuses it. */
@@ -84,14 +85,16 @@ static pub_value *field_value(lua_State *L, int t, const char *field)
     return v;
 }
 
-static pub_value *mirror_of(lua_State *L, int post)
+/* s->mirror := the post's MIRRORS fields. Built in place: the map is
+ * owned by the snapshot userdata (on the stack) while Lua runs, so a
+ * memory error cannot strand it. */
+static void take_mirror(lua_State *L, int post, snapshot *s)
 {
-    pub_value *m = pub_value_map();
+    s->mirror = pub_value_map();
     for (size_t i = 0; i < NMIRRORS; i++) {
         pub_value *v = field_value(L, post, MIRRORS[i].field);
-        if (v) pub_map_set(m, MIRRORS[i].field, strlen(MIRRORS[i].field), v);
+        if (v) pub_map_set(s->mirror, MIRRORS[i].field, strlen(MIRRORS[i].field), v);
     }
-    return m;
 }
 
 /* c.snapshot(post) -> userdata: post.meta and the MIRRORS fields frozen
@@ -107,7 +110,7 @@ static int l_snapshot(lua_State *L)
         pub_value_free(s->meta);
         s->meta = pub_value_map();
     }
-    s->mirror = mirror_of(L, 1);
+    take_mirror(L, 1, s);
     return 1;
 }
 
@@ -232,10 +235,11 @@ static pub_diag *stage_new(const pub_value *meta, const char *body, size_t body_
 
 /* A field derived from front matter (post.title, post.tags, ...) changed
  * without the front matter would be silently lost: refused. */
-static pub_diag *check_mirrors(lua_State *L, int post, const snapshot *snap, const pub_value *meta,
+static pub_diag *check_mirrors(lua_State *L, int post, const snapshot *snap, snapshot *now,
                                const char *path)
 {
-    pub_value *mirror = mirror_of(L, post);
+    take_mirror(L, post, now);
+    const pub_value *mirror = now->mirror, *meta = now->meta;
     pub_diag *d = NULL;
     for (size_t i = 0; i < NMIRRORS && !d; i++) {
         const struct mirror *m = &MIRRORS[i];
@@ -249,7 +253,6 @@ static pub_diag *check_mirrors(lua_State *L, int post, const snapshot *snap, con
                              "'post.%s' was changed; set 'post.meta.%s' to change the front matter",
                              m->field, m->keys[0]);
     }
-    pub_value_free(mirror);
     return d;
 }
 
@@ -331,25 +334,51 @@ static pub_diag *finish_entry(lua_State *L, int entry, const char *source, pub_e
     int old_body = lua_gettop(L);
     assert(path && target);
 
+    /* The post as it is now, held by a snapshot userdata: no C memory of
+     * ours is live across the Lua calls below (diagnostics are made only
+     * after the last of them for each path). */
+    snapshot *now = push_snapshot(L);
     pub_diag *d = NULL;
-    pub_value *meta = NULL;
     if (deleted) {
         if (!is_new) d = pub_edit_delete(ed, path);
-    } else if ((meta = post_meta(L, post, path, &d))) {
+    } else if ((now->meta = post_meta(L, post, path, &d))) {
         size_t body_len = 0;
         rawfield(L, post, "body");
         const char *body = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &body_len) : NULL;
+        bool body_changed = body && !lua_rawequal(L, -1, old_body);
         if (!body && !lua_isnil(L, -1))
             d = pub_diag_new(PUB_ERROR, path, 0, 0, "'body' must be a string");
         else if (is_new)
-            d = stage_new(meta, body, body_len, target, ed);
-        else if (!(d = check_mirrors(L, post, snap, meta, path)))
-            d = stage_existing(snap, meta, body, body_len, body && !lua_rawequal(L, -1, old_body),
-                               source, path, target, ed);
+            d = stage_new(now->meta, body, body_len, target, ed);
+        else if (!(d = check_mirrors(L, post, snap, now, path)))
+            d = stage_existing(snap, now->meta, body, body_len, body_changed, source, path, target,
+                               ed);
     }
-    pub_value_free(meta);
     lua_settop(L, top);
     return d;
+}
+
+static int transaction_gc(lua_State *L)
+{
+    pub_edit **box = luaL_checkudata(L, 1, TRANSACTION_TYPE);
+    pub_edit_free(*box);
+    *box = NULL;
+    return 0;
+}
+
+/* Pushes a userdata that owns a new edit transaction on `source` (freed
+ * by __gc too, should Lua raise while it is open). */
+static pub_edit **push_transaction(lua_State *L, const char *source)
+{
+    pub_edit **box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
+    if (luaL_newmetatable(L, TRANSACTION_TYPE)) {
+        lua_pushcfunction(L, transaction_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    *box = pub_edit_new(source);
+    return box;
 }
 
 pub_diag *pub_lua_edit_finish(lua_State *L, int site_index, const pub_lua_edit_options *opts,
@@ -368,7 +397,8 @@ pub_diag *pub_lua_edit_finish(lua_State *L, int site_index, const pub_lua_edit_o
     rawfield(L, site, "source");
     const char *source = lua_tostring(L, -1);
     if (!source) source = ".";
-    pub_edit *ed = pub_edit_new(source);
+    pub_edit **box = push_transaction(L, source);
+    pub_edit *ed = *box;
     pub_diag *first = NULL;
     lua_Integer n = lua_istable(L, entries) ? (lua_Integer)lua_rawlen(L, entries) : 0;
     for (lua_Integer i = 1; i <= n && !first; i++) {
@@ -386,6 +416,7 @@ pub_diag *pub_lua_edit_finish(lua_State *L, int site_index, const pub_lua_edit_o
         }
     }
     pub_edit_free(ed);
+    *box = NULL;
     lua_settop(L, top);
     return first;
 }
