@@ -276,6 +276,26 @@ static const char *match(matcher *m, const char *s, const char *p)
     return s;
 }
 
+/* The first position at or after s where a match of p (unanchored) can
+ * start, or NULL when there is none: when p opens with a single-character
+ * item that must match at least once (no * ? - after it), positions whose
+ * character it refuses are passed over here, with memchr for a plain
+ * character, instead of entering the matcher at each (the scans a plugin
+ * makes over a whole page, such as find("<p[%s>]"), are mostly misses). */
+static const char *next_start(matcher *m, const char *s, const char *p)
+{
+    if (p == m->pat_end || *p == '(' || *p == ')' || *p == '.') return s;
+    if (*p == '$' && p + 1 == m->pat_end) return s;
+    if (*p == ESC && p + 1 < m->pat_end &&
+        (p[1] == 'b' || p[1] == 'f' || isdigit((unsigned char)p[1])))
+        return s;
+    const char *ep = class_end(m, p);
+    if (ep < m->pat_end && (*ep == '*' || *ep == '?' || *ep == '-')) return s;
+    if (*p != ESC && *p != '[') return memchr(s, *p, (size_t)(m->src_end - s));
+    while (s < m->src_end && !single(m, s, p, ep)) s++;
+    return s < m->src_end ? s : NULL;
+}
+
 static void prepare(matcher *m, lua_State *L, const char *s, size_t ls, const char *p, size_t lp)
 {
     m->L = L;
@@ -369,6 +389,10 @@ static int find_or_match(lua_State *L, bool find)
     }
     prepare(&m, L, s, ls, p, lp);
     const char *at = s + init;
+    if (!anchored && !(at = next_start(&m, at, p))) {
+        luaL_pushfail(L);
+        return 1;
+    }
     do {
         m.level = 0;
         const char *e = match(&m, at, p);
@@ -378,7 +402,7 @@ static int find_or_match(lua_State *L, bool find)
             lua_pushinteger(L, (lua_Integer)(e - s));
             return push_captures(&m, NULL, NULL, false) + 2;
         }
-    } while (at++ < m.src_end && !anchored);
+    } while (!anchored && at++ < m.src_end && (at = next_start(&m, at, p)));
     luaL_pushfail(L);
     return 1;
 }
@@ -403,6 +427,7 @@ static int gmatch_next(lua_State *L)
     matcher m;
     prepare(&m, L, s, ls, p, lp);
     for (const char *at = s + g->pos; at <= m.src_end; at++) {
+        if (!(at = next_start(&m, at, p))) break;
         m.level = 0;
         const char *e = match(&m, at, p);
         if (e && !(g->has_last && (size_t)(e - s) == g->last_end)) {
@@ -503,23 +528,30 @@ static int l_gsub(lua_State *L)
     luaL_buffinit(L, &b);
     matcher m;
     prepare(&m, L, src, ls, p, lp);
-    const char *s = src, *last = NULL;
+    /* Bytes no match covers are copied in runs, from `copied` on. */
+    const char *s = src, *last = NULL, *copied = src;
     lua_Integer n = 0;
     while (n < max_n) {
+        if (!anchored) {
+            const char *at = next_start(&m, s, p);
+            if (!at) break;
+            s = at;
+        }
         m.level = 0;
         const char *e = match(&m, s, p);
         if (e && e != last) {
             n++;
+            luaL_addlstring(&b, copied, (size_t)(s - copied));
             add_value(&m, &b, s, e, repl_type);
-            s = last = e;
+            s = last = copied = e;
         } else if (s < m.src_end) {
-            luaL_addchar(&b, *s++);
+            s++;
         } else {
             break;
         }
         if (anchored) break;
     }
-    luaL_addlstring(&b, s, (size_t)(m.src_end - s));
+    luaL_addlstring(&b, copied, (size_t)(m.src_end - copied));
     luaL_pushresult(&b);
     lua_pushinteger(L, n);
     return 2;
