@@ -617,7 +617,7 @@ static void push_doc(lua_State *L, run_state *st, pub_doc *doc)
     lua_setfield(L, -2, "path");
     pub_lua_push_value(L, doc->fm.meta);
     lua_setfield(L, -2, "meta");
-    push_positions(L, doc->fm.meta, false);
+    pub_lua_push_key_positions(L, doc->fm.meta);
     lua_setfield(L, -2, "positions");
     /* A build reads post.body rarely (plugins work on content), so it
      * is left on disk and read on first use: holding every Markdown
@@ -649,7 +649,10 @@ static void push_doc(lua_State *L, run_state *st, pub_doc *doc)
         free(doc->effects);
         doc->effects = NULL;
     }
-    if (doc->has_name_date) {
+    /* The file name's date only stands in for a missing `date:` (a date
+     * table is some 600 bytes of Lua heap a post would carry for nothing). */
+    const pub_value *date = pub_map_get(doc->fm.meta, "date");
+    if (doc->has_name_date && (!date || date->type == PUB_NULL)) {
         pub_lua_push_date(L, &doc->name_date);
         lua_setfield(L, -2, "name_date");
     }

@@ -9,6 +9,7 @@
 #include "../util/mem.h"
 #include "../util/utf8.h"
 #include <lauxlib.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,64 @@ int pub_lua_is_null(lua_State *L, int idx)
 {
     return lua_type(L, idx) == LUA_TLIGHTUSERDATA &&
            lua_touserdata(L, idx) == (const void *)&null_sentinel;
+}
+
+/* -------------------------------------------------------------- positions */
+
+/* The userdata's bytes: for each key, a record header then the key's
+ * bytes (unaligned; read with memcpy). */
+#define POSITIONS_META "publish.positions"
+typedef struct key_record {
+    uint32_t key_len;
+    int32_t at[4]; /* value line, value col, key line, key col */
+} key_record;
+
+static int positions_index(lua_State *L)
+{
+    size_t key_len;
+    const char *key = lua_tolstring(L, 2, &key_len);
+    if (lua_type(L, 2) != LUA_TSTRING) return 0;
+    const char *p = lua_touserdata(L, 1);
+    const char *end = p + lua_rawlen(L, 1);
+    const char *found = NULL;
+    while (p < end) {
+        key_record r;
+        memcpy(&r, p, sizeof r);
+        if (r.key_len == key_len && memcmp(p + sizeof r, key, key_len) == 0) found = p;
+        p += sizeof r + r.key_len;
+    }
+    if (!found) return 0;
+    key_record r;
+    memcpy(&r, found, sizeof r);
+    lua_createtable(L, 4, 0);
+    for (int i = 0; i < 4; i++) {
+        lua_pushinteger(L, r.at[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+void pub_lua_push_key_positions(lua_State *L, const pub_value *meta)
+{
+    size_t n = meta && meta->type == PUB_MAP ? meta->as.map.len : 0, size = 0;
+    for (size_t i = 0; i < n; i++) size += sizeof(key_record) + meta->as.map.pairs[i].key_len;
+    char *p = lua_newuserdatauv(L, size, 0);
+    for (size_t i = 0; i < n; i++) {
+        const pub_pair *pair = &meta->as.map.pairs[i];
+        int line = pair->value ? pair->value->line : pair->key_line;
+        int col = pair->value ? pair->value->col : pair->key_col;
+        key_record r = {(uint32_t)pair->key_len,
+                        {line, col, pair->key_line ? pair->key_line : line,
+                         pair->key_line ? pair->key_col : col}};
+        memcpy(p, &r, sizeof r);
+        memcpy(p + sizeof r, pair->key, pair->key_len);
+        p += sizeof r + pair->key_len;
+    }
+    if (luaL_newmetatable(L, POSITIONS_META)) {
+        lua_pushcfunction(L, positions_index);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_setmetatable(L, -2);
 }
 
 /* ------------------------------------------------------------------ dates */

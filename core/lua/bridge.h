@@ -48,6 +48,13 @@ int pub_lua_is_null(lua_State *L, int idx);
  * a map. Never raises. */
 int pub_lua_table_is_list(lua_State *L, int idx, size_t *len);
 
+/* Pushes the positions of map `meta`'s keys (front matter) as one
+ * userdata ("publish.positions"): indexing it by a key gives the table
+ * {value line, value col, key line, key col} (a new table each time), or nil for a key the map does not have; a key given twice gives
+ * the later one. Compact because every document of a build carries one
+ * and nearly none is ever read (they are for diagnostics). */
+void pub_lua_push_key_positions(lua_State *L, const pub_value *meta);
+
 /* Writes d as ISO 8601 with its numeric offset ("2024-06-19T09:30:00+09:00")
  * into out (PUB_LUA_ISO_SIZE bytes) and returns the length. */
 #define PUB_LUA_ISO_SIZE 48
