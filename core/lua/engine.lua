@@ -584,8 +584,33 @@ local function unknown_token(pattern)
   return nil
 end
 
+-- A pattern split once into its text and its tokens' functions, in order
+-- ("/:year/:slug/" -> {"/", TOKENS.year, "/", TOKENS.slug, "/"}): the
+-- site's pattern is expanded for every post.
+local permalink_parts = {}
+local function split_permalink(pattern)
+  local parts = permalink_parts[pattern]
+  if parts then return parts end
+  parts = {}
+  local at = 1
+  for first, token, after in pattern:gmatch("():([%a_]+)()") do
+    if first > at then parts[#parts + 1] = pattern:sub(at, first - 1) end
+    parts[#parts + 1] = TOKENS[token]
+    at = after
+  end
+  if at <= #pattern then parts[#parts + 1] = pattern:sub(at) end
+  permalink_parts[pattern] = parts
+  return parts
+end
+
 local function expand_permalink(pattern, post)
-  local url = pattern:gsub(":([%a_]+)", function(token) return TOKENS[token](post) end)
+  local parts = split_permalink(pattern)
+  local out = {}
+  for i = 1, #parts do
+    local part = parts[i]
+    out[i] = type(part) == "function" and part(post) or part
+  end
+  local url = table.concat(out)
   if url:find("//", 1, true) then url = url:gsub("//+", "/") end
   return url
 end
@@ -607,7 +632,10 @@ local FILE_TYPES = {
 -- (publish.url.encode, which leaves %XX alone). engine.output_path
 -- decodes %XX back to the file's name.
 local function url_of_path(path)
-  local url = path:gsub("[%%#?]", function(c) return string.format("%%%02X", c:byte()) end)
+  local url = path
+  if path:find("[%%#?]") then
+    url = path:gsub("[%%#?]", function(c) return string.format("%%%02X", c:byte()) end)
+  end
   if reader.escape_urls then url = publish.url.encode(url) end
   return url
 end
