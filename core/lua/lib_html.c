@@ -23,14 +23,23 @@ int pub_lua_push_escaped(lua_State *L, pub_text_escape_kind kind)
     }
     size_t len;
     const char *s = luaL_tolstring(L, 1, &len);
+    /* HTML escaping (templates' every {{ }}) changes only these five bytes:
+     * runs of others are passed over without asking about each byte. */
+    static const bool html_special[256] = {['&'] = true, ['<'] = true, ['>'] = true,
+                                           ['"'] = true, ['\''] = true};
+    bool html = kind == PUB_ESC_HTML;
     char rep[8];
     size_t i = 0;
-    while (i < len && pub_text_escape_byte(kind, (unsigned char)s[i], rep) < 0) i++;
+    if (html)
+        while (i < len && !html_special[(unsigned char)s[i]]) i++;
+    else
+        while (i < len && pub_text_escape_byte(kind, (unsigned char)s[i], rep) < 0) i++;
     if (i == len) return 1;
     luaL_Buffer b;
     luaL_buffinitsize(L, &b, len + len / 8 + 16);
     size_t start = 0;
     for (; i < len; i++) {
+        if (html && !html_special[(unsigned char)s[i]]) continue;
         int n = pub_text_escape_byte(kind, (unsigned char)s[i], rep);
         if (n < 0) continue;
         luaL_addlstring(&b, s + start, i - start);
