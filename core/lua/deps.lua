@@ -467,16 +467,16 @@ function deps.plan(ready, explain)
       reasons = { full_reason }
     elseif not text then
       reasons = { any and "new page" or "no record" }
-    else
+    elseif not internal.unchanged(text, by_id, backing, memo, verdicts, ids) then
+      -- Judged in C when every line holds (the common case); here again
+      -- otherwise, with the reasons.
       reasons = why(text, explain ~= nil)
-      if not reasons then
-        local out_hash = text:match("^[^\n]*")
-        if internal.keep(output, out_hash) then
-          internal.record(output, text)
-        else
-          reasons = { "the output file in the destination changed" }
-        end
-      end
+    end
+    -- A page not rendered must be kept: its file claimed as unchanged.
+    if not reasons and not internal.keep(output, text:match("^[^\n]*")) then
+      reasons = { "the output file in the destination changed" }
+    elseif not reasons then
+      internal.record(output, text)
     end
     if reasons then render[#render + 1] = page end
     if explain and (explain == "" or explain == page.url or explain == output or explain == "/" .. output) then

@@ -173,12 +173,9 @@ static uint64_t hash_at(lua_State *L, int idx, int ids, uint64_t h, int depth)
     }
 }
 
-int pub_lua_deps_hash_value(lua_State *L)
+/* Pushes `h` in hex, as string.format("%x") writes it. */
+static void push_hex(lua_State *L, uint64_t h)
 {
-    luaL_checkany(L, 1);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    lua_settop(L, 2);
-    uint64_t h = hash_at(L, 1, 2, 0, 0);
     char hex[17];
     static const char digits[] = "0123456789abcdef";
     int n = 0;
@@ -189,5 +186,107 @@ int pub_lua_deps_hash_value(lua_State *L)
     } while (h);
     for (int i = 0; i < n; i++) hex[i] = tmp[n - 1 - i];
     lua_pushlstring(L, hex, (size_t)n);
+}
+
+int pub_lua_deps_hash_value(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    push_hex(L, hash_at(L, 1, 2, 0, 0));
+    return 1;
+}
+
+/* One record line "ID\tFIELD\tHASH..." of a tracked object: true when
+ * every field hashes as recorded. False for anything it does not judge
+ * itself (another kind of line, an escaped name, a pseudo-field, a
+ * difference): the Lua side looks again. Stack: 1 text, 2 by_id,
+ * 3 backing, 4 memo, 5 verdicts, 6 ids. */
+static bool line_holds(lua_State *L, const char *line, const char *end)
+{
+    const char *tab = memchr(line, '\t', (size_t)(end - line));
+    if (!tab || memchr(line, '%', (size_t)(end - line))) return false;
+    lua_pushlstring(L, line, (size_t)(tab - line));
+    if (lua_rawget(L, 2) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return false;
+    }
+    int proxy = lua_gettop(L);
+    lua_pushvalue(L, proxy);
+    lua_rawget(L, 3);
+    int backing = lua_gettop(L);
+    lua_pushvalue(L, proxy);
+    if (lua_rawget(L, 4) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, proxy);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, 4);
+    }
+    int memo = lua_gettop(L);
+    bool holds = lua_type(L, backing) == LUA_TTABLE;
+    const char *p = tab + 1;
+    while (holds && p < end) {
+        const char *field_end = memchr(p, '\t', (size_t)(end - p));
+        if (!field_end || *p == '*') {
+            holds = false;
+            break;
+        }
+        const char *hash = field_end + 1;
+        const char *hash_end = memchr(hash, '\t', (size_t)(end - hash));
+        if (!hash_end) hash_end = end;
+        lua_pushlstring(L, p, (size_t)(field_end - p));
+        int field = lua_gettop(L);
+        lua_pushvalue(L, field);
+        if (lua_rawget(L, memo) != LUA_TSTRING) {
+            lua_pop(L, 1);
+            lua_pushvalue(L, field);
+            lua_gettable(L, backing); /* lazy fields (body, content) may run Lua */
+            push_hex(L, hash_at(L, lua_gettop(L), 6, 0, 0));
+            lua_replace(L, -2);
+            lua_pushvalue(L, field);
+            lua_pushvalue(L, -2);
+            lua_rawset(L, memo);
+        }
+        size_t len;
+        const char *now = lua_tolstring(L, -1, &len);
+        holds = len == (size_t)(hash_end - hash) && memcmp(now, hash, len) == 0;
+        lua_pop(L, 2);
+        p = hash_end + 1;
+    }
+    lua_settop(L, proxy - 1);
+    return holds;
+}
+
+int pub_lua_deps_unchanged(lua_State *L)
+{
+    size_t len;
+    const char *text = luaL_checklstring(L, 1, &len);
+    for (int i = 2; i <= 6; i++) luaL_checktype(L, i, LUA_TTABLE);
+    lua_settop(L, 6);
+    luaL_checkstack(L, 16, "records");
+    const char *end = text + len;
+    const char *line = memchr(text, '\n', len);
+    if (!line) {
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    for (line++; line < end;) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        if (!nl) nl = end;
+        lua_pushlstring(L, line, (size_t)(nl - line));
+        int verdict = lua_rawget(L, 5);
+        bool holds = verdict == LUA_TBOOLEAN && !lua_toboolean(L, -1);
+        lua_pop(L, 1);
+        if (!holds && verdict != LUA_TNIL) break; /* known to have changed */
+        if (!holds) {
+            if (!line_holds(L, line, nl)) break;
+            lua_pushlstring(L, line, (size_t)(nl - line));
+            lua_pushboolean(L, 0);
+            lua_rawset(L, 5);
+        }
+        line = nl + 1;
+    }
+    lua_pushboolean(L, line >= end);
     return 1;
 }

@@ -8,4 +8,10 @@
  * alone. */
 int pub_lua_deps_hash_value(lua_State *L);
 
+/* internal.unchanged(record, by_id, backing, memo, verdicts, ids) -> bool:
+ * true when every line of a page's record is known to hold (verdicts,
+ * filled by deps.lua) or is a tracked object's fields that all hash as
+ * recorded (memo filled as it goes); false means "look in Lua". */
+int pub_lua_deps_unchanged(lua_State *L);
+
 #endif
