@@ -88,13 +88,19 @@ end
 local PROXY = {}
 
 function PROXY.__index(t, k)
-  if reads then
+  local r = reads
+  if r then
     if k == "time" and t == by_id.site then
       -- The build's time: the clock.
       volatile = volatile or "reads site.time (the clock)"
       return backing[t][k]
     end
-    note(t, k)
+    local f = r[t]
+    if f then
+      f[k] = true
+    else
+      r[t] = { [k] = true }
+    end
     local d = dirty[t]
     if d and d[k] and t ~= current then
       volatile = volatile or ("reads field '" .. tostring(k) .. "' of " .. ids[t]
@@ -508,8 +514,12 @@ end })
 
 -- The record line of object t: the fields in `names` (sorted here) and
 -- their hashes.
-local function object_line(t, id, names, n)
-  if n > 1 then sort(names, function(a, b) return escaped[a] < escaped[b] end) end
+local function by_escaped(a, b) return escaped[a] < escaped[b] end
+
+local function object_line(t, id, names, n, numbers)
+  -- Any fixed order will do; raw names sort fastest (a number key among
+  -- them cannot be compared with a string: by the escaped form then).
+  if n > 1 then sort(names, numbers and by_escaped or nil) end
   local fz, m = frozen[t], memo[t]
   local out = { id }
   for i = 1, n do
@@ -538,7 +548,7 @@ function deps.end_page(page, bytes)
       escaped_ids[t] = id
     end
     local fz = frozen[t]
-    local names, n = {}, 0
+    local names, n, numbers = {}, 0, false
     local mine = t == page
     for k in pairs(fields) do
       local tk = type(k)
@@ -547,9 +557,10 @@ function deps.end_page(page, bytes)
       elseif not (mine and own[k] and not (fz and fz[k])) then
         n = n + 1
         names[n] = k
+        numbers = numbers or tk == "number"
       end
     end
-    if n > 0 then lines[#lines + 1] = object_line(t, id, names, n) end
+    if n > 0 then lines[#lines + 1] = object_line(t, id, names, n, numbers) end
   end
   for kind, paths in pairs(files) do
     local hashes = {}

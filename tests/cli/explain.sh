@@ -63,6 +63,22 @@ printf '\nAnother line.\n' >> "$site/posts/2024-07-01-markdown-tour.md"
 explain /about/ > "$work/got"
 check "declared incremental: pages are kept again" test "$(cat "$work/got")" = "/about/ unchanged (kept)"
 
+rm "$out/about/index.html"
+echo 'edited by hand' > "$out/list/index.html"
+sleep 0.1
+printf '\nA third line.\n' >> "$site/posts/2024-07-01-markdown-tour.md"
+explain > "$work/got"
+check "a kept page whose file DEST lost renders again" \
+  grep -qx "/about/ the output file in the destination changed" "$work/got"
+check "so does one edited by hand" grep -qx "/list/ the output file in the destination changed" "$work/got"
+"$publish" build -s "$site" -d "$work/clean" --no-cache -q
+check "DEST repaired: equals a clean build" diff -r "$out" "$work/clean"
+sleep 0.1
+printf '\nA fourth line.\n' >> "$site/posts/2024-07-01-markdown-tour.md"
+"$publish" build -s "$site" -d "$out" -q --clean
+rm -rf "$work/clean"; "$publish" build -s "$site" -d "$work/clean" --no-cache -q
+check "--clean keeps the kept pages" diff -r "$out" "$work/clean"
+
 "$publish" build -s "$site" -d "$out" --explain > "$work/got"
 check "nothing changed" grep -qx "no page renders: nothing changed since the last build" "$work/got"
 "$publish" build -s "$site" -d "$work/other" --no-cache --explain > "$work/got"
