@@ -9,7 +9,8 @@ time (user + sys), the highest max-RSS over the runs, and on publish rows
 the ratio of Hugo's median wall time to publish's for the same size and
 scenario. Failed runs are left out of the statistics and counted in the
 last column. The notes file (machine, versions, file counts) is printed
-under the table as it is.
+under the table as it is. Above it, when 10k or 100k posts were measured,
+the speed issue's table: those sizes' scenarios with the targets.
 """
 
 import statistics
@@ -17,6 +18,52 @@ import sys
 
 SCENARIOS = ["full", "noop", "edit"]
 TOOLS = ["publish", "hugo"]
+
+
+def issue_table(stats):
+    """The speed issue's table: 10k full, no-op and one-post-edit builds
+    and the 100k full build, publish and Hugo side by side (median wall,
+    peak RSS), with the target and whether publish met it. Rows whose size
+    was not run are left out; none at all gives no table."""
+
+    def cell(key):
+        st = stats.get(key)
+        if not st or st[0] is None:
+            return "-", None, None
+        return "%.2f s, %.0f MB" % (st[0], st[2]), st[0], st[2]
+
+    rows = []
+    for label, size, scenario in [("full build", 10000, "full"), ("no-op rebuild", 10000, "noop"),
+                                  ("one post edited", 10000, "edit"), ("100k posts", 100000, "full")]:
+        if (size, "publish", scenario) not in stats:
+            continue
+        pub, wall, rss = cell((size, "publish", scenario))
+        hugo, hwall, _ = cell((size, "hugo", scenario))
+        if scenario == "full" and size == 10000:
+            target = ">= 10x Hugo, <= 150 MB"
+            met = wall is not None and hwall is not None and hwall / wall >= 10 and rss <= 150
+            if hwall is not None and wall:
+                pub += " (%.1fx)" % (hwall / wall)
+        elif scenario == "noop":
+            target = "<= 0.1 s"
+            met = wall is not None and wall <= 0.1
+        elif scenario == "edit":
+            target = "<= 0.3 s"
+            met = wall is not None and wall <= 0.3
+        else:
+            target = "<= 12 s, <= 600 MB"
+            met = wall is not None and wall <= 12 and rss <= 600
+        rows.append([label, pub, hugo, target, "yes" if met else "no"])
+    if not rows:
+        return []
+    header = ["", "publish", "Hugo", "target", "met"]
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+
+    def fmt(r):
+        return "| " + " | ".join(c.ljust(widths[i]) for i, c in enumerate(r)) + " |"
+
+    return ([fmt(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [fmt(r) for r in rows]
+            + ["(median wall time, peak RSS; Hugo's no-op and edit rows are full builds into an existing folder)", ""])
 
 
 def main(argv):
@@ -71,7 +118,8 @@ def main(argv):
     def fmt(r):
         return " | ".join(c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(r)).rstrip()
 
-    out = [fmt(header), "-+-".join("-" * w for w in widths)]
+    out = issue_table(stats)
+    out += [fmt(header), "-+-".join("-" * w for w in widths)]
     prev = None
     for r in table:
         if prev is not None and r[0] != prev:
