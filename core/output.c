@@ -164,27 +164,72 @@ static void out_free(pub_out *out)
     free(out);
 }
 
-pub_diag *pub_out_begin_jobs(const char *dest, int jobs, bool clean, pub_out **result)
+/* The folder DEST names: DEST itself, or where a symlinked DEST points;
+ * *target set (caller frees) and *exists whether there is one yet. */
+static pub_diag *resolve_target(const char *dest, char **target, bool *exists)
 {
-    *result = NULL;
-    char *target = pub_xstrdup(dest);
+    *target = NULL;
     struct stat st;
-    bool exists = lstat(dest, &st) == 0;
-    if (exists && S_ISLNK(st.st_mode)) {
+    *exists = lstat(dest, &st) == 0;
+    if (*exists && S_ISLNK(st.st_mode)) {
         /* A DEST symlinked elsewhere (another disk, a web root) keeps its
          * link; the folder it points to is what gets written. */
         char *real = realpath(dest, NULL);
         if (!real || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
             free(real);
-            free(target);
             return pub_diag_new(PUB_ERROR, NULL, 0, 0, "destination '%s' is not a folder", dest);
         }
-        free(target);
-        target = real;
-    } else if (exists && !S_ISDIR(st.st_mode)) {
-        free(target);
-        return pub_diag_new(PUB_ERROR, NULL, 0, 0, "destination '%s' is not a folder", dest);
+        *target = real;
+        return NULL;
     }
+    if (*exists && !S_ISDIR(st.st_mode))
+        return pub_diag_new(PUB_ERROR, NULL, 0, 0, "destination '%s' is not a folder", dest);
+    *target = pub_xstrdup(dest);
+    return NULL;
+}
+
+/* A fresh, empty staging folder beside DEST (in `parent`, made when
+ * missing), open as out->staging_fd. */
+static pub_diag *make_staging(pub_out *out, const char *parent)
+{
+    int rc = pub_file_mkdirs(parent);
+    if (rc) return pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot create '%s': %s", parent, strerror(rc));
+    rc = pub_file_remove_tree(out->staging);
+    if (rc)
+        return pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot remove the stale '%s': %s", out->staging,
+                            strerror(rc));
+    if (mkdir(out->staging, 0777) != 0)
+        return pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot create '%s': %s", out->staging,
+                            strerror(errno));
+    out->staging_fd = open(out->staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (out->staging_fd < 0) {
+        pub_diag *err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot open '%s': %s", out->staging,
+                                     strerror(errno));
+        pub_file_remove_tree(out->staging);
+        return err;
+    }
+    return NULL;
+}
+
+/* An existing DEST: opened, its manifest loaded, its foreign files
+ * refused unless `clean`. */
+static pub_diag *open_dest(pub_out *out, const char *dest, bool clean)
+{
+    out->dest_fd = open(out->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (out->dest_fd < 0)
+        return pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot open '%s': %s", dest, strerror(errno));
+    pub_out_load_manifest(out);
+    out->clean = clean;
+    return clean ? NULL : pub_out_foreign_files(out);
+}
+
+pub_diag *pub_out_begin_jobs(const char *dest, int jobs, bool clean, pub_out **result)
+{
+    *result = NULL;
+    char *target;
+    bool exists;
+    pub_diag *err = resolve_target(dest, &target, &exists);
+    if (err) return err;
 
     char *parent, *base;
     split_dest(target, &parent, &base);
@@ -208,57 +253,27 @@ pub_diag *pub_out_begin_jobs(const char *dest, int jobs, bool clean, pub_out **r
     pthread_cond_init(&out->has_room, NULL);
     free(base);
 
-    pub_diag *err = NULL;
-    int rc = pub_file_mkdirs(parent);
-    if (rc) {
-        err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot create '%s': %s", parent, strerror(rc));
-        goto fail;
-    }
-    rc = pub_file_remove_tree(out->staging);
-    if (rc) {
-        err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot remove the stale '%s': %s", out->staging,
-                           strerror(rc));
-        goto fail;
-    }
-    if (mkdir(out->staging, 0777) != 0) {
-        err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot create '%s': %s", out->staging,
-                           strerror(errno));
-        goto fail;
-    }
-    out->staging_fd = open(out->staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (out->staging_fd < 0) {
-        err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot open '%s': %s", out->staging,
-                           strerror(errno));
-        pub_file_remove_tree(out->staging);
-        goto fail;
+    err = make_staging(out, parent);
+    free(parent);
+    if (err) {
+        out_free(out);
+        return err;
     }
     /* A build killed from here on (or ended by os.exit) leaves no staging
      * folder behind: the janitor removes it. */
     pub_janitor_start(&out->janitor, out->staging);
     if (exists) {
-        out->dest_fd = open(out->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (out->dest_fd < 0) {
-            err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot open '%s': %s", dest, strerror(errno));
-            pub_file_remove_tree(out->staging);
-            goto fail;
-        }
-        pub_out_load_manifest(out);
-        out->clean = clean;
-        err = clean ? NULL : pub_out_foreign_files(out);
+        err = open_dest(out, dest, clean);
         if (err) {
             pub_file_remove_tree(out->staging);
-            goto fail;
+            out_free(out);
+            return err;
         }
     } else {
         out->mirrored = true;
     }
-    free(parent);
     *result = out;
     return NULL;
-fail:
-    free(parent);
-    out_free(out);
-    return err;
 }
 
 pub_diag *pub_out_begin(const char *dest, pub_out **out)
