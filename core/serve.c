@@ -666,6 +666,89 @@ static char *preview_folder(void)
     return dir;
 }
 
+/* The first lines: where to look, and where a preview is built (before
+ * the first build: requests wait in the listen queue until the server
+ * starts). */
+static void announce(server *s, const char *url, int port, bool preview)
+{
+    const pub_serve_options *opts = s->opts;
+    pub_buf busy = PUB_BUF_INIT;
+    if (opts->port && port != opts->port) pub_buf_printf(&busy, "port %d is busy; ", opts->port);
+    pub_serve_say(s, "publish: serving %s at %s (%sCtrl-C to stop)\n", opts->src, url,
+                  pub_buf_cstr(&busy));
+    pub_buf_free(&busy);
+    if (preview)
+        pub_serve_say(s, "publish: %s%s%s are built into %s, not the site's destination\n",
+                      opts->drafts ? "drafts" : "", opts->drafts && opts->future ? " and " : "",
+                      opts->future ? "future posts" : "", opts->dest);
+}
+
+static struct MHD_Daemon *start_http(server *s, int listen_fd)
+{
+    return MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC,
+        0, NULL,
+        NULL, answer, s, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_UNESCAPE_CALLBACK,
+        keep_escaped, NULL,
+        /* A thread per connection, so a small stack each; the guard cuts
+         * off slow headers long before the idle timeout would. */
+        MHD_OPTION_CONNECTION_LIMIT, 512u, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)256 * 1024,
+        MHD_OPTION_NOTIFY_CONNECTION, pub_serve_guard_notify, &s->guard,
+        MHD_OPTION_NOTIFY_COMPLETED, pub_serve_request_done, &s->guard, MHD_OPTION_END);
+}
+
+/* Serves on `listen_fd` (taken) until SIGINT or SIGTERM: the first
+ * build, then HTTP and the watch loop. */
+static pub_diag *run_server(server *s, int listen_fd, const char *url, int port, bool preview)
+{
+    /* Blocked before MHD starts its threads, so they inherit the mask and
+     * the signals arrive only through the signalfd the main loop polls. A
+     * client hanging up must not kill us mid-write. */
+    sigset_t stop_signals, old_mask;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
+    int sigfd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
+    if (sigfd < 0) {
+        pub_diag *err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot wait for signals: %s",
+                                     strerror(errno));
+        pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+        close(listen_fd);
+        return err;
+    }
+    struct sigaction ignore = {.sa_handler = SIG_IGN}, old_pipe;
+    sigemptyset(&ignore.sa_mask);
+    sigaction(SIGPIPE, &ignore, &old_pipe);
+
+    announce(s, url, port, preview);
+    watcher w;
+    pub_serve_watch_start(&w, s);
+    pub_serve_rebuild(s);
+    pub_serve_watch_drop_dest(&w);
+
+    pub_diag *err = NULL;
+    struct MHD_Daemon *daemon = start_http(s, listen_fd);
+    if (!daemon) {
+        close(listen_fd);
+        err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot start the HTTP server on '%s'", url);
+    } else {
+        pub_serve_watch_loop(s, &w, sigfd); /* poll() skips w.fd when it is -1 */
+        pthread_mutex_lock(&s->lock);
+        s->stopping = true;
+        pthread_cond_broadcast(&s->changed);
+        pthread_mutex_unlock(&s->lock);
+        MHD_stop_daemon(daemon);
+        pub_serve_say(s, "publish: stopped\n");
+    }
+    pub_serve_watch_close(&w);
+    close(sigfd);
+    sigaction(SIGPIPE, &old_pipe, NULL);
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    return err;
+}
+
 pub_diag *pub_serve(const pub_serve_options *given)
 {
     pub_diag *not_site = pub_site_check_folder(given->src);
@@ -685,100 +768,24 @@ pub_diag *pub_serve(const pub_serve_options *given)
     pub_diag *err = NULL;
     int port = opts->port;
     int listen_fd = listen_near(host, opts->port, &url, &port, &err);
-    if (listen_fd < 0) {
-        if (preview) pub_file_remove_tree(preview);
-        free(preview);
-        free((char *)local.dest);
-        return err;
-    }
-
-    server s = {.opts = opts};
-    pub_serve_guard_init(&s.guard, host, port);
-    pthread_mutex_init(&s.lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&s.changed, &attr);
-    pthread_condattr_destroy(&attr);
-
-    /* Blocked before MHD starts its threads, so they inherit the mask and
-     * the signals arrive only through the signalfd the main loop polls. A
-     * client hanging up must not kill us mid-write. */
-    sigset_t stop_signals, old_mask;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
-    int sigfd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
-    if (sigfd < 0) {
-        err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot wait for signals: %s", strerror(errno));
-        pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
-        close(listen_fd);
-        free(url);
+    if (listen_fd >= 0) {
+        server s = {.opts = opts};
+        pub_serve_guard_init(&s.guard, host, port);
+        pthread_mutex_init(&s.lock, NULL);
+        pthread_condattr_t attr;
+        pthread_condattr_init(&attr);
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        pthread_cond_init(&s.changed, &attr);
+        pthread_condattr_destroy(&attr);
+        err = run_server(&s, listen_fd, url, port, preview != NULL);
+        pub_serve_guard_free(&s.guard);
+        pub_serve_free_lines(s.errors, s.nerrors);
+        free(s.dest);
+        free(s.dest_real);
         pthread_cond_destroy(&s.changed);
         pthread_mutex_destroy(&s.lock);
-        pub_serve_guard_free(&s.guard);
-        if (preview) pub_file_remove_tree(preview);
-        free(preview);
-        free((char *)local.dest);
-        return err;
     }
-    struct sigaction ignore = {.sa_handler = SIG_IGN}, old_pipe;
-    sigemptyset(&ignore.sa_mask);
-    sigaction(SIGPIPE, &ignore, &old_pipe);
-
-    /* First, before the first build: where to look (requests wait in the
-     * listen queue until the server starts). */
-    pub_buf busy = PUB_BUF_INIT;
-    if (opts->port && port != opts->port) pub_buf_printf(&busy, "port %d is busy; ", opts->port);
-    pub_serve_say(&s, "publish: serving %s at %s (%sCtrl-C to stop)\n", opts->src, url,
-                  pub_buf_cstr(&busy));
-    pub_buf_free(&busy);
-    if (preview)
-        pub_serve_say(&s, "publish: %s%s%s are built into %s, not the site's destination\n",
-                      opts->drafts ? "drafts" : "", opts->drafts && opts->future ? " and " : "",
-                      opts->future ? "future posts" : "", opts->dest);
-
-    watcher w;
-    pub_serve_watch_start(&w, &s);
-    pub_serve_rebuild(&s);
-    pub_serve_watch_drop_dest(&w);
-
-    struct MHD_Daemon *daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC,
-        0, NULL,
-        NULL, answer, &s, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_UNESCAPE_CALLBACK,
-        keep_escaped, NULL,
-        /* A thread per connection, so a small stack each; the guard cuts
-         * off slow headers long before the idle timeout would. */
-        MHD_OPTION_CONNECTION_LIMIT, 512u, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-        MHD_OPTION_THREAD_STACK_SIZE, (size_t)256 * 1024,
-        MHD_OPTION_NOTIFY_CONNECTION, pub_serve_guard_notify, &s.guard,
-        MHD_OPTION_NOTIFY_COMPLETED, pub_serve_request_done, &s.guard, MHD_OPTION_END);
-    if (!daemon) {
-        close(listen_fd);
-        err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "cannot start the HTTP server on '%s'", url);
-    } else {
-        pub_serve_watch_loop(&s, &w, sigfd); /* poll() skips w.fd when it is -1 */
-        pthread_mutex_lock(&s.lock);
-        s.stopping = true;
-        pthread_cond_broadcast(&s.changed);
-        pthread_mutex_unlock(&s.lock);
-        MHD_stop_daemon(daemon);
-        pub_serve_say(&s, "publish: stopped\n");
-    }
-
-    pub_serve_guard_free(&s.guard);
-    pub_serve_watch_close(&w);
-    close(sigfd);
-    sigaction(SIGPIPE, &old_pipe, NULL);
-    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
-    pub_serve_free_lines(s.errors, s.nerrors);
-    free(s.dest);
-    free(s.dest_real);
     free(url);
-    pthread_cond_destroy(&s.changed);
-    pthread_mutex_destroy(&s.lock);
     if (preview) pub_file_remove_tree(preview);
     free(preview);
     free((char *)local.dest);
