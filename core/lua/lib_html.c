@@ -555,6 +555,120 @@ static void add_close(luaL_Buffer *b, const char *s, const open_tag *t)
     luaL_addchar(b, '>');
 }
 
+/* What l_truncate carries through the text and the markup. */
+typedef struct truncation {
+    const char *s;
+    size_t len;
+    luaL_Buffer *b;
+    tag_stack *st;
+    tag_scan memo;
+    size_t lower_none_from[3]; /* no "</script%s*>" etc. from here */
+    lua_Integer count, limit;  /* units kept so far, and the most */
+    bool has_limit;
+    const char *ellipsis;
+    size_t ell_len;
+} truncation;
+
+/* The text run [i, lt) into the result; true when the cut falls in it
+ * (what is kept of it and the ellipsis are added then). */
+static bool text_run(truncation *t, size_t i, size_t lt)
+{
+    const char *s = t->s;
+    if (lt > i && t->has_limit) {
+        lua_Integer n = run_units(s, i, lt);
+        if (t->count + n >= t->limit) {
+            /* The limit falls in this run: keep whole units up to it,
+             * and cut only if visible text follows. */
+            size_t keep = i;
+            while (t->count < t->limit && keep < lt) {
+                keep = next_unit(s, lt, keep);
+                t->count++;
+            }
+            if (text_follows(s, t->len, keep)) {
+                size_t plen = keep - i;
+                const char *piece = s + i;
+                /* Mid-word: back up to the word's start when that
+                 * loses little, so cards end on "the" not "categ". */
+                if (keep < t->len && !is_space((unsigned char)s[keep]) && s[keep] != '<') {
+                    size_t k = plen;
+                    while (k > 0 && !is_space((unsigned char)piece[k - 1])) k--;
+                    if (k > 0 && (double)k > (double)plen * 0.8) plen = k - 1;
+                }
+                while (plen > 0 && is_space((unsigned char)piece[plen - 1])) plen--;
+                luaL_addlstring(t->b, piece, plen);
+                luaL_addlstring(t->b, t->ellipsis, t->ell_len);
+                return true;
+            }
+            /* Only whitespace and tags remain: keep them all. */
+            t->has_limit = false;
+        } else {
+            t->count += n;
+        }
+    }
+    luaL_addlstring(t->b, s + i, lt - i);
+    return false;
+}
+
+/* The markup at s[i] == '<' (a comment, a tag, or a '<' that starts
+ * none) into the result as l_truncate says; returns where text goes on. */
+static size_t markup(lua_State *L, truncation *t, size_t i)
+{
+    static const char *const dropped[] = {"script", "style", "template"};
+    const char *s = t->s;
+    size_t len = t->len;
+    if (len - i >= 4 && memcmp(s + i, "<!--", 4) == 0) {
+        size_t close = find_comment_end(s, len, i + 4);
+        return close < len ? close + 3 : len;
+    }
+    size_t j = i + 1;
+    int closing = j < len && s[j] == '/';
+    if (closing) j++;
+    size_t name = j, name_len = 0, e = (size_t)-1;
+    if (j < len && is_alpha((unsigned char)s[j])) {
+        j++;
+        while (j < len && (is_alnum((unsigned char)s[j]) || s[j] == ':' || s[j] == '-')) j++;
+        name_len = j - name;
+        e = tag_end_quoted(s, len, i, &t->memo);
+    }
+    if (e == (size_t)-1) {
+        /* Not a tag ("a < b" in raw HTML): it is text. */
+        luaL_addstring(t->b, "&lt;");
+        t->count++;
+        return i + 1;
+    }
+    int drop = -1;
+    for (int k = 0; k < 3 && !closing; k++)
+        if (name_is(s + name, name_len, dropped[k])) drop = k;
+    if (drop >= 0) {
+        size_t end = 0;
+        if (e + 1 < t->lower_none_from[drop]) {
+            end = find_close(s, len, e + 1, dropped[drop], name_len);
+            if (!end) t->lower_none_from[drop] = e + 1;
+        }
+        if (!end) end = find_close(s, len, e + 1, s + name, name_len);
+        return end ? end : len;
+    }
+    tag_stack *st = t->st;
+    if (closing) {
+        /* Close the innermost matching element, and whatever was left
+         * open inside it; a close tag with no opener is dropped. */
+        for (size_t k = st->len; k > 0; k--) {
+            open_tag *o = &st->items[k - 1];
+            if (o->len == name_len && strncasecmp(s + o->at, s + name, name_len) == 0) {
+                while (st->len > k) add_close(t->b, s, &st->items[--st->len]);
+                st->len--;
+                luaL_addlstring(t->b, s + i, e + 1 - i);
+                break;
+            }
+        }
+        return e + 1;
+    }
+    luaL_addlstring(t->b, s + i, e + 1 - i);
+    if (!is_void_element(s + name, name_len) && s[e - 1] != '/')
+        tag_stack_push(L, st, name, name_len);
+    return e + 1;
+}
+
 /* publish.html.truncate(html, limit [, ellipsis]) -> html, cut
  * Copies html keeping at most `limit` units of visible text and closing
  * every element left open; for excerpts. A unit is an entity, a run of
@@ -572,132 +686,44 @@ static void add_close(luaL_Buffer *b, const char *s, const open_tag *t)
  * A nil limit means no cut, the tidying only. */
 static int l_truncate(lua_State *L)
 {
-    size_t len, ell_len;
-    const char *s = luaL_checklstring(L, 1, &len);
-    int has_limit = 0;
-    lua_Integer limit = 0;
+    truncation t = {0};
+    t.s = luaL_checklstring(L, 1, &t.len);
     if (!lua_isnoneornil(L, 2)) {
         if (lua_isinteger(L, 2)) {
-            limit = lua_tointeger(L, 2);
-            has_limit = 1;
+            t.limit = lua_tointeger(L, 2);
+            t.has_limit = true;
         } else {
             /* Counts are whole, so count < 2.5 is count < 3; NaN and huge
              * limits never cut. */
             lua_Number d = luaL_checknumber(L, 2);
             if (d < 4e18) {
-                has_limit = 1;
-                limit = d <= -4e18 ? (lua_Integer)-4e18 : (lua_Integer)ceil(d);
+                t.has_limit = true;
+                t.limit = d <= -4e18 ? (lua_Integer)-4e18 : (lua_Integer)ceil(d);
             }
         }
     }
-    const char *ellipsis = luaL_optlstring(L, 3, "\xE2\x80\xA6", &ell_len);
+    t.ellipsis = luaL_optlstring(L, 3, "\xE2\x80\xA6", &t.ell_len);
     lua_settop(L, 3);
     tag_stack *st = lua_newuserdatauv(L, sizeof *st, 0);
     st->items = st->inline_items;
     st->len = 0;
     st->cap = sizeof st->inline_items / sizeof st->inline_items[0];
     luaL_setmetatable(L, TAG_STACK_META);
+    t.st = st;
 
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    tag_scan memo = {0, 0, 0};
-    size_t lower_none_from[3] = {len, len, len}; /* no "</script%s*>" etc. from here */
-    static const char *const dropped[] = {"script", "style", "template"};
-    lua_Integer count = 0;
-    int cut = 0;
+    t.b = &b;
+    for (int k = 0; k < 3; k++) t.lower_none_from[k] = t.len;
+    bool cut = false;
     size_t i = 0;
-    while (i < len) {
-        const char *ltp = memchr(s + i, '<', len - i);
-        size_t lt = ltp ? (size_t)(ltp - s) : len;
-        if (lt > i && has_limit) {
-            lua_Integer n = run_units(s, i, lt);
-            if (count + n >= limit) {
-                /* The limit falls in this run: keep whole units up to it,
-                 * and cut only if visible text follows. */
-                size_t keep = i;
-                while (count < limit && keep < lt) {
-                    keep = next_unit(s, lt, keep);
-                    count++;
-                }
-                if (text_follows(s, len, keep)) {
-                    size_t plen = keep - i;
-                    const char *piece = s + i;
-                    /* Mid-word: back up to the word's start when that
-                     * loses little, so cards end on "the" not "categ". */
-                    if (keep < len && !is_space((unsigned char)s[keep]) && s[keep] != '<') {
-                        size_t k = plen;
-                        while (k > 0 && !is_space((unsigned char)piece[k - 1])) k--;
-                        if (k > 0 && (double)k > (double)plen * 0.8) plen = k - 1;
-                    }
-                    while (plen > 0 && is_space((unsigned char)piece[plen - 1])) plen--;
-                    luaL_addlstring(&b, piece, plen);
-                    luaL_addlstring(&b, ellipsis, ell_len);
-                    cut = 1;
-                    break;
-                }
-                /* Only whitespace and tags remain: keep them all. */
-                has_limit = 0;
-            } else {
-                count += n;
-            }
-        }
-        luaL_addlstring(&b, s + i, lt - i);
-        if (!ltp) break;
-        i = lt;
-        if (len - i >= 4 && memcmp(s + i, "<!--", 4) == 0) {
-            size_t close = find_comment_end(s, len, i + 4);
-            i = close < len ? close + 3 : len;
-            continue;
-        }
-        size_t j = i + 1;
-        int closing = j < len && s[j] == '/';
-        if (closing) j++;
-        size_t name = j, name_len = 0, e = (size_t)-1;
-        if (j < len && is_alpha((unsigned char)s[j])) {
-            j++;
-            while (j < len && (is_alnum((unsigned char)s[j]) || s[j] == ':' || s[j] == '-')) j++;
-            name_len = j - name;
-            e = tag_end_quoted(s, len, i, &memo);
-        }
-        if (e == (size_t)-1) {
-            /* Not a tag ("a < b" in raw HTML): it is text. */
-            luaL_addstring(&b, "&lt;");
-            count++;
-            i++;
-            continue;
-        }
-        int drop = -1;
-        for (int k = 0; k < 3 && !closing; k++)
-            if (name_is(s + name, name_len, dropped[k])) drop = k;
-        if (drop >= 0) {
-            size_t end = 0;
-            if (e + 1 < lower_none_from[drop]) {
-                end = find_close(s, len, e + 1, dropped[drop], name_len);
-                if (!end) lower_none_from[drop] = e + 1;
-            }
-            if (!end) end = find_close(s, len, e + 1, s + name, name_len);
-            i = end ? end : len;
-        } else if (closing) {
-            /* Close the innermost matching element, and whatever was left
-             * open inside it; a close tag with no opener is dropped. */
-            for (size_t k = st->len; k > 0; k--) {
-                open_tag *t = &st->items[k - 1];
-                if (t->len == name_len && strncasecmp(s + t->at, s + name, name_len) == 0) {
-                    while (st->len > k) add_close(&b, s, &st->items[--st->len]);
-                    st->len--;
-                    luaL_addlstring(&b, s + i, e + 1 - i);
-                    break;
-                }
-            }
-            i = e + 1;
-        } else {
-            luaL_addlstring(&b, s + i, e + 1 - i);
-            if (!is_void_element(s + name, name_len) && s[e - 1] != '/')
-                tag_stack_push(L, st, name, name_len);
-            i = e + 1;
-        }
+    while (i < t.len && !cut) {
+        const char *ltp = memchr(t.s + i, '<', t.len - i);
+        size_t lt = ltp ? (size_t)(ltp - t.s) : t.len;
+        cut = text_run(&t, i, lt);
+        i = cut || !ltp ? t.len : markup(L, &t, lt);
     }
-    while (st->len > 0) add_close(&b, s, &st->items[--st->len]);
+    while (st->len > 0) add_close(&b, t.s, &st->items[--st->len]);
     luaL_pushresult(&b);
     lua_pushboolean(L, cut);
     return 2;
