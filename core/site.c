@@ -162,8 +162,14 @@ static const char *const no_plugins[] = {NULL};
  * hook, and excerpt must see the rendered HTML. */
 static const char *const jekyll_base_plugins[] = {"liquid", "excerpt", NULL};
 
+static const char *const native_post_folders[] = {"posts", "_posts", NULL};
+/* DEST replaces its folder's contents: never one the site is read from. */
+static const char *const source_folders[] = {"posts", "_posts", "pages", "layouts",
+                                             "static", "data", "plugins", NULL};
+
 static const pub_reader native_reader = {
     .config_file = "config.yaml", .yaml = PUB_YAML_12, .whole_tree = false,
+    .post_folders = native_post_folders, .pages = "pages", .source_folders = source_folders,
     .static_root = "static", .data = "data", .markdown_ext = "md,markdown", .posts = "posts",
     .layouts = "layouts", .includes = "layouts", .sass = "sass", .sass_style = "expanded",
     .default_permalink = "/:year/:month/:day/:slug/", .post_layout = "post",
@@ -173,6 +179,7 @@ static const pub_reader native_reader = {
 
 static const pub_reader jekyll_reader = {
     .config_file = "_config.yml", .yaml = PUB_YAML_11, .whole_tree = true,
+    .drafts = "_drafts", .source_folders = source_folders,
     .static_root = "", .data = "_data", .markdown_ext = "markdown,mkdown,mkdn,mkd,md",
     .posts = "_posts",
     .layouts = "_layouts", .includes = "_includes", .sass = "_sass", .sass_style = "compact",
@@ -375,9 +382,9 @@ static void jekyll_walk_folder(jekyll_walk *j, const char *rel)
         char *child_rel = pub_path_join(rel, name);
         entry_type type = classify(j->w, j->src, child_rel);
         /* _posts and _drafts count at any depth, inside ignored names. */
-        if (type == ENTRY_FOLDER && strcmp(name, "_posts") == 0)
+        if (type == ENTRY_FOLDER && strcmp(name, j->site->reader->posts) == 0)
             walk_tree(j->w, j->src, child_rel, 0, &j->posts);
-        else if (type == ENTRY_FOLDER && strcmp(name, "_drafts") == 0)
+        else if (type == ENTRY_FOLDER && strcmp(name, j->site->reader->drafts) == 0)
             walk_tree(j->w, j->src, child_rel, 0, &j->drafts);
         else if (type == ENTRY_SKIP || jekyll_ignored(j, name, child_rel))
             ; /* not content */
@@ -427,7 +434,8 @@ static void jekyll_add_posts(pub_site *site, name_list *names, bool drafts, size
         }
         pub_doc *doc = new_doc(site, cap, PUB_DOC_POST, pub_xstrdup(path));
         doc->draft = drafts;
-        doc->folder_categories = folder_categories(path, drafts ? "_drafts" : "_posts");
+        doc->folder_categories =
+            folder_categories(path, drafts ? site->reader->drafts : site->reader->posts);
         if (dated > 0) {
             doc->has_name_date = true;
             doc->name_date = date;
@@ -467,23 +475,23 @@ static void native_discover(pub_site *site, const walk *w)
 {
     const char *src = site->src;
     size_t cap = 0;
-    static const char *const post_folders[] = {"posts", "_posts"};
-    for (size_t i = 0; i < 2; i++) {
+    const pub_reader *r = site->reader;
+    for (size_t i = 0; r->post_folders[i]; i++) {
         name_list names = {0};
-        list_folder(w, src, post_folders[i], &names);
-        add_docs(site, &names, post_folders[i], PUB_DOC_POST, &cap);
+        list_folder(w, src, r->post_folders[i], &names);
+        add_docs(site, &names, r->post_folders[i], PUB_DOC_POST, &cap);
         free_names(&names);
     }
     name_list pages = {0};
-    list_folder(w, src, "pages", &pages);
-    add_docs(site, &pages, "pages", PUB_DOC_PAGE, &cap);
+    list_folder(w, src, r->pages, &pages);
+    add_docs(site, &pages, r->pages, PUB_DOC_PAGE, &cap);
     free_names(&pages);
 
     /* Sass with front matter in static/ is compiled; the rest is copied. */
     name_list statics = {0}, copied = {0};
-    list_folder(w, src, "static", &statics);
+    list_folder(w, src, r->static_root, &statics);
     for (size_t i = 0; i < statics.len; i++) {
-        char *rel = pub_path_join("static", statics.items[i]);
+        char *rel = pub_path_join(r->static_root, statics.items[i]);
         if (is_sass(rel) && opens_with_front_matter(src, rel)) {
             new_doc(site, &cap, PUB_DOC_PAGE, rel);
             free(statics.items[i]);
@@ -641,15 +649,13 @@ static bool path_within(const char *path, const char *folder)
 /* A build replaces DEST's contents, so DEST must not be SRC, hold SRC, or
  * lie in one of the folders the site is read from: that would delete the
  * sources (Jekyll refuses the same). */
-static bool destination_is_safe(const char *src, const char *dest)
+static bool destination_is_safe(const pub_reader *r, const char *src, const char *dest)
 {
-    static const char *const inputs[] = {"posts", "_posts", "pages", "layouts",
-                                         "static", "data", "plugins"};
     char *src_r = resolve_path(src);
     char *dest_r = resolve_path(dest);
     bool safe = !path_within(src_r, dest_r);
-    for (size_t i = 0; safe && i < sizeof inputs / sizeof *inputs; i++) {
-        char *input = pub_path_join(src_r, inputs[i]);
+    for (size_t i = 0; safe && r->source_folders[i]; i++) {
+        char *input = pub_path_join(src_r, r->source_folders[i]);
         safe = !path_within(dest_r, input);
         free(input);
     }
@@ -748,7 +754,7 @@ pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags)
         const char *configured = pub_site_config_str(site, "destination", "_site");
         site->dest = configured[0] == '/' ? pub_xstrdup(configured) : pub_path_join(src, configured);
     }
-    site->dest_is_safe = destination_is_safe(src, site->dest);
+    site->dest_is_safe = destination_is_safe(site->reader, src, site->dest);
     if (!site->dest_is_safe)
         pub_diags_add(diags, PUB_ERROR, NULL, 0, 0,
                       "destination '%s' would replace the site's own files (it is the site "

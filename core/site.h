@@ -27,11 +27,16 @@ typedef struct pub_reader {
                                       pages (front matter) and static files
                                       anywhere, _/. names ignored unless in
                                       include:, exclude: honoured */
+    const char *const *post_folders; /* native: the folders read for posts, NULL-ended */
+    const char *pages;             /* native: the folder read for pages ("pages") */
+    const char *drafts;            /* Jekyll: drafts in any folder of this name ("_drafts") */
+    const char *const *source_folders; /* folders of SRC that DEST may not lie in, NULL-ended */
     const char *static_root;       /* files copied as is: "static" | "" (SRC) */
     const char *data;              /* "data" | "_data" */
     const char *markdown_ext;      /* default of config markdown_ext */
     /* Rules the engine follows (pushed as site.reader): */
-    const char *posts;             /* where new posts go: "posts" | "_posts" */
+    const char *posts;             /* where new posts go: "posts" | "_posts" (Jekyll:
+                                      posts are read from any folder of this name) */
     const char *layouts;           /* "layouts" | "_layouts" */
     const char *includes;          /* "layouts" | "_includes" */
     const char *sass;              /* default Sass load path: "sass" | "_sass" */
