@@ -26,6 +26,7 @@
 #include "util/file.h"
 #include "util/mem.h"
 #include "util/path.h"
+#include <assert.h>
 #include <errno.h>
 #include <lauxlib.h>
 #include <pthread.h>
@@ -116,6 +117,7 @@ static void loader_start(doc_loader *ld, pub_site *site, const pub_md_options *m
 /* Blocks until document i is loaded; moves its error into `diags`. */
 static pub_doc *loader_wait(doc_loader *ld, size_t i, pub_diags *diags)
 {
+    assert(i < ld->site->ndocs);
     pthread_mutex_lock(&ld->lock);
     while (!ld->ready[i]) pthread_cond_wait(&ld->changed, &ld->lock);
     ld->consumed = i + 1;

@@ -56,6 +56,7 @@
 #include "util/hash.h"
 #include "util/mem.h"
 #include "util/path.h"
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -322,6 +323,7 @@ entry *pub_out_claim(pub_out *out, const char *relpath, pub_diag **err)
             *s = '/';
         }
         file = pub_out_map_add(&out->paths, rel);
+        assert(file->claim == CLAIM_NONE); /* the clash checks above */
         file->claim = CLAIM_FILE;
         file->parent = parent;
         file->id = out->next_id++;
@@ -479,6 +481,7 @@ pub_diag *pub_out_write_error(const pub_out *out, const char *rel, int rc)
 pub_diag *pub_out_place_now(pub_out *out, entry *file, const char *bytes, size_t len,
                            unsigned mode)
 {
+    assert(file->claim == CLAIM_FILE); /* claimed by this build, not given back */
     int how;
     int rc = pub_out_place(out, file, bytes, len, mode, &how);
     if (rc) return pub_out_write_error(out, file->rel, rc);
@@ -526,6 +529,7 @@ bool pub_out_keep(pub_out *out, const char *relpath, uint64_t hash)
     }
     /* DEST no longer shows it: the page renders and claims it again. */
     pthread_mutex_lock(&out->lock);
+    assert(file->claim == CLAIM_FILE);
     file->claim = CLAIM_NONE;
     out->files--;
     pthread_mutex_unlock(&out->lock);
