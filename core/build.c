@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "build.h"
 #include "cache.h"
+#include "content.h"
 #include "deps.h"
 #include "data.h"
 #include "doc.h"
@@ -52,6 +53,7 @@ typedef struct doc_loader {
     pub_load_mode mode;
     pub_cache *cache;
     pub_doc_tree_options tree; /* PUB_LOAD_TREE's extras (doc.h) */
+    pub_content *store;
     atomic_size_t next;
     size_t consumed;      /* documents handed to Lua so far (under lock) */
     unsigned char *ready;
@@ -70,7 +72,8 @@ static void *load_worker(void *arg)
         pthread_mutex_lock(&ld->lock);
         while (i >= ld->consumed + LOAD_AHEAD) pthread_cond_wait(&ld->changed, &ld->lock);
         pthread_mutex_unlock(&ld->lock);
-        pub_doc_load(ld->site, &ld->site->docs[i], ld->md, ld->mode, ld->cache, &ld->tree);
+        pub_doc_load(ld->site, &ld->site->docs[i], ld->md, ld->mode, ld->cache, &ld->tree,
+                     ld->store);
         pthread_mutex_lock(&ld->lock);
         ld->ready[i] = 1;
         pthread_cond_broadcast(&ld->changed);
@@ -88,11 +91,12 @@ static int default_jobs(int jobs)
 
 static void loader_start(doc_loader *ld, pub_site *site, const pub_md_options *md,
                          pub_load_mode mode, pub_cache *cache, const pub_doc_tree_options *tree,
-                         int jobs)
+                         pub_content *store, int jobs)
 {
     ld->site = site;
     ld->cache = cache;
     ld->tree = *tree;
+    ld->store = store;
     ld->md = md;
     ld->mode = mode;
     atomic_init(&ld->next, 0);
@@ -212,7 +216,10 @@ typedef struct run_state {
     pub_buf *explain;
     char **once_keys;      /* keys of the parent's say-once errors */
     size_t nonce_keys;
-    size_t drafts_skipped, future_skipped; /* for the summary line (zeroed: last) */
+    size_t drafts_skipped, future_skipped; /* for the summary line */
+    /* The documents' HTML not left in the cache (internal.content), made
+     * when a build starts loading; freed after the engine (zeroed: last). */
+    pub_content *content;
 } run_state;
 
 static run_state *upvalue_state(lua_State *L)
@@ -354,6 +361,51 @@ static int l_internal_read_body(lua_State *L)
     lua_pushlstring(L, text + from, len - from);
     free(text);
     return 1;
+}
+
+/* Renders a document's body again, from its file: the cache's copy of its
+ * HTML was damaged (or the file changed) after the load looked it up. */
+static int push_rendered_again(lua_State *L, run_state *st, const pub_doc *doc)
+{
+    char *text = NULL, *html;
+    size_t len = 0, html_len = 0;
+    pub_diag *outside = NULL;
+    int rc = pub_confine_read(st->confine, doc->path, &text, &len, &outside);
+    if (rc != 0) {
+        if (outside) lua_pushfstring(L, "cannot read '%s': %s", outside->path, outside->message);
+        else lua_pushfstring(L, "cannot read '%s': %s", doc->path, strerror(rc));
+        pub_diag_free(outside);
+        free(text);
+        return lua_error(L);
+    }
+    size_t from = doc->body_start <= len ? doc->body_start : len;
+    html = pub_md_render(text + from, len - from, st->md, &html_len);
+    free(text);
+    pub_lua_push_owned(L, html, html_len);
+    return 1;
+}
+
+/* internal.content(id): the HTML of the document whose table had
+ * `content_id` id, from the build cache or the content store, as a new
+ * Lua string (it is not kept: the engine asks again on every read). */
+static int l_internal_content(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    lua_Integer id = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, id >= 1 && (lua_Unsigned)id <= st->site->ndocs, 1, "no such document");
+    const pub_doc *doc = &st->site->docs[id - 1];
+    luaL_argcheck(L, doc->has_content, 1, "document without content");
+    if (!doc->content_cached) {
+        lua_pushlstring(L, doc->content, doc->content_len);
+        return 1;
+    }
+    luaL_Buffer b;
+    char *to = luaL_buffinitsize(L, &b, doc->content_len);
+    if (pub_cache_copy_html(st->cache, doc->content_key, to, doc->content_len)) {
+        luaL_pushresultsize(&b, doc->content_len);
+        return 1;
+    }
+    return push_rendered_again(L, st, doc);
 }
 
 /* internal.clock(): monotonic seconds, for PUBLISH_TIMINGS (os.clock
@@ -556,7 +608,7 @@ static void push_internal(lua_State *L, run_state *st)
         {"document_at", pub_lua_md_document_at},
         {"future_post", l_internal_future_post}, {"draft_skipped", l_internal_draft_skipped},
         {"clock", l_internal_clock}, {"fetch", l_internal_fetch},
-        {"read_body", l_internal_read_body},
+        {"read_body", l_internal_read_body}, {"content", l_internal_content},
         {"hash", l_internal_hash}, {"hash_value", pub_lua_deps_hash_value},
         {"unchanged", pub_lua_deps_unchanged},
         {"engine_id", l_internal_engine_id},
@@ -633,7 +685,11 @@ static void push_doc(lua_State *L, run_state *st, pub_doc *doc)
     lua_setfield(L, -2, "body_start");
     lua_pushinteger(L, doc->fm.body_line);
     lua_setfield(L, -2, "body_line");
-    if (doc->html) {
+    if (doc->has_content) {
+        /* The HTML stays in C until read (internal.content). */
+        lua_pushinteger(L, (lua_Integer)(doc - st->site->docs) + 1);
+        lua_setfield(L, -2, "content_id");
+    } else if (doc->html) {
         lua_pushlstring(L, doc->html, doc->html_len);
         lua_setfield(L, -2, "content");
     }
@@ -691,7 +747,8 @@ static void start_loading(run_state *st, pub_load_mode mode, const pub_doc_tree_
     if (!tree) tree = &none;
     bool tree_cache = mode == PUB_LOAD_TREE && (tree->doc_seed || tree->highlight_ahead);
     pub_cache *cache = mode == PUB_LOAD_HTML || tree_cache ? st->cache : NULL;
-    loader_start(&st->loader, st->site, st->md, mode, cache, tree, st->jobs);
+    if (mode == PUB_LOAD_HTML) st->content = pub_content_new();
+    loader_start(&st->loader, st->site, st->md, mode, cache, tree, st->content, st->jobs);
 }
 
 /* The document cache's seed (doc.h) for `what` (the engine's: the
@@ -1045,7 +1102,7 @@ static bool build_site(pub_site *site, const pub_build_options *opts, long long 
     double t0 = pub_clock_now(), t1 = t0;
     run_state st = {site->src, site->confine, diags, NULL, 0, opts->progress, opts->progress_ud,
                     LLONG_MAX, site, &md, cache, opts->jobs, true, false, false, 0, {0}, NULL, 0,
-                    NULL, NULL, NULL, 0, 0, 0};
+                    NULL, NULL, NULL, 0, 0, 0, NULL};
     /* Page records go with the cache: a check or --no-cache keeps none. */
     if (cache) st.deps = pub_deps_open(site->src);
     if (opts->explain) st.explain = &result->explain;
@@ -1060,6 +1117,7 @@ static bool build_site(pub_site *site, const pub_build_options *opts, long long 
     }
     if (began) t1 = run_engine(site, opts, &md, &st, diags);
     finish_loading(&st);
+    pub_content_free(st.content);
     double t2 = pub_clock_now();
     if (st.out && diags->errors == 0) copy_static(site, st.out, &st, diags);
 
@@ -1204,7 +1262,7 @@ static bool run_edit_session(const char *src, int jobs, edit_session *session)
     if (!site) return false;
     pub_md_options md = markdown_options(site, diags);
     run_state st = {site->src, site->confine, diags, NULL, 0, NULL, NULL, LLONG_MAX,
-                    site, &md, NULL, jobs, false, false, false, 0, {0}, NULL, 0, NULL, NULL, NULL, 0, 0, 0};
+                    site, &md, NULL, jobs, false, false, false, 0, {0}, NULL, 0, NULL, NULL, NULL, 0, 0, 0, NULL};
     pub_build_options bopts = {.src = src, .drafts = true, .future = true, .check_only = true};
     lua_State *L = pub_runtime_open(site, diags, &md, PUB_SANDBOX_SCRIPT);
     engine_call call = {"load", site, &st, &bopts, NULL, true};

@@ -129,6 +129,7 @@ typedef struct entry {
     bool fresh; /* the blob is in the new (temporary) file: put by this build */
     bool used;  /* got or put by this build */
     bool bad;   /* its blob did not match its hash */
+    bool checked; /* its blob was read and matched its hash */
 } entry;
 
 struct pub_cache {
@@ -225,7 +226,7 @@ static void load(pub_cache *c)
     reserve(c, (size_t)count);
     for (size_t i = 0; i < count; i++) {
         const unsigned char *p = index + i * INDEX_ENTRY;
-        entry e = {get64(p), get64(p + 8), get64(p + 16), get64(p + 24), false, false, false};
+        entry e = {get64(p), get64(p + 8), get64(p + 16), get64(p + 24), false, false, false, false};
         if (e.offset < HEADER_SIZE || e.offset > index_off || e.len > index_off - e.offset ||
             e.len >= SIZE_MAX)
             goto empty;
@@ -265,34 +266,55 @@ pub_cache *pub_cache_open(const char *src)
     return c;
 }
 
-char *pub_cache_get_html(pub_cache *c, uint64_t key, size_t *len)
+bool pub_cache_html_size(pub_cache *c, uint64_t key, size_t *len)
 {
     pthread_mutex_lock(&c->lock);
     entry *e = find(c, key);
-    if (!e || e->bad) {
-        pthread_mutex_unlock(&c->lock);
-        return NULL;
+    bool found = e && !e->bad;
+    if (found) {
+        e->used = c->any_used = true;
+        *len = (size_t)e->len;
     }
-    e->used = true;
-    c->any_used = true;
+    pthread_mutex_unlock(&c->lock);
+    return found;
+}
+
+bool pub_cache_copy_html(pub_cache *c, uint64_t key, char *dst, size_t len)
+{
+    pthread_mutex_lock(&c->lock);
+    entry *e = find(c, key);
+    if (!e || e->bad || e->len != len) {
+        pthread_mutex_unlock(&c->lock);
+        return false;
+    }
     entry copy = *e;
     size_t index = (size_t)(e - c->entries);
     int fd = e->fresh ? c->tmp_fd : c->old_fd;
     pthread_mutex_unlock(&c->lock);
 
     /* Read outside the lock: the fds stay open until pub_cache_free and a
-     * blob, once written, never changes. */
-    char *html = pub_xmalloc((size_t)copy.len + 1);
-    if (!pread_all(fd, html, (size_t)copy.len, copy.offset) ||
-        pub_hash(html, (size_t)copy.len, 0) != copy.hash) {
+     * blob, once written, never changes (a save writes a new file). A
+     * blob is checked once per build, however often it is read. */
+    bool ok = pread_all(fd, dst, len, copy.offset) &&
+              (copy.checked || pub_hash(dst, len, 0) == copy.hash);
+    pthread_mutex_lock(&c->lock);
+    if (ok) c->entries[index].checked = true;
+    else c->entries[index].bad = true;
+    pthread_mutex_unlock(&c->lock);
+    return ok;
+}
+
+char *pub_cache_get_html(pub_cache *c, uint64_t key, size_t *len)
+{
+    size_t n;
+    if (!pub_cache_html_size(c, key, &n)) return NULL;
+    char *html = pub_xmalloc(n + 1);
+    if (!pub_cache_copy_html(c, key, html, n)) {
         free(html);
-        pthread_mutex_lock(&c->lock);
-        c->entries[index].bad = true;
-        pthread_mutex_unlock(&c->lock);
         return NULL;
     }
-    html[copy.len] = '\0';
-    if (len) *len = (size_t)copy.len;
+    html[n] = '\0';
+    if (len) *len = n;
     return html;
 }
 
@@ -349,15 +371,16 @@ static bool ensure_tmp(pub_cache *c)
     return true;
 }
 
-void pub_cache_put_html(pub_cache *c, uint64_t key, const char *html, size_t len)
+bool pub_cache_put_html(pub_cache *c, uint64_t key, const char *html, size_t len)
 {
     uint64_t hash = pub_hash(html, len, 0);
     pthread_mutex_lock(&c->lock);
     entry *e = find(c, key);
     if (c->saved || (e && !e->bad) || !ensure_tmp(c)) {
-        if (e && !e->bad) e->used = c->any_used = true;
+        bool there = e && !e->bad;
+        if (there) e->used = c->any_used = true;
         pthread_mutex_unlock(&c->lock);
-        return;
+        return there;
     }
     /* Reserve the bytes, write them unlocked, then publish the entry. */
     uint64_t offset = c->tmp_end;
@@ -369,7 +392,7 @@ void pub_cache_put_html(pub_cache *c, uint64_t key, const char *html, size_t len
     if (!ok) {
         if (!c->write_errno) c->write_errno = err;
     } else {
-        entry fresh = {key, offset, len, hash, true, true, false};
+        entry fresh = {key, offset, len, hash, true, true, false, false};
         e = find(c, key); /* another thread may have put it meanwhile */
         if (!e)
             add_entry(c, &fresh);
@@ -380,6 +403,7 @@ void pub_cache_put_html(pub_cache *c, uint64_t key, const char *html, size_t len
         c->any_used = true;
     }
     pthread_mutex_unlock(&c->lock);
+    return ok;
 }
 
 bool pub_cache_fingerprint_matches(const pub_cache *c, uint64_t fp, long long now)

@@ -60,12 +60,22 @@ char *pub_cache_get_html(pub_cache *c, uint64_t key, size_t *len);
 /* Whether the cache holds an entry for `key` (it is not marked used).
  * Thread-safe. */
 bool pub_cache_contains(pub_cache *c, uint64_t key);
+/* The two halves of pub_cache_get_html, for a caller that reads the HTML
+ * later into memory of its own (the engine's internal.content reads it
+ * straight into a Lua string): whether `key` is cached, and its length
+ * (marks it used, like a get); then its bytes into `dst` (`len` from the
+ * first), checked against their hash the first time they are read; false
+ * when that fails (the entry then counts as a miss). Both thread-safe. */
+bool pub_cache_html_size(pub_cache *c, uint64_t key, size_t *len);
+bool pub_cache_copy_html(pub_cache *c, uint64_t key, char *dst, size_t len);
 
 /* Stores `len` bytes of HTML for `key` (copied; the caller keeps `html`).
  * Safe from several threads. Storing a key that is already there only
  * marks it used. The bytes go to a temporary file at once, not to memory;
- * if that cannot be written, the failure is kept for pub_cache_save. */
-void pub_cache_put_html(pub_cache *c, uint64_t key, const char *html, size_t len);
+ * if that cannot be written, the failure is kept for pub_cache_save.
+ * Returns whether the cache now holds the key (false: it cannot be
+ * written, or pub_cache_save ran). */
+bool pub_cache_put_html(pub_cache *c, uint64_t key, const char *html, size_t len);
 
 /* Writes the cache when anything changed since it was opened (entries put,
  * entries left unused, fingerprint set), atomically: a temporary file in

@@ -5,6 +5,7 @@
 #include "doc.h"
 #include "cache.h"
 #include "confine.h"
+#include "content.h"
 #include "highlight.h"
 #include "markdown.h"
 #include "sass.h"
@@ -21,13 +22,14 @@
 #include <time.h>
 
 static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md,
-                          pub_load_mode mode, pub_cache *cache, const pub_doc_tree_options *tree);
+                          pub_load_mode mode, pub_cache *cache, const pub_doc_tree_options *tree,
+                          pub_content *store);
 
 void pub_doc_load(pub_site *site, pub_doc *doc, const pub_md_options *md, pub_load_mode mode,
-                  pub_cache *cache, const pub_doc_tree_options *tree)
+                  pub_cache *cache, const pub_doc_tree_options *tree, pub_content *store)
 {
     double start = pub_clock_now();
-    load_document(site, doc, md, mode, cache, tree);
+    load_document(site, doc, md, mode, cache, tree, store);
     double took = pub_clock_now() - start;
     if (took >= site->slow_seconds && !doc->error)
         doc->warning = pub_diag_new(PUB_WARNING, doc->path, 0, 0,
@@ -156,8 +158,33 @@ static void warn_yaml11_booleans(pub_doc *doc)
     }
 }
 
+/* With a store: the HTML stays in the cache (read only when the engine
+ * asks for it), or goes into the store. */
+static void keep_content(pub_doc *doc, const pub_md_options *md, pub_md_known known,
+                         pub_cache *cache, pub_content *store, const char *body, size_t body_len)
+{
+    doc->has_content = true;
+    doc->body_start = doc->fm.body_start;
+    if (doc->markdown && cache) {
+        doc->content_key = pub_cache_md_key(body, body_len, md);
+        if (pub_cache_html_size(cache, doc->content_key, &doc->content_len)) {
+            doc->content_cached = true;
+            return;
+        }
+        doc->html = pub_md_render_known(body, body_len, md, known, &doc->html_len);
+        doc->content_cached = pub_cache_put_html(cache, doc->content_key, doc->html, doc->html_len);
+    } else if (doc->markdown) {
+        doc->html = pub_md_render_known(body, body_len, md, known, &doc->html_len);
+    }
+    if (!doc->content_cached) doc->content = pub_content_add(store, doc->html, doc->html_len);
+    doc->content_len = doc->html_len;
+    free(doc->html);
+    doc->html = NULL;
+}
+
 static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md,
-                          pub_load_mode mode, pub_cache *cache, const pub_doc_tree_options *tree)
+                          pub_load_mode mode, pub_cache *cache, const pub_doc_tree_options *tree,
+                          pub_content *store)
 {
     int rc = pub_confine_read(site->confine, doc->path, &doc->text, &doc->len, &doc->error);
     if (rc == PUB_CONFINE_OUTSIDE) return;
@@ -187,13 +214,8 @@ static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md
         doc->doc_key = key;
         doc->tree = pub_md_parse_known(body, body_len, md, known);
         if (cache && tree && tree->highlight_ahead) highlight_ahead(doc->tree, cache, tree->linenos);
-    } else if (doc->markdown && cache) {
-        uint64_t key = pub_cache_md_key(body, body_len, md);
-        doc->html = pub_cache_get_html(cache, key, &doc->html_len);
-        if (!doc->html) {
-            doc->html = pub_md_render_known(body, body_len, md, known, &doc->html_len);
-            pub_cache_put_html(cache, key, doc->html, doc->html_len);
-        }
+    } else if (doc->markdown && store) {
+        keep_content(doc, md, known, cache, store, body, body_len);
     } else if (doc->markdown) {
         doc->html = pub_md_render_known(body, body_len, md, known, &doc->html_len);
     } else if (doc->sass) {
@@ -206,4 +228,5 @@ static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md
         doc->html = pub_xstrndup(body, body_len);
         doc->html_len = body_len;
     }
+    if (doc->html && store) keep_content(doc, md, known, NULL, store, body, body_len);
 }

@@ -12,7 +12,7 @@
 /* What pub_doc_load does with a document's body. */
 typedef enum {
     PUB_LOAD_META, /* front matter only */
-    PUB_LOAD_HTML, /* and Markdown rendered to doc->html (from the cache when it has it) */
+    PUB_LOAD_HTML, /* and Markdown rendered (doc->html, or the store and cache: below) */
     PUB_LOAD_TREE, /* and Markdown parsed to doc->tree, for `document` hooks */
 } pub_load_mode;
 
@@ -36,14 +36,19 @@ typedef struct pub_doc_tree_options {
 } pub_doc_tree_options;
 
 /* Reads and parses one document: front matter, and its body as `mode`
- * says (with `md` options), taking the HTML from `cache` when it has it
- * (NULL: no cache). A body that is not Markdown (.html) is copied to
- * doc->html in both body modes. Sets doc->error on failure. Thread-safe
- * for different docs. `tree` (may be NULL): see above. */
+ * says (with `md` options). A body that is not Markdown (.html) is copied
+ * to doc->html in both body modes. With a `store` (PUB_LOAD_HTML only),
+ * the HTML is not kept in doc->html but left in `cache` (NULL: none; a
+ * hit is not even read, a miss is rendered and put there) or copied into
+ * the store: doc->has_content and the fields after it say where
+ * (site.h). Sets doc->error on failure. Thread-safe for different docs.
+ * `tree` (may be NULL): see above. */
 struct pub_md_options;
 struct pub_cache;
+struct pub_content;
 void pub_doc_load(pub_site *site, pub_doc *doc, const struct pub_md_options *md,
-                  pub_load_mode mode, struct pub_cache *cache, const pub_doc_tree_options *tree);
+                  pub_load_mode mode, struct pub_cache *cache, const pub_doc_tree_options *tree,
+                  struct pub_content *store);
 
 /* The part of a document-cache key that is the same for every document of
  * a build: `material` (the engine's: the site config's bytes, the

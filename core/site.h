@@ -9,8 +9,8 @@
 #include "frontmatter.h"
 #include "value.h"
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
+#include <stddef.h>
 
 typedef enum { PUB_DOC_POST, PUB_DOC_PAGE } pub_doc_kind;
 
@@ -84,6 +84,16 @@ typedef struct pub_doc {
     char *effects;       /* document-cache hit: the hooks' effects on the post; owned */
     size_t effects_len;
     uint64_t doc_key;    /* document-cache miss: the key to store the hooks' result at */
+    /* The rendered body kept for the engine (internal.content) when the
+     * loader has a content store (content.h), instead of `html`: in the
+     * build cache under content_key when content_cached, else in
+     * `content` (borrowed from the store). has_content: one of them is
+     * set. body_start: where the body starts in the file, to render it
+     * again should the cache's copy turn out damaged. */
+    bool has_content, content_cached;
+    uint64_t content_key;
+    const char *content;
+    size_t content_len, body_start;
     pub_diag *error;     /* load error, owned; NULL when fine */
     pub_diag *warning;   /* "slow to read" (see slow_seconds), owned */
 } pub_doc;

@@ -703,6 +703,70 @@ local function site_permalink(site)
   return pattern
 end
 
+-- Fields of posts and pages that are not held in the Lua heap but fetched
+-- from C each time they are read, as long as nothing set them: `body`
+-- (the Markdown source, read again from disk, see build.c) and `content`
+-- (the rendered HTML, from the build cache or C's content store:
+-- internal.content). A large site's text thus never sits in the heap all
+-- at once (nor is it copied into every render worker); only what a page
+-- reads is, for as long as it uses it. A plugin that sets the field
+-- replaces it as on any table; setting it to nil clears it.
+-- LAZY_FIELDS[name](page) returns the value (read through rawget, so a
+-- wrapper of the page table keeps working: the metatable goes with the
+-- fields).
+local LAZY_FIELDS = {
+  body = function(page)
+    if rawget(page, "body_start") == nil then return nil end
+    local body, err = internal.read_body(page.path, page.body_start)
+    if not body then error(err, 3) end
+    return body
+  end,
+  content = function(page)
+    local id = rawget(page, "content_id")
+    if id then return internal.content(id) end
+  end,
+}
+-- Lazy fields that pairs() lists (content was always in the table; a
+-- build's body never was).
+local LAZY_LISTED = { content = true }
+-- Lazy fields a plugin set to nil: page -> { name = true }.
+local lazy_cleared = setmetatable({}, { __mode = "k" })
+
+local LAZY = {}
+function LAZY.__index(page, key)
+  local fetch = LAZY_FIELDS[key]
+  if fetch == nil then return nil end
+  local cleared = lazy_cleared[page]
+  if cleared and cleared[key] then return nil end
+  return fetch(page)
+end
+function LAZY.__newindex(page, key, value)
+  if value == nil and LAZY_FIELDS[key] then
+    local cleared = lazy_cleared[page] or {}
+    lazy_cleared[page] = cleared
+    cleared[key] = true
+  end
+  rawset(page, key, value)
+end
+-- The table's own fields, then the listed lazy ones it does not hold.
+function LAZY.__pairs(page)
+  return function(t, k)
+    local v
+    if k == nil or not LAZY_LISTED[k] or rawget(t, k) ~= nil then
+      k, v = next(t, k)
+      if k ~= nil then return k, v end
+    end
+    while true do
+      k = next(LAZY_LISTED, k)
+      if k == nil then return nil end
+      if rawget(t, k) == nil then
+        v = t[k]
+        if v ~= nil then return k, v end
+      end
+    end
+  end, page, nil
+end
+
 -- A post's date: front matter wins over the file name, as in Jekyll.
 -- nil when there is none or it is bad (reported).
 local function post_date(doc, now)
@@ -745,10 +809,10 @@ end
 
 local function make_post(doc, site, now, options)
   local meta = doc.meta
-  local post = {
+  local post = setmetatable({
     kind = "post", path = doc.path, meta = meta, body = doc.body, body_start = doc.body_start,
-    content = doc.content, body_line = doc.body_line,
-  }
+    content = doc.content, content_id = doc.content_id, body_line = doc.body_line,
+  }, LAZY)
   local date = post_date(doc, now)
   if not date then return nil end -- reported
   post.date = date
@@ -849,13 +913,13 @@ local function make_page(doc, site)
   end
   if url:sub(1, 1) ~= "/" then url = "/" .. url end
   url = url_of_path(url)
-  local page = {
+  local page = setmetatable({
     kind = "page", path = doc.path, meta = meta, body = doc.body, body_start = doc.body_start,
-    content = doc.content, body_line = doc.body_line, url = url,
+    content = doc.content, content_id = doc.content_id, body_line = doc.body_line, url = url,
     template = doc.path:match("%.html?$") ~= nil,
     title = meta.title ~= nil and tostring(meta.title)
       or (not reader.untitled_pages and title_from_slug(rel:match("[^/]*$")) or nil),
-  }
+  }, LAZY)
   page.layout = layout_of(doc, reader.page_layout)
   if doc.sass then page.layout = false end -- CSS, never wrapped
   for k, v in pairs(meta) do
@@ -915,18 +979,6 @@ local function new_site(ctx)
   end
   return site
 end
-
--- During a build the Markdown source stays on disk until a plugin asks
--- for post.body (see build.c); it is read again then, and not kept.
-local lazy_body = {
-  __index = function(page, key)
-    if key == "body" and rawget(page, "body_start") then
-      local body, err = internal.read_body(page.path, page.body_start)
-      if not body then error(err, 2) end
-      return body
-    end
-  end,
-}
 
 -- Front-matter defaults (config `defaults:`, as Jekyll has them): each
 -- entry's `values` apply to documents under `scope.path` (a folder or a
@@ -1119,7 +1171,6 @@ local function collect(site, ctx, options, plugins, rules)
     elseif doc.cached_effects and page then
       replay_document_effects(page, doc.cached_effects)
     end
-    if page and doc.body == nil then setmetatable(page, lazy_body) end
   end
   if timings and timings.document then
     timings[#timings + 1] = string.format("document hooks %.3f", timings.document)
