@@ -140,8 +140,11 @@ end
 function PROXY.__pairs(t)
   local b = backing[t]
   if reads then note(t, KEYS) end
+  -- pairs of the backing table: a post's lazy content is listed too
+  -- (engine.lua's LAZY).
+  local step = pairs(b)
   return function(_, k)
-    local nk, v = next(b, k)
+    local nk, v = step(b, k)
     if nk ~= nil and reads then note(t, nk) end
     return nk, v
   end, t, nil
@@ -162,7 +165,7 @@ local function proxify(t, id)
   local b = {}
   for k, v in next, t do b[k] = v end
   if mt then setmetatable(b, mt) end
-  for k in pairs(b) do rawset(t, k, nil) end
+  for k in next, b do rawset(t, k, nil) end
   setmetatable(t, PROXY)
   backing[t], ids[t], by_id[id] = b, id, t
   return true

@@ -710,13 +710,14 @@ end
 -- internal.content). A large site's text thus never sits in the heap all
 -- at once (nor is it copied into every render worker); only what a page
 -- reads is, for as long as it uses it. A plugin that sets the field
--- replaces it as on any table; setting it to nil clears it.
--- LAZY_FIELDS[name](page) returns the value (read through rawget, so a
--- wrapper of the page table keeps working: the metatable goes with the
--- fields).
+-- replaces it as on any table, and setting it to nil clears it (either
+-- way the field naming its source, LAZY_SOURCE, becomes false). LAZY_FIELDS[name](page)
+-- returns the value; it reads the page with rawget, so a wrapper that
+-- moves the fields to a backing table with this metatable (deps.lua's
+-- proxies) keeps working.
 local LAZY_FIELDS = {
   body = function(page)
-    if rawget(page, "body_start") == nil then return nil end
+    if not rawget(page, "body_start") then return nil end
     local body, err = internal.read_body(page.path, page.body_start)
     if not body then error(err, 3) end
     return body
@@ -726,26 +727,20 @@ local LAZY_FIELDS = {
     if id then return internal.content(id) end
   end,
 }
+local LAZY_SOURCE = { body = "body_start", content = "content_id" }
 -- Lazy fields that pairs() lists (content was always in the table; a
 -- build's body never was).
 local LAZY_LISTED = { content = true }
--- Lazy fields a plugin set to nil: page -> { name = true }.
-local lazy_cleared = setmetatable({}, { __mode = "k" })
 
 local LAZY = {}
 function LAZY.__index(page, key)
   local fetch = LAZY_FIELDS[key]
-  if fetch == nil then return nil end
-  local cleared = lazy_cleared[page]
-  if cleared and cleared[key] then return nil end
-  return fetch(page)
+  if fetch then return fetch(page) end
 end
+-- Set once, the field is the table's: the source is dropped, so that
+-- setting it to nil later (or now) leaves it nil.
 function LAZY.__newindex(page, key, value)
-  if value == nil and LAZY_FIELDS[key] then
-    local cleared = lazy_cleared[page] or {}
-    lazy_cleared[page] = cleared
-    cleared[key] = true
-  end
+  if LAZY_SOURCE[key] then rawset(page, LAZY_SOURCE[key], false) end
   rawset(page, key, value)
 end
 -- The table's own fields, then the listed lazy ones it does not hold.

@@ -29,7 +29,13 @@ cat > "$src/plugins/probe.lua" <<'LUA'
 return {
   post = function(post)
     if post.meta.probe == "replace" then post.content = "<p>REPLACED BY PLUGIN</p>" end
-    if post.meta.probe == "clear" then post.content = nil end
+    if post.meta.probe == "clear" then
+      post.content = nil
+      if post.content ~= nil then error("content set to nil came back") end
+      post.content = "<p>FOR A MOMENT</p>"
+      post.content = nil
+      if post.content ~= nil then error("content set, then set to nil, came back") end
+    end
     local listed = false
     for k, v in pairs(post) do
       if k == "content" then listed = type(v) == "string" end
