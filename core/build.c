@@ -610,7 +610,7 @@ static void push_internal(lua_State *L, run_state *st)
         {"clock", l_internal_clock}, {"fetch", l_internal_fetch},
         {"read_body", l_internal_read_body}, {"content", l_internal_content},
         {"hash", l_internal_hash}, {"hash_value", pub_lua_deps_hash_value},
-        {"unchanged", pub_lua_deps_unchanged},
+        {"unchanged", pub_lua_deps_unchanged}, {"record_lines", pub_lua_deps_lines},
         {"engine_id", l_internal_engine_id},
         {"records", l_internal_records}, {"record", l_internal_record}, {"keep", l_internal_keep},
         {"explain", l_internal_explain},

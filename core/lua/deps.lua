@@ -541,9 +541,22 @@ local function object_line(t, id, names, n, numbers)
   return concat(out, "\t")
 end
 
+local object_lines, finish_record -- below
+
 function deps.end_page(page, bytes)
   if not tracking or not reads then return end
-  local lines = { globals_line }
+  -- Built in C when every name is plain (the common case).
+  local lines = internal.record_lines(reads, ids, backing, memo, frozen, own, page)
+  if lines then
+    lines[#lines + 1] = globals_line
+  else
+    lines = { globals_line }
+    object_lines(page, lines)
+  end
+  finish_record(page, bytes, lines)
+end
+
+function object_lines(page, lines)
   for t, fields in pairs(reads) do
     local id = escaped_ids[t]
     if not id then
@@ -565,6 +578,9 @@ function deps.end_page(page, bytes)
     end
     if n > 0 then lines[#lines + 1] = object_line(t, id, names, n, numbers) end
   end
+end
+
+function finish_record(page, bytes, lines)
   for kind, paths in pairs(files) do
     local hashes = {}
     for path, h in pairs(paths) do hashes[escaped[path]] = h end

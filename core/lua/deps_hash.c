@@ -290,3 +290,175 @@ int pub_lua_deps_unchanged(lua_State *L)
     lua_pushboolean(L, line >= end);
     return 1;
 }
+
+typedef struct name {
+    const char *s;
+    size_t len;
+} name;
+
+static int name_cmp(const void *a, const void *b)
+{
+    const name *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->s, y->s, n);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Whether a name can stand in a record as it is (deps.lua escapes the
+ * others: %, tab, newline). */
+static bool plain_name(const char *s, size_t len)
+{
+    return !memchr(s, '%', len) && !memchr(s, '\t', len) && !memchr(s, '\n', len);
+}
+
+/* The hash of field `k` (at the top) of the object at `proxy`, as hex on
+ * the top: frozen (the value the page read before setting it itself), else
+ * memo, else computed and kept in memo. Stack as in pub_lua_deps_lines. */
+static void push_field_hash(lua_State *L, int proxy, int k)
+{
+    lua_pushvalue(L, proxy);
+    if (lua_rawget(L, 5) == LUA_TTABLE) {
+        lua_pushvalue(L, k);
+        if (lua_rawget(L, -2) == LUA_TSTRING) {
+            lua_remove(L, -2);
+            return;
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    lua_pushvalue(L, proxy);
+    if (lua_rawget(L, 4) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, proxy);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, 4);
+    }
+    int memo = lua_gettop(L);
+    lua_pushvalue(L, k);
+    if (lua_rawget(L, memo) != LUA_TSTRING) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, proxy);
+        lua_rawget(L, 3);
+        lua_pushvalue(L, k);
+        lua_gettable(L, -2); /* lazy fields (body, content) may run Lua */
+        push_hex(L, hash_at(L, lua_gettop(L), 2, 0, 0));
+        lua_replace(L, -3);
+        lua_pop(L, 1);
+        lua_pushvalue(L, k);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, memo);
+    }
+    lua_remove(L, memo);
+}
+
+/* One object's line, "ID\tF1\tH1\tF2\tH2...", pushed; false (nothing
+ * pushed) when a name needs escaping or a key is not a string. The
+ * object's read fields are at `fields`. */
+static bool push_object_line(lua_State *L, int proxy, int fields, bool mine)
+{
+    lua_pushvalue(L, proxy);
+    lua_rawget(L, 2);
+    size_t id_len;
+    const char *id = lua_tolstring(L, -1, &id_len);
+    if (!id || !plain_name(id, id_len)) {
+        lua_pop(L, 1);
+        return false;
+    }
+    int id_at = lua_gettop(L);
+    size_t n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, fields)) {
+        n++;
+        lua_pop(L, 1);
+    }
+    name *names = lua_newuserdatauv(L, (n ? n : 1) * sizeof *names, 0);
+    size_t count = 0;
+    bool ok = true;
+    lua_pushnil(L);
+    while (lua_next(L, fields)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            ok = false;
+            lua_pop(L, 1);
+            break;
+        }
+        size_t len;
+        const char *s = lua_tolstring(L, -1, &len);
+        if (!plain_name(s, len)) {
+            ok = false;
+            lua_pop(L, 1);
+            break;
+        }
+        bool skip = false;
+        if (mine) {
+            /* A field the page set on itself and had not read before. */
+            lua_pushvalue(L, -1);
+            skip = lua_rawget(L, 6) != LUA_TNIL;
+            lua_pop(L, 1);
+            if (skip) {
+                lua_pushvalue(L, proxy);
+                if (lua_rawget(L, 5) == LUA_TTABLE) {
+                    lua_pushvalue(L, -2);
+                    skip = lua_rawget(L, -2) == LUA_TNIL;
+                    lua_pop(L, 1);
+                }
+                lua_pop(L, 1);
+            }
+        }
+        if (!skip && count < n) names[count++] = (name){s, len};
+    }
+    if (!ok) {
+        lua_settop(L, id_at - 1);
+        return false;
+    }
+    if (count == 0) {
+        lua_settop(L, id_at - 1);
+        lua_pushliteral(L, "");
+        return true;
+    }
+    qsort(names, count, sizeof *names, name_cmp);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addlstring(&b, id, id_len);
+    for (size_t i = 0; i < count; i++) {
+        lua_pushlstring(L, names[i].s, names[i].len);
+        int k = lua_gettop(L);
+        push_field_hash(L, proxy, k);
+        size_t hlen;
+        const char *h = lua_tolstring(L, -1, &hlen);
+        char hex[24];
+        memcpy(hex, h, hlen < sizeof hex ? hlen : sizeof hex);
+        lua_pop(L, 2);
+        luaL_addchar(&b, '\t');
+        luaL_addlstring(&b, names[i].s, names[i].len);
+        luaL_addchar(&b, '\t');
+        luaL_addlstring(&b, hex, hlen < sizeof hex ? hlen : sizeof hex);
+    }
+    luaL_pushresult(&b);
+    lua_replace(L, id_at);
+    lua_settop(L, id_at);
+    return true;
+}
+
+int pub_lua_deps_lines(lua_State *L)
+{
+    for (int i = 1; i <= 6; i++) luaL_checktype(L, i, LUA_TTABLE);
+    luaL_checkany(L, 7);
+    lua_settop(L, 7);
+    luaL_checkstack(L, 24, "records");
+    lua_newtable(L);
+    int lines = lua_gettop(L);
+    lua_Integer n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        int fields = lua_gettop(L), proxy = fields - 1;
+        if (lua_type(L, fields) != LUA_TTABLE) return 0;
+        bool mine = lua_rawequal(L, proxy, 7);
+        if (!push_object_line(L, proxy, fields, mine)) return 0;
+        if (lua_rawlen(L, -1) > 0) lua_rawseti(L, lines, ++n);
+        else lua_pop(L, 1);
+        lua_pop(L, 1); /* the fields */
+    }
+    return 1;
+}

@@ -14,4 +14,11 @@ int pub_lua_deps_hash_value(lua_State *L);
  * recorded (memo filled as it goes); false means "look in Lua". */
 int pub_lua_deps_unchanged(lua_State *L);
 
+/* internal.record_lines(reads, ids, backing, memo, frozen, own, page) ->
+ * array of record lines, one per object the page read (unsorted), or nil
+ * when a name needs escaping (deps.lua builds them then). Stack: 1 reads
+ * (proxy -> {field = true}), 2 ids, 3 backing, 4 memo, 5 frozen, 6 own
+ * (fields the page set on itself), 7 the page. */
+int pub_lua_deps_lines(lua_State *L);
+
 #endif
