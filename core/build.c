@@ -278,16 +278,19 @@ static int l_internal_diagnostics(lua_State *L)
     return 1;
 }
 
-/* internal.store_document(key, html, effects): the result of a document's
- * `document` hooks, for the next build (doc.h's document cache). */
+/* internal.store_document(key, html, effects [, highlight_keys]): the
+ * result of a document's `document` hooks, for the next build (doc.h's
+ * document cache); highlight_keys: the document's `highlight_keys`. */
 static int l_internal_store_document(lua_State *L)
 {
     run_state *st = upvalue_state(L);
     uint64_t key = (uint64_t)luaL_checkinteger(L, 1);
-    size_t html_len, effects_len;
+    size_t html_len, effects_len, keys_len = 0;
     const char *html = luaL_checklstring(L, 2, &html_len);
     const char *effects = luaL_checklstring(L, 3, &effects_len);
-    if (st->cache && key) pub_doc_cache_put(st->cache, key, html, html_len, effects, effects_len);
+    const char *keys = luaL_optlstring(L, 4, NULL, &keys_len);
+    if (st->cache && key)
+        pub_doc_cache_put(st->cache, key, html, html_len, effects, effects_len, keys, keys_len);
     return 0;
 }
 
@@ -707,6 +710,12 @@ static void push_doc(lua_State *L, run_state *st, pub_doc *doc)
         lua_setfield(L, -2, "cached_effects");
         free(doc->effects);
         doc->effects = NULL;
+    }
+    if (doc->hl_keys) {
+        lua_pushlstring(L, doc->hl_keys, doc->hl_keys_len);
+        lua_setfield(L, -2, "highlight_keys");
+        free(doc->hl_keys);
+        doc->hl_keys = NULL;
     }
     /* The file name's date only stands in for a missing `date:` (a date
      * table is some 600 bytes of Lua heap a post would carry for nothing). */

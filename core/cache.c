@@ -327,6 +327,14 @@ bool pub_cache_contains(pub_cache *c, uint64_t key)
     return found;
 }
 
+void pub_cache_keep(pub_cache *c, uint64_t key)
+{
+    pthread_mutex_lock(&c->lock);
+    entry *e = find(c, key);
+    if (e && !e->bad) e->used = c->any_used = true;
+    pthread_mutex_unlock(&c->lock);
+}
+
 static const char cachedir_tag[] =
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This folder is publish's build cache; it can be deleted at any time.\n";

@@ -69,6 +69,10 @@ bool pub_cache_contains(pub_cache *c, uint64_t key);
 bool pub_cache_html_size(pub_cache *c, uint64_t key, size_t *len);
 bool pub_cache_copy_html(pub_cache *c, uint64_t key, char *dst, size_t len);
 
+/* Marks the entry for `key`, if there is one, used by this build (so a
+ * save keeps it) without reading it. Thread-safe. */
+void pub_cache_keep(pub_cache *c, uint64_t key);
+
 /* Stores `len` bytes of HTML for `key` (copied; the caller keeps `html`).
  * Safe from several threads. Storing a key that is already there only
  * marks it used. The bytes go to a temporary file at once, not to memory;

@@ -38,8 +38,8 @@ void pub_doc_load(pub_site *site, pub_doc *doc, const pub_md_options *md, pub_lo
 
 /* ---- The document cache ------------------------------------------------------ */
 
-/* An entry is "EFFECTS_LEN\n", the effects, then the HTML: one blob, so
- * that the two are never out of step. */
+/* An entry is "EFFECTS_LEN KEYS_LEN\n", the highlighted blocks' keys, the
+ * effects, then the HTML: one blob, so that they are never out of step. */
 
 uint64_t pub_doc_cache_seed(const void *material, size_t len, const pub_md_options *md)
 {
@@ -58,30 +58,39 @@ static uint64_t doc_cache_key(uint64_t seed, const pub_doc *doc)
 }
 
 void pub_doc_cache_put(pub_cache *cache, uint64_t key, const char *html, size_t html_len,
-                       const char *effects, size_t effects_len)
+                       const char *effects, size_t effects_len, const char *hl_keys,
+                       size_t hl_keys_len)
 {
     pub_buf blob = PUB_BUF_INIT;
-    pub_buf_printf(&blob, "%zu\n", effects_len);
+    hl_keys_len -= hl_keys_len % 8;
+    pub_buf_printf(&blob, "%zu %zu\n", effects_len, hl_keys_len);
+    if (hl_keys_len) pub_buf_append(&blob, hl_keys, hl_keys_len);
     pub_buf_append(&blob, effects, effects_len);
     pub_buf_append(&blob, html, html_len);
     pub_cache_put_html(cache, key, blob.data, blob.len);
     pub_buf_free(&blob);
 }
 
-/* A cached result into doc->html and doc->effects; false when there is
- * none (or it is not one of ours). */
+/* A cached result into doc->html and doc->effects, its highlighted
+ * blocks kept in the cache; false when there is none (or it is not one of
+ * ours). */
 static bool doc_cache_get(pub_cache *cache, uint64_t key, pub_doc *doc)
 {
     size_t len;
     char *blob = pub_cache_get_html(cache, key, &len);
     if (!blob) return false;
-    char *end;
+    char *end, *end2;
     unsigned long long effects_len = strtoull(blob, &end, 10);
-    size_t head = (size_t)(end - blob) + 1;
-    if (end == blob || *end != '\n' || effects_len > len - head) {
+    unsigned long long keys_len = strtoull(end, &end2, 10);
+    size_t head = (size_t)(end2 - blob) + 1;
+    if (end == blob || *end != ' ' || end2 == end + 1 || *end2 != '\n' || keys_len % 8 ||
+        keys_len > len - head || effects_len > len - head - keys_len) {
         free(blob);
         return false;
     }
+    for (size_t i = 0; i < keys_len; i += 8)
+        pub_cache_keep(cache, pub_hash_get_le64((const unsigned char *)blob + head + i));
+    head += (size_t)keys_len;
     doc->effects = pub_xstrndup(blob + head, (size_t)effects_len);
     doc->effects_len = (size_t)effects_len;
     doc->html_len = len - head - (size_t)effects_len;
@@ -104,9 +113,10 @@ static bool mentions_linenos(const char *info)
 
 /* Highlights the tree's fenced code into the cache (see doc.h). The
  * language is the info string's first word, as publish.Node's `lang`. */
-static void highlight_ahead(cmark_node *root, pub_cache *cache, long linenos)
+static void highlight_ahead(pub_doc *doc, cmark_node *root, pub_cache *cache, long linenos)
 {
     pub_hl_options opts = {linenos};
+    pub_buf keys = PUB_BUF_INIT;
     cmark_iter *iter = cmark_iter_new(root);
     cmark_event_type ev;
     while ((ev = cmark_iter_next(iter)) != CMARK_EVENT_DONE) {
@@ -121,13 +131,20 @@ static void highlight_ahead(cmark_node *root, pub_cache *cache, long linenos)
         const char *code = cmark_node_get_literal(n);
         size_t len = code ? strlen(code) : 0;
         uint64_t key = pub_hl_cache_key(code ? code : "", len, lang, &opts);
-        if (!key || pub_cache_contains(cache, key)) continue;
+        if (!key) continue;
+        unsigned char le[8];
+        pub_hash_put_le64(le, key);
+        pub_buf_append(&keys, le, 8);
+        if (pub_cache_contains(cache, key)) continue;
         size_t html_len;
         char *html = pub_hl_render(code ? code : "", len, lang, &opts, &html_len, NULL);
         if (html) pub_cache_put_html(cache, key, html, html_len);
         free(html); /* a failure is the plugin's to report, when it asks */
     }
     cmark_iter_free(iter);
+    doc->hl_keys_len = keys.len;
+    doc->hl_keys = keys.len ? pub_buf_detach(&keys) : NULL;
+    pub_buf_free(&keys);
 }
 
 /* Keys the engine and bundled plugins read as booleans. */
@@ -213,7 +230,7 @@ static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md
         if (key && doc_cache_get(cache, key, doc)) return;
         doc->doc_key = key;
         doc->tree = pub_md_parse_known(body, body_len, md, known);
-        if (cache && tree && tree->highlight_ahead) highlight_ahead(doc->tree, cache, tree->linenos);
+        if (cache && tree && tree->highlight_ahead) highlight_ahead(doc, doc->tree, cache, tree->linenos);
     } else if (doc->markdown && store) {
         keep_content(doc, md, known, cache, store, body, body_len);
     } else if (doc->markdown) {

@@ -57,9 +57,13 @@ void pub_doc_load(pub_site *site, pub_doc *doc, const struct pub_md_options *md,
 uint64_t pub_doc_cache_seed(const void *material, size_t len, const struct pub_md_options *md);
 
 /* Stores what the `document` hooks made of the document keyed `key`
- * (doc->doc_key): its HTML and the engine's record of their effects on
- * the post. Thread-safe (pub_cache_put_html). */
+ * (doc->doc_key): its HTML, the engine's record of their effects on the
+ * post, and `hl_keys` (doc->hl_keys: the cache keys of its highlighted
+ * blocks, kept in the cache by every build that takes this entry, so that
+ * they are still there when the document's hooks must run again, after a
+ * config change say). Thread-safe (pub_cache_put_html). */
 void pub_doc_cache_put(struct pub_cache *cache, uint64_t key, const char *html, size_t html_len,
-                       const char *effects, size_t effects_len);
+                       const char *effects, size_t effects_len, const char *hl_keys,
+                       size_t hl_keys_len);
 
 #endif

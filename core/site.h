@@ -83,6 +83,8 @@ typedef struct pub_doc {
     struct cmark_node *tree; /* parsed body (PUB_LOAD_TREE), owned until handed to Lua */
     char *effects;       /* document-cache hit: the hooks' effects on the post; owned */
     size_t effects_len;
+    char *hl_keys;       /* highlighted ahead: the blocks' cache keys, 8 bytes LE each; owned */
+    size_t hl_keys_len;
     uint64_t doc_key;    /* document-cache miss: the key to store the hooks' result at */
     /* The rendered body kept for the engine (internal.content) when the
      * loader has a content store (content.h), instead of `html`: in the

@@ -1124,7 +1124,7 @@ local function run_document_hooks(plugins, doc, page)
   page.content = internal.render_document(tree)
   if key and internal.diagnostics() == said then
     local effects = document_effects(page, before)
-    if effects then internal.store_document(key, page.content, effects) end
+    if effects then internal.store_document(key, page.content, effects, doc.highlight_keys) end
   end
 end
 

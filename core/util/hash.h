@@ -16,4 +16,12 @@ static inline void pub_hash_put_le64(unsigned char *p, uint64_t v)
     for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
 }
 
+/* The value pub_hash_put_le64 stored at p. */
+static inline uint64_t pub_hash_get_le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
 #endif

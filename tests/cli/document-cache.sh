@@ -7,7 +7,8 @@
 # clean --no-cache build's, and the count says which documents went
 # through the hooks: only the edited ones, all of them after a change to
 # any plugin's code or to the config, and every build the ones whose
-# hooks warned or set a value the cache cannot keep.
+# hooks warned or set a value the cache cannot keep. A build that takes a
+# document from the cache keeps its highlighted blocks there too.
 #   document-cache.sh PUBLISH REPO_ROOT
 set -uo pipefail
 publish="$1"; root="$2"
@@ -52,10 +53,12 @@ function marks.site(site)
 end
 return marks
 LUA
-body='## One\n\nA [link](http://example.com/a) and [another](/b).\n\n## Two\n\n## Three\n\n```python\ndef f(x):\n    return x + 1\n```\n'
-printf -- "---\ntitle: first\n---\n$body" > "$src/posts/2024-01-01-first.md"
-printf -- "---\ntitle: second\n---\n$body" > "$src/posts/2024-01-02-second.md"
-printf -- "---\ntitle: third\n---\n$body" > "$src/posts/2024-01-03-third.md"
+body='## One\n\nA [link](http://example.com/a) and [another](/b).\n\n## Two\n\n## Three\n\n```python\ndef NAME(x):\n    return x + 1\n```\n'
+printf -- "---\ntitle: first\n---\n${body//NAME/first}" > "$src/posts/2024-01-01-first.md"
+printf -- "---\ntitle: second\n---\n${body//NAME/second}" > "$src/posts/2024-01-02-second.md"
+printf -- "---\ntitle: third\n---\n${body//NAME/third}" > "$src/posts/2024-01-03-third.md"
+# The number of entries in the build cache (its header's u64 at byte 40).
+entries() { od -An -t u8 -j 40 -N 8 "$src/.publish-cache/build.cache" | tr -d ' '; }
 
 # Builds with the cache into out/ and from scratch into clean/; checks
 # they agree but for calls.txt, and that `calls` documents went through
@@ -73,11 +76,13 @@ cached_build() { # cached_build WHAT CALLS
 cached_build "first build" 3
 check "the hooks' fields reach the page" grep -q '<p class="mark">plain 2 2</p>' "$work/out/first/index.html"
 check "headings' toc reaches the page" grep -q '<nav class="toc"' "$work/out/first/index.html"
-check "highlighted" grep -q '<span class="k">def</span>' "$work/out/first/index.html"
+check "highlighted" grep -q '<span class="k">def</span> <span class="nf">first</span>' "$work/out/first/index.html"
+check "the cache holds 3 documents and 3 highlighted blocks" test "$(entries)" = 6
 check "links rewritten" grep -q 'href="https://example.com/a" data-style="plain"' "$work/out/first/index.html"
 
 printf '\nOne [more](http://example.com/c).\n' >> "$src/posts/2024-01-02-second.md"
 cached_build "one post edited" 1
+check "the unchanged documents' highlighted blocks stay in the cache" test "$(entries)" = 6
 check "the edit's fields" grep -q '<p class="mark">plain 3 3</p>' "$work/out/second/index.html"
 check "the others' cached fields" grep -q '<p class="mark">plain 2 2</p>' "$work/out/third/index.html"
 
@@ -95,13 +100,13 @@ check "the new config value reached every page" \
 sed -i 's/^title: Document cache$/title: Another title/' "$src/config.yaml"
 cached_build "any config change" 3
 
-printf -- "---\ntitle: noisy\nnoisy: true\n---\n$body" > "$src/posts/2024-01-04-noisy.md"
+printf -- "---\ntitle: noisy\nnoisy: true\n---\n${body//NAME/noisy}" > "$src/posts/2024-01-04-noisy.md"
 cached_build "a hook that warns" 1
 printf '\nMore.\n' >> "$src/posts/2024-01-03-third.md"
 cached_build "a hook that warned is run again" 2
 check "and warns again" grep -q 'noisy post' "$work/err"
 
-printf -- "---\ntitle: dated\ndated: true\n---\n$body" > "$src/posts/2024-01-05-dated.md"
+printf -- "---\ntitle: dated\ndated: true\n---\n${body//NAME/dated}" > "$src/posts/2024-01-05-dated.md"
 cached_build "a field the cache cannot keep (a Date)" 2
 printf '\nMore.\n' >> "$src/posts/2024-01-03-third.md"
 cached_build "such a document is run again" 3
