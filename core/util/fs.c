@@ -114,34 +114,120 @@ int pub_fs_sweep_temps(const char *dir, pub_fs_temp_test *is_temp, void *ctx, lo
     return sweep_dir(dir, is_temp, ctx, cutoff, max_depth, removed, failed);
 }
 
-static void walk_fd(int fd, const char *prefix, bool (*skip_top)(const char *), pub_fs_visit *visit,
-                    void *ctx)
+typedef struct dir_name {
+    char *name;
+    mode_t type; /* from readdir; 0 when it does not say */
+} dir_name;
+
+static int compare_names(const void *a, const void *b)
 {
-    DIR *dir = fdopendir(fd);
-    if (!dir) {
-        close(fd);
-        return;
+    return strcmp(((const dir_name *)a)->name, ((const dir_name *)b)->name);
+}
+
+static mode_t dirent_type(unsigned char d_type)
+{
+    switch (d_type) {
+    case DT_DIR: return S_IFDIR;
+    case DT_REG: return S_IFREG;
+    case DT_LNK: return S_IFLNK;
+    case DT_FIFO: return S_IFIFO;
+    case DT_SOCK: return S_IFSOCK;
+    case DT_CHR: return S_IFCHR;
+    case DT_BLK: return S_IFBLK;
+    default: return 0;
     }
+}
+
+/* The entries of `dir` but "." and ".."; caller frees the array and each
+ * name. */
+static size_t read_names(DIR *dir, bool sorted, dir_name **out)
+{
+    dir_name *names = NULL;
+    size_t n = 0, cap = 0;
     struct dirent *e;
     while ((e = readdir(dir)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        if (!prefix[0] && skip_top && skip_top(e->d_name)) continue;
-        char *rel = prefix[0] ? pub_path_join(prefix, e->d_name) : pub_xstrdup(e->d_name);
-        bool is_dir = e->d_type == DT_DIR;
-        struct stat st;
-        if (e->d_type == DT_UNKNOWN)
-            is_dir = fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-        visit(rel, is_dir, ctx);
-        if (is_dir) {
-            int sub = openat(dirfd(dir), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub >= 0) walk_fd(sub, rel, skip_top, visit, ctx);
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            names = pub_xrealloc(names, cap * sizeof *names);
         }
-        free(rel);
+        names[n++] = (dir_name){pub_xstrdup(e->d_name), dirent_type(e->d_type)};
     }
+    /* An empty folder has no list at all: qsort(NULL, 0, ...) is undefined. */
+    if (sorted && n > 1) qsort(names, n, sizeof *names, compare_names);
+    *out = names;
+    return n;
+}
+
+static void walk_folder(int fd, pub_buf *rel, int depth, const pub_fs_walk_options *o)
+{
+    DIR *dir = fdopendir(fd);
+    if (!dir) {
+        if (o->fail) o->fail(pub_buf_cstr(rel), errno, o->ctx);
+        close(fd);
+        return;
+    }
+    dir_name *names;
+    size_t n = read_names(dir, o->sorted, &names);
+    size_t rel_len = rel->len;
+    for (size_t i = 0; i < n; i++) {
+        if (rel_len) pub_buf_putc(rel, '/');
+        const char *name = names[i].name;
+        pub_buf_puts(rel, name);
+        struct stat st;
+        bool stated = false;
+        mode_t type = names[i].type;
+        if (o->stat || !type) {
+            stated = fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+            type = stated ? (st.st_mode & S_IFMT) : 0;
+        }
+        pub_fs_entry e = {pub_buf_cstr(rel), name, dirfd(dir), depth, type,
+                          o->stat && stated ? &st : NULL};
+        pub_fs_step step = o->visit(&e, o->ctx);
+        bool enter = (step == PUB_FS_ENTER && type == S_IFDIR) ||
+                     (step == PUB_FS_ENTER_LINK && (type == S_IFDIR || type == S_IFLNK));
+        if (enter) {
+            int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (type == S_IFDIR ? O_NOFOLLOW : 0);
+            int sub = openat(dirfd(dir), name, flags);
+            if (sub >= 0) walk_folder(sub, rel, depth + 1, o);
+            else if (o->fail) o->fail(pub_buf_cstr(rel), errno, o->ctx);
+        }
+        rel->len = rel_len;
+        if (rel->data) rel->data[rel_len] = '\0';
+        free(names[i].name);
+    }
+    free(names);
     closedir(dir);
+}
+
+void pub_fs_walk(int fd, const pub_fs_walk_options *o)
+{
+    pub_buf rel = PUB_BUF_INIT;
+    if (fd < 0) {
+        if (o->fail) o->fail("", EBADF, o->ctx);
+    } else {
+        walk_folder(fd, &rel, 0, o);
+    }
+    pub_buf_free(&rel);
+}
+
+typedef struct fd_walk {
+    bool (*skip_top)(const char *name);
+    pub_fs_visit *visit;
+    void *ctx;
+} fd_walk;
+
+static pub_fs_step visit_fd_entry(const pub_fs_entry *e, void *ctx)
+{
+    fd_walk *w = ctx;
+    if (e->depth == 0 && w->skip_top && w->skip_top(e->name)) return PUB_FS_NEXT;
+    w->visit(e->rel, e->type == S_IFDIR, w->ctx);
+    return PUB_FS_ENTER;
 }
 
 void pub_fs_walk_fd(int fd, bool (*skip_top)(const char *name), pub_fs_visit *visit, void *ctx)
 {
-    walk_fd(fd, "", skip_top, visit, ctx);
+    fd_walk w = {skip_top, visit, ctx};
+    pub_fs_walk_options o = {.visit = visit_fd_entry, .ctx = &w};
+    pub_fs_walk(fd, &o);
 }

@@ -11,6 +11,7 @@
 #define PUB_UTIL_FS_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 /* Creates and opens (read-write, close-on-exec) a new file named `prefix`
  * followed by six random letters and digits, with `mode` (& ~umask). On
@@ -40,17 +41,52 @@ typedef bool pub_fs_temp_test(const char *name, void *ctx);
 int pub_fs_sweep_temps(const char *dir, pub_fs_temp_test *is_temp, void *ctx, long min_age,
                        int max_depth, size_t *removed, char **failed);
 
+/* One entry met by pub_fs_walk. */
+typedef struct pub_fs_entry {
+    const char *rel;       /* its path below the walk's root ("a/b.md") */
+    const char *name;      /* its last part */
+    int dirfd;             /* the open folder holding it, for the *at calls */
+    int depth;             /* 0: an entry of the root */
+    mode_t type;           /* S_IFDIR, S_IFREG, S_IFLNK ... as lstat says (a
+                              symlink is a symlink); 0 when it cannot be looked at */
+    const struct stat *st; /* its lstat, with options.stat (else NULL); NULL too
+                              when it cannot be looked at */
+} pub_fs_entry;
+
+/* What to do with an entry: PUB_FS_ENTER a real folder (opened with
+ * O_NOFOLLOW, so one swapped for a symlink meanwhile is not entered);
+ * PUB_FS_ENTER_LINK also a symlink to a folder (the caller has checked
+ * where it leads: site discovery through confine.h). Anything else, and
+ * any return for a file, goes on with the next entry. */
+typedef enum { PUB_FS_NEXT, PUB_FS_ENTER, PUB_FS_ENTER_LINK } pub_fs_step;
+
+typedef struct pub_fs_walk_options {
+    bool sorted;  /* each folder's names in strcmp order, else readdir's */
+    bool stat;    /* lstat every entry (else only where readdir gives no type) */
+    /* Called for each entry but "." and ".."; a folder before its contents. */
+    pub_fs_step (*visit)(const pub_fs_entry *e, void *ctx);
+    /* Called (may be NULL) for a folder that cannot be opened or read, ""
+     * for the root, with the errno value; the walk goes on without it. */
+    void (*fail)(const char *rel, int err, void *ctx);
+    void *ctx;
+} pub_fs_walk_options;
+
+/* The one walk of a folder tree: the folder open at `fd` (taken), by
+ * descriptors, entering what `visit` says. The fingerprint (every input
+ * file), serve's watches, site discovery and DEST's walks
+ * (output_journal.c) use it; each decides what to skip and enter. */
+void pub_fs_walk(int fd, const pub_fs_walk_options *o);
+
 /* Called for each entry of a pub_fs_walk_fd: `rel` is its path below the
  * walk's root, `is_dir` says it is a real folder (a symlink to one is not).
  * A folder is visited before its contents. */
 typedef void pub_fs_visit(const char *rel, bool is_dir, void *ctx);
 
-/* Walks the folder open at `fd` (taken), in readdir order, entering real
- * folders only: each is opened with O_NOFOLLOW, so one swapped for a
- * symlink meanwhile is not entered. Names `skip_top` accepts (may be NULL)
- * are left out at the top level only. An entry that cannot be looked at
- * is visited as a non-folder; a folder that cannot be opened is visited
- * but not entered. DEST's walkers (output_journal.c) use it. */
+/* pub_fs_walk in readdir order entering every real folder, for DEST's
+ * walkers (output_journal.c): names `skip_top` accepts (may be NULL) are
+ * left out at the top level only; an entry that cannot be looked at is
+ * visited as a non-folder; a folder that cannot be opened is visited but
+ * not entered. */
 void pub_fs_walk_fd(int fd, bool (*skip_top)(const char *name), pub_fs_visit *visit, void *ctx);
 
 #endif
