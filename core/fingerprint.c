@@ -5,10 +5,10 @@
 #include "fingerprint.h"
 #include "util/buf.h"
 #include "util/file.h"
+#include "util/fs.h"
 #include "util/hash.h"
 #include "util/mem.h"
 #include <cmark-gfm.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -154,85 +154,59 @@ static bool add_file_part(uint64_t *hash, const pub_fingerprint_file *f, long lo
     return true;
 }
 
-static int compare_strings(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 enum { MAX_TREE_DEPTH = 64 };
 
-/* Adds the folder open at `fd` (taken) whose path below SRC is rel. */
-static void add_folder(pub_fingerprint *fp, int fd, const char *src, pub_buf *rel,
-                       const struct stat *skip, int depth)
+typedef struct tree_walk {
+    pub_fingerprint *fp;
+    const char *src;
+    const struct stat *skip; /* DEST inside SRC: output, not input */
+} tree_walk;
+
+static pub_fs_step add_entry(const pub_fs_entry *e, void *ctx)
 {
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        fp->unusable = true;
-        return;
+    tree_walk *t = ctx;
+    if (e->name[0] == '.') return PUB_FS_NEXT;
+    const struct stat *st = e->st;
+    if (!st) {
+        t->fp->unusable = true; /* gone while we looked: something is changing */
+        return PUB_FS_NEXT;
     }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.') continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 32;
-            names = pub_xrealloc(names, cap * sizeof *names);
+    if (S_ISDIR(st->st_mode)) {
+        if (t->skip && st->st_dev == t->skip->st_dev && st->st_ino == t->skip->st_ino)
+            return PUB_FS_NEXT;
+        if (e->depth >= MAX_TREE_DEPTH) {
+            t->fp->unusable = true;
+            return PUB_FS_NEXT;
         }
-        names[n++] = pub_xstrdup(de->d_name);
+        return PUB_FS_ENTER;
     }
-    /* An empty folder has no list at all: qsort(NULL, 0, ...) is undefined. */
-    if (n > 1) qsort(names, n, sizeof *names, compare_strings);
-    size_t rel_len = rel->len;
-    for (size_t i = 0; i < n; i++) {
-        if (rel_len) pub_buf_putc(rel, '/');
-        pub_buf_puts(rel, names[i]);
-        struct stat st;
-        if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            fp->unusable = true; /* gone while we looked: something is changing */
-        } else if (S_ISDIR(st.st_mode)) {
-            if (!(skip && st.st_dev == skip->st_dev && st.st_ino == skip->st_ino)) {
-                int child = depth < MAX_TREE_DEPTH
-                                ? openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                                : -1;
-                if (child < 0)
-                    fp->unusable = true;
-                else
-                    add_folder(fp, child, src, rel, skip, depth + 1);
-            }
-        } else {
-            pub_buf path = PUB_BUF_INIT;
-            pub_buf_puts(&path, src);
-            pub_buf_putc(&path, '/');
-            pub_buf_puts(&path, pub_buf_cstr(rel));
-            pub_fingerprint_add_file(fp, pub_buf_cstr(rel), pub_buf_cstr(&path), &st);
-            struct stat target;
-            if (S_ISLNK(st.st_mode) && fstatat(dirfd(d), names[i], &target, 0) == 0 &&
-                S_ISREG(target.st_mode))
-                pub_fingerprint_add_file(fp, pub_buf_cstr(rel), pub_buf_cstr(&path), &target);
-            pub_buf_free(&path);
-        }
-        rel->len = rel_len;
-        if (rel->data) rel->data[rel_len] = '\0';
-        free(names[i]);
-    }
-    free(names);
-    closedir(d);
+    pub_buf path = PUB_BUF_INIT;
+    pub_buf_puts(&path, t->src);
+    pub_buf_putc(&path, '/');
+    pub_buf_puts(&path, e->rel);
+    pub_fingerprint_add_file(t->fp, e->rel, pub_buf_cstr(&path), st);
+    struct stat target;
+    if (S_ISLNK(st->st_mode) && fstatat(e->dirfd, e->name, &target, 0) == 0 && S_ISREG(target.st_mode))
+        pub_fingerprint_add_file(t->fp, e->rel, pub_buf_cstr(&path), &target);
+    pub_buf_free(&path);
+    return PUB_FS_NEXT;
+}
+
+static void walk_failed(const char *rel, int err, void *ctx)
+{
+    (void)rel;
+    (void)err;
+    ((tree_walk *)ctx)->fp->unusable = true;
 }
 
 void pub_fingerprint_add_tree(pub_fingerprint *fp, const char *src, const char *skip)
 {
     struct stat skip_st;
     bool have_skip = skip && stat(skip, &skip_st) == 0;
-    int fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        fp->unusable = true;
-        return;
-    }
-    pub_buf rel = PUB_BUF_INIT;
-    add_folder(fp, fd, src, &rel, have_skip ? &skip_st : NULL, 0);
-    pub_buf_free(&rel);
+    tree_walk t = {fp, src, have_skip ? &skip_st : NULL};
+    pub_fs_walk_options o = {.sorted = true, .stat = true, .visit = add_entry, .fail = walk_failed,
+                             .ctx = &t};
+    pub_fs_walk(open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC), &o);
 }
 
 uint64_t pub_fingerprint_final(const pub_fingerprint *fp, long long since_ns)
