@@ -9,9 +9,10 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/mem.h"
+#include "util/fs.h"
 #include "util/path.h"
-#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -104,23 +105,33 @@ static bool is_dest(const watcher *w, const char *path)
     return same;
 }
 
-/* Watches `path` and every folder under it (not through symlinks, not
- * dot folders); returns the watch of `path`, or -1. */
+typedef struct tree_watch {
+    watcher *w;
+    const char *root; /* the folder the walk started at */
+    int depth;        /* its depth below SRC */
+} tree_watch;
+
+static pub_fs_step watch_entry(const pub_fs_entry *e, void *ctx)
+{
+    tree_watch *t = ctx;
+    if (e->type != S_IFDIR || ignored_name(e->name)) return PUB_FS_NEXT;
+    char *path = pub_path_join(t->root, e->rel);
+    bool enter = t->depth + e->depth + 1 <= MAX_TREE_DEPTH && !is_dest(t->w, path) &&
+                 add_watch(t->w, path) >= 0;
+    free(path);
+    return enter ? PUB_FS_ENTER : PUB_FS_NEXT;
+}
+
+/* Watches `path` (at `depth` below SRC) and every folder under it (not
+ * through symlinks, not dot folders); returns the watch of `path`, or -1. */
 static int add_tree(watcher *w, const char *path, int depth)
 {
     int wd;
     if (depth > MAX_TREE_DEPTH || is_dest(w, path) || (wd = add_watch(w, path)) < 0) return -1;
-    DIR *dir = opendir(path);
-    if (!dir) return wd;
-    struct dirent *e;
-    while ((e = readdir(dir))) {
-        if (ignored_name(e->d_name)) continue;
-        char *child = pub_path_join(path, e->d_name);
-        struct stat st;
-        if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode)) add_tree(w, child, depth + 1);
-        free(child);
-    }
-    closedir(dir);
+    tree_watch t = {w, path, depth};
+    pub_fs_walk_options o = {.visit = watch_entry, .ctx = &t};
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* SRC may be a symlink */
+    if (fd >= 0) pub_fs_walk(fd, &o);
     return wd;
 }
 
