@@ -10,11 +10,12 @@
 #include "sass.h"
 #include "util/buf.h"
 #include "util/file.h"
+#include "util/fs.h"
 #include "util/mem.h"
 #include "util/path.h"
 #include <cmark-gfm.h>
-#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <limits.h>
@@ -97,27 +98,6 @@ static entry_type classify(const walk *w, const char *src, const char *child_rel
     return type;
 }
 
-/* The entries of SRC/rel, sorted; NULL (reported unless absent) when it
- * cannot be read. Free with free_names. */
-static bool read_folder(const walk *w, const char *src, const char *rel, name_list *out)
-{
-    char *dir_path = pub_path_join(src, rel);
-    DIR *dir = opendir(dir_path);
-    free(dir_path);
-    if (!dir) {
-        if (errno != ENOENT)
-            pub_diags_add(w->diags, PUB_ERROR, rel, 0, 0, "cannot read folder: %s", strerror(errno));
-        return false;
-    }
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            name_list_push(out, pub_xstrdup(e->d_name));
-    closedir(dir);
-    if (out->len > 1) qsort(out->items, out->len, sizeof *out->items, compare_names);
-    return true;
-}
-
 static void free_names(name_list *l)
 {
     for (size_t i = 0; i < l->len; i++) free(l->items[i]);
@@ -125,21 +105,60 @@ static void free_names(name_list *l)
     memset(l, 0, sizeof *l);
 }
 
+/* A walk of SRC/rel in name order (pub_fs_walk): `visit` gets each entry's
+ * path below SRC and says whether to enter it; a folder that cannot be
+ * read is reported (unless it is gone). */
+typedef struct site_walk {
+    const walk *w;
+    const char *src, *rel;
+    pub_fs_step (*visit)(struct site_walk *sw, const char *child_rel, const char *name);
+    void *ctx;
+    size_t base_len; /* walk_tree: the part of child_rel its list leaves out */
+} site_walk;
+
+static pub_fs_step site_entry(const pub_fs_entry *e, void *ctx)
+{
+    site_walk *sw = ctx;
+    char *child_rel = pub_path_join(sw->rel, e->rel);
+    pub_fs_step step = sw->visit(sw, child_rel, e->name);
+    free(child_rel);
+    return step;
+}
+
+static void site_walk_failed(const char *rel, int err, void *ctx)
+{
+    site_walk *sw = ctx;
+    if (err == ENOENT) return;
+    char *path = rel[0] ? pub_path_join(sw->rel, rel) : pub_xstrdup(sw->rel);
+    pub_diags_add(sw->w->diags, PUB_ERROR, path, 0, 0, "cannot read folder: %s", strerror(err));
+    free(path);
+}
+
+static void site_walk_run(site_walk *sw)
+{
+    char *path = pub_path_join(sw->src, sw->rel);
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int err = errno;
+    free(path);
+    pub_fs_walk_options o = {.sorted = true, .visit = site_entry, .fail = site_walk_failed, .ctx = sw};
+    if (fd < 0) site_walk_failed("", err, sw);
+    else pub_fs_walk(fd, &o);
+}
+
+static pub_fs_step tree_entry(site_walk *sw, const char *child_rel, const char *name)
+{
+    if (skipped_name(name)) return PUB_FS_NEXT;
+    entry_type type = classify(sw->w, sw->src, child_rel);
+    if (type == ENTRY_FILE) name_list_push(sw->ctx, pub_xstrdup(child_rel + sw->base_len));
+    return type == ENTRY_FOLDER ? PUB_FS_ENTER : PUB_FS_NEXT;
+}
+
 /* Lists files below SRC/rel recursively as paths relative to SRC/base. */
 static void walk_tree(const walk *w, const char *src, const char *rel, size_t base_len,
                       name_list *out)
 {
-    name_list names = {0};
-    if (!read_folder(w, src, rel, &names)) return;
-    for (size_t i = 0; i < names.len; i++) {
-        if (skipped_name(names.items[i])) continue;
-        char *child_rel = pub_path_join(rel, names.items[i]);
-        entry_type type = classify(w, src, child_rel);
-        if (type == ENTRY_FOLDER) walk_tree(w, src, child_rel, base_len, out);
-        else if (type == ENTRY_FILE) name_list_push(out, pub_xstrdup(child_rel + base_len));
-        free(child_rel);
-    }
-    free_names(&names);
+    site_walk sw = {w, src, rel, tree_entry, out, base_len};
+    site_walk_run(&sw);
 }
 
 static void list_folder(const walk *w, const char *src, const char *folder, name_list *out)
@@ -373,30 +392,31 @@ static bool opens_with_front_matter(const char *src, const char *rel)
     return *s == '\n' || (*s == '\r' && s[1] == '\n');
 }
 
+static pub_fs_step jekyll_entry(site_walk *sw, const char *child_rel, const char *name)
+{
+    jekyll_walk *j = sw->ctx;
+    const pub_reader *r = j->site->reader;
+    entry_type type = classify(j->w, j->src, child_rel);
+    /* _posts and _drafts count at any depth, inside ignored names. */
+    if (type == ENTRY_FOLDER && strcmp(name, r->posts) == 0)
+        walk_tree(j->w, j->src, child_rel, 0, &j->posts);
+    else if (type == ENTRY_FOLDER && strcmp(name, r->drafts) == 0)
+        walk_tree(j->w, j->src, child_rel, 0, &j->drafts);
+    else if (type == ENTRY_SKIP || jekyll_ignored(j, name, child_rel))
+        ; /* not content */
+    else if (type == ENTRY_FOLDER)
+        return PUB_FS_ENTER;
+    else if (opens_with_front_matter(j->src, child_rel))
+        name_list_push(&j->pages, pub_xstrdup(child_rel));
+    else
+        name_list_push(&j->statics, pub_xstrdup(child_rel));
+    return PUB_FS_NEXT;
+}
+
 static void jekyll_walk_folder(jekyll_walk *j, const char *rel)
 {
-    name_list names = {0};
-    if (!read_folder(j->w, j->src, rel, &names)) return;
-    for (size_t i = 0; i < names.len; i++) {
-        const char *name = names.items[i];
-        char *child_rel = pub_path_join(rel, name);
-        entry_type type = classify(j->w, j->src, child_rel);
-        /* _posts and _drafts count at any depth, inside ignored names. */
-        if (type == ENTRY_FOLDER && strcmp(name, j->site->reader->posts) == 0)
-            walk_tree(j->w, j->src, child_rel, 0, &j->posts);
-        else if (type == ENTRY_FOLDER && strcmp(name, j->site->reader->drafts) == 0)
-            walk_tree(j->w, j->src, child_rel, 0, &j->drafts);
-        else if (type == ENTRY_SKIP || jekyll_ignored(j, name, child_rel))
-            ; /* not content */
-        else if (type == ENTRY_FOLDER)
-            jekyll_walk_folder(j, child_rel);
-        else if (opens_with_front_matter(j->src, child_rel))
-            name_list_push(&j->pages, pub_xstrdup(child_rel));
-        else
-            name_list_push(&j->statics, pub_xstrdup(child_rel));
-        free(child_rel);
-    }
-    free_names(&names);
+    site_walk sw = {j->w, j->src, rel, jekyll_entry, j, 0};
+    site_walk_run(&sw);
 }
 
 /* "a/b/_posts/x.md" -> "a/b"; NULL when _posts is at the top. */
