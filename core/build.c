@@ -411,6 +411,25 @@ static int l_internal_content(lua_State *L)
     return push_rendered_again(L, st, doc);
 }
 
+/* internal.content_hash(id) -> string: what identifies the HTML of the
+ * document whose table had `content_id` id without reading it (incremental
+ * builds hash a post's content field by it): its build-cache key (body,
+ * Markdown options, engine) when the cache holds it, else a hash of the
+ * bytes in the content store. */
+static int l_internal_content_hash(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    lua_Integer id = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, id >= 1 && (lua_Unsigned)id <= st->site->ndocs, 1, "no such document");
+    const pub_doc *doc = &st->site->docs[id - 1];
+    luaL_argcheck(L, doc->has_content, 1, "document without content");
+    if (doc->content_cached)
+        lua_pushfstring(L, "k%I", (LUAI_UACINT)(lua_Integer)doc->content_key);
+    else
+        lua_pushfstring(L, "b%I", (LUAI_UACINT)(lua_Integer)pub_hash(doc->content, doc->content_len, 0));
+    return 1;
+}
+
 /* internal.clock(): monotonic seconds, for PUBLISH_TIMINGS (os.clock
  * counts every thread's CPU time, which misleads once writers run). */
 static int l_internal_clock(lua_State *L)
@@ -612,6 +631,7 @@ static void push_internal(lua_State *L, run_state *st)
         {"future_post", l_internal_future_post}, {"draft_skipped", l_internal_draft_skipped},
         {"clock", l_internal_clock}, {"fetch", l_internal_fetch},
         {"read_body", l_internal_read_body}, {"content", l_internal_content},
+        {"content_hash", l_internal_content_hash},
         {"hash", l_internal_hash}, {"hash_value", pub_lua_deps_hash_value},
         {"unchanged", pub_lua_deps_unchanged}, {"record_lines", pub_lua_deps_lines},
         {"engine_id", l_internal_engine_id},

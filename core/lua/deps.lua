@@ -37,6 +37,10 @@ local volatile  -- why the page renders every time, or nil
 -- would depend on the order pages render in (proxy -> field -> true).
 local dirty = {}
 
+-- field -> function(backing table) -> a string standing for a lazy field's
+-- value without fetching it (engine.lua's LAZY_HASH: content), or nil.
+local lazy_hash = {}
+
 local KEYS = "*keys" -- a pseudo-field: the set of a table's keys (pairs)
 local LEN = "*len"   -- a pseudo-field: its length (#)
 
@@ -75,9 +79,15 @@ local function field_hash(t, k)
   local h = m[k]
   if h then return h end
   local b = backing[t]
-  if k == KEYS then h = keys_hash(b)
-  elseif k == LEN then h = hex(#b)
-  else h = value_hash(b[k]) end
+  -- A lazy value (content) by what stands for it (its cache key), not
+  -- fetched.
+  local lazy = lazy_hash[k]
+  if lazy and rawget(b, k) == nil then h = lazy(b) end
+  if h == nil then
+    if k == KEYS then h = keys_hash(b)
+    elseif k == LEN then h = hex(#b)
+    else h = value_hash(b[k]) end
+  end
   m[k] = h
   return h
 end
@@ -439,10 +449,11 @@ end
 -- Whether this build records: a build with a cache (not a check, not
 -- --no-cache). `plugins` are the loaded plugins; `config_path` the config
 -- file. Makes the proxies. Call after the `site` hook, before rendering.
-function deps.start(ctx, site, plugins, config_path)
+function deps.start(ctx, site, plugins, config_path, lazy)
   local old = internal.records()
   if not old or ctx.options.check then return end
   tracking = true
+  lazy_hash = lazy or {}
   globals = global_inputs(ctx, plugins, config_path)
   globals_line = record_line("build", globals)
   if type(site.data) == "table" then proxify(site.data, "data") end
@@ -476,7 +487,7 @@ function deps.plan(ready, explain)
       reasons = { full_reason }
     elseif not text then
       reasons = { any and "new page" or "no record" }
-    elseif not internal.unchanged(text, by_id, backing, memo, verdicts, ids) then
+    elseif not internal.unchanged(text, by_id, backing, memo, verdicts, ids, lazy_hash) then
       -- Judged in C when every line holds (the common case); here again
       -- otherwise, with the reasons.
       reasons = why(text, explain ~= nil)
@@ -546,7 +557,7 @@ local object_lines, finish_record -- below
 function deps.end_page(page, bytes)
   if not tracking or not reads then return end
   -- Built in C when every name is plain (the common case).
-  local lines = internal.record_lines(reads, ids, backing, memo, frozen, own, page)
+  local lines = internal.record_lines(reads, ids, backing, memo, frozen, own, page, lazy_hash)
   if lines then
     lines[#lines + 1] = globals_line
   else

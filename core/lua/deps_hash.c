@@ -197,6 +197,29 @@ int pub_lua_deps_hash_value(lua_State *L)
     return 1;
 }
 
+/* A lazy field (engine.lua's LAZY_HASH: a post's content) the backing
+ * table does not hold: what stands for its value, pushed, without
+ * fetching it. False, nothing pushed, for any other field. */
+static bool push_lazy_hash(lua_State *L, int lazy, int backing, int field)
+{
+    lua_pushvalue(L, field);
+    if (lua_rawget(L, lazy) != LUA_TFUNCTION) {
+        lua_pop(L, 1);
+        return false;
+    }
+    lua_pushvalue(L, field);
+    if (lua_rawget(L, backing) != LUA_TNIL) {
+        lua_pop(L, 2);
+        return false;
+    }
+    lua_pop(L, 1);
+    lua_pushvalue(L, backing);
+    lua_call(L, 1, 1);
+    if (lua_type(L, -1) == LUA_TSTRING) return true;
+    lua_pop(L, 1);
+    return false;
+}
+
 /* One record line "ID\tFIELD\tHASH..." of a tracked object: true when
  * every field hashes as recorded. False for anything it does not judge
  * itself (another kind of line, an escaped name, a pseudo-field, a
@@ -240,10 +263,12 @@ static bool line_holds(lua_State *L, const char *line, const char *end)
         lua_pushvalue(L, field);
         if (lua_rawget(L, memo) != LUA_TSTRING) {
             lua_pop(L, 1);
-            lua_pushvalue(L, field);
-            lua_gettable(L, backing); /* lazy fields (body, content) may run Lua */
-            push_hex(L, hash_at(L, lua_gettop(L), 6, 0, 0));
-            lua_replace(L, -2);
+            if (!push_lazy_hash(L, 7, backing, field)) {
+                lua_pushvalue(L, field);
+                lua_gettable(L, backing); /* a lazy body may run Lua */
+                push_hex(L, hash_at(L, lua_gettop(L), 6, 0, 0));
+                lua_replace(L, -2);
+            }
             lua_pushvalue(L, field);
             lua_pushvalue(L, -2);
             lua_rawset(L, memo);
@@ -262,8 +287,8 @@ int pub_lua_deps_unchanged(lua_State *L)
 {
     size_t len;
     const char *text = luaL_checklstring(L, 1, &len);
-    for (int i = 2; i <= 6; i++) luaL_checktype(L, i, LUA_TTABLE);
-    lua_settop(L, 6);
+    for (int i = 2; i <= 7; i++) luaL_checktype(L, i, LUA_TTABLE);
+    lua_settop(L, 7);
     luaL_checkstack(L, 16, "records");
     const char *end = text + len;
     const char *line = memchr(text, '\n', len);
@@ -340,11 +365,15 @@ static void push_field_hash(lua_State *L, int proxy, int k)
         lua_pop(L, 1);
         lua_pushvalue(L, proxy);
         lua_rawget(L, 3);
-        lua_pushvalue(L, k);
-        lua_gettable(L, -2); /* lazy fields (body, content) may run Lua */
-        push_hex(L, hash_at(L, lua_gettop(L), 2, 0, 0));
-        lua_replace(L, -3);
-        lua_pop(L, 1);
+        if (push_lazy_hash(L, 8, lua_gettop(L), k)) {
+            lua_replace(L, -2);
+        } else {
+            lua_pushvalue(L, k);
+            lua_gettable(L, -2); /* a lazy body may run Lua */
+            push_hex(L, hash_at(L, lua_gettop(L), 2, 0, 0));
+            lua_replace(L, -3);
+            lua_pop(L, 1);
+        }
         lua_pushvalue(L, k);
         lua_pushvalue(L, -2);
         lua_rawset(L, memo);
@@ -445,7 +474,8 @@ int pub_lua_deps_lines(lua_State *L)
 {
     for (int i = 1; i <= 6; i++) luaL_checktype(L, i, LUA_TTABLE);
     luaL_checkany(L, 7);
-    lua_settop(L, 7);
+    luaL_checktype(L, 8, LUA_TTABLE);
+    lua_settop(L, 8);
     luaL_checkstack(L, 24, "records");
     lua_newtable(L);
     int lines = lua_gettop(L);

@@ -728,6 +728,14 @@ local LAZY_FIELDS = {
   end,
 }
 local LAZY_SOURCE = { body = "body_start", content = "content_id" }
+-- What stands for a lazy field's value in incremental builds' records
+-- (core/lua/deps.lua) without fetching it: content by its cache key.
+local LAZY_HASH = {
+  content = function(page)
+    local id = rawget(page, "content_id")
+    if id then return internal.content_hash(id) end
+  end,
+}
 -- Lazy fields that pairs() lists (content was always in the table; a
 -- build's body never was).
 local LAZY_LISTED = { content = true }
@@ -1333,7 +1341,7 @@ local function render_pages(ctx, site, plugins, options)
   end
   -- Pages whose recorded inputs all hash the same keep their output.
   local t_deps = internal.clock()
-  deps.start(ctx, site, plugins, config_doc.path)
+  deps.start(ctx, site, plugins, config_doc.path, LAZY_HASH)
   local t_plan = internal.clock()
   ready = deps.plan(ready, options.explain)
   if timings then
