@@ -2,7 +2,7 @@
 # apt-get, then configure and build with CMake. Sourced, not run.
 
 PUB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PUB_PACKAGES=(cmake gcc g++ make pkg-config liblua5.4-dev libyaml-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libmicrohttpd-dev libsource-highlight-dev libsass-dev curl tzdata)
+PUB_PACKAGES=(cmake gcc g++ make pkg-config liblua5.4-dev libyaml-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libmicrohttpd-dev libsource-highlight-dev libsass-dev libmimalloc-dev curl tzdata)
 
 pub_say() { [ -n "${PUB_QUIET:-}" ] || echo "publish-setup: $*" >&2; }
 

@@ -9,6 +9,10 @@ local urls = require "publish.urls"
 
 local listings = {}
 
+-- Everything rendering needs is in the pages' and site's fields, where it
+-- is recorded: a one-post edit re-renders only what that post reaches.
+listings.incremental = true
+
 local HOME_POSTS = 50
 
 function listings.site(site)
