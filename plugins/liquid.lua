@@ -604,15 +604,7 @@ end
 ---------------------------------------------------------------------------
 -- Layouts
 
-local function layout_key_line(text)
-  local line = 1
-  for l in text:gmatch("([^\n]*)\n") do
-    if line > 1 and find(l, "^%-%-%-%s*$") then break end
-    if find(l, "^layout%s*:") then return line end
-    line = line + 1
-  end
-  return 1
-end
+local layout_key_line = require("publish.layouts").key_line
 
 local function no_layout(name)
   return name == nil or name == false or name == "" or name == "none" or name == "null"

@@ -814,15 +814,7 @@ M.compile = compile
 
 
 -- The line of `layout:` in a layout's front matter, for errors about it.
-local function layout_key_line(text)
-  local line = 1
-  for l in text:gmatch("([^\n]*)\n") do
-    if line > 1 and find(l, "^%-%-%-%s*$") then break end
-    if find(l, "^layout%s*:") then return line end
-    line = line + 1
-  end
-  return 1
-end
+local layout_key_line = require("publish.layouts").key_line
 
 -- A template that failed to compile keeps its error for the build, so
 -- the pages using it fail at once with the same message instead of

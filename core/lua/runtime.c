@@ -97,10 +97,11 @@ static int search_plugins(lua_State *L)
 }
 
 /* Engine libraries the bundled plugins and the engine share (core/lua/NAME.lua,
- * required as "publish.NAME"; schema: the config and front-matter schema).
+ * required as "publish.NAME"; schema: the config and front-matter schema;
+ * layouts: what the template plugins share about layout files).
  * They go in package.preload, which require tries
  * before any searcher, so a site plugin cannot shadow them by accident. */
-static const char *const engine_libraries[] = {"urls", "pager", "schema", "links", "deps"};
+static const char *const engine_libraries[] = {"urls", "pager", "schema", "links", "deps", "layouts"};
 
 static int load_engine_library(lua_State *L)
 {
@@ -115,7 +116,7 @@ static int load_engine_library(lua_State *L)
     return 1;
 }
 
-static void install_engine_libraries(lua_State *L)
+void pub_runtime_install_libraries(lua_State *L)
 {
     lua_getglobal(L, "package");
     lua_getfield(L, -1, "preload");
@@ -209,7 +210,7 @@ static int open_protected(lua_State *L)
     luaL_requiref(L, "publish", pub_luaopen_publish, 1);
     lua_pop(L, 1);
     install_searcher(L);
-    install_engine_libraries(L);
+    pub_runtime_install_libraries(L);
     return 0;
 }
 
@@ -264,7 +265,7 @@ bool pub_runtime_push_engine(lua_State *L)
     }
     /* The engine requires publish.schema: a bare state (tests, fuzzers)
      * needs the libraries too; installing them again changes nothing. */
-    install_engine_libraries(L);
+    pub_runtime_install_libraries(L);
     if (luaL_loadbufferx(L, f->bytes, f->len, "@core/lua/engine.lua", "t") != LUA_OK) return false;
     pub_sandbox_push_host(L);
     if (lua_pcall(L, 1, 1, 0) != LUA_OK) return false;

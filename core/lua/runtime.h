@@ -33,6 +33,12 @@ void pub_runtime_close(lua_State *L);
 struct pub_embedded_file;
 const struct pub_embedded_file *pub_runtime_find_embedded(const char *path);
 
+/* Puts the engine libraries (core/lua/NAME.lua as "publish.NAME": urls,
+ * pager, schema, links, deps, layouts) in package.preload. Done by
+ * pub_runtime_open; for bare states (the fuzz harnesses) that load the
+ * bundled plugins. */
+void pub_runtime_install_libraries(lua_State *L);
+
 /* Pushes the engine table (loaded on first use). On a load error (a broken
  * build) returns false with the message pushed instead. */
 bool pub_runtime_push_engine(lua_State *L);

@@ -2,6 +2,7 @@
 #include "fuzz.h"
 #include "lua/embedded.h"
 #include "lua/lib.h"
+#include "lua/runtime.h"
 #include <lualib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@ lua_State *fuzz_lua(void)
     luaL_openlibs(L);
     luaL_requiref(L, "publish", pub_luaopen_publish, 1);
     lua_pop(L, 1);
+    pub_runtime_install_libraries(L); /* the plugins require publish.layouts */
     return L;
 }
 
