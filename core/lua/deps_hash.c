@@ -283,6 +283,74 @@ static bool line_holds(lua_State *L, const char *line, const char *end)
     return holds;
 }
 
+/* Lines known to hold this build, by a 64-bit hash of their bytes: a set
+ * in C, in a userdata in the registry, so that the lines only one page has
+ * (most of a post page's record) make no Lua string and no garbage. */
+#define GOOD_LINES "publish.deps_good_lines"
+
+typedef struct good_set {
+    size_t cap, len; /* cap a power of two; slot 0 means empty */
+    uint64_t slots[];
+} good_set;
+
+static good_set *good_lines(lua_State *L)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, GOOD_LINES) == LUA_TUSERDATA) {
+        good_set *g = lua_touserdata(L, -1);
+        lua_pop(L, 1);
+        return g;
+    }
+    lua_pop(L, 1);
+    size_t cap = 1 << 12;
+    good_set *g = lua_newuserdatauv(L, sizeof *g + cap * sizeof g->slots[0], 0);
+    g->cap = cap;
+    g->len = 0;
+    memset(g->slots, 0, cap * sizeof g->slots[0]);
+    lua_setfield(L, LUA_REGISTRYINDEX, GOOD_LINES);
+    return g;
+}
+
+static uint64_t line_key(const char *line, size_t len)
+{
+    uint64_t h = pub_hash(line, len, 0x5bd1e995u + len);
+    return h ? h : 1;
+}
+
+static bool good_has(const good_set *g, uint64_t line_hash)
+{
+    for (size_t i = line_hash & (g->cap - 1);; i = (i + 1) & (g->cap - 1)) {
+        if (g->slots[i] == line_hash) return true;
+        if (g->slots[i] == 0) return false;
+    }
+}
+
+static void good_put(lua_State *L, uint64_t line_hash)
+{
+    good_set *g = good_lines(L);
+    if ((g->len + 1) * 2 > g->cap) {
+        size_t cap = g->cap * 2;
+        good_set *n = lua_newuserdatauv(L, sizeof *n + cap * sizeof n->slots[0], 0);
+        n->cap = cap;
+        n->len = 0;
+        memset(n->slots, 0, cap * sizeof n->slots[0]);
+        for (size_t i = 0; i < g->cap; i++) {
+            if (!g->slots[i]) continue;
+            size_t j = g->slots[i] & (cap - 1);
+            while (n->slots[j]) j = (j + 1) & (cap - 1);
+            n->slots[j] = g->slots[i];
+            n->len++;
+        }
+        lua_setfield(L, LUA_REGISTRYINDEX, GOOD_LINES);
+        g = n;
+    }
+    size_t i = line_hash & (g->cap - 1);
+    while (g->slots[i] && g->slots[i] != line_hash) i = (i + 1) & (g->cap - 1);
+    if (!g->slots[i]) {
+        g->slots[i] = line_hash;
+        g->len++;
+    }
+}
+
 int pub_lua_deps_unchanged(lua_State *L)
 {
     size_t len;
@@ -299,16 +367,18 @@ int pub_lua_deps_unchanged(lua_State *L)
     for (line++; line < end;) {
         const char *nl = memchr(line, '\n', (size_t)(end - line));
         if (!nl) nl = end;
-        lua_pushlstring(L, line, (size_t)(nl - line));
-        int verdict = lua_rawget(L, 5);
-        bool holds = verdict == LUA_TBOOLEAN && !lua_toboolean(L, -1);
-        lua_pop(L, 1);
-        if (!holds && verdict != LUA_TNIL) break; /* known to have changed */
-        if (!holds) {
-            if (!line_holds(L, line, nl)) break;
-            lua_pushlstring(L, line, (size_t)(nl - line));
-            lua_pushboolean(L, 0);
-            lua_rawset(L, 5);
+        uint64_t line_hash = line_key(line, (size_t)(nl - line));
+        if (!good_has(good_lines(L), line_hash)) {
+            /* A tracked object's fields are judged here; other lines
+             * (files, the build's inputs) by the verdicts deps.lua keeps. */
+            if (!line_holds(L, line, nl)) {
+                lua_pushlstring(L, line, (size_t)(nl - line));
+                int verdict = lua_rawget(L, 5);
+                bool holds = verdict == LUA_TBOOLEAN && !lua_toboolean(L, -1);
+                lua_pop(L, 1);
+                if (!holds) break;
+            }
+            good_put(L, line_hash);
         }
         line = nl + 1;
     }
