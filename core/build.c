@@ -388,16 +388,24 @@ static int push_rendered_again(lua_State *L, run_state *st, const pub_doc *doc)
     return 1;
 }
 
+/* The document whose table had `content_id` argument 1, checked: the
+ * one lookup behind internal.content and internal.content_hash. */
+static const pub_doc *content_doc(lua_State *L, run_state *st)
+{
+    lua_Integer id = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, id >= 1 && (lua_Unsigned)id <= st->site->ndocs, 1, "no such document");
+    const pub_doc *doc = &st->site->docs[id - 1];
+    luaL_argcheck(L, doc->has_content, 1, "document without content");
+    return doc;
+}
+
 /* internal.content(id): the HTML of the document whose table had
  * `content_id` id, from the build cache or the content store, as a new
  * Lua string (it is not kept: the engine asks again on every read). */
 static int l_internal_content(lua_State *L)
 {
     run_state *st = upvalue_state(L);
-    lua_Integer id = luaL_checkinteger(L, 1);
-    luaL_argcheck(L, id >= 1 && (lua_Unsigned)id <= st->site->ndocs, 1, "no such document");
-    const pub_doc *doc = &st->site->docs[id - 1];
-    luaL_argcheck(L, doc->has_content, 1, "document without content");
+    const pub_doc *doc = content_doc(L, st);
     if (!doc->content_cached) {
         lua_pushlstring(L, doc->content, doc->content_len);
         return 1;
@@ -419,10 +427,7 @@ static int l_internal_content(lua_State *L)
 static int l_internal_content_hash(lua_State *L)
 {
     run_state *st = upvalue_state(L);
-    lua_Integer id = luaL_checkinteger(L, 1);
-    luaL_argcheck(L, id >= 1 && (lua_Unsigned)id <= st->site->ndocs, 1, "no such document");
-    const pub_doc *doc = &st->site->docs[id - 1];
-    luaL_argcheck(L, doc->has_content, 1, "document without content");
+    const pub_doc *doc = content_doc(L, st);
     if (doc->content_cached)
         lua_pushfstring(L, "k%I", (LUAI_UACINT)(lua_Integer)doc->content_key);
     else

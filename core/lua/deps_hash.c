@@ -58,6 +58,19 @@ static int key_cmp(const void *a, const void *b)
     return (x->p > y->p) - (x->p < y->p);
 }
 
+/* How many entries the table at idx has (its keys are sorted, so they
+ * are gathered into an array of this size first). */
+static size_t count_entries(lua_State *L, int idx)
+{
+    size_t n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        n++;
+        lua_pop(L, 1);
+    }
+    return n;
+}
+
 static uint64_t hash_at(lua_State *L, int idx, int ids, uint64_t h, int depth);
 
 static uint64_t hash_table(lua_State *L, int idx, int ids, uint64_t h, int depth)
@@ -74,12 +87,7 @@ static uint64_t hash_table(lua_State *L, int idx, int ids, uint64_t h, int depth
     }
     lua_pop(L, 1);
     if (depth >= MAX_DEPTH) return feed_tag(h, 'D', 0); /* a cycle, or absurdly deep */
-    size_t n = 0;
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        n++;
-        lua_pop(L, 1);
-    }
+    size_t n = count_entries(L, idx);
     /* Lua owns the key array (a userdata): nothing leaks if Lua raises. */
     key *keys = lua_newuserdatauv(L, (n ? n : 1) * sizeof *keys, 0);
     size_t i = 0;
@@ -465,12 +473,7 @@ static bool push_object_line(lua_State *L, int proxy, int fields, bool mine)
         return false;
     }
     int id_at = lua_gettop(L);
-    size_t n = 0;
-    lua_pushnil(L);
-    while (lua_next(L, fields)) {
-        n++;
-        lua_pop(L, 1);
-    }
+    size_t n = count_entries(L, fields);
     name *names = lua_newuserdatauv(L, (n ? n : 1) * sizeof *names, 0);
     size_t count = 0;
     bool ok = true;
