@@ -6,9 +6,9 @@
 #include "init.h"
 #include "lua/embedded.h"
 #include "util/file.h"
+#include "util/fs.h"
 #include "util/mem.h"
 #include "util/path.h"
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -18,19 +18,27 @@
 
 #define SITE_PREFIX "site/"
 
+static bool is_git(const char *name)
+{
+    return strcmp(name, ".git") == 0;
+}
+
+static pub_fs_step find_content(const pub_fs_entry *e, void *ctx)
+{
+    if (is_git(e->name)) return PUB_FS_NEXT;
+    *(int *)ctx = ENOTEMPTY;
+    return PUB_FS_STOP;
+}
+
 /* 0 when `dir` is missing or holds nothing but .git; else ENOTEMPTY, or
  * the errno of why it cannot be read. */
 static int check_empty(const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (!d) return errno == ENOENT ? 0 : errno;
-    struct dirent *e;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? 0 : errno;
     int rc = 0;
-    while (!rc && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, ".git"))
-            rc = ENOTEMPTY;
-    }
-    closedir(d);
+    pub_fs_walk_options o = {.visit = find_content, .ctx = &rc};
+    pub_fs_walk(fd, &o);
     return rc;
 }
 
@@ -83,18 +91,8 @@ pub_diag *pub_init_site(const char *dir, bool empty, size_t *files)
     if (err) {
         /* Half a site would be refused by the next init: take it back. */
         if (existed) {
-            DIR *d = opendir(dir);
-            struct dirent *e;
-            while (d && (e = readdir(d)) != NULL) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, ".git"))
-                    continue;
-                char *child = pub_path_join(dir, e->d_name);
-                struct stat st;
-                if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode)) pub_file_remove_tree(child);
-                else unlink(child);
-                free(child);
-            }
-            if (d) closedir(d);
+            int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (fd >= 0) pub_fs_empty(fd, is_git);
         } else {
             pub_file_remove_tree(dir);
         }

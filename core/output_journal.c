@@ -11,7 +11,6 @@
 #include "util/fs.h"
 #include "util/mem.h"
 #include "util/path.h"
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -111,18 +110,8 @@ static size_t remove_at(int parent, const char *name)
 {
     if (unlinkat(parent, name, 0) == 0) return 1;
     if (errno != EISDIR && errno != EPERM) return 0;
-    size_t removed = 0;
     int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
-    if (dir) {
-        struct dirent *e;
-        while ((e = readdir(dir)) != NULL)
-            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-                removed += remove_at(dirfd(dir), e->d_name);
-        closedir(dir);
-    } else if (fd >= 0) {
-        close(fd);
-    }
+    size_t removed = fd >= 0 ? pub_fs_empty(fd, NULL) : 0;
     unlinkat(parent, name, AT_REMOVEDIR);
     return removed;
 }

@@ -15,9 +15,9 @@
 #define _GNU_SOURCE
 #include "output_impl.h"
 #include "util/file.h"
+#include "util/fs.h"
 #include "util/mem.h"
 #include "util/path.h"
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -34,6 +34,8 @@ typedef struct swap {
     size_t removed;  /* files of DEST not carried over */
     char **gone_dirs; /* folders that lost a file: removed from the tree when empty */
     size_t ngone, cap;
+    bool in_kept; /* the walk is below a kept name (.git): everything is carried */
+    int rc;       /* errno of the first link that failed: the walk stops */
 } swap;
 
 static void note_gone_parent(swap *sw, const char *rel)
@@ -47,22 +49,25 @@ static void note_gone_parent(swap *sw, const char *rel)
     sw->gone_dirs[sw->ngone++] = pub_xstrndup(rel, (size_t)(slash - rel));
 }
 
+static pub_fs_step count_entry(const pub_fs_entry *e, void *ctx)
+{
+    if (e->type == S_IFDIR) return PUB_FS_ENTER;
+    (*(size_t *)ctx)++;
+    return PUB_FS_NEXT;
+}
+
+static void count_failed(const char *rel, int err, void *ctx)
+{
+    (void)err;
+    if (rel[0]) (*(size_t *)ctx)++; /* a folder that cannot be opened counts as one */
+}
+
 /* Counts the non-folders below `fd` (taken): files dropped with a folder. */
 static size_t count_below(int fd)
 {
-    DIR *dir = fdopendir(fd);
-    if (!dir) {
-        close(fd);
-        return 0;
-    }
     size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        int sub = openat(dirfd(dir), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        n += sub >= 0 ? count_below(sub) : 1;
-    }
-    closedir(dir);
+    pub_fs_walk_options o = {.visit = count_entry, .fail = count_failed, .ctx = &n};
+    pub_fs_walk(fd, &o);
     return n;
 }
 
@@ -80,64 +85,77 @@ static int tree_parents(swap *sw, const char *rel)
     return rc;
 }
 
-/* Carries DEST/prefix (open at `fd`, taken) into the tree: returns 0 or
- * the errno of a link that failed. Below a kept name (.git) everything is
- * carried. */
-static int carry(swap *sw, int fd, const char *prefix, bool keep_all)
+/* Carries a file of DEST into the tree, or notes that it goes. */
+static int carry_file(swap *sw, const pub_fs_entry *e, entry *en, bool kept)
 {
-    pub_out *out = sw->out;
-    DIR *dir = fdopendir(fd);
-    if (!dir) {
-        int e = errno;
-        close(fd);
-        return e;
-    }
+    bool take;
+    if (kept) take = true;
+    else if (!en) take = !sw->out->clean;                   /* the user's own */
+    else if (en->claim == CLAIM_FILE) take = !en->staged;   /* unchanged */
+    else take = false; /* the last build's, not produced again, or a folder goes there */
     int rc = 0;
-    struct dirent *e;
-    while (!rc && (e = readdir(dir)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        char *rel = prefix[0] ? pub_path_join(prefix, e->d_name) : pub_xstrdup(e->d_name);
-        bool kept = keep_all || (!prefix[0] && pub_out_kept_name(e->d_name));
-        entry *en = kept ? NULL : pub_out_map_get(&out->paths, rel);
-        struct stat st;
-        if (fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            /* gone meanwhile: nothing to carry */
-        } else if (S_ISDIR(st.st_mode)) {
-            int sub = openat(dirfd(dir), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub < 0) {
-                rc = errno;
-            } else if (en && en->claim == CLAIM_FILE) {
-                sw->removed += count_below(sub); /* a file of this build goes there */
-            } else {
-                /* --clean keeps no folder of its own accord: only those
-                 * this build or a kept name needs (made on the way). */
-                bool make = !out->clean || kept || (en && en->claim == CLAIM_DIR);
-                if (make && (rc = tree_parents(sw, rel)) == 0 &&
-                    mkdirat(sw->tree_fd, rel, st.st_mode & 07777) != 0 && errno != EEXIST)
-                    rc = errno;
-                if (rc) close(sub);
-                else rc = carry(sw, sub, rel, kept);
-            }
-        } else {
-            bool take;
-            if (kept) take = true;
-            else if (!en) take = !out->clean;                       /* the user's own */
-            else if (en->claim == CLAIM_FILE) take = !en->staged;   /* unchanged */
-            else take = false; /* the last build's, not produced again, or a folder goes there */
-            if (take) {
-                rc = linkat(dirfd(dir), e->d_name, sw->tree_fd, rel, 0) == 0 ? 0 : errno;
-                if (rc == ENOENT && (rc = tree_parents(sw, rel)) == 0 &&
-                    linkat(dirfd(dir), e->d_name, sw->tree_fd, rel, 0) != 0)
-                    rc = errno;
-            } else if (!(en && en->claim == CLAIM_FILE)) {
-                sw->removed++;
-                note_gone_parent(sw, rel);
-            }
-        }
-        free(rel);
+    if (take) {
+        rc = linkat(e->dirfd, e->name, sw->tree_fd, e->rel, 0) == 0 ? 0 : errno;
+        if (rc == ENOENT && (rc = tree_parents(sw, e->rel)) == 0 &&
+            linkat(e->dirfd, e->name, sw->tree_fd, e->rel, 0) != 0)
+            rc = errno;
+    } else if (!(en && en->claim == CLAIM_FILE)) {
+        sw->removed++;
+        note_gone_parent(sw, e->rel);
     }
-    closedir(dir);
     return rc;
+}
+
+/* Carries one entry of DEST into the tree (pub_fs_walk's visit). Below a
+ * kept name (.git) everything is carried. */
+static pub_fs_step carry_entry(const pub_fs_entry *e, void *ctx)
+{
+    swap *sw = ctx;
+    pub_out *out = sw->out;
+    if (e->depth == 0) sw->in_kept = pub_out_kept_name(e->name);
+    bool kept = sw->in_kept;
+    entry *en = kept ? NULL : pub_out_map_get(&out->paths, e->rel);
+    if (!e->st) return PUB_FS_NEXT; /* gone meanwhile: nothing to carry */
+    if (!S_ISDIR(e->st->st_mode)) {
+        sw->rc = carry_file(sw, e, en, kept);
+        return sw->rc ? PUB_FS_STOP : PUB_FS_NEXT;
+    }
+    if (en && en->claim == CLAIM_FILE) { /* a file of this build goes there */
+        int sub = openat(e->dirfd, e->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0) sw->rc = errno;
+        else sw->removed += count_below(sub);
+        return sw->rc ? PUB_FS_STOP : PUB_FS_NEXT;
+    }
+    /* --clean keeps no folder of its own accord: only those this build or
+     * a kept name needs (made on the way). */
+    bool make = !out->clean || kept || (en && en->claim == CLAIM_DIR);
+    if (make && (sw->rc = tree_parents(sw, e->rel)) == 0 &&
+        mkdirat(sw->tree_fd, e->rel, e->st->st_mode & 07777) != 0 && errno != EEXIST)
+        sw->rc = errno;
+    return sw->rc ? PUB_FS_STOP : PUB_FS_ENTER;
+}
+
+static void carry_failed(const char *rel, int err, void *ctx)
+{
+    (void)rel;
+    ((swap *)ctx)->rc = err;
+}
+
+/* A folder that could not be opened stops the carrying. */
+static pub_fs_step carry_left(const pub_fs_entry *e, void *ctx)
+{
+    (void)e;
+    return ((swap *)ctx)->rc ? PUB_FS_STOP : PUB_FS_NEXT;
+}
+
+/* Carries DEST (open at `fd`, taken) into the tree: returns 0 or the errno
+ * of a link that failed. */
+static int carry(swap *sw, int fd)
+{
+    pub_fs_walk_options o = {.stat = true, .visit = carry_entry, .leave = carry_left,
+                             .fail = carry_failed, .ctx = sw};
+    pub_fs_walk(fd, &o);
+    return sw->rc;
 }
 
 static int cmp_desc(const void *a, const void *b)
@@ -190,7 +208,7 @@ int pub_out_commit_swap(pub_out *out)
     struct stat root;
     if (fstat(out->dest_fd, &root) == 0) fchmod(sw.tree_fd, root.st_mode & 07777);
     int fd = dup(out->dest_fd);
-    int rc = fd < 0 ? errno : carry(&sw, fd, "", false);
+    int rc = fd < 0 ? errno : carry(&sw, fd);
 
     entry **staged = pub_xmalloc((out->paths.len + 1) * sizeof *staged);
     size_t nstaged = 0;

@@ -68,41 +68,33 @@ int pub_fs_write_atomic(const char *path, const void *bytes, size_t len, int mod
     return rc;
 }
 
-static int sweep_dir(const char *dir, pub_fs_temp_test *is_temp, void *ctx, time_t cutoff,
-                     int depth_left, size_t *removed, char **failed)
+typedef struct sweep {
+    const char *dir;
+    pub_fs_temp_test *is_temp;
+    void *ctx;
+    time_t cutoff; /* remove only files whose mtime is at most this; 0: any */
+    int max_depth;
+    size_t *removed;
+    int first;     /* errno of the first removal that failed */
+    char **failed;
+} sweep;
+
+static pub_fs_step sweep_entry(const pub_fs_entry *e, void *ctx)
 {
-    DIR *dp = opendir(dir);
-    if (!dp) return 0;
-    int first = 0;
-    struct dirent *ent;
-    while ((ent = readdir(dp)) != NULL) {
-        const char *name = ent->d_name;
-        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) continue;
-        struct stat st;
-        if (fstatat(dirfd(dp), name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-        if (S_ISREG(st.st_mode) && is_temp(name, ctx)) {
-            if (cutoff && st.st_mtime > cutoff) continue;
-            if (unlinkat(dirfd(dp), name, 0) == 0) {
-                if (removed) (*removed)++;
-            } else if (!first) {
-                first = errno;
-                if (failed) *failed = pub_path_join(dir, name);
-            }
-        } else if (S_ISDIR(st.st_mode) && name[0] != '.' && depth_left > 0) {
-            char *sub = pub_path_join(dir, name);
-            char *sub_failed = NULL;
-            int rc = sweep_dir(sub, is_temp, ctx, cutoff, depth_left - 1, removed, failed && !first ? &sub_failed : NULL);
-            if (rc && !first) {
-                first = rc;
-                if (failed) *failed = sub_failed;
-            } else {
-                free(sub_failed);
-            }
-            free(sub);
+    sweep *sw = ctx;
+    if (!e->st) return PUB_FS_NEXT; /* gone meanwhile */
+    if (S_ISREG(e->st->st_mode) && sw->is_temp(e->name, sw->ctx)) {
+        if (sw->cutoff && e->st->st_mtime > sw->cutoff) return PUB_FS_NEXT;
+        if (unlinkat(e->dirfd, e->name, 0) == 0) {
+            if (sw->removed) (*sw->removed)++;
+        } else if (!sw->first) {
+            sw->first = errno;
+            if (sw->failed) *sw->failed = pub_path_join(sw->dir, e->rel);
         }
+        return PUB_FS_NEXT;
     }
-    closedir(dp);
-    return first;
+    bool enter = S_ISDIR(e->st->st_mode) && e->name[0] != '.' && e->depth < sw->max_depth;
+    return enter ? PUB_FS_ENTER : PUB_FS_NEXT;
 }
 
 int pub_fs_sweep_temps(const char *dir, pub_fs_temp_test *is_temp, void *ctx, long min_age,
@@ -111,7 +103,12 @@ int pub_fs_sweep_temps(const char *dir, pub_fs_temp_test *is_temp, void *ctx, lo
     if (failed) *failed = NULL;
     /* A file is old enough when now - mtime >= min_age. */
     time_t cutoff = min_age > 0 ? time(NULL) - (time_t)min_age : 0;
-    return sweep_dir(dir, is_temp, ctx, cutoff, max_depth, removed, failed);
+    sweep sw = {dir, is_temp, ctx, cutoff, max_depth, removed, 0, failed};
+    /* A folder that cannot be read is skipped: no `fail`. */
+    pub_fs_walk_options o = {.stat = true, .visit = sweep_entry, .ctx = &sw};
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) pub_fs_walk(fd, &o);
+    return sw.first;
 }
 
 typedef struct dir_name {
@@ -159,56 +156,77 @@ static size_t read_names(DIR *dir, bool sorted, dir_name **out)
     return n;
 }
 
-static void walk_folder(int fd, pub_buf *rel, int depth, const pub_fs_walk_options *o)
+static bool visit_entry(DIR *dir, const char *name, mode_t type, pub_buf *rel, int depth,
+                        const pub_fs_walk_options *o);
+
+/* Walks the folder open at `fd` (taken); false when a callback stopped. */
+static bool walk_folder(int fd, pub_buf *rel, int depth, const pub_fs_walk_options *o)
 {
     DIR *dir = fdopendir(fd);
     if (!dir) {
         if (o->fail) o->fail(pub_buf_cstr(rel), errno, o->ctx);
         close(fd);
-        return;
+        return true;
     }
     dir_name *names;
     size_t n = read_names(dir, o->sorted, &names);
     size_t rel_len = rel->len;
+    bool going = true;
     for (size_t i = 0; i < n; i++) {
-        if (rel_len) pub_buf_putc(rel, '/');
         const char *name = names[i].name;
-        pub_buf_puts(rel, name);
-        struct stat st;
-        bool stated = false;
-        mode_t type = names[i].type;
-        if (o->stat || !type) {
-            stated = fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) == 0;
-            type = stated ? (st.st_mode & S_IFMT) : 0;
+        if (going) {
+            if (rel_len) pub_buf_putc(rel, '/');
+            pub_buf_puts(rel, name);
+            going = visit_entry(dir, name, names[i].type, rel, depth, o);
+            rel->len = rel_len;
+            if (rel->data) rel->data[rel_len] = '\0';
         }
-        pub_fs_entry e = {pub_buf_cstr(rel), name, dirfd(dir), depth, type,
-                          o->stat && stated ? &st : NULL};
-        pub_fs_step step = o->visit(&e, o->ctx);
-        bool enter = (step == PUB_FS_ENTER && type == S_IFDIR) ||
-                     (step == PUB_FS_ENTER_LINK && (type == S_IFDIR || type == S_IFLNK));
-        if (enter) {
-            int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (type == S_IFDIR ? O_NOFOLLOW : 0);
-            int sub = openat(dirfd(dir), name, flags);
-            if (sub >= 0) walk_folder(sub, rel, depth + 1, o);
-            else if (o->fail) o->fail(pub_buf_cstr(rel), errno, o->ctx);
-        }
-        rel->len = rel_len;
-        if (rel->data) rel->data[rel_len] = '\0';
         free(names[i].name);
     }
     free(names);
     closedir(dir);
+    return going;
 }
 
-void pub_fs_walk(int fd, const pub_fs_walk_options *o)
+/* Visits one entry (its path in `rel`), walks it if the visit says so, and
+ * leaves it; false when a callback stopped. */
+static bool visit_entry(DIR *dir, const char *name, mode_t type, pub_buf *rel, int depth,
+                        const pub_fs_walk_options *o)
+{
+    struct stat st;
+    bool stated = false;
+    if (o->stat || !type) {
+        stated = fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+        type = stated ? (st.st_mode & S_IFMT) : 0;
+    }
+    pub_fs_entry e = {pub_buf_cstr(rel), name, dirfd(dir), depth, type, o->stat && stated ? &st : NULL};
+    pub_fs_step step = o->visit(&e, o->ctx);
+    if (step == PUB_FS_STOP) return false;
+    bool enter = (step == PUB_FS_ENTER && type == S_IFDIR) ||
+                 (step == PUB_FS_ENTER_LINK && (type == S_IFDIR || type == S_IFLNK));
+    if (!enter) return true;
+    int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (type == S_IFDIR ? O_NOFOLLOW : 0);
+    int sub = openat(dirfd(dir), name, flags);
+    if (sub < 0) {
+        if (o->fail) o->fail(pub_buf_cstr(rel), errno, o->ctx);
+    } else if (!walk_folder(sub, rel, depth + 1, o)) {
+        return false;
+    }
+    e.rel = pub_buf_cstr(rel); /* the walk below may have moved the buffer */
+    return !o->leave || o->leave(&e, o->ctx) != PUB_FS_STOP;
+}
+
+bool pub_fs_walk(int fd, const pub_fs_walk_options *o)
 {
     pub_buf rel = PUB_BUF_INIT;
+    bool done = true;
     if (fd < 0) {
         if (o->fail) o->fail("", EBADF, o->ctx);
     } else {
-        walk_folder(fd, &rel, 0, o);
+        done = walk_folder(fd, &rel, 0, o);
     }
     pub_buf_free(&rel);
+    return done;
 }
 
 typedef struct fd_walk {
@@ -230,4 +248,36 @@ void pub_fs_walk_fd(int fd, bool (*skip_top)(const char *name), pub_fs_visit *vi
     fd_walk w = {skip_top, visit, ctx};
     pub_fs_walk_options o = {.visit = visit_fd_entry, .ctx = &w};
     pub_fs_walk(fd, &o);
+}
+
+typedef struct emptying {
+    bool (*skip_top)(const char *name);
+    size_t removed;
+} emptying;
+
+static pub_fs_step empty_entry(const pub_fs_entry *e, void *ctx)
+{
+    emptying *em = ctx;
+    if (e->depth == 0 && em->skip_top && em->skip_top(e->name)) return PUB_FS_NEXT;
+    if (unlinkat(e->dirfd, e->name, 0) == 0) {
+        em->removed++;
+        return PUB_FS_NEXT;
+    }
+    /* Linux says EISDIR for a folder, POSIX allows EPERM. */
+    return errno == EISDIR || errno == EPERM ? PUB_FS_ENTER : PUB_FS_NEXT;
+}
+
+static pub_fs_step empty_left(const pub_fs_entry *e, void *ctx)
+{
+    (void)ctx;
+    unlinkat(e->dirfd, e->name, AT_REMOVEDIR); /* fails, as it should, when something stayed */
+    return PUB_FS_NEXT;
+}
+
+size_t pub_fs_empty(int fd, bool (*skip_top)(const char *name))
+{
+    emptying em = {skip_top, 0};
+    pub_fs_walk_options o = {.visit = empty_entry, .leave = empty_left, .ctx = &em};
+    pub_fs_walk(fd, &o);
+    return em.removed;
 }

@@ -56,15 +56,23 @@ typedef struct pub_fs_entry {
 /* What to do with an entry: PUB_FS_ENTER a real folder (opened with
  * O_NOFOLLOW, so one swapped for a symlink meanwhile is not entered);
  * PUB_FS_ENTER_LINK also a symlink to a folder (the caller has checked
- * where it leads: site discovery through confine.h). Anything else, and
- * any return for a file, goes on with the next entry. */
-typedef enum { PUB_FS_NEXT, PUB_FS_ENTER, PUB_FS_ENTER_LINK } pub_fs_step;
+ * where it leads: site discovery through confine.h); PUB_FS_STOP ends the
+ * whole walk at once (no more calls of any kind). Anything else, and any
+ * return but PUB_FS_STOP for a file, goes on with the next entry. */
+typedef enum { PUB_FS_NEXT, PUB_FS_ENTER, PUB_FS_ENTER_LINK, PUB_FS_STOP } pub_fs_step;
 
 typedef struct pub_fs_walk_options {
     bool sorted;  /* each folder's names in strcmp order, else readdir's */
     bool stat;    /* lstat every entry (else only where readdir gives no type) */
-    /* Called for each entry but "." and ".."; a folder before its contents. */
+    /* Called for each entry but "." and ".."; a folder before its contents.
+     * A folder's names are all read before the first of them is visited,
+     * so the visit may remove or add entries of the folder it is in. */
     pub_fs_step (*visit)(const pub_fs_entry *e, void *ctx);
+    /* Called (may be NULL) with the same entry after the contents of each
+     * folder the visit entered, also one that could not be opened (after
+     * `fail`): the place to remove a folder emptied, or to stop after a
+     * failure (PUB_FS_STOP; anything else goes on). */
+    pub_fs_step (*leave)(const pub_fs_entry *e, void *ctx);
     /* Called (may be NULL) for a folder that cannot be opened or read, ""
      * for the root, with the errno value; the walk goes on without it. */
     void (*fail)(const char *rel, int err, void *ctx);
@@ -73,9 +81,18 @@ typedef struct pub_fs_walk_options {
 
 /* The one walk of a folder tree: the folder open at `fd` (taken), by
  * descriptors, entering what `visit` says. The fingerprint (every input
- * file), serve's watches, site discovery and DEST's walks
- * (output_journal.c) use it; each decides what to skip and enter. */
-void pub_fs_walk(int fd, const pub_fs_walk_options *o);
+ * file), serve's watches, site discovery, DEST's walks and the commit's
+ * tree (output_journal.c, output_swap.c), temp sweeps and `publish init`
+ * use it; each decides what to skip and enter. Returns false when a
+ * callback stopped it, true when it went through. */
+bool pub_fs_walk(int fd, const pub_fs_walk_options *o);
+
+/* Removes everything below the folder open at `fd` (taken) but the names
+ * `skip_top` accepts (may be NULL) at the top level, following no symlink:
+ * the commit's removal of what stands in DEST's way (output_journal.c) and
+ * `publish init` taking back half a site. Best effort: what cannot be
+ * removed stays and the rest goes. Returns how many non-folders went. */
+size_t pub_fs_empty(int fd, bool (*skip_top)(const char *name));
 
 /* Called for each entry of a pub_fs_walk_fd: `rel` is its path below the
  * walk's root, `is_dir` says it is a real folder (a symlink to one is not).

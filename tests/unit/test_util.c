@@ -6,6 +6,8 @@
 #include "util/path.h"
 #include "util/text.h"
 #include "util/utf8.h"
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +246,8 @@ typedef struct walk_log {
     pub_buf seen;
     bool enter_links;
     int failures;
+    const char *stop_at;    /* visit returns PUB_FS_STOP here */
+    const char *stop_after; /* leave returns PUB_FS_STOP here */
 } walk_log;
 
 static pub_fs_step log_entry(const pub_fs_entry *e, void *ctx)
@@ -252,14 +256,25 @@ static pub_fs_step log_entry(const pub_fs_entry *e, void *ctx)
     char t = e->type == S_IFDIR ? 'd' : e->type == S_IFLNK ? 'l' : 'f';
     pub_buf_printf(&w->seen, "%s%s:%c", w->seen.len ? " " : "", e->rel, t);
     if (e->st) CHECK(((e->st->st_mode & S_IFMT) == e->type));
+    if (w->stop_at && strcmp(e->rel, w->stop_at) == 0) return PUB_FS_STOP;
     return w->enter_links ? PUB_FS_ENTER_LINK : PUB_FS_ENTER;
 }
 
+/* Records leaving a folder as "rel:<". */
+static pub_fs_step log_leave(const pub_fs_entry *e, void *ctx)
+{
+    walk_log *w = ctx;
+    pub_buf_printf(&w->seen, " %s:<", e->rel);
+    return w->stop_after && strcmp(e->rel, w->stop_after) == 0 ? PUB_FS_STOP : PUB_FS_NEXT;
+}
+
+/* Records a failure as "rel:!ERRNO" ("" for the root). */
 static void log_failure(const char *rel, int err, void *ctx)
 {
-    (void)rel;
-    (void)err;
-    ((walk_log *)ctx)->failures++;
+    walk_log *w = ctx;
+    w->failures++;
+    pub_buf_printf(&w->seen, "%s%s:!%s", w->seen.len ? " " : "", rel,
+                   err == ENOENT ? "ENOENT" : err == EBADF ? "EBADF" : "other");
 }
 
 static void test_walk(void)
@@ -278,7 +293,7 @@ static void test_walk(void)
     CHECK(symlink("c", pub_buf_cstr(&p)) == 0);
 
     /* Sorted, a folder before its contents, a symlinked folder not entered. */
-    walk_log w = {PUB_BUF_INIT, false, 0};
+    walk_log w = {PUB_BUF_INIT, false, 0, NULL, NULL};
     pub_fs_walk_options o = {.sorted = true, .stat = true, .visit = log_entry, .fail = log_failure,
                              .ctx = &w};
     pub_fs_walk(open(root, O_RDONLY | O_DIRECTORY), &o);
@@ -297,11 +312,141 @@ static void test_walk(void)
 
     /* A root that cannot be opened is reported, not walked. */
     pub_buf_clear(&w.seen);
-    pub_fs_walk(-1, &o);
+    CHECK(pub_fs_walk(-1, &o));
     CHECK_INT(w.failures, 1);
-    CHECK_STR(pub_buf_cstr(&w.seen), "");
+    CHECK_STR(pub_buf_cstr(&w.seen), ":!EBADF");
+
+    /* Post-order: each folder is left after its contents, the deepest
+     * first; a symlink that is not entered is not left. */
+    pub_buf_clear(&w.seen);
+    w.enter_links = false;
+    o.leave = log_leave;
+    CHECK(pub_fs_walk(open(root, O_RDONLY | O_DIRECTORY), &o));
+    CHECK_STR(pub_buf_cstr(&w.seen), "a.txt:f b:d b/a:d b/a/deep.txt:f b/a:< b/z.txt:f b:< c:d "
+                                     "c/x.txt:f c:< link:l");
+
+    /* An early stop from the visit: nothing more is visited or left. */
+    pub_buf_clear(&w.seen);
+    w.stop_at = "b/a/deep.txt";
+    CHECK(!pub_fs_walk(open(root, O_RDONLY | O_DIRECTORY), &o));
+    CHECK_STR(pub_buf_cstr(&w.seen), "a.txt:f b:d b/a:d b/a/deep.txt:f");
+    /* ... from leaving a folder: its siblings are not visited. */
+    pub_buf_clear(&w.seen);
+    w.stop_at = NULL;
+    w.stop_after = "b/a";
+    CHECK(!pub_fs_walk(open(root, O_RDONLY | O_DIRECTORY), &o));
+    CHECK_STR(pub_buf_cstr(&w.seen), "a.txt:f b:d b/a:d b/a/deep.txt:f b/a:<");
+    w.stop_after = NULL;
+
+    /* A folder that cannot be opened (a dangling symlink the visit asked
+     * to enter) is reported with its path, then left; the walk goes on. */
+    pub_buf_clear(&p);
+    pub_buf_printf(&p, "%s/b/gone", root);
+    CHECK(symlink("nowhere", pub_buf_cstr(&p)) == 0);
+    pub_buf_clear(&w.seen);
+    w.failures = 0;
+    w.enter_links = true;
+    CHECK(pub_fs_walk(open(root, O_RDONLY | O_DIRECTORY), &o));
+    CHECK_STR(pub_buf_cstr(&w.seen), "a.txt:f b:d b/a:d b/a/deep.txt:f b/a:< b/gone:l "
+                                     "b/gone:!ENOENT b/gone:< b/z.txt:f b:< c:d c/x.txt:f c:< "
+                                     "link:l link/x.txt:f link:<");
+    CHECK_INT(w.failures, 1);
 
     pub_buf_free(&w.seen);
+    pub_buf_free(&p);
+    pub_file_remove_tree(root);
+}
+
+static bool is_git(const char *name)
+{
+    return strcmp(name, ".git") == 0;
+}
+
+static bool exists(const char *root, const char *rel)
+{
+    char *path = pub_path_join(root, rel);
+    struct stat st;
+    bool yes = lstat(path, &st) == 0;
+    free(path);
+    return yes;
+}
+
+/* pub_fs_empty: everything goes but the kept top name, no symlink is
+ * followed, and the count is of the non-folders (links included). */
+static void test_empty(void)
+{
+    char root[64], outside[64];
+    check_temp_dir(root, "empty");
+    check_temp_dir(outside, "outside");
+    pub_buf p = PUB_BUF_INIT;
+    const char *files[] = {"a.txt", "d/e/f.txt", ".git/HEAD", "d/.git/x"};
+    for (size_t i = 0; i < 4; i++) {
+        pub_buf_clear(&p);
+        pub_buf_printf(&p, "%s/%s", root, files[i]);
+        check_write_text(pub_buf_cstr(&p), "x", 0644);
+    }
+    pub_buf_clear(&p);
+    pub_buf_printf(&p, "%s/d/e/empty", root);
+    CHECK(mkdir(pub_buf_cstr(&p), 0755) == 0);
+    pub_buf_clear(&p);
+    pub_buf_printf(&p, "%s/y.txt", outside);
+    check_write_text(pub_buf_cstr(&p), "y", 0644);
+    pub_buf_clear(&p);
+    pub_buf_printf(&p, "%s/d/link", root);
+    CHECK(symlink(outside, pub_buf_cstr(&p)) == 0);
+
+    CHECK_INT((long long)pub_fs_empty(open(root, O_RDONLY | O_DIRECTORY), is_git), 4);
+    CHECK(exists(root, ".git/HEAD"));
+    CHECK(!exists(root, "a.txt"));
+    CHECK(!exists(root, "d")); /* a .git below the top is not kept */
+    CHECK(exists(outside, "y.txt"));
+    CHECK(exists(root, ""));
+
+    pub_buf_free(&p);
+    pub_file_remove_tree(root);
+    pub_file_remove_tree(outside);
+}
+
+static bool is_temp(const char *name, void *ctx)
+{
+    const char *suffix = *(const char **)ctx;
+    size_t n = strlen(name), k = strlen(suffix);
+    return n >= k && strcmp(name + n - k, suffix) == 0;
+}
+
+/* pub_fs_sweep_temps: only the caller's temp files, `max_depth` folders
+ * down, never into a dot folder, and none younger than `min_age`. */
+static void test_sweep(void)
+{
+    char root[64];
+    check_temp_dir(root, "sweep");
+    pub_buf p = PUB_BUF_INIT;
+    const char *files[] = {"a.tmp", "keep.txt", "sub/b.tmp", "sub/deeper/c.tmp", ".hidden/d.tmp"};
+    for (size_t i = 0; i < 5; i++) {
+        pub_buf_clear(&p);
+        pub_buf_printf(&p, "%s/%s", root, files[i]);
+        check_write_text(pub_buf_cstr(&p), "x", 0644);
+    }
+    size_t removed = 0;
+    char *failed = NULL;
+    const char *suffix = ".tmp";
+    /* Fresh files are younger than an hour: all stay. */
+    CHECK_INT(pub_fs_sweep_temps(root, is_temp, &suffix, 3600, 1, &removed, &failed), 0);
+    CHECK_INT((long long)removed, 0);
+    CHECK(exists(root, "a.tmp"));
+    CHECK_INT(pub_fs_sweep_temps(root, is_temp, &suffix, 0, 1, &removed, &failed), 0);
+    CHECK_INT((long long)removed, 2);
+    CHECK(failed == NULL);
+    CHECK(!exists(root, "a.tmp"));
+    CHECK(!exists(root, "sub/b.tmp"));
+    CHECK(exists(root, "keep.txt"));
+    CHECK(exists(root, "sub/deeper/c.tmp"));
+    CHECK(exists(root, ".hidden/d.tmp"));
+    /* A folder that is not there is nothing to sweep. */
+    pub_buf_clear(&p);
+    pub_buf_printf(&p, "%s/missing", root);
+    CHECK_INT(pub_fs_sweep_temps(pub_buf_cstr(&p), is_temp, &suffix, 0, 1, &removed, &failed), 0);
+
     pub_buf_free(&p);
     pub_file_remove_tree(root);
 }
@@ -310,6 +455,8 @@ int main(void)
 {
     test_path();
     test_walk();
+    test_empty();
+    test_sweep();
     test_utf8();
     test_buf();
     test_text();
