@@ -182,13 +182,20 @@ static const char *const no_plugins[] = {NULL};
 static const char *const jekyll_base_plugins[] = {"liquid", "excerpt", NULL};
 
 static const char *const native_post_folders[] = {"posts", "_posts", NULL};
-/* DEST replaces its folder's contents: never one the site is read from. */
-static const char *const source_folders[] = {"posts", "_posts", "pages", "layouts",
-                                             "static", "data", "plugins", NULL};
+/* DEST replaces its folder's contents: never one the site is read from
+ * (destination_is_safe). A native site's are its layout's folders (the
+ * Sass load path among them); a Jekyll site's are its underscore folders
+ * (_posts and _drafts at any depth: whole_tree), not the folders of its
+ * pages and static files: DEST there is not read, and a DEST holding
+ * files publish did not write is refused by output.c without --clean. */
+static const char *const native_source_folders[] = {"posts", "_posts", "pages", "layouts", "static",
+                                                    "data", "sass", "plugins", NULL};
+static const char *const jekyll_source_folders[] = {"_posts", "_drafts", "_layouts", "_includes",
+                                                    "_data", "_sass", "_plugins", NULL};
 
 static const pub_reader native_reader = {
     .config_file = "config.yaml", .yaml = PUB_YAML_12, .whole_tree = false,
-    .post_folders = native_post_folders, .pages = "pages", .source_folders = source_folders,
+    .post_folders = native_post_folders, .pages = "pages", .source_folders = native_source_folders,
     .static_root = "static", .data = "data", .markdown_ext = "md,markdown", .posts = "posts",
     .layouts = "layouts", .includes = "layouts", .sass = "sass", .sass_style = "expanded",
     .default_permalink = "/:year/:month/:day/:slug/", .post_layout = "post",
@@ -198,7 +205,7 @@ static const pub_reader native_reader = {
 
 static const pub_reader jekyll_reader = {
     .config_file = "_config.yml", .yaml = PUB_YAML_11, .whole_tree = true,
-    .drafts = "_drafts", .source_folders = source_folders,
+    .drafts = "_drafts", .source_folders = jekyll_source_folders,
     .static_root = "", .data = "_data", .markdown_ext = "markdown,mkdown,mkdn,mkd,md",
     .posts = "_posts",
     .layouts = "_layouts", .includes = "_includes", .sass = "_sass", .sass_style = "compact",
@@ -666,9 +673,25 @@ static bool path_within(const char *path, const char *folder)
     return strncmp(path, folder, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
+/* Whether a folder of path `rel` (below SRC) is named like a posts or
+ * drafts folder of a whole-tree reader, which reads them at any depth. */
+static bool in_deep_source_folder(const pub_reader *r, const char *rel)
+{
+    if (!r->whole_tree) return false;
+    for (const char *at = rel; *at;) {
+        size_t len = strcspn(at, "/");
+        if ((len == strlen(r->posts) && strncmp(at, r->posts, len) == 0) ||
+            (len == strlen(r->drafts) && strncmp(at, r->drafts, len) == 0))
+            return true;
+        at += len;
+        while (*at == '/') at++;
+    }
+    return false;
+}
+
 /* A build replaces DEST's contents, so DEST must not be SRC, hold SRC, or
- * lie in one of the folders the site is read from: that would delete the
- * sources (Jekyll refuses the same). */
+ * lie in one of the reader's source folders: that would delete the
+ * sources (Jekyll refuses the first two). */
 static bool destination_is_safe(const pub_reader *r, const char *src, const char *dest)
 {
     char *src_r = resolve_path(src);
@@ -678,6 +701,11 @@ static bool destination_is_safe(const pub_reader *r, const char *src, const char
         char *input = pub_path_join(src_r, r->source_folders[i]);
         safe = !path_within(dest_r, input);
         free(input);
+    }
+    if (safe && path_within(dest_r, src_r)) {
+        const char *rel = dest_r + strlen(src_r);
+        while (*rel == '/') rel++;
+        safe = !in_deep_source_folder(r, rel);
     }
     free(src_r);
     free(dest_r);

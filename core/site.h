@@ -30,7 +30,9 @@ typedef struct pub_reader {
     const char *const *post_folders; /* native: the folders read for posts, NULL-ended */
     const char *pages;             /* native: the folder read for pages ("pages") */
     const char *drafts;            /* Jekyll: drafts in any folder of this name ("_drafts") */
-    const char *const *source_folders; /* folders of SRC that DEST may not lie in, NULL-ended */
+    const char *const *source_folders; /* folders of SRC that DEST may not lie in, NULL-ended
+                                          (whole_tree: also any folder named `posts`
+                                          or `drafts`, at any depth) */
     const char *static_root;       /* files copied as is: "static" | "" (SRC) */
     const char *data;              /* "data" | "_data" */
     const char *markdown_ext;      /* default of config markdown_ext */

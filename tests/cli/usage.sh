@@ -68,4 +68,22 @@ for dest in "$work/site" "$work" "$work/site/posts" "$work/site/posts/_site"; do
 done
 (cd "$work/site" && find . -type f | sort) > "$work/after"
 check "no source file was removed" diff "$work/before" "$work/after"
+# A Jekyll site's source folders are its own: _layouts, _posts at any
+# depth...; a folder a native site reads (posts/) is only output here.
+mkdir -p "$work/jekyll/_layouts" "$work/jekyll/blog/_posts" "$work/jekyll/_data"
+printf 'title: J\n' > "$work/jekyll/_config.yml"
+printf '<html>{{ content }}</html>\n' > "$work/jekyll/_layouts/default.html"
+printf -- '---\nlayout: default\n---\nhello\n' > "$work/jekyll/blog/_posts/2024-01-02-a.md"
+printf 'a: 1\n' > "$work/jekyll/_data/x.yml"
+(cd "$work/jekyll" && find . -type f | sort) > "$work/before"
+for dest in "$work/jekyll/_layouts" "$work/jekyll/_data/out" "$work/jekyll/blog/_posts/out"; do
+  "$publish" build -s "$work/jekyll" -d "$dest" 2> "$work/err"
+  check "Jekyll destination $dest is refused" test $? -eq 1
+  check "Jekyll destination $dest is explained" grep -q "error: destination '$dest' would replace the site's own files" "$work/err"
+done
+(cd "$work/jekyll" && find . -type f | sort) > "$work/after"
+check "no Jekyll source file was removed" diff "$work/before" "$work/after"
+"$publish" build -q -s "$work/jekyll" -d "$work/jekyll/posts" 2> "$work/err"
+check "a Jekyll site may build into posts/" test $? -eq 0
+check "the post is there" grep -q "<html><p>hello</p>" "$work/jekyll/posts/blog/2024/01/02/a.html"
 finish

@@ -230,6 +230,55 @@ done:
     pub_file_remove_tree(root);
 }
 
+/* Whether pub_site_open accepts SRC/rel as DEST. */
+static bool dest_accepted(const char *rel)
+{
+    char *dest = pub_path_join(root, rel);
+    pub_diags diags;
+    pub_diags_init(&diags);
+    pub_site *site = pub_site_open(root, dest, &diags);
+    bool safe = site && site->dest_is_safe;
+    pub_site_free(site);
+    pub_diags_free(&diags);
+    free(dest);
+    return safe;
+}
+#define DEST_OK(rel) check_int_at(__FILE__, __LINE__, dest_accepted(rel), 1)
+#define DEST_REFUSED(rel) check_int_at(__FILE__, __LINE__, dest_accepted(rel), 0)
+
+/* Each reader protects its own source folders from DEST, and only them. */
+static void test_source_folders(void)
+{
+    check_temp_dir(root, "site");
+    put("config.yaml", "title: T\n");
+    DEST_REFUSED("posts");
+    DEST_REFUSED("_posts/out");
+    DEST_REFUSED("layouts/x");
+    DEST_REFUSED("sass/out");
+    DEST_REFUSED("plugins");
+    DEST_OK("_site");
+    DEST_OK("_layouts/out"); /* a Jekyll folder means nothing to a native site */
+    DEST_OK("public/a/_posts");
+    pub_file_remove_tree(root);
+
+    check_temp_dir(root, "site");
+    put("_config.yml", "title: J\n");
+    DEST_REFUSED("_posts");
+    DEST_REFUSED("_layouts/out");
+    DEST_REFUSED("_includes");
+    DEST_REFUSED("_data/x");
+    DEST_REFUSED("_sass");
+    DEST_REFUSED("_drafts/out");
+    DEST_REFUSED("_plugins");
+    DEST_REFUSED("blog/news/_posts/out"); /* posts at any depth */
+    DEST_REFUSED("blog/_drafts");
+    DEST_OK("_site");
+    DEST_OK("posts/out"); /* native folder names are pages and static files here */
+    DEST_OK("layouts");
+    DEST_OK("blog/_postsx");
+    pub_file_remove_tree(root);
+}
+
 static void test_parse_name(void)
 {
     pub_date d;
@@ -258,6 +307,7 @@ int main(void)
     test_native();
     test_native_errors();
     test_jekyll();
+    test_source_folders();
     test_parse_name();
     return check_finish();
 }
