@@ -185,13 +185,16 @@ static const char *const native_post_folders[] = {"posts", "_posts", NULL};
 /* DEST replaces its folder's contents: never one the site is read from
  * (destination_is_safe). A native site's are its layout's folders (the
  * Sass load path among them); a Jekyll site's are its underscore folders
- * (_posts and _drafts at any depth: whole_tree), not the folders of its
- * pages and static files: DEST there is not read, and a DEST holding
- * files publish did not write is refused by output.c without --clean. */
+ * (_posts and _drafts at any depth: whole_tree) and plugins/ (site Lua
+ * plugins are read from there for both readers: lua/runtime.c), not the
+ * folders of its pages and static files: DEST there is not read, and a
+ * DEST holding files publish did not write is refused by output.c
+ * without --clean. */
 static const char *const native_source_folders[] = {"posts", "_posts", "pages", "layouts", "static",
                                                     "data", "sass", "plugins", NULL};
 static const char *const jekyll_source_folders[] = {"_posts", "_drafts", "_layouts", "_includes",
-                                                    "_data", "_sass", "_plugins", NULL};
+                                                    "_data", "_sass", "_plugins", "plugins",
+                                                    NULL};
 
 static const pub_reader native_reader = {
     .config_file = "config.yaml", .yaml = PUB_YAML_12, .whole_tree = false,

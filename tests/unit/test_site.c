@@ -270,6 +270,7 @@ static void test_source_folders(void)
     DEST_REFUSED("_sass");
     DEST_REFUSED("_drafts/out");
     DEST_REFUSED("_plugins");
+    DEST_REFUSED("plugins/x"); /* site Lua plugins, as on a native site */
     DEST_REFUSED("blog/news/_posts/out"); /* posts at any depth */
     DEST_REFUSED("blog/_drafts");
     DEST_OK("_site");
