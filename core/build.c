@@ -1163,6 +1163,7 @@ static bool build_site(pub_site *site, const pub_build_options *opts, long long 
     pub_content_free(st.content);
     double t2 = pub_clock_now();
     if (st.out && diags->errors == 0) copy_static(site, st.out, &st, diags);
+    double t3 = pub_clock_now();
 
     bool ok = began && diags->errors == 0;
     if (st.out) {
@@ -1176,6 +1177,7 @@ static bool build_site(pub_site *site, const pub_build_options *opts, long long 
             pub_out_abort(st.out);
         }
     }
+    double t4 = pub_clock_now();
     if (st.deps && ok) {
         pub_diag *warning = pub_deps_save(st.deps);
         if (warning) pub_diags_take(diags, warning);
@@ -1195,6 +1197,8 @@ static bool build_site(pub_site *site, const pub_build_options *opts, long long 
     result->seconds_read = t1 - t0;
     result->seconds_lua = t2 - t1;
     result->seconds_commit = pub_clock_now() - t2;
+    result->seconds_static = t3 - t2;
+    result->seconds_save = pub_clock_now() - t4;
     return ok;
 }
 

@@ -38,6 +38,8 @@ typedef struct pub_build_result {
     double seconds_read;   /* reading, front matter, Markdown (threads) */
     double seconds_lua;    /* plugins, templates, handing pages to the writers */
     double seconds_commit; /* static files, waiting for writers, the swap */
+    double seconds_static; /* of seconds_commit: copying the static files */
+    double seconds_save;   /* of seconds_commit: saving the page records and the cache */
     pub_buf explain;       /* with opts.explain: one line per reason (cli prints) */
 } pub_build_result;
 

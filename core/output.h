@@ -79,5 +79,10 @@ pub_diag *pub_out_commit(pub_out *out, pub_out_stats *stats);
 /* Drops the staged files, leaves DEST untouched, frees `out` (NULL is ok). */
 void pub_out_abort(pub_out *out);
 
+/* For the crash tests only (tests/unit/test_output.c): when set, commit
+ * calls it after each step that changes DEST or the manifest ("journal:
+ * moved", "swap: exchanged", ...), so a test can end the process there and
+ * check that the next build repairs DEST. NULL (the default) in publish. */
+extern void (*pub_out_step_hook)(const char *step);
 
 #endif

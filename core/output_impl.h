@@ -101,6 +101,12 @@ static inline void pub_out_staged_name(const entry *file, char *name, size_t siz
     snprintf(name, size, "%zu", file->id);
 }
 
+/* Tells the crash tests' hook (output.h) that commit finished `step`. */
+static inline void pub_out_step(const char *step)
+{
+    if (pub_out_step_hook) pub_out_step_hook(step);
+}
+
 /* The permissions a page is created with (before the umask). */
 #define PUB_OUT_PAGE_MODE 0644u
 

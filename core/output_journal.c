@@ -1,9 +1,11 @@
 /* The output module's journal: the manifest of the last build (read at
- * begin, saved before and after commit moves anything), and commit over an
- * existing DEST: staged files renamed into place through folders opened
- * one component at a time with O_NOFOLLOW, files of the last build not
- * produced again removed, folders left empty removed. See output.c for why
- * the manifest is saved twice. */
+ * begin, saved after commit, and before it moves anything when the one on
+ * disk does not name every path it touches), and commit over an existing
+ * DEST file by file, the way a few changed files take: staged files
+ * renamed into place through folders opened one component at a time with
+ * O_NOFOLLOW, files of the last build not produced again removed, folders
+ * left empty removed. See output.c for how a build killed halfway is
+ * repaired by the next one. */
 #define _GNU_SOURCE
 #include "output_impl.h"
 #include "util/buf.h"
@@ -330,6 +332,21 @@ void pub_out_save_manifest(pub_out *out, bool with_gone)
     pub_buf_free(&b);
 }
 
+/* Whether the manifest on disk already names every path commit is about
+ * to change, so that a build killed halfway through the renames is
+ * repaired by the next one without saving a manifest first: a file moved
+ * in shows an mtime the manifest does not list and is written again, a
+ * file not yet removed is listed and goes when not produced. Not so for a
+ * file new to DEST (the next build would take it for the user's), nor
+ * without a manifest, nor with --clean (its files come from a walk). */
+static bool manifest_lists_all(const pub_out *out, entry *const *staged, size_t nstaged)
+{
+    if (!out->had_manifest || out->clean) return false;
+    for (size_t i = 0; i < nstaged; i++)
+        if (!staged[i]->old) return false;
+    return true;
+}
+
 /* Commit over an existing DEST: move staged files in, remove what the last
  * build made and this one did not, save the manifest. */
 pub_diag *pub_out_commit_journal(pub_out *out)
@@ -355,18 +372,23 @@ pub_diag *pub_out_commit_journal(pub_out *out)
     qsort(staged, nstaged, sizeof *staged, cmp_entries);
     qsort(gone, ngone, sizeof *gone, cmp_entries);
     bool dirty = !out->had_manifest || nstaged || ngone || out->by_manifest != out->files;
-    if (nstaged || ngone) pub_out_save_manifest(out, true);
+    if ((nstaged || ngone) && !manifest_lists_all(out, staged, nstaged)) {
+        pub_out_save_manifest(out, true);
+        pub_out_step("journal: manifest with both builds' files saved");
+    }
 
     pub_diag *err = NULL;
     dirstack ds = {.root = out->dest_fd};
     for (size_t i = 0; i < nstaged && !err; i++) {
         int rc = move_in(out, &ds, staged[i]);
         if (rc) err = pub_out_write_error(out, staged[i]->rel, rc);
+        else pub_out_step("journal: moved a file in");
     }
     for (size_t i = 0; i < ngone && !err; i++) {
         const char *base;
         int fd = ds_parent(&ds, gone[i]->rel, false, &base);
         if (fd < 0 || unlinkat(fd, base, 0) != 0) continue;
+        pub_out_step("journal: removed a file");
         out->stats.removed++;
         char *dir = pub_xstrdup(gone[i]->rel);
         for (char *s = strrchr(dir, '/'); s; s = strrchr(dir, '/')) {
@@ -391,6 +413,10 @@ pub_diag *pub_out_commit_journal(pub_out *out)
     ds_free(&ds);
     free(staged);
     free(gone);
-    if (!err && dirty) pub_out_save_manifest(out, false);
+    pub_out_step("journal: folders removed");
+    if (!err && dirty) {
+        pub_out_save_manifest(out, false);
+        pub_out_step("journal: manifest saved");
+    }
     return err;
 }

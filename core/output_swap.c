@@ -8,10 +8,12 @@
  * write are linked across too (unless --clean), so nothing of the user's
  * is lost. The old tree ends up in the staging folder and goes with it.
  *
- * Where a link or the exchange is impossible (DEST is a mount point, a
- * file system without RENAME_EXCHANGE or hard links), commit falls back to
- * moving files into DEST one by one (output_journal.c), whose crash
- * behaviour is documented there. */
+ * This costs a link and an unlink for every file of the site, so commit
+ * takes this way only when much changes or with --clean (output.c's
+ * switch_whole_tree). Where a link or the exchange is impossible (DEST is
+ * a mount point, a file system without RENAME_EXCHANGE or hard links),
+ * commit falls back to moving files into DEST one by one
+ * (output_journal.c), whose crash behaviour output.c describes. */
 #define _GNU_SOURCE
 #include "output_impl.h"
 #include "util/file.h"
@@ -227,6 +229,7 @@ int pub_out_commit_swap(pub_out *out)
         prune(&sw);
         /* What DEST may hold while the switch happens: both builds' files. */
         pub_out_save_manifest(out, true);
+        pub_out_step("swap: tree built, manifest with both builds' files saved");
         char *tree = pub_path_join(out->staging, TREE);
         if (renameat2(AT_FDCWD, tree, AT_FDCWD, out->target, RENAME_EXCHANGE) != 0) rc = errno;
         free(tree);
@@ -234,8 +237,10 @@ int pub_out_commit_swap(pub_out *out)
     if (rc) {
         unstage_tree(&sw, staged, moved);
     } else {
+        pub_out_step("swap: exchanged");
         out->stats.removed += sw.removed;
         pub_out_save_manifest(out, false);
+        pub_out_step("swap: manifest saved");
     }
     for (size_t i = 0; i < sw.ngone; i++) free(sw.gone_dirs[i]);
     free(sw.gone_dirs);

@@ -8,6 +8,7 @@
 #include "output.h"
 #include "util/buf.h"
 #include "util/file.h"
+#include "util/hash.h"
 #include "util/mem.h"
 #include "util/path.h"
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char root[64];
@@ -753,6 +755,230 @@ static void test_swap(void)
     CHECK(stat(dest, &root3) == 0 && root3.st_ino == root2.st_ino);
 }
 
+/* ---- Crash during commit --------------------------------------------------- */
+
+/* A version of a site: its pages, path and bytes. */
+typedef struct page {
+    const char *rel, *text;
+} page;
+
+static const char *page_text(const page *pages, const char *rel)
+{
+    for (const page *p = pages; p && p->rel; p++)
+        if (strcmp(p->rel, rel) == 0) return p->text;
+    return NULL;
+}
+
+/* One build of `pages` as the engine makes it: a page whose bytes the
+ * records of the last successful build (`recorded`) vouch for is offered
+ * to pub_out_keep with their hash, and rendered (written) only when DEST
+ * cannot keep it; every other page is written. */
+static bool build_site_version(const char *dest, const page *pages, const page *recorded,
+                               pub_out_stats *stats)
+{
+    pub_out *out;
+    if (pub_out_begin(dest, &out)) return false;
+    for (const page *p = pages; p->rel; p++) {
+        const char *old = page_text(recorded, p->rel);
+        if (old && strcmp(old, p->text) == 0 &&
+            pub_out_keep(out, p->rel, pub_hash(old, strlen(old), 0)))
+            continue;
+        pub_diag *err = pub_out_write(out, p->rel, p->text, strlen(p->text));
+        if (err) {
+            pub_diag_free(err);
+            pub_out_abort(out);
+            return false;
+        }
+    }
+    pub_diag *err = pub_out_commit(out, stats);
+    pub_diag_free(err);
+    return err == NULL;
+}
+
+/* DEST's files and their bytes, sorted (not inodes or times): what a
+ * reader of the site sees. */
+static char *site_text(const char *dir)
+{
+    char *snap = snapshot(dir);
+    pub_buf text = PUB_BUF_INIT;
+    for (char *line = snap; *line;) {
+        char *end = strchr(line, '\n');
+        char *first = strchr(line, ' '), *bytes = strstr(line, " [");
+        if (bytes && bytes < end) {
+            pub_buf_append(&text, line, (size_t)(first - line));
+            pub_buf_append(&text, bytes, (size_t)(end - bytes) + 1);
+        }
+        line = end + 1;
+    }
+    free(snap);
+    return pub_buf_detach(&text);
+}
+
+/* Whether every file of DEST holds what `a` or `b` has at its path (or is
+ * the user's own CNAME), and every path both versions have is there. */
+static bool each_file_whole(const char *dest, const page *a, const page *b)
+{
+    char path[600];
+    for (int v = 0; v < 2; v++)
+        for (const page *p = v ? b : a; p->rel; p++) {
+            snprintf(path, sizeof path, "%s/%s", dest, p->rel);
+            char *got = check_read_file(path, NULL);
+            const char *ta = page_text(a, p->rel), *tb = page_text(b, p->rel);
+            bool ok = got ? (ta && strcmp(got, ta) == 0) || (tb && strcmp(got, tb) == 0)
+                          : !(ta && tb);
+            free(got);
+            if (!ok) return false;
+        }
+    snprintf(path, sizeof path, "%s/CNAME", dest);
+    char *cname = check_read_file(path, NULL);
+    bool ok = cname && strcmp(cname, "example.org") == 0;
+    free(cname);
+    return ok;
+}
+
+static int crash_at, crash_steps;
+enum { CRASHED = 42, FINISHED = 43 };
+
+static void crash_hook(const char *step)
+{
+    (void)step;
+    if (++crash_steps == crash_at) _exit(CRASHED);
+}
+
+/* DEST as `from` left it, with a file the user added (CNAME). */
+static void fresh_dest(const char *dest, const page *from)
+{
+    char manifest[600];
+    snprintf(manifest, sizeof manifest, "%s/.%s.publish-manifest", root, pub_path_base(dest));
+    pub_file_remove_tree(dest);
+    unlink(manifest);
+    pub_out_stats stats;
+    CHECK(build_site_version(dest, from, NULL, &stats));
+    char path[600];
+    snprintf(path, sizeof path, "%s/CNAME", dest);
+    check_write_text(path, "example.org", 0644);
+}
+
+/* The build from `from` to `to`, killed after each step of its commit in
+ * turn (pub_out_step_hook), leaves each file whole (old or new bytes), the
+ * staging folder goes with the process, and the next build, of `to` or of
+ * `from` (the edit undone), gives DEST exactly the bytes a clean build
+ * gives, the user's file kept; the build after that keeps every page by
+ * the manifest. Returns how many steps the commit had. */
+static int crash_each_step(const char *name, const page *from, const page *to)
+{
+    char dest[512], clean[600], staging[600];
+    snprintf(dest, sizeof dest, "%s", at(name));
+    snprintf(staging, sizeof staging, "%s/.%s.publish-tmp", root, name);
+    char *want[2];
+    for (int v = 0; v < 2; v++) {
+        snprintf(clean, sizeof clean, "%s-clean", dest);
+        fresh_dest(clean, v ? from : to);
+        want[v] = site_text(clean);
+        pub_file_remove_tree(clean);
+    }
+    int k = 1;
+    for (;; k++) {
+        fresh_dest(dest, from);
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+            crash_at = k;
+            crash_steps = 0;
+            pub_out_step_hook = crash_hook;
+            pub_out_stats stats;
+            _exit(build_site_version(dest, to, from, &stats) ? FINISHED : 1);
+        }
+        int status = 0;
+        CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+        int code = WEXITSTATUS(status);
+        CHECK(code == CRASHED || code == FINISHED);
+        if (code != CRASHED) break;
+        CHECK(each_file_whole(dest, from, to));
+        for (int i = 0; i < 100 && exists(staging); i++) usleep(20000);
+        CHECK(!exists(staging));
+        /* Even steps: the build again; odd ones: the edit undone. The
+         * records are still the last successful build's (from). */
+        const page *next = k % 2 ? from : to;
+        pub_out_stats stats;
+        CHECK(build_site_version(dest, next, from, &stats));
+        char *got = site_text(dest);
+        CHECK_STR(got, want[k % 2]);
+        free(got);
+        CHECK(build_site_version(dest, next, next, &stats));
+        CHECK(stats.written == 0 && stats.removed == 0);
+        got = site_text(dest);
+        CHECK_STR(got, want[k % 2]);
+        free(got);
+    }
+    free(want[0]);
+    free(want[1]);
+    return k - 1;
+}
+
+enum { POSTS = 30 };
+
+/* Version 1 of a blog: a home page, a feed, POSTS posts, three pages in a
+ * folder and one in a folder of its own. Version 2 is a one-post edit (the
+ * post, the home page and the feed change), a post added and one removed:
+ * few files change. Version 3 is a template edit: every page changes.
+ * `pages` has room for POSTS + 7. */
+static void site_version(int v, page *pages)
+{
+    static char texts[3][POSTS + 7][32];
+    size_t n = 0;
+    char(*t)[32] = texts[v - 1];
+    const char *post = v == 3 ? "POST" : "post";
+    snprintf(t[n], 32, v == 3 ? "HOME" : "home %d", v);
+    pages[n] = (page){"index.html", t[n]}, n++;
+    snprintf(t[n], 32, "<feed>%d</feed>", v);
+    pages[n] = (page){"feed.xml", t[n]}, n++;
+    static char rels[POSTS][16];
+    for (int i = 0; i < POSTS; i++) {
+        snprintf(rels[i], sizeof rels[i], "p%d.html", i);
+        snprintf(t[n], 32, "%s %d%s", post, i, v == 2 && i == 2 ? ", edited" : "");
+        pages[n] = (page){rels[i], t[n]}, n++;
+    }
+    const char *const folder[] = {"d/a.html", "d/b.html", "d/c.html"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(t[n], 32, "%s %d", v == 3 ? "PAGE" : "page", i);
+        pages[n] = (page){folder[i], t[n]}, n++;
+    }
+    pages[n] = v == 1 ? (page){"gone/x.html", "x"} : (page){"new/y.html", v == 3 ? "Y" : "y"};
+    n++;
+    pages[n] = (page){NULL, NULL};
+}
+
+/* A few changed files are moved into DEST itself (same folder: same
+ * inode), many switch the whole tree (a new folder); a crash after any
+ * step of either is repaired by the next build. */
+static void test_crash_during_commit(void)
+{
+    page site_v1[POSTS + 7], site_v2[POSTS + 7], site_v3[POSTS + 7];
+    site_version(1, site_v1);
+    site_version(2, site_v2);
+    site_version(3, site_v3);
+    char dest[512];
+    snprintf(dest, sizeof dest, "%s", at("few"));
+    fresh_dest(dest, site_v1);
+    struct stat before, after;
+    CHECK(stat(dest, &before) == 0);
+    pub_out_stats stats;
+    CHECK(build_site_version(dest, site_v2, site_v1, &stats));
+    CHECK(stats.written == 4 && stats.unchanged == 32 && stats.removed == 1);
+    CHECK(stat(dest, &after) == 0 && after.st_ino == before.st_ino);
+    CHECK(!exists(at("few/gone")) && exists(at("few/CNAME")));
+    CHECK(build_site_version(dest, site_v3, site_v2, &stats));
+    CHECK(stats.written == 36 && stats.removed == 0);
+    CHECK(stat(dest, &after) == 0 && after.st_ino != before.st_ino);
+    CHECK_FILE(at("few/CNAME"), "example.org");
+
+    /* The journal: manifest, 4 files in, 1 out, folders, manifest, done;
+     * the switch: manifest, exchange, manifest, done. */
+    CHECK_INT(crash_each_step("crash-few", site_v1, site_v2), 9);
+    CHECK_INT(crash_each_step("crash-many", site_v1, site_v3), 4);
+}
+
 int main(void)
 {
     check_temp_dir(root, "output");
@@ -773,6 +999,7 @@ int main(void)
     test_submit_rules();
     test_submit_threads();
     test_swap();
+    test_crash_during_commit();
     pub_file_remove_tree(root);
     return check_finish();
 }
