@@ -77,6 +77,80 @@ static bool is_run_option(const char *a)
 
 static const char default_src[] = ".";
 
+/* The option or argument argv[*i] of c->command (one case each, a flat
+ * chain); *i moves past an option's value. Returns 0 to go on, or an exit
+ * status to stop with. */
+static int parse_option(int argc, char **argv, int *i, cli *c)
+{
+    const char *a = argv[*i];
+    const char *next = *i + 1 < argc ? argv[*i + 1] : NULL;
+    bool run = strcmp(c->command, "run") == 0;
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        return print_help(c->explicit_command ? c->command : NULL);
+    } else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+        printf("publish %s\n", PUB_VERSION);
+        return -1;
+    } else if (strcmp(a, "-s") == 0 || strcmp(a, "--source") == 0) {
+        if (!next) return usage_error(c, "'%s' needs a folder", a);
+        c->src = argv[++*i];
+    } else if (strcmp(a, "-d") == 0 || strcmp(a, "--destination") == 0) {
+        if (!next) return usage_error(c, "'%s' needs a folder", a);
+        c->dest = argv[++*i];
+    } else if (strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0) {
+        char *end;
+        if (!next) return usage_error(c, "'%s' needs a number", a);
+        long n = strtol(next, &end, 10);
+        if (*end || n < 1 || n > 256) return usage_error(c, "bad job count '%s'", next);
+        c->jobs = (int)n;
+        (*i)++;
+    } else if (strcmp(a, "--drafts") == 0) {
+        c->drafts = true;
+    } else if (strcmp(a, "--future") == 0) {
+        c->future = true;
+    } else if (strcmp(a, "--no-cache") == 0) {
+        c->no_cache = true;
+    } else if (strcmp(a, "--external") == 0 && strcmp(c->command, "check") == 0) {
+        c->external = true;
+    } else if (strcmp(a, "--clean") == 0 && strcmp(c->command, "build") == 0) {
+        c->clean = true;
+    } else if (strcmp(a, "--explain") == 0 && strcmp(c->command, "build") == 0) {
+        /* The page is optional: what follows is one unless an option. */
+        c->explain = next && next[0] != '-' ? argv[++*i] : "";
+    } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+        c->quiet = true;
+    } else if (strcmp(a, "--dry-run") == 0 && strcmp(c->command, "run") == 0) {
+        c->dry_run = true;
+    } else if (strcmp(a, "--category") == 0 && strcmp(c->command, "new") == 0) {
+        if (!next) return usage_error(c, "'%s' needs a name", a);
+        c->categories[c->ncategories++] = argv[++*i];
+    } else if (strcmp(a, "--host") == 0 && strcmp(c->command, "serve") == 0) {
+        if (!next) return usage_error(c, "'%s' needs an address", a);
+        c->host = argv[++*i];
+    } else if (strcmp(a, "--port") == 0 && strcmp(c->command, "serve") == 0) {
+        char *end;
+        if (!next) return usage_error(c, "'%s' needs a number", a);
+        long n = strtol(next, &end, 10);
+        if (*end || !*next || n < 0 || n > 65535) return usage_error(c, "bad port '%s'", next);
+        c->port = (int)n;
+        (*i)++;
+    } else if (strcmp(a, "--no-reload") == 0 && strcmp(c->command, "serve") == 0) {
+        c->no_reload = true;
+    } else if (strcmp(a, "--empty") == 0 && strcmp(c->command, "init") == 0) {
+        c->empty = true;
+    } else if (a[0] == '-' && a[1]) {
+        return usage_error(c, "unknown option '%s'", a);
+    } else if (strcmp(c->command, "init") == 0 && c->src == default_src) {
+        c->src = a;
+    } else if (run && !c->script) {
+        c->script = a;
+    } else if (strcmp(c->command, "new") == 0 && !c->title) {
+        c->title = a;
+    } else {
+        return usage_error(c, "unexpected argument '%s'", a);
+    }
+    return 0;
+}
+
 /* Returns 0 when parsed, or an exit status to stop with. */
 static int parse_args(int argc, char **argv, cli *c)
 {
@@ -106,7 +180,6 @@ static int parse_args(int argc, char **argv, cli *c)
 
     for (; i < argc; i++) {
         const char *a = argv[i];
-        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
         /* After SCRIPT, what is not an option of run is the script's
          * (`--help` too: the script's own usage); after `--`, all of it. */
         if (run && (c->script || strcmp(a, "--") == 0) && !is_run_option(a)) {
@@ -117,69 +190,8 @@ static int parse_args(int argc, char **argv, cli *c)
             c->args[c->nargs++] = argv[i];
             continue;
         }
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            return print_help(c->explicit_command ? c->command : NULL);
-        } else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
-            printf("publish %s\n", PUB_VERSION);
-            return -1;
-        } else if (strcmp(a, "-s") == 0 || strcmp(a, "--source") == 0) {
-            if (!next) return usage_error(c, "'%s' needs a folder", a);
-            c->src = argv[++i];
-        } else if (strcmp(a, "-d") == 0 || strcmp(a, "--destination") == 0) {
-            if (!next) return usage_error(c, "'%s' needs a folder", a);
-            c->dest = argv[++i];
-        } else if (strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0) {
-            char *end;
-            if (!next) return usage_error(c, "'%s' needs a number", a);
-            long n = strtol(next, &end, 10);
-            if (*end || n < 1 || n > 256) return usage_error(c, "bad job count '%s'", next);
-            c->jobs = (int)n;
-            i++;
-        } else if (strcmp(a, "--drafts") == 0) {
-            c->drafts = true;
-        } else if (strcmp(a, "--future") == 0) {
-            c->future = true;
-        } else if (strcmp(a, "--no-cache") == 0) {
-            c->no_cache = true;
-        } else if (strcmp(a, "--external") == 0 && strcmp(c->command, "check") == 0) {
-            c->external = true;
-        } else if (strcmp(a, "--clean") == 0 && strcmp(c->command, "build") == 0) {
-            c->clean = true;
-        } else if (strcmp(a, "--explain") == 0 && strcmp(c->command, "build") == 0) {
-            /* The page is optional: what follows is one unless an option. */
-            c->explain = next && next[0] != '-' ? argv[++i] : "";
-        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            c->quiet = true;
-        } else if (strcmp(a, "--dry-run") == 0 && strcmp(c->command, "run") == 0) {
-            c->dry_run = true;
-        } else if (strcmp(a, "--category") == 0 && strcmp(c->command, "new") == 0) {
-            if (!next) return usage_error(c, "'%s' needs a name", a);
-            c->categories[c->ncategories++] = argv[++i];
-        } else if (strcmp(a, "--host") == 0 && strcmp(c->command, "serve") == 0) {
-            if (!next) return usage_error(c, "'%s' needs an address", a);
-            c->host = argv[++i];
-        } else if (strcmp(a, "--port") == 0 && strcmp(c->command, "serve") == 0) {
-            char *end;
-            if (!next) return usage_error(c, "'%s' needs a number", a);
-            long n = strtol(next, &end, 10);
-            if (*end || !*next || n < 0 || n > 65535) return usage_error(c, "bad port '%s'", next);
-            c->port = (int)n;
-            i++;
-        } else if (strcmp(a, "--no-reload") == 0 && strcmp(c->command, "serve") == 0) {
-            c->no_reload = true;
-        } else if (strcmp(a, "--empty") == 0 && strcmp(c->command, "init") == 0) {
-            c->empty = true;
-        } else if (a[0] == '-' && a[1]) {
-            return usage_error(c, "unknown option '%s'", a);
-        } else if (strcmp(c->command, "init") == 0 && c->src == default_src) {
-            c->src = a;
-        } else if (run && !c->script) {
-            c->script = a;
-        } else if (strcmp(c->command, "new") == 0 && !c->title) {
-            c->title = a;
-        } else {
-            return usage_error(c, "unexpected argument '%s'", a);
-        }
+        int rc = parse_option(argc, argv, &i, c);
+        if (rc) return rc;
     }
     if (strcmp(c->command, "run") == 0 && !c->script) return usage_error(c, "%s", "run needs a script");
     if (strcmp(c->command, "new") == 0 && !c->title) return usage_error(c, "%s", "new needs a title");
