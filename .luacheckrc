@@ -1,5 +1,5 @@
 -- luacheck configuration (Debian package lua-check). scripts/test runs
---   luacheck plugins core/lua scripts/edit tests/lua
+--   luacheck plugins core/lua scripts/edit tests/lua site/plugins bench/publish-site/plugins tests/liquid
 -- and fails on any warning. Keep Lua warning-free: fix the code, or, for
 -- a deliberate exception, say why in a comment next to an inline
 -- `-- luacheck: ignore CODE`.
