@@ -13,6 +13,7 @@
 #include "fingerprint.h"
 #include "frontmatter.h"
 #include "lua/bridge.h"
+#include "lua/deps_check.h"
 #include "lua/deps_hash.h"
 #include "lua/edit.h"
 #include "lua/lib.h"
@@ -597,9 +598,19 @@ static int l_internal_record(lua_State *L)
     return 0;
 }
 
+/* Claims page `output` as unchanged (output.h's pub_out_keep): its last
+ * output hashed as `hash`. Only the parent keeps pages. */
+static bool keep_page(void *ud, const char *output, uint64_t hash)
+{
+    run_state *st = ud;
+    bool kept = st->out && st->worker == 0 && pub_out_keep(st->out, output, hash);
+    if (kept) st->pages++;
+    return kept;
+}
+
 /* internal.keep(output, hash) -> bool: the page is claimed as unchanged
- * (output.h's pub_out_keep); false: it must be rendered. `hash`: the
- * hash of its bytes last time, in hex, as the record holds it. */
+ * (keep_page); false: it must be rendered. `hash`: the hash of its bytes
+ * last time, in hex, as the record holds it. */
 static int l_internal_keep(lua_State *L)
 {
     run_state *st = upvalue_state(L);
@@ -608,13 +619,27 @@ static int l_internal_keep(lua_State *L)
     char *end;
     errno = 0;
     uint64_t hash = strtoull(hex, &end, 16);
-    if (errno || end == hex || *end) {
-        lua_pushboolean(L, 0);
-        return 1;
-    }
-    bool kept = st->out && st->worker == 0 && pub_out_keep(st->out, output, hash);
-    if (kept) st->pages++;
-    lua_pushboolean(L, kept);
+    lua_pushboolean(L, !errno && end != hex && !*end && keep_page(st, output, hash));
+    return 1;
+}
+
+/* internal.check(outputs, ...) -> the indices of the pages to render
+ * (lua/deps_check.h): the other pages are kept, their records carried
+ * over. */
+static int l_internal_check(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    if (!st->deps) return luaL_error(L, "internal.check: this build keeps no records");
+    return pub_lua_deps_check(L, st->deps, keep_page, st);
+}
+
+/* internal.record_count() -> the number of the last build's page records,
+ * or nil when this build keeps none (a check, --no-cache). */
+static int l_internal_record_count(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    if (!st->deps) return 0;
+    lua_pushinteger(L, (lua_Integer)pub_deps_count(st->deps));
     return 1;
 }
 
@@ -647,7 +672,8 @@ static void push_internal(lua_State *L, run_state *st)
         {"read_body", l_internal_read_body}, {"content", l_internal_content},
         {"content_hash", l_internal_content_hash},
         {"hash", l_internal_hash}, {"hash_value", pub_lua_deps_hash_value},
-        {"unchanged", pub_lua_deps_unchanged}, {"record_lines", pub_lua_deps_lines},
+        {"check", l_internal_check}, {"record_count", l_internal_record_count},
+        {"record_lines", pub_lua_deps_lines},
         {"engine_id", l_internal_engine_id},
         {"records", l_internal_records}, {"record", l_internal_record}, {"keep", l_internal_keep},
         {"explain", l_internal_explain},

@@ -11,6 +11,7 @@
 #include "util/path.h"
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ typedef struct record {
     char *output;
     char *text;
     size_t len;
+    bool borrowed; /* a last build's record carried over: points into `old` */
 } record;
 
 struct pub_deps {
@@ -70,9 +72,23 @@ static bool parse(pub_deps *d, size_t len)
             cap = cap ? cap * 2 : 256;
             d->last = pub_xrealloc(d->last, cap * sizeof *d->last);
         }
-        d->last[d->nlast++] = (record){output, d->old + text_at, tlen};
+        d->last[d->nlast++] = (record){output, d->old + text_at, tlen, true};
         at = text_at + tlen;
     }
+    return true;
+}
+
+static int by_output(const void *a, const void *b)
+{
+    return strcmp(((const record *)a)->output, ((const record *)b)->output);
+}
+
+/* Whether the records are in output order, as pub_deps_save writes
+ * them (pub_deps_find searches by halves). */
+static bool sorted(const pub_deps *d)
+{
+    for (size_t i = 1; i < d->nlast; i++)
+        if (strcmp(d->last[i - 1].output, d->last[i].output) >= 0) return false;
     return true;
 }
 
@@ -91,7 +107,7 @@ pub_deps *pub_deps_open(const char *src)
     d->file = pub_path_join(d->dir, "pages");
     pthread_mutex_init(&d->lock, NULL);
     size_t len = 0;
-    if (dir_ok(d) && pub_file_read(d->file, &d->old, &len) == 0 && !parse(d, len)) {
+    if (dir_ok(d) && pub_file_read(d->file, &d->old, &len) == 0 && (!parse(d, len) || !sorted(d))) {
         free(d->last);
         d->last = NULL;
         d->nlast = 0;
@@ -108,24 +124,41 @@ void pub_deps_get(const pub_deps *d, size_t i, const char **output, const char *
     *len = d->last[i].len;
 }
 
-void pub_deps_put(pub_deps *d, const char *output, const char *text, size_t len)
+long pub_deps_find(const pub_deps *d, const char *output)
 {
-    char *copy = pub_xmalloc(len + 1);
-    memcpy(copy, text, len);
-    copy[len] = '\0';
-    char *path = pub_xstrdup(output);
+    size_t lo = 0, hi = d ? d->nlast : 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(d->last[mid].output, output);
+        if (c == 0) return (long)mid;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return -1;
+}
+
+static void add(pub_deps *d, record r)
+{
     pthread_mutex_lock(&d->lock);
     if (d->nnow == d->cap) {
         d->cap = d->cap ? d->cap * 2 : 256;
         d->now = pub_xrealloc(d->now, d->cap * sizeof *d->now);
     }
-    d->now[d->nnow++] = (record){path, copy, len};
+    d->now[d->nnow++] = r;
     pthread_mutex_unlock(&d->lock);
 }
 
-static int by_output(const void *a, const void *b)
+void pub_deps_put(pub_deps *d, const char *output, const char *text, size_t len)
 {
-    return strcmp(((const record *)a)->output, ((const record *)b)->output);
+    char *copy = pub_xmalloc(len + 1);
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    add(d, (record){pub_xstrdup(output), copy, len, false});
+}
+
+void pub_deps_carry(pub_deps *d, size_t i)
+{
+    add(d, d->last[i]);
 }
 
 pub_diag *pub_deps_save(pub_deps *d)
@@ -152,6 +185,7 @@ void pub_deps_free(pub_deps *d)
 {
     if (!d) return;
     for (size_t i = 0; i < d->nnow; i++) {
+        if (d->now[i].borrowed) continue;
         free(d->now[i].output);
         free(d->now[i].text);
     }

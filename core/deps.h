@@ -25,6 +25,13 @@ pub_deps *pub_deps_open(const char *src);
 size_t pub_deps_count(const pub_deps *d);
 void pub_deps_get(const pub_deps *d, size_t i, const char **output, const char **text, size_t *len);
 
+/* The index of the last build's record of page `output`, or -1. */
+long pub_deps_find(const pub_deps *d, const char *output);
+
+/* Carries the last build's i-th record over as this build's (a page kept
+ * as it was), without copying it. Thread-safe. */
+void pub_deps_carry(pub_deps *d, size_t i);
+
 /* Adds this build's record of page `output` (both copied). Thread-safe. */
 void pub_deps_put(pub_deps *d, const char *output, const char *text, size_t len);
 

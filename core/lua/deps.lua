@@ -417,15 +417,10 @@ local function why(text, all)
     if found == nil then
       found = false
       local id = line:match("^[^\t]*")
-      -- A tracked object's fields are compared here, anything else (and
-      -- what differs) by changed().
-      local t = by_id[id] or (id:find("%", 1, true) and by_id[unescape(id)])
-      local m = t and memo[t]
       local n = 0
       for field, h in line:gmatch("\t([^\t]*)\t([^\t]*)") do
         n = n + 1
-        local reason
-        if not (m and m[field] == h) then reason = changed(id, field, h) end
+        local reason = changed(id, field, h)
         if reason then
           found = found or {}
           found[#found + 1] = reason
@@ -446,14 +441,31 @@ end
 ---------------------------------------------------------------------------
 -- The build's side
 
+-- Whether a record's line holds now: deps_check.c's judge for the lines
+-- it does not judge itself.
+local function line_holds(line)
+  local id = line:match("^[^\t]*")
+  local n = 0
+  for field, h in line:gmatch("\t([^\t]*)\t([^\t]*)") do
+    n = n + 1
+    if changed(id, field, h) then return false end
+  end
+  return n > 0
+end
+
+-- The engine's metatable of posts and pages and its lazy fields (for the
+-- check: any other field such a table lacks is nil).
+local lazy_meta, lazy_fields
+
 -- Whether this build records: a build with a cache (not a check, not
 -- --no-cache). `plugins` are the loaded plugins; `config_path` the config
--- file. Makes the proxies. Call after the `site` hook, before rendering.
-function deps.start(ctx, site, plugins, config_path, lazy)
-  local old = internal.records()
-  if not old or ctx.options.check then return end
+-- file; `lazy` engine.lua's LAZY_HASH, `meta` and `fields` its LAZY
+-- metatable and LAZY_FIELDS. Makes the proxies. Call after the `site`
+-- hook, before rendering.
+function deps.start(ctx, site, plugins, config_path, lazy, meta, fields)
+  if not internal.record_count() or ctx.options.check then return end
   tracking = true
-  lazy_hash = lazy or {}
+  lazy_hash, lazy_meta, lazy_fields = lazy or {}, meta or false, fields or {}
   globals = global_inputs(ctx, plugins, config_path)
   globals_line = record_line("build", globals)
   if type(site.data) == "table" then proxify(site.data, "data") end
@@ -466,18 +478,14 @@ function deps.start(ctx, site, plugins, config_path, lazy)
       end
     end
   end
-  deps.old = old
 end
 
--- The pages to render of `ready` (prepared pages, in order): the others
--- are kept as the last build left them. Says why each renders when
--- `explain` is set ("" for every page, else a URL or output path).
-function deps.plan(ready, explain)
-  if not tracking then
-    if explain then internal.explain("(no records: --no-cache or a check renders every page)") end
-    return ready
-  end
-  local old, any = deps.old, next(deps.old) ~= nil
+-- The pages to render of `ready` (prepared pages, in order), with the
+-- reasons, for --explain: says why each renders ("" for every page, else
+-- a URL or output path). The other pages are kept.
+local function plan_explained(ready, explain)
+  local old = internal.records()
+  local any = next(old) ~= nil
   local render = {}
   for _, page in ipairs(ready) do
     local output = page.output
@@ -487,10 +495,8 @@ function deps.plan(ready, explain)
       reasons = { full_reason }
     elseif not text then
       reasons = { any and "new page" or "no record" }
-    elseif not internal.unchanged(text, by_id, backing, memo, verdicts, ids, lazy_hash) then
-      -- Judged in C when every line holds (the common case); here again
-      -- otherwise, with the reasons.
-      reasons = why(text, explain ~= nil)
+    else
+      reasons = why(text, true)
     end
     -- A page not rendered must be kept: its file claimed as unchanged.
     if not reasons and not internal.keep(output, text:match("^[^\n]*")) then
@@ -499,13 +505,36 @@ function deps.plan(ready, explain)
       internal.record(output, text)
     end
     if reasons then render[#render + 1] = page end
-    if explain and (explain == "" or explain == page.url or explain == output or explain == "/" .. output) then
+    if explain == "" or explain == page.url or explain == output or explain == "/" .. output then
       for _, reason in ipairs(reasons or (explain ~= "" and { "unchanged (kept)" } or {})) do
         internal.explain(page.url .. " " .. reason)
       end
     end
   end
-  deps.old = nil
+  return render
+end
+
+-- The pages to render of `ready` (prepared pages, in order): the others
+-- are kept as the last build left them (deps_check.c judges the records).
+-- Says why each renders when `explain` is set ("" for every page, else a
+-- URL or output path).
+function deps.plan(ready, explain)
+  if not tracking then
+    if explain then internal.explain("(no records: --no-cache or a check renders every page)") end
+    return ready
+  end
+  if explain then return plan_explained(ready, explain) end
+  if full_reason then return ready end
+  local outputs = {}
+  for i, page in ipairs(ready) do
+    local b = backing[page]
+    outputs[i] = b and rawget(b, "output") or page.output
+  end
+  local render = {}
+  for i, at in ipairs(internal.check(outputs, by_id, backing, ids, lazy_hash, lazy_meta, lazy_fields,
+    line_holds)) do
+    render[i] = ready[at]
+  end
   return render
 end
 

@@ -24,6 +24,7 @@ typedef struct key {
     const char *s;        /* LUA_TSTRING, kept alive by the table */
     size_t len;
     const void *p;        /* anything else: by address, within this run */
+    uint64_t key_hash, value_hash;
 } key;
 
 static uint64_t feed(uint64_t h, const void *bytes, size_t len)
@@ -73,6 +74,13 @@ static size_t count_entries(lua_State *L, int idx)
 
 static uint64_t hash_at(lua_State *L, int idx, int ids, uint64_t h, int depth);
 
+/* One pass over the table: each entry's key and value are hashed on
+ * their own as lua_next gives them (no key pushed again, no second
+ * lookup), then combined in key order. Up to SMALL entries sit in a C
+ * array on the stack; a larger table's go into a userdata Lua owns
+ * (nothing leaks if Lua raises). */
+enum { SMALL = 16 };
+
 static uint64_t hash_table(lua_State *L, int idx, int ids, uint64_t h, int depth)
 {
     lua_pushvalue(L, idx);
@@ -87,13 +95,21 @@ static uint64_t hash_table(lua_State *L, int idx, int ids, uint64_t h, int depth
     }
     lua_pop(L, 1);
     if (depth >= MAX_DEPTH) return feed_tag(h, 'D', 0); /* a cycle, or absurdly deep */
-    size_t n = count_entries(L, idx);
-    /* Lua owns the key array (a userdata): nothing leaks if Lua raises. */
-    key *keys = lua_newuserdatauv(L, (n ? n : 1) * sizeof *keys, 0);
-    size_t i = 0;
+    key small[SMALL];
+    key *keys = small;
+    size_t n = 0, cap = SMALL;
+    lua_pushnil(L); /* the slot of a larger table's entries */
+    int slot = lua_gettop(L);
     lua_pushnil(L);
-    while (lua_next(L, idx) && i < n) {
-        key *k = &keys[i++];
+    while (lua_next(L, idx)) {
+        if (n == cap) {
+            key *more = lua_newuserdatauv(L, 2 * cap * sizeof *keys, 0);
+            memcpy(more, keys, n * sizeof *keys);
+            lua_replace(L, slot);
+            keys = more;
+            cap *= 2;
+        }
+        key *k = &keys[n++];
         memset(k, 0, sizeof *k);
         k->type = lua_type(L, -2);
         if (k->type == LUA_TSTRING) k->s = lua_tolstring(L, -2, &k->len);
@@ -101,37 +117,20 @@ static uint64_t hash_table(lua_State *L, int idx, int ids, uint64_t h, int depth
         else if (k->type == LUA_TNUMBER) k->number = lua_tonumber(L, -2);
         else if (k->type == LUA_TBOOLEAN) k->integer = lua_toboolean(L, -2);
         else k->p = lua_topointer(L, -2);
+        k->key_hash = k->type == LUA_TSTRING ? feed(feed_tag(0, 's', k->len), k->s, k->len)
+                                             : hash_at(L, lua_gettop(L) - 1, ids, 0, depth + 1);
+        k->value_hash = hash_at(L, lua_gettop(L), ids, 0, depth + 1);
         lua_pop(L, 1);
     }
-    n = i;
     qsort(keys, n, sizeof *keys, key_cmp);
     h = feed_tag(h, '{', n);
-    for (i = 0; i < n; i++) {
-        key *k = &keys[i];
-        if (k->type == LUA_TSTRING) lua_pushlstring(L, k->s, k->len);
-        else if (k->type == LUA_TNUMBER && k->is_integer) lua_pushinteger(L, k->integer);
-        else if (k->type == LUA_TNUMBER) lua_pushnumber(L, k->number);
-        else if (k->type == LUA_TBOOLEAN) lua_pushboolean(L, (int)k->integer);
-        else {
-            /* A table or function key: found again by a walk (rare). */
-            bool found = false;
-            lua_pushnil(L);
-            while (lua_next(L, idx)) {
-                lua_pop(L, 1);
-                if (lua_topointer(L, -1) == k->p) {
-                    found = true;
-                    break;
-                }
-            }
-            if (!found) continue;
-        }
-        int top = lua_gettop(L);
-        h = hash_at(L, top, ids, h, depth + 1);
-        lua_rawget(L, idx);
-        h = hash_at(L, lua_gettop(L), ids, h, depth + 1);
-        lua_pop(L, 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char pair[16];
+        pub_hash_put_le64(pair, keys[i].key_hash);
+        pub_hash_put_le64(pair + 8, keys[i].value_hash);
+        h = feed(h, pair, sizeof pair);
     }
-    lua_pop(L, 1); /* the key array */
+    lua_pop(L, 1); /* the slot */
     return feed_tag(h, '}', n);
 }
 
@@ -181,19 +180,29 @@ static uint64_t hash_at(lua_State *L, int idx, int ids, uint64_t h, int depth)
     }
 }
 
-/* Pushes `h` in hex, as string.format("%x") writes it. */
-static void push_hex(lua_State *L, uint64_t h)
+size_t pub_lua_deps_hex(uint64_t h, char hex[16])
 {
-    char hex[17];
     static const char digits[] = "0123456789abcdef";
-    int n = 0;
+    size_t n = 0;
     char tmp[16];
     do {
         tmp[n++] = digits[h & 15];
         h >>= 4;
     } while (h);
-    for (int i = 0; i < n; i++) hex[i] = tmp[n - 1 - i];
-    lua_pushlstring(L, hex, (size_t)n);
+    for (size_t i = 0; i < n; i++) hex[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* Pushes `h` in hex, as string.format("%x") writes it. */
+static void push_hex(lua_State *L, uint64_t h)
+{
+    char hex[16];
+    lua_pushlstring(L, hex, pub_lua_deps_hex(h, hex));
+}
+
+uint64_t pub_lua_deps_hash_at(lua_State *L, int idx, int ids)
+{
+    return hash_at(L, lua_absindex(L, idx), ids, 0, 0);
 }
 
 int pub_lua_deps_hash_value(lua_State *L)
@@ -208,7 +217,7 @@ int pub_lua_deps_hash_value(lua_State *L)
 /* A lazy field (engine.lua's LAZY_HASH: a post's content) the backing
  * table does not hold: what stands for its value, pushed, without
  * fetching it. False, nothing pushed, for any other field. */
-static bool push_lazy_hash(lua_State *L, int lazy, int backing, int field)
+bool pub_lua_deps_push_lazy_hash(lua_State *L, int lazy, int backing, int field)
 {
     lua_pushvalue(L, field);
     if (lua_rawget(L, lazy) != LUA_TFUNCTION) {
@@ -226,172 +235,6 @@ static bool push_lazy_hash(lua_State *L, int lazy, int backing, int field)
     if (lua_type(L, -1) == LUA_TSTRING) return true;
     lua_pop(L, 1);
     return false;
-}
-
-/* One record line "ID\tFIELD\tHASH..." of a tracked object: true when
- * every field hashes as recorded. False for anything it does not judge
- * itself (another kind of line, an escaped name, a pseudo-field, a
- * difference): the Lua side looks again. Stack: 1 text, 2 by_id,
- * 3 backing, 4 memo, 5 verdicts, 6 ids. */
-static bool line_holds(lua_State *L, const char *line, const char *end)
-{
-    const char *tab = memchr(line, '\t', (size_t)(end - line));
-    if (!tab || memchr(line, '%', (size_t)(end - line))) return false;
-    lua_pushlstring(L, line, (size_t)(tab - line));
-    if (lua_rawget(L, 2) != LUA_TTABLE) {
-        lua_pop(L, 1);
-        return false;
-    }
-    int proxy = lua_gettop(L);
-    lua_pushvalue(L, proxy);
-    lua_rawget(L, 3);
-    int backing = lua_gettop(L);
-    lua_pushvalue(L, proxy);
-    if (lua_rawget(L, 4) != LUA_TTABLE) {
-        lua_pop(L, 1);
-        lua_newtable(L);
-        lua_pushvalue(L, proxy);
-        lua_pushvalue(L, -2);
-        lua_rawset(L, 4);
-    }
-    int memo = lua_gettop(L);
-    bool holds = lua_type(L, backing) == LUA_TTABLE;
-    const char *p = tab + 1;
-    while (holds && p < end) {
-        const char *field_end = memchr(p, '\t', (size_t)(end - p));
-        if (!field_end || *p == '*') {
-            holds = false;
-            break;
-        }
-        const char *hash = field_end + 1;
-        const char *hash_end = memchr(hash, '\t', (size_t)(end - hash));
-        if (!hash_end) hash_end = end;
-        lua_pushlstring(L, p, (size_t)(field_end - p));
-        int field = lua_gettop(L);
-        lua_pushvalue(L, field);
-        if (lua_rawget(L, memo) != LUA_TSTRING) {
-            lua_pop(L, 1);
-            if (!push_lazy_hash(L, 7, backing, field)) {
-                lua_pushvalue(L, field);
-                lua_gettable(L, backing); /* a lazy body may run Lua */
-                push_hex(L, hash_at(L, lua_gettop(L), 6, 0, 0));
-                lua_replace(L, -2);
-            }
-            lua_pushvalue(L, field);
-            lua_pushvalue(L, -2);
-            lua_rawset(L, memo);
-        }
-        size_t len;
-        const char *now = lua_tolstring(L, -1, &len);
-        holds = len == (size_t)(hash_end - hash) && memcmp(now, hash, len) == 0;
-        lua_pop(L, 2);
-        p = hash_end + 1;
-    }
-    lua_settop(L, proxy - 1);
-    return holds;
-}
-
-/* Lines known to hold this build, by a 64-bit hash of their bytes: a set
- * in C, in a userdata in the registry, so that the lines only one page has
- * (most of a post page's record) make no Lua string and no garbage. */
-#define GOOD_LINES "publish.deps_good_lines"
-
-typedef struct good_set {
-    size_t cap, len; /* cap a power of two; slot 0 means empty */
-    uint64_t slots[];
-} good_set;
-
-static good_set *good_lines(lua_State *L)
-{
-    if (lua_getfield(L, LUA_REGISTRYINDEX, GOOD_LINES) == LUA_TUSERDATA) {
-        good_set *g = lua_touserdata(L, -1);
-        lua_pop(L, 1);
-        return g;
-    }
-    lua_pop(L, 1);
-    size_t cap = 1 << 12;
-    good_set *g = lua_newuserdatauv(L, sizeof *g + cap * sizeof g->slots[0], 0);
-    g->cap = cap;
-    g->len = 0;
-    memset(g->slots, 0, cap * sizeof g->slots[0]);
-    lua_setfield(L, LUA_REGISTRYINDEX, GOOD_LINES);
-    return g;
-}
-
-static uint64_t line_key(const char *line, size_t len)
-{
-    uint64_t h = pub_hash(line, len, 0x5bd1e995u + len);
-    return h ? h : 1;
-}
-
-static bool good_has(const good_set *g, uint64_t line_hash)
-{
-    for (size_t i = line_hash & (g->cap - 1);; i = (i + 1) & (g->cap - 1)) {
-        if (g->slots[i] == line_hash) return true;
-        if (g->slots[i] == 0) return false;
-    }
-}
-
-static void good_put(lua_State *L, uint64_t line_hash)
-{
-    good_set *g = good_lines(L);
-    if ((g->len + 1) * 2 > g->cap) {
-        size_t cap = g->cap * 2;
-        good_set *n = lua_newuserdatauv(L, sizeof *n + cap * sizeof n->slots[0], 0);
-        n->cap = cap;
-        n->len = 0;
-        memset(n->slots, 0, cap * sizeof n->slots[0]);
-        for (size_t i = 0; i < g->cap; i++) {
-            if (!g->slots[i]) continue;
-            size_t j = g->slots[i] & (cap - 1);
-            while (n->slots[j]) j = (j + 1) & (cap - 1);
-            n->slots[j] = g->slots[i];
-            n->len++;
-        }
-        lua_setfield(L, LUA_REGISTRYINDEX, GOOD_LINES);
-        g = n;
-    }
-    size_t i = line_hash & (g->cap - 1);
-    while (g->slots[i] && g->slots[i] != line_hash) i = (i + 1) & (g->cap - 1);
-    if (!g->slots[i]) {
-        g->slots[i] = line_hash;
-        g->len++;
-    }
-}
-
-int pub_lua_deps_unchanged(lua_State *L)
-{
-    size_t len;
-    const char *text = luaL_checklstring(L, 1, &len);
-    for (int i = 2; i <= 7; i++) luaL_checktype(L, i, LUA_TTABLE);
-    lua_settop(L, 7);
-    luaL_checkstack(L, 16, "records");
-    const char *end = text + len;
-    const char *line = memchr(text, '\n', len);
-    if (!line) {
-        lua_pushboolean(L, 0);
-        return 1;
-    }
-    for (line++; line < end;) {
-        const char *nl = memchr(line, '\n', (size_t)(end - line));
-        if (!nl) nl = end;
-        uint64_t line_hash = line_key(line, (size_t)(nl - line));
-        if (!good_has(good_lines(L), line_hash)) {
-            /* A tracked object's fields are judged here; other lines
-             * (files, the build's inputs) by the verdicts deps.lua keeps. */
-            if (!line_holds(L, line, nl)) {
-                lua_pushlstring(L, line, (size_t)(nl - line));
-                int verdict = lua_rawget(L, 5);
-                bool holds = verdict == LUA_TBOOLEAN && !lua_toboolean(L, -1);
-                lua_pop(L, 1);
-                if (!holds) break;
-            }
-            good_put(L, line_hash);
-        }
-        line = nl + 1;
-    }
-    lua_pushboolean(L, line >= end);
-    return 1;
 }
 
 typedef struct name {
@@ -443,7 +286,7 @@ static void push_field_hash(lua_State *L, int proxy, int k)
         lua_pop(L, 1);
         lua_pushvalue(L, proxy);
         lua_rawget(L, 3);
-        if (push_lazy_hash(L, 8, lua_gettop(L), k)) {
+        if (pub_lua_deps_push_lazy_hash(L, 8, lua_gettop(L), k)) {
             lua_replace(L, -2);
         } else {
             lua_pushvalue(L, k);

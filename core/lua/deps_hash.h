@@ -2,18 +2,28 @@
 #ifndef PUB_LUA_DEPS_HASH_H
 #define PUB_LUA_DEPS_HASH_H
 #include <lua.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
 
 /* internal.hash_value(v, ids) -> hex string: the hash of `v`, deep, table
  * keys sorted; a table that is a key of `ids` counts as its id (a string)
  * alone. */
 int pub_lua_deps_hash_value(lua_State *L);
 
-/* internal.unchanged(record, by_id, backing, memo, verdicts, ids, lazy) -> bool:
- * true when every line of a page's record is known to hold (verdicts,
- * filled by deps.lua) or is a tracked object's fields that all hash as
- * recorded (memo filled as it goes); false means "look in Lua". `lazy`:
- * field -> function(backing) giving what stands for a lazy value. */
-int pub_lua_deps_unchanged(lua_State *L);
+/* The hash of the value at `idx`, as internal.hash_value gives it in hex;
+ * `ids` (an index) as there. */
+uint64_t pub_lua_deps_hash_at(lua_State *L, int idx, int ids);
+
+/* Writes `h` in hex as string.format("%x") does (no NUL); returns the
+ * length (1 to 16). */
+size_t pub_lua_deps_hex(uint64_t h, char hex[16]);
+
+/* A lazy field the backing table at `backing` does not hold (its name at
+ * `field`) and `lazy` (field -> function(backing)) can stand for: what
+ * stands for its value, pushed (a string), true; else false, nothing
+ * pushed. May run Lua. */
+bool pub_lua_deps_push_lazy_hash(lua_State *L, int lazy, int backing, int field);
 
 /* internal.record_lines(reads, ids, backing, memo, frozen, own, page, lazy) ->
  * array of record lines, one per object the page read (unsorted), or nil

@@ -1341,7 +1341,7 @@ local function render_pages(ctx, site, plugins, options)
   end
   -- Pages whose recorded inputs all hash the same keep their output.
   local t_deps = internal.clock()
-  deps.start(ctx, site, plugins, config_doc.path, LAZY_HASH)
+  deps.start(ctx, site, plugins, config_doc.path, LAZY_HASH, LAZY, LAZY_FIELDS)
   local t_plan = internal.clock()
   ready = deps.plan(ready, options.explain)
   if timings then

@@ -1,0 +1,27 @@
+/* The check of incremental builds' page records (see deps_check.c). */
+#ifndef PUB_LUA_DEPS_CHECK_H
+#define PUB_LUA_DEPS_CHECK_H
+#include "deps.h"
+#include <lua.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Claims page `output` as unchanged when its output last time hashed as
+ * `hash` and still stands (build.c: output.h's pub_out_keep); false: the
+ * page must render. */
+typedef bool (*pub_deps_keep_fn)(void *ud, const char *output, uint64_t hash);
+
+/* internal.check(outputs, by_id, backing, ids, lazy_hash, lazy_meta,
+ * lazy_fields, judge) -> array of the indices of `outputs` whose pages must
+ * render. For each output the last build's record in `d` is judged; when
+ * every input hashes as recorded, `keep(ud, output, hash)` is asked and a
+ * kept page's record is carried over (pub_deps_carry). `by_id` (id ->
+ * proxy), `backing` (proxy -> table), `ids` (proxy -> id) and `lazy_hash`
+ * (field -> function(backing)) are deps.lua's; `lazy_meta` the engine's
+ * metatable of posts and pages and `lazy_fields` its lazy fields (any other
+ * field such a table lacks is nil without a call); `judge(line) -> bool`
+ * judges a line this module does not. May raise (a lazy field, the judge);
+ * nothing leaks then. */
+int pub_lua_deps_check(lua_State *L, pub_deps *d, pub_deps_keep_fn keep, void *ud);
+
+#endif

@@ -1,0 +1,125 @@
+/* Unit tests for deps: the page records' file (save, open, find by output,
+ * carrying a kept page's record over, damaged and foreign files). */
+#include "check.h"
+#include "deps.h"
+#include <stdint.h>
+
+static char root[64];
+
+/* The record of `output` this build saved, read back ("" when none). */
+static const char *text_of(const pub_deps *d, const char *output, char *buf, size_t cap)
+{
+    long i = pub_deps_find(d, output);
+    if (i < 0) return "";
+    const char *o, *text;
+    size_t len;
+    pub_deps_get(d, (size_t)i, &o, &text, &len);
+    snprintf(buf, cap, "%.*s", (int)len, text);
+    return buf;
+}
+
+static void test_round_trip(void)
+{
+    pub_deps *d = pub_deps_open(root);
+    CHECK_INT(pub_deps_count(d), 0);
+    CHECK_INT(pub_deps_find(d, "index.html"), -1);
+    /* Put in any order (render workers finish when they finish). */
+    pub_deps_put(d, "z/index.html", "1f\nsite\ttitle\tab\n", 17);
+    pub_deps_put(d, "a/index.html", "2e\n", 3);
+    pub_deps_put(d, "index.html", "3d\npost posts/a.md\ttitle\tcd\n", 28);
+    CHECK(pub_deps_save(d) == NULL);
+    pub_deps_free(d);
+
+    char buf[128];
+    d = pub_deps_open(root);
+    CHECK_INT(pub_deps_count(d), 3);
+    const char *o, *text;
+    size_t len;
+    pub_deps_get(d, 0, &o, &text, &len);
+    CHECK_STR(o, "a/index.html");
+    CHECK_INT(pub_deps_find(d, "a/index.html"), 0);
+    CHECK_INT(pub_deps_find(d, "index.html"), 1);
+    CHECK_INT(pub_deps_find(d, "z/index.html"), 2);
+    CHECK_INT(pub_deps_find(d, "b/index.html"), -1);
+    CHECK_INT(pub_deps_find(d, ""), -1);
+    CHECK_STR(text_of(d, "z/index.html", buf, sizeof buf), "1f\nsite\ttitle\tab\n");
+
+    /* A kept page's record is carried over; a rendered one is new; a
+     * page this build did not make is gone. */
+    pub_deps_carry(d, 2);
+    pub_deps_put(d, "index.html", "4c\n", 3);
+    CHECK(pub_deps_save(d) == NULL);
+    pub_deps_free(d);
+    d = pub_deps_open(root);
+    CHECK_INT(pub_deps_count(d), 2);
+    CHECK_STR(text_of(d, "index.html", buf, sizeof buf), "4c\n");
+    CHECK_STR(text_of(d, "z/index.html", buf, sizeof buf), "1f\nsite\ttitle\tab\n");
+    CHECK_INT(pub_deps_find(d, "a/index.html"), -1);
+    pub_deps_free(d);
+}
+
+static void put_u32(pub_buf *b, uint32_t v)
+{
+    unsigned char p[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 24)};
+    pub_buf_append(b, p, 4);
+}
+
+static void put_record(pub_buf *b, const char *output, const char *text)
+{
+    put_u32(b, (uint32_t)strlen(output));
+    pub_buf_append(b, output, strlen(output));
+    put_u32(b, (uint32_t)strlen(text));
+    pub_buf_append(b, text, strlen(text));
+}
+
+/* A file that is not what pub_deps_save writes is no records: every page
+ * renders, nothing fails. */
+static void test_damaged(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/.publish-cache/pages", root);
+
+    pub_buf b = PUB_BUF_INIT;
+    pub_buf_append(&b, "publish-pages 1\n", 16);
+    put_record(&b, "b.html", "1\n");
+    put_record(&b, "a.html", "2\n"); /* out of order: not ours */
+    check_write_file(path, b.data, b.len, 0644);
+    pub_deps *d = pub_deps_open(root);
+    CHECK_INT(pub_deps_count(d), 0);
+    CHECK_INT(pub_deps_find(d, "a.html"), -1);
+    pub_deps_free(d);
+
+    b.len = 0;
+    pub_buf_append(&b, "publish-pages 1\n", 16);
+    put_record(&b, "a.html", "2\n");
+    put_record(&b, "a.html", "3\n"); /* twice */
+    check_write_file(path, b.data, b.len, 0644);
+    d = pub_deps_open(root);
+    CHECK_INT(pub_deps_count(d), 0);
+    pub_deps_free(d);
+
+    b.len = 0;
+    pub_buf_append(&b, "publish-pages 1\n", 16);
+    put_record(&b, "a.html", "2\n");
+    check_write_file(path, b.data, b.len - 1, 0644); /* truncated */
+    d = pub_deps_open(root);
+    CHECK_INT(pub_deps_count(d), 0);
+    pub_deps_free(d);
+
+    check_write_file(path, b.data, b.len, 0644);
+    d = pub_deps_open(root);
+    CHECK_INT(pub_deps_count(d), 1);
+    CHECK_INT(pub_deps_find(d, "a.html"), 0);
+    pub_deps_free(d);
+    pub_buf_free(&b);
+}
+
+int main(void)
+{
+    check_temp_dir(root, "deps");
+    test_round_trip();
+    test_damaged();
+    pub_file_remove_tree(root);
+    return check_finish();
+}
