@@ -55,21 +55,41 @@ local function last_sentence_end_text(text)
   return best
 end
 
--- Is byte `pos` of `html` inside a tag (between '<' and its '>')?
-local function in_tag(html, pos)
-  local lt = html:sub(1, pos - 1):match(".*()<")
-  if not lt then return false end
-  return not html:find(">", lt, true) or html:find(">", lt, true) >= pos
+-- The spans of `html`'s tags (from a '<' to its '>', or to the end when
+-- unclosed) as a sorted array {open1, close1, open2, close2, ...}.
+local function tag_spans(html)
+  local spans, at = {}, 1
+  while true do
+    local lt = html:find("<", at, true)
+    if not lt then return spans end
+    local gt = html:find(">", lt, true) or #html + 1
+    spans[#spans + 1], spans[#spans + 2] = lt, gt
+    at = gt + 1
+  end
+end
+
+-- Is byte `pos` inside one of `spans` (between a '<' and its '>')? `from`
+-- is where to start looking (positions are asked in increasing order);
+-- returns the answer and where to start next time.
+local function in_tag(spans, pos, from)
+  local i = from
+  while spans[i] and spans[i + 1] < pos do i = i + 2 end
+  return spans[i] ~= nil and spans[i] < pos, i
 end
 
 -- The same in the text of `html` (not inside its tags).
 local function last_sentence_end(html)
   local best
+  local spans, from = tag_spans(html), 1
+  local inside
   for e in html:gmatch("[^%s%p][%.!%?][\"'%)%]]*()[%s<]") do
-    if not in_tag(html, e - 1) then best = e end
+    inside, from = in_tag(spans, e - 1, from)
+    if not inside then best = e end
   end
+  from = 1
   for e in html:gmatch("\227\128\130()") do
-    if not in_tag(html, e - 1) and (not best or e > best) then best = e end
+    inside, from = in_tag(spans, e - 1, from)
+    if not inside and (not best or e > best) then best = e end
   end
   return best
 end
@@ -141,8 +161,13 @@ local function first_paragraph(content)
   return nil
 end
 
+-- Without leading and trailing whitespace. Found with find and a match
+-- anchored at the last non-space, not gsub("%s+$"), which tries every
+-- run of spaces in the text to its end.
 local function trim(s)
-  return (s:gsub("^%s+", ""):gsub("%s+$", ""))
+  local first = s:find("%S")
+  if not first then return "" end
+  return s:sub(first, s:match(".*()%S"))
 end
 
 -- The untruncated excerpt HTML of a post, or nil.
@@ -188,13 +213,15 @@ function excerpt.source(post, config)
   -- code block it is escaped and rightly not found.
   local markdown = config.markdown
   local unsafe = not (type(markdown) == "table" and markdown.unsafe == false)
-  if unsafe and separator:find("^<!%-%-.*%-%->$") and type(post.content) == "string" then
-    local at = post.content:find(separator, 1, true)
+  -- post.content is read once: it is fetched from C at every read.
+  local content = unsafe and separator:find("^<!%-%-.*%-%->$") and post.content
+  if type(content) == "string" then
+    local at = content:find(separator, 1, true)
     if at then
-      local html = post.content:sub(1, at - 1)
+      local html = content:sub(1, at - 1)
       if publish.html.text(html):find("%S") then return trim(html) end
     end
-    return first_paragraph(post.content)
+    return first_paragraph(content)
   end
   local body = post.body
   if type(body) == "string" then
@@ -205,7 +232,8 @@ function excerpt.source(post, config)
       if publish.html.text(html):find("%S") then return trim(html) end
     end
   end
-  if type(post.content) == "string" then return first_paragraph(post.content) end
+  if content == nil or content == false then content = post.content end
+  if type(content) == "string" then return first_paragraph(content) end
   return nil
 end
 

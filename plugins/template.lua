@@ -986,13 +986,13 @@ local BASE = {
 }
 local CONTEXT = { __index = BASE }
 
-local function new_context(page, site)
+local function new_context(page, site, content)
   local ctx = {}
   local vars = page.vars
   if type(vars) == "table" then
     for k, v in pairs(vars) do ctx[k] = v end
   end
-  ctx.site, ctx.page, ctx.content = site, page, page.content
+  ctx.site, ctx.page, ctx.content = site, page, content
   if page.paginator ~= nil then ctx.paginator = page.paginator end
   if page.kind == "post" then ctx.post = page end
   return setmetatable(ctx, CONTEXT)
@@ -1028,8 +1028,9 @@ function M.render(page, site)
   local layout = page.layout
   if (layout == nil or layout == false) and not page.template then return nil end
   if site then state.site = site end
-  local ctx = new_context(page, site or state.site)
+  -- Read once: a post's content is fetched from C at every read.
   local content = page.content
+  local ctx = new_context(page, site or state.site, content)
   if page.template then
     local key = page.path or page.url or "page"
     local cached = state.pages[key]

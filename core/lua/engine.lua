@@ -810,12 +810,15 @@ local function post_date(doc, now)
   return date
 end
 
+-- The post is filled as a plain table and given its metatable (LAZY) at
+-- the end: every field set on a table with a __newindex is a call. The
+-- permalink tokens read only fields set here, never a lazy one.
 local function make_post(doc, site, now, options)
   local meta = doc.meta
-  local post = setmetatable({
+  local post = {
     kind = "post", path = doc.path, meta = meta, body = doc.body, body_start = doc.body_start,
     content = doc.content, content_id = doc.content_id, body_line = doc.body_line,
-  }, LAZY)
+  }
   local date = post_date(doc, now)
   if not date then return nil end -- reported
   post.date = date
@@ -841,7 +844,15 @@ local function make_post(doc, site, now, options)
   end
   post.layout = layout_of(doc, reader.post_layout)
   for k, v in pairs(meta) do
-    if post[k] == nil and k ~= "permalink" and type(k) == "string" then post[k] = v end
+    if post[k] == nil and k ~= "permalink" and type(k) == "string" then
+      -- What LAZY would do: a lazy field with a source is not nil; one set
+      -- drops its source.
+      local source = LAZY_SOURCE[k]
+      if not (source and post[source]) then
+        if source then post[source] = false end
+        post[k] = v
+      end
+    end
   end
   post.output_ext = output_ext(doc)
   local permalink = meta.permalink
@@ -864,7 +875,7 @@ local function make_post(doc, site, now, options)
   if url:sub(1, 1) ~= "/" then url = "/" .. url end
   post.url = url_of_path(url)
   post._doc = doc
-  return post
+  return setmetatable(post, LAZY)
 end
 
 -- A page's URL. Native: pages/about.md -> /about/. Jekyll
@@ -1181,8 +1192,19 @@ local function collect(site, ctx, options, plugins, rules)
   return posts, pages
 end
 
+-- Whether `posts` is already in newest_first order: the second sort of a
+-- build (after the post hooks) nearly always finds it so, and checking is
+-- one comparison per post instead of a sort's n log n. The order is total
+-- (the path breaks ties), so a sorted list is the one sort would give.
+local function in_order(posts)
+  for i = 2, #posts do
+    if newest_first(posts[i], posts[i - 1]) then return false end
+  end
+  return true
+end
+
 local function link_neighbours(posts)
-  table.sort(posts, newest_first)
+  if not in_order(posts) then table.sort(posts, newest_first) end
   for i, post in ipairs(posts) do
     post.previous = posts[i + 1] -- older
     post.next = posts[i - 1]     -- newer
