@@ -407,17 +407,28 @@ static int l_internal_content(lua_State *L)
 {
     run_state *st = upvalue_state(L);
     const pub_doc *doc = content_doc(L, st);
-    if (!doc->content_cached) {
-        lua_pushlstring(L, doc->content, doc->content_len);
+    if (!doc->content_cached && doc->content.bytes) {
+        lua_pushlstring(L, doc->content.bytes, doc->content_len);
         return 1;
     }
     luaL_Buffer b;
     char *to = luaL_buffinitsize(L, &b, doc->content_len);
-    if (pub_cache_copy_html(st->cache, doc->content_key, to, doc->content_len)) {
+    if (doc->content_cached) {
+        if (pub_cache_copy_html(st->cache, doc->content_key, to, doc->content_len)) {
+            luaL_pushresultsize(&b, doc->content_len);
+            return 1;
+        }
+        return push_rendered_again(L, st, doc);
+    }
+    /* In the store's file (content.h). */
+    int rc = pub_content_read(st->content, &doc->content, to, doc->content_len);
+    if (rc == 0) {
         luaL_pushresultsize(&b, doc->content_len);
         return 1;
     }
-    return push_rendered_again(L, st, doc);
+    /* Only Markdown can be made again here (not Sass's CSS). */
+    if (doc->markdown) return push_rendered_again(L, st, doc);
+    return luaL_error(L, "cannot read the rendered '%s' back: %s", doc->path, strerror(rc));
 }
 
 /* internal.content_hash(id) -> string: what identifies the HTML of the
@@ -432,7 +443,7 @@ static int l_internal_content_hash(lua_State *L)
     if (doc->content_cached)
         lua_pushfstring(L, "k%I", (LUAI_UACINT)(lua_Integer)doc->content_key);
     else
-        lua_pushfstring(L, "b%I", (LUAI_UACINT)(lua_Integer)pub_hash(doc->content, doc->content_len, 0));
+        lua_pushfstring(L, "b%I", (LUAI_UACINT)(lua_Integer)doc->content.hash);
     return 1;
 }
 
@@ -816,7 +827,7 @@ static void start_loading(run_state *st, pub_load_mode mode, const pub_doc_tree_
     if (!tree) tree = &none;
     bool tree_cache = mode == PUB_LOAD_TREE && (tree->doc_seed || tree->highlight_ahead);
     pub_cache *cache = mode == PUB_LOAD_HTML || tree_cache ? st->cache : NULL;
-    if (mode == PUB_LOAD_HTML) st->content = pub_content_new();
+    if (mode == PUB_LOAD_HTML) st->content = pub_content_new(PUB_CONTENT_MEMORY);
     loader_start(&st->loader, st->site, st->md, mode, cache, tree, st->content, st->jobs);
 }
 

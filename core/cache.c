@@ -68,37 +68,6 @@ uint64_t pub_cache_md_key(const void *body, size_t len, const pub_md_options *op
 
 /* ---- I/O helpers ------------------------------------------------------------------ */
 
-static bool pread_all(int fd, void *buf, size_t len, uint64_t offset)
-{
-    unsigned char *p = buf;
-    while (len > 0) {
-        ssize_t n = pread(fd, p, len, (off_t)offset);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            if (n == 0) errno = EIO; /* the file is shorter than it said */
-            return false;
-        }
-        p += n;
-        len -= (size_t)n;
-        offset += (uint64_t)n;
-    }
-    return true;
-}
-
-static bool pwrite_all(int fd, const void *buf, size_t len, uint64_t offset)
-{
-    const unsigned char *p = buf;
-    while (len > 0) {
-        ssize_t n = pwrite(fd, p, len, (off_t)offset);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return false;
-        p += n;
-        len -= (size_t)n;
-        offset += (uint64_t)n;
-    }
-    return true;
-}
-
 /* Copies `len` bytes between files, in the kernel where it can. */
 static bool copy_range(int from, uint64_t from_off, int to, uint64_t to_off, uint64_t len)
 {
@@ -114,7 +83,7 @@ static bool copy_range(int from, uint64_t from_off, int to, uint64_t to_off, uin
     char buf[65536];
     while (len > 0) {
         size_t n = len < sizeof buf ? (size_t)len : sizeof buf;
-        if (!pread_all(from, buf, n, from_off) || !pwrite_all(to, buf, n, to_off)) return false;
+        if (pub_file_pread_all(from, buf, n, from_off) || pub_file_pwrite_all(to, buf, n, to_off)) return false;
         from_off += n;
         to_off += n;
         len -= n;
@@ -209,7 +178,7 @@ static void load(pub_cache *c)
     unsigned char h[HEADER_SIZE];
     unsigned char *index = NULL;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < HEADER_SIZE ||
-        !pread_all(fd, h, HEADER_SIZE, 0))
+        pub_file_pread_all(fd, h, HEADER_SIZE, 0))
         goto empty;
     uint64_t size = (uint64_t)st.st_size;
     uint64_t count = get64(h + 40), index_off = get64(h + 48);
@@ -220,7 +189,7 @@ static void load(pub_cache *c)
         goto empty;
     size_t index_len = (size_t)(size - index_off);
     index = pub_xmalloc(index_len ? index_len : 1);
-    if (!pread_all(fd, index, index_len, index_off) ||
+    if (pub_file_pread_all(fd, index, index_len, index_off) ||
         pub_hash(index, index_len, CACHE_VERSION) != get64(h + 56))
         goto empty;
     reserve(c, (size_t)count);
@@ -295,7 +264,7 @@ bool pub_cache_copy_html(pub_cache *c, uint64_t key, char *dst, size_t len)
     /* Read outside the lock: the fds stay open until pub_cache_free and a
      * blob, once written, never changes (a save writes a new file). A
      * blob is checked once per build, however often it is read. */
-    bool ok = pread_all(fd, dst, len, copy.offset) &&
+    bool ok = pub_file_pread_all(fd, dst, len, copy.offset) == 0 &&
               (copy.checked || pub_hash(dst, len, 0) == copy.hash);
     pthread_mutex_lock(&c->lock);
     if (ok) c->entries[index].checked = true;
@@ -356,7 +325,7 @@ static bool ensure_tmp(pub_cache *c)
         char *tag = pub_path_join(c->dir, "CACHEDIR.TAG");
         int fd = open(tag, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd >= 0) {
-            if (!pwrite_all(fd, cachedir_tag, sizeof cachedir_tag - 1, 0)) {
+            if (pub_file_pwrite_all(fd, cachedir_tag, sizeof cachedir_tag - 1, 0)) {
                 /* Only a hint for backup tools: the cache works without it. */
             }
             close(fd);
@@ -394,8 +363,8 @@ bool pub_cache_put_html(pub_cache *c, uint64_t key, const char *html, size_t len
     uint64_t offset = c->tmp_end;
     c->tmp_end += len;
     pthread_mutex_unlock(&c->lock);
-    bool ok = pwrite_all(c->tmp_fd, html, len, offset);
-    int err = errno;
+    int err = pub_file_pwrite_all(c->tmp_fd, html, len, offset);
+    bool ok = err == 0;
     pthread_mutex_lock(&c->lock);
     if (!ok) {
         if (!c->write_errno) c->write_errno = err;
@@ -493,9 +462,9 @@ static bool write_next(pub_cache *c, entry **kept, size_t nkept)
     pub_hash_put_le64(h + 56, pub_hash(index, index_len, CACHE_VERSION));
     pub_hash_put_le64(h + 64, (uint64_t)(c->has_fp ? c->since : 0));
     pub_hash_put_le64(h + 72, pub_hash(h, 72, CACHE_VERSION));
-    bool ok = pwrite_all(c->tmp_fd, index, index_len, c->tmp_end) &&
+    bool ok = pub_file_pwrite_all(c->tmp_fd, index, index_len, c->tmp_end) == 0 &&
               ftruncate(c->tmp_fd, (off_t)(c->tmp_end + index_len)) == 0 &&
-              pwrite_all(c->tmp_fd, h, HEADER_SIZE, 0);
+              pub_file_pwrite_all(c->tmp_fd, h, HEADER_SIZE, 0) == 0;
     free(index);
     return ok;
 }

@@ -5,6 +5,7 @@
 #ifndef PUB_SITE_H
 #define PUB_SITE_H
 #include "confine.h"
+#include "content.h"
 #include "diag.h"
 #include "frontmatter.h"
 #include "value.h"
@@ -90,13 +91,13 @@ typedef struct pub_doc {
     uint64_t doc_key;    /* document-cache miss: the key to store the hooks' result at */
     /* The rendered body kept for the engine (internal.content) when the
      * loader has a content store (content.h), instead of `html`: in the
-     * build cache under content_key when content_cached, else in
-     * `content` (borrowed from the store). has_content: one of them is
-     * set. body_start: where the body starts in the file, to render it
-     * again should the cache's copy turn out damaged. */
+     * build cache under content_key when content_cached, else in the
+     * store where `content` says. has_content: one of them is set.
+     * body_start: where the body starts in the file, to render it again
+     * should the cache's or the store file's copy turn out unreadable. */
     bool has_content, content_cached;
     uint64_t content_key;
-    const char *content;
+    pub_content_ref content;
     size_t content_len, body_start;
     pub_diag *error;     /* load error, owned; NULL when fine */
     pub_diag *warning;   /* "slow to read" (see slow_seconds), owned */

@@ -83,6 +83,35 @@ int pub_file_write_all(int fd, const void *bytes, size_t len)
     return 0;
 }
 
+int pub_file_pread_all(int fd, void *buf, size_t len, uint64_t offset)
+{
+    unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t n = pread(fd, p, len, (off_t)offset);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        if (n == 0) return EIO; /* the file is shorter than it said */
+        p += n;
+        len -= (size_t)n;
+        offset += (uint64_t)n;
+    }
+    return 0;
+}
+
+int pub_file_pwrite_all(int fd, const void *bytes, size_t len, uint64_t offset)
+{
+    const unsigned char *p = bytes;
+    while (len > 0) {
+        ssize_t n = pwrite(fd, p, len, (off_t)offset);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        p += n;
+        len -= (size_t)n;
+        offset += (uint64_t)n;
+    }
+    return 0;
+}
+
 int pub_file_mkdirs(const char *path)
 {
     char *p = pub_xstrdup(path);

@@ -3,6 +3,7 @@
 #ifndef PUB_UTIL_FILE_H
 #define PUB_UTIL_FILE_H
 #include <stddef.h>
+#include <stdint.h>
 
 /* Reads all of `path`. On success returns 0 and sets *data (NUL-terminated,
  * caller frees) and *len; on failure returns an errno value. */
@@ -19,6 +20,15 @@ int pub_file_read_upto(int fd, char *buf, size_t want, size_t *got);
 /* Writes all `len` bytes to `fd`, retrying short writes and EINTR.
  * Returns 0 or an errno value. */
 int pub_file_write_all(int fd, const void *bytes, size_t len);
+
+/* Reads exactly `len` bytes at `offset` of `fd` into `buf` (pread, short
+ * counts and EINTR retried). Returns 0, an errno value, or EIO when the
+ * file ends first. */
+int pub_file_pread_all(int fd, void *buf, size_t len, uint64_t offset);
+
+/* Writes all `len` bytes at `offset` of `fd` (pwrite, short counts and
+ * EINTR retried). Returns 0 or an errno value. */
+int pub_file_pwrite_all(int fd, const void *bytes, size_t len, uint64_t offset);
 
 /* Creates `path` and its missing parents (mode 0777 & ~umask).
  * Returns 0 or an errno value. */
