@@ -19,6 +19,7 @@
 #include "lua/lib.h"
 #include "lua/lib_markdown.h"
 #include "lua/runtime.h"
+#include "lua/snapshot.h"
 #include "markdown.h"
 #include "render.h"
 #include "site.h"
@@ -119,6 +120,8 @@ static void loader_start(doc_loader *ld, pub_site *site, const pub_md_options *m
     }
 }
 
+static void loader_take_diags(pub_doc *doc, pub_diags *diags);
+
 /* Blocks until document i is loaded; moves its error into `diags`. */
 static pub_doc *loader_wait(doc_loader *ld, size_t i, pub_diags *diags)
 {
@@ -129,6 +132,13 @@ static pub_doc *loader_wait(doc_loader *ld, size_t i, pub_diags *diags)
     if (ld->consumed % 64 == 0) pthread_cond_broadcast(&ld->changed);
     pthread_mutex_unlock(&ld->lock);
     pub_doc *doc = &ld->site->docs[i];
+    loader_take_diags(doc, diags);
+    return doc;
+}
+
+/* Moves a loaded document's error and warnings into `diags`. */
+static void loader_take_diags(pub_doc *doc, pub_diags *diags)
+{
     if (doc->error) {
         pub_diags_take(diags, doc->error);
         doc->error = NULL;
@@ -139,7 +149,6 @@ static pub_doc *loader_wait(doc_loader *ld, size_t i, pub_diags *diags)
     }
     for (size_t w = 0; w < doc->fm.nwarnings; w++) pub_diags_take(diags, doc->fm.warnings[w]);
     doc->fm.nwarnings = 0;
-    return doc;
 }
 
 static void loader_finish(doc_loader *ld)
@@ -221,6 +230,11 @@ typedef struct run_state {
     /* The documents' HTML not left in the cache (internal.content), made
      * when a build starts loading; freed after the engine (zeroed: last). */
     pub_content *content;
+    /* Post snapshots (doc.h): every document's stat from the fingerprint
+     * (NULL: none), and the build's start, relative to which a stat is
+     * racy. */
+    const uint64_t **doc_stats;
+    long long started;
 } run_state;
 
 static run_state *upvalue_state(lua_State *L)
@@ -293,6 +307,28 @@ static int l_internal_store_document(lua_State *L)
     if (st->cache && key)
         pub_doc_cache_put(st->cache, key, html, html_len, effects, effects_len, keys, keys_len);
     return 0;
+}
+
+/* internal.snapshot_put(id, post) -> bool: the post made from document
+ * `id` (its `snapshot_id`), after its hooks, for the next build (doc.h's
+ * post snapshots); false when it cannot be kept. */
+static int l_internal_snapshot_put(lua_State *L)
+{
+    run_state *st = upvalue_state(L);
+    lua_Integer id = luaL_checkinteger(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    if (!st->cache || id < 1 || (size_t)id > st->site->ndocs) return 0;
+    const pub_doc *doc = &st->site->docs[id - 1];
+    lua_getfield(L, 2, "content_id");
+    bool lazy = lua_type(L, -1) == LUA_TNUMBER;
+    lua_pop(L, 1);
+    pub_buf bytes = PUB_BUF_INIT;
+    /* No Lua call that can raise from here on: C memory is live. */
+    bool ok = pub_lua_snapshot_write(L, 2, &bytes) &&
+              pub_doc_snapshot_put(st->cache, doc, lazy, bytes.data, bytes.len);
+    pub_buf_free(&bytes);
+    lua_pushboolean(L, ok);
+    return 1;
 }
 
 static int l_internal_write(lua_State *L)
@@ -690,6 +726,7 @@ static void push_internal(lua_State *L, run_state *st)
         {"explain", l_internal_explain},
         {"error", l_internal_error}, {"warn", l_internal_warn}, {"failed", l_internal_failed},
         {"diagnostics", l_internal_diagnostics}, {"store_document", l_internal_store_document},
+        {"snapshot_put", l_internal_snapshot_put},
         {"write", l_internal_write}, {"progress", l_internal_progress}, {NULL, NULL}};
     lua_newtable(L);
     lua_pushlightuserdata(L, st);
@@ -776,6 +813,10 @@ static void push_doc(lua_State *L, run_state *st, pub_doc *doc)
             lua_setfield(L, -2, "cache_key");
         }
     }
+    if (doc->snap_key) {
+        lua_pushinteger(L, (lua_Integer)(doc - st->site->docs) + 1);
+        lua_setfield(L, -2, "snapshot_id");
+    }
     if (doc->effects) {
         lua_pushlstring(L, doc->effects, doc->effects_len);
         lua_setfield(L, -2, "cached_effects");
@@ -823,19 +864,22 @@ static void start_loading(run_state *st, pub_load_mode mode, const pub_doc_tree_
     if (st->loading) return;
     st->loading = true;
     if (st->progress) st->progress(st->progress_ud, "reading", 0, st->site->ndocs);
-    static const pub_doc_tree_options none = {0, false, 0};
+    static const pub_doc_tree_options none = {0, false, 0, 0, NULL, 0};
     if (!tree) tree = &none;
-    bool tree_cache = mode == PUB_LOAD_TREE && (tree->doc_seed || tree->highlight_ahead);
+    bool tree_cache =
+        mode == PUB_LOAD_TREE && (tree->doc_seed || tree->highlight_ahead || tree->snap_seed);
     pub_cache *cache = mode == PUB_LOAD_HTML || tree_cache ? st->cache : NULL;
     if (mode == PUB_LOAD_HTML) st->content = pub_content_new(PUB_CONTENT_MEMORY);
     loader_start(&st->loader, st->site, st->md, mode, cache, tree, st->content, st->jobs);
 }
 
 /* The document cache's seed (doc.h) for `what` (the engine's: the
- * document plugins, the build options): with the config file's bytes and
- * every site plugin file loaded (runtime.c's hash). 0 when the config
- * cannot be read again (then nothing is cached). */
-static uint64_t document_seed(lua_State *L, run_state *st, const char *what, size_t what_len)
+ * document plugins, the build options), or the post snapshots' (`snap`):
+ * with the config file's name and bytes and every site plugin file loaded
+ * (runtime.c's hash). 0 when the config cannot be read again (then
+ * nothing is cached). */
+static uint64_t document_seed(lua_State *L, run_state *st, const char *what, size_t what_len,
+                              bool snap)
 {
     lua_getfield(L, LUA_REGISTRYINDEX, PUB_REG_PLUGIN_CODE);
     uint64_t code = (uint64_t)lua_tointeger(L, -1);
@@ -853,7 +897,9 @@ static uint64_t document_seed(lua_State *L, run_state *st, const char *what, siz
     pub_buf_append(&material, what, what_len);
     if (config) pub_buf_append(&material, config, config_len);
     free(config);
-    uint64_t seed = pub_doc_cache_seed(material.data, material.len, st->md);
+    if (snap) pub_buf_printf(&material, "\n%s:%d", st->site->config_name, st->lazy_body);
+    uint64_t seed = snap ? pub_doc_snapshot_seed(material.data, material.len, st->md)
+                         : pub_doc_cache_seed(material.data, material.len, st->md);
     pub_buf_free(&material);
     return seed;
 }
@@ -872,7 +918,7 @@ static int l_internal_load(lua_State *L)
     bool with_tree = lua_toboolean(L, 1);
     size_t what_len = 0;
     const char *what = luaL_optlstring(L, 2, NULL, &what_len);
-    pub_doc_tree_options tree = {0, false, 0};
+    pub_doc_tree_options tree = {0, false, 0, 0, NULL, 0};
     if (with_tree && lua_istable(L, 3)) {
         lua_getfield(L, 3, "linenos");
         tree.highlight_ahead = true;
@@ -880,20 +926,69 @@ static int l_internal_load(lua_State *L)
         if (tree.linenos < 0 || tree.linenos > 1000000000) tree.highlight_ahead = false;
         lua_pop(L, 1);
     }
-    if (with_tree && what && st->cache) tree.doc_seed = document_seed(L, st, what, what_len);
+    if (with_tree && what && st->cache) tree.doc_seed = document_seed(L, st, what, what_len, false);
+    size_t snap_len = 0;
+    const char *snap = luaL_optlstring(L, 4, NULL, &snap_len);
+    if (snap && st->cache && st->doc_stats) {
+        tree.snap_seed = document_seed(L, st, snap, snap_len, true);
+        tree.stats = st->doc_stats;
+        tree.since_ns = st->started;
+    }
     start_loading(st, with_tree ? PUB_LOAD_TREE : st->lazy_body ? PUB_LOAD_HTML : PUB_LOAD_META,
                   &tree);
     return 0;
 }
 
+/* A post-snapshot hit: its post, whose `_doc` is the document's table,
+ * with the content id of this build when its content is the loaded one.
+ * False (nothing pushed) when the snapshot cannot be read. */
+static bool push_snapshot(lua_State *L, run_state *st, pub_doc *doc)
+{
+    size_t len;
+    const char *bytes = pub_doc_snapshot_bytes(doc, &len);
+    int rc = pub_lua_snapshot_read(L, bytes, len);
+    if (rc != LUA_OK) {
+        free(doc->snapshot);
+        doc->snapshot = NULL;
+        if (rc > 0) lua_error(L);
+        return false;
+    }
+    free(doc->snapshot);
+    doc->snapshot = NULL;
+    if (lua_getfield(L, -1, "_doc") != LUA_TTABLE) {
+        lua_pop(L, 2);
+        return false;
+    }
+    if (doc->has_content) {
+        lua_pushinteger(L, (lua_Integer)(doc - st->site->docs) + 1);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, "content_id");
+        lua_setfield(L, -3, "content_id");
+    }
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "snapshot"); /* doc.snapshot = post */
+    return true;
+}
+
 /* internal.next_doc() -> the next document's table, or nil after the last
- * (documents that failed to load are reported and skipped). */
+ * (documents that failed to load are reported and skipped). A post taken
+ * from its snapshot comes as its document's table with `snapshot` set to
+ * the post. */
 static int l_internal_next_doc(lua_State *L)
 {
     run_state *st = upvalue_state(L);
     if (!st->loading) return luaL_error(L, "internal.next_doc before internal.load");
     while (st->next_doc < st->site->ndocs) {
         pub_doc *doc = loader_wait(&st->loader, st->next_doc++, st->diags);
+        if (doc->snapshot) {
+            if (push_snapshot(L, st, doc)) return 1;
+            /* Unreadable: made from the file after all. */
+            doc->has_content = doc->content_cached = false;
+            doc->snap_key = 0;
+            pub_doc_load(st->site, doc, st->md, st->loader.mode, st->loader.cache, NULL,
+                         st->loader.store);
+            loader_take_diags(doc, st->diags);
+        }
         if (!doc->text || !doc->fm.meta) continue; /* failed to load: reported */
         push_doc(L, st, doc);
         return 1;
@@ -1127,17 +1222,15 @@ static bool folder_exists(const char *path)
  * *fingerprint is what to store after this build. Caller frees. */
 static pub_cache *open_cache(const pub_site *site, const pub_build_options *opts,
                              long long started, const pub_diags *diags, uint64_t *fingerprint,
-                             bool *up_to_date)
+                             pub_fingerprint *fp, bool *up_to_date)
 {
     if (opts->check_only || opts->no_cache || diags->errors) return NULL;
     pub_cache *cache = pub_cache_open(site->src);
-    pub_fingerprint fp;
-    build_fingerprint(site, opts, &fp);
+    build_fingerprint(site, opts, fp);
     /* Compared as the last build saw its files (the same racy ones),
      * stored as this build sees them. */
-    uint64_t last = pub_fingerprint_final(&fp, pub_cache_fingerprint_since(cache));
-    *fingerprint = pub_fingerprint_final(&fp, started);
-    pub_fingerprint_free(&fp);
+    uint64_t last = pub_fingerprint_final(fp, pub_cache_fingerprint_since(cache));
+    *fingerprint = pub_fingerprint_final(fp, started);
     /* --clean has work to do even when the sources did not change. */
     if (!opts->clean && pub_cache_fingerprint_matches(cache, last, (long long)time(NULL)) &&
         folder_exists(site->dest)) {
@@ -1176,15 +1269,24 @@ static bool build_site(pub_site *site, const pub_build_options *opts, long long 
 {
     pub_md_options md = markdown_options(site, diags);
     uint64_t fingerprint = 0;
-    pub_cache *cache = open_cache(site, opts, started, diags, &fingerprint, &result->up_to_date);
-    if (result->up_to_date) return true;
+    pub_fingerprint fp;
+    memset(&fp, 0, sizeof fp);
+    pub_cache *cache = open_cache(site, opts, started, diags, &fingerprint, &fp, &result->up_to_date);
+    if (result->up_to_date) {
+        pub_fingerprint_free(&fp);
+        return true;
+    }
 
     double t0 = pub_clock_now(), t1 = t0;
     run_state st = {site->src, site->confine, diags, NULL, 0, opts->progress, opts->progress_ud,
                     LLONG_MAX, site, &md, cache, opts->jobs, true, false, false, 0, {0}, NULL, 0,
-                    NULL, NULL, NULL, 0, 0, 0, NULL};
+                    NULL, NULL, NULL, 0, 0, 0, NULL, NULL, 0};
     /* Page records go with the cache: a check or --no-cache keeps none. */
     if (cache) st.deps = pub_deps_open(site->src);
+    /* The post snapshots trust a document's stat as the fingerprint took
+     * it, when the fingerprint can be trusted at all. */
+    if (cache && fingerprint) st.doc_stats = pub_doc_stats(site, &fp);
+    st.started = started;
     if (opts->explain) st.explain = &result->explain;
     bool began = opts->check_only;
     if (!opts->check_only) {
@@ -1220,6 +1322,8 @@ static bool build_site(pub_site *site, const pub_build_options *opts, long long 
         if (warning) pub_diags_take(diags, warning);
     }
     pub_deps_free(st.deps);
+    free(st.doc_stats);
+    pub_fingerprint_free(&fp);
     if (cache) {
         if (ok) {
             pub_cache_set_fingerprint(cache, fingerprint, started, st.valid_until);
@@ -1346,7 +1450,8 @@ static bool run_edit_session(const char *src, int jobs, edit_session *session)
     if (!site) return false;
     pub_md_options md = markdown_options(site, diags);
     run_state st = {site->src, site->confine, diags, NULL, 0, NULL, NULL, LLONG_MAX,
-                    site, &md, NULL, jobs, false, false, false, 0, {0}, NULL, 0, NULL, NULL, NULL, 0, 0, 0, NULL};
+                    site, &md, NULL, jobs, false, false, false, 0, {0}, NULL, 0, NULL, NULL, NULL, 0, 0, 0, NULL,
+                    NULL, 0};
     pub_build_options bopts = {.src = src, .drafts = true, .future = true, .check_only = true};
     lua_State *L = pub_runtime_open(site, diags, &md, PUB_SANDBOX_SCRIPT);
     engine_call call = {"load", site, &st, &bopts, NULL, true};

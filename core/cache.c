@@ -304,6 +304,25 @@ void pub_cache_keep(pub_cache *c, uint64_t key)
     pthread_mutex_unlock(&c->lock);
 }
 
+bool pub_cache_move(pub_cache *c, uint64_t from, uint64_t to)
+{
+    pthread_mutex_lock(&c->lock);
+    entry *e = find(c, from);
+    bool ok = e && !e->bad && from != to && !c->saved;
+    if (ok) {
+        entry moved = *e;
+        e->used = false; /* dropped by the save, unless asked for again */
+        moved.key = to;
+        moved.used = c->any_used = true;
+        entry *there = find(c, to);
+        if (!there) add_entry(c, &moved);
+        else if (there->bad) *there = moved;
+        else there->used = true;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return ok;
+}
+
 static const char cachedir_tag[] =
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This folder is publish's build cache; it can be deleted at any time.\n";
@@ -488,6 +507,11 @@ pub_diag *pub_cache_save(pub_cache *c)
         if (!e->bad && (e->used || keep_all))
             kept[nkept++] = e;
         if (e->bad || e->fresh || !(e->used || keep_all)) changed = true;
+    }
+    /* Old blobs under a key pub_cache_move gave them. */
+    for (size_t i = c->loaded; i < c->len; i++) {
+        entry *e = &c->entries[i];
+        if (!e->fresh && !e->bad && e->used) kept[nkept++] = e;
     }
     pub_diag *warning = NULL;
     if (changed) {

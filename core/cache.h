@@ -73,6 +73,12 @@ bool pub_cache_copy_html(pub_cache *c, uint64_t key, char *dst, size_t len);
  * save keeps it) without reading it. Thread-safe. */
 void pub_cache_keep(pub_cache *c, uint64_t key);
 
+/* Gives the blob of `from` the key `to` (no bytes are copied): `to` is
+ * marked used and `from` is not, so the save keeps the blob under `to`
+ * only, unless `from` is asked for again. False when `from` is not
+ * there. Thread-safe. */
+bool pub_cache_move(pub_cache *c, uint64_t from, uint64_t to);
+
 /* Stores `len` bytes of HTML for `key` (copied; the caller keeps `html`).
  * Safe from several threads. Storing a key that is already there only
  * marks it used. The bytes go to a temporary file at once, not to memory;

@@ -6,6 +6,7 @@
 #include "cache.h"
 #include "confine.h"
 #include "content.h"
+#include "fingerprint.h"
 #include "highlight.h"
 #include "markdown.h"
 #include "sass.h"
@@ -71,6 +72,17 @@ void pub_doc_cache_put(pub_cache *cache, uint64_t key, const char *html, size_t 
     pub_buf_free(&blob);
 }
 
+/* doc->keep: the document-cache entry `key` and its highlighted blocks'
+ * keys, for a post snapshot to keep in the cache (doc.h). */
+static void set_keep(pub_doc *doc, uint64_t key, const char *hl_keys, size_t hl_keys_len)
+{
+    free(doc->keep);
+    doc->keep = pub_xmalloc(8 + hl_keys_len);
+    pub_hash_put_le64((unsigned char *)doc->keep, key);
+    if (hl_keys_len) memcpy(doc->keep + 8, hl_keys, hl_keys_len);
+    doc->keep_len = 8 + hl_keys_len;
+}
+
 /* A cached result into doc->html and doc->effects, its highlighted
  * blocks kept in the cache; false when there is none (or it is not one of
  * ours). */
@@ -90,6 +102,7 @@ static bool doc_cache_get(pub_cache *cache, uint64_t key, pub_doc *doc)
     }
     for (size_t i = 0; i < keys_len; i += 8)
         pub_cache_keep(cache, pub_hash_get_le64((const unsigned char *)blob + head + i));
+    set_keep(doc, key, blob + head, (size_t)keys_len);
     head += (size_t)keys_len;
     doc->effects = pub_xstrndup(blob + head, (size_t)effects_len);
     doc->effects_len = (size_t)effects_len;
@@ -97,6 +110,151 @@ static bool doc_cache_get(pub_cache *cache, uint64_t key, pub_doc *doc)
     memmove(blob, blob + head + effects_len, doc->html_len + 1); /* with the NUL */
     doc->html = blob;
     return true;
+}
+
+/* ---- Post snapshots ---------------------------------------------------------- */
+
+/* An entry is a header of four 64-bit words (the content's cache key, 0
+ * when the snapshot holds its content itself; its length; where the body
+ * starts in the file; the number of keys to keep), the keys to keep, then
+ * the snapshot (core/lua/snapshot.h). Its key is the document's stat key
+ * when its stat can vouch for its bytes, else its bytes key: one entry
+ * per post either way. */
+enum { SNAP_HEAD = 32 };
+
+uint64_t pub_doc_snapshot_seed(const void *material, size_t len, const pub_md_options *md)
+{
+    static const char tag[] = "post-snapshot:";
+    uint64_t h = pub_hash(material, len, pub_cache_md_key(tag, sizeof tag - 1, md));
+    return h ? h : 1;
+}
+
+/* By the document's stat: its path and the fingerprint's 7 numbers. */
+static uint64_t snap_stat_key(uint64_t seed, const pub_doc *doc, const uint64_t *stat)
+{
+    unsigned char b[8 * 7];
+    for (size_t i = 0; i < 7; i++) pub_hash_put_le64(b + 8 * i, stat[i]);
+    uint64_t h = pub_hash(doc->path, strlen(doc->path) + 1, ~seed);
+    return pub_hash(b, sizeof b, h);
+}
+
+/* A snapshot entry into doc (see pub_doc_tree_options); false when there
+ * is none, or what it needs is no longer in the cache. */
+static bool snapshot_get(pub_cache *cache, uint64_t key, pub_doc *doc)
+{
+    size_t len;
+    char *blob = pub_cache_get_html(cache, key, &len);
+    if (!blob) return false;
+    const unsigned char *p = (const unsigned char *)blob;
+    uint64_t nkeep = len >= SNAP_HEAD ? pub_hash_get_le64(p + 24) : UINT64_MAX;
+    uint64_t content_key = 0, content_len = 0;
+    bool ok = nkeep <= (len - SNAP_HEAD) / 8;
+    if (ok) {
+        content_key = pub_hash_get_le64(p);
+        content_len = pub_hash_get_le64(p + 8);
+        size_t have;
+        ok = !content_key || (pub_cache_html_size(cache, content_key, &have) && have == content_len);
+    }
+    if (!ok) {
+        free(blob);
+        return false;
+    }
+    for (uint64_t i = 0; i < nkeep; i++) pub_cache_keep(cache, pub_hash_get_le64(p + SNAP_HEAD + 8 * i));
+    if (content_key) {
+        doc->has_content = doc->content_cached = true;
+        doc->content_key = content_key;
+        doc->content_len = (size_t)content_len;
+    }
+    doc->body_start = (size_t)pub_hash_get_le64(p + 16);
+    doc->snapshot = blob;
+    doc->snapshot_len = len;
+    return true;
+}
+
+const char *pub_doc_snapshot_bytes(const pub_doc *doc, size_t *len)
+{
+    uint64_t nkeep = pub_hash_get_le64((const unsigned char *)doc->snapshot + 24);
+    size_t head = SNAP_HEAD + 8 * (size_t)nkeep;
+    *len = doc->snapshot_len - head;
+    return doc->snapshot + head;
+}
+
+/* Before the file is read: a post whose stat vouches for it (not racy)
+ * is looked up by it; doc->snap_key is then where to store it. */
+static bool snapshot_by_stat(pub_site *site, pub_doc *doc, pub_cache *cache,
+                             const pub_doc_tree_options *o)
+{
+    const uint64_t *stat = o->stats ? o->stats[doc - site->docs] : NULL;
+    if (!stat || pub_fingerprint_is_racy(stat, o->since_ns)) return false;
+    doc->snap_key = snap_stat_key(o->snap_seed, doc, stat);
+    return snapshot_get(cache, doc->snap_key, doc);
+}
+
+/* After it was read: by its bytes (stored so while it was racy). A hit
+ * moves to the stat key when there is one, so that the next build need
+ * not read the file; on a miss doc->snap_key stays where to store it
+ * (the stat key, else the bytes key). */
+static bool snapshot_by_bytes(pub_doc *doc, pub_cache *cache, const pub_doc_tree_options *o)
+{
+    uint64_t key = pub_hash(doc->path, strlen(doc->path) + 1, o->snap_seed);
+    key = pub_hash(doc->text, doc->len, key);
+    if (!snapshot_get(cache, key, doc)) {
+        if (!doc->snap_key) doc->snap_key = key;
+        return false;
+    }
+    if (doc->snap_key) pub_cache_move(cache, key, doc->snap_key);
+    doc->snap_key = 0;
+    free(doc->text);
+    doc->text = NULL;
+    doc->len = 0;
+    return true;
+}
+
+bool pub_doc_snapshot_put(pub_cache *cache, const pub_doc *doc, bool lazy_content,
+                          const char *bytes, size_t len)
+{
+    if (!doc->snap_key || (lazy_content && !doc->content_cached)) return false;
+    const char *keep = doc->keep;
+    size_t keep_len = doc->keep_len;
+    unsigned char head[SNAP_HEAD];
+    pub_hash_put_le64(head, lazy_content ? doc->content_key : 0);
+    pub_hash_put_le64(head + 8, lazy_content ? doc->content_len : 0);
+    pub_hash_put_le64(head + 16, doc->body_start);
+    pub_hash_put_le64(head + 24, keep_len / 8);
+    pub_buf blob = PUB_BUF_INIT;
+    pub_buf_append(&blob, head, SNAP_HEAD);
+    if (keep_len) pub_buf_append(&blob, keep, keep_len);
+    pub_buf_append(&blob, bytes, len);
+    bool ok = pub_cache_put_html(cache, doc->snap_key, blob.data, blob.len);
+    pub_buf_free(&blob);
+    return ok;
+}
+
+const uint64_t **pub_doc_stats(const pub_site *site, const pub_fingerprint *fp)
+{
+    /* An open-addressed table of the fingerprint's files by path; a path
+     * listed twice (a symlink and its target) is known by neither. */
+    size_t cap = 16;
+    while (cap < 2 * fp->nfiles) cap *= 2;
+    size_t *slot = pub_xcalloc(cap, sizeof *slot); /* file index + 1; 0: empty */
+    bool *twice = pub_xcalloc(fp->nfiles ? fp->nfiles : 1, sizeof *twice);
+    for (size_t i = 0; i < fp->nfiles; i++) {
+        const char *rel = fp->files[i].rel;
+        size_t h = (size_t)pub_hash(rel, strlen(rel), 0) & (cap - 1);
+        while (slot[h] && strcmp(fp->files[slot[h] - 1].rel, rel) != 0) h = (h + 1) & (cap - 1);
+        if (slot[h]) twice[slot[h] - 1] = true;
+        else slot[h] = i + 1;
+    }
+    const uint64_t **stats = pub_xcalloc(site->ndocs ? site->ndocs : 1, sizeof *stats);
+    for (size_t d = 0; d < site->ndocs; d++) {
+        const char *path = site->docs[d].path;
+        size_t h = (size_t)pub_hash(path, strlen(path), 0) & (cap - 1);
+        while (slot[h] && strcmp(fp->files[slot[h] - 1].rel, path) != 0) h = (h + 1) & (cap - 1);
+        if (slot[h] && !twice[slot[h] - 1]) stats[d] = fp->files[slot[h] - 1].stat;
+    }
+    free(twice);
+    free(slot);
+    return stats;
 }
 
 /* ---- Highlighting ahead ------------------------------------------------------ */
@@ -203,12 +361,15 @@ static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md
                           pub_load_mode mode, pub_cache *cache, const pub_doc_tree_options *tree,
                           pub_content *store)
 {
+    bool snap = cache && tree && tree->snap_seed && doc->kind == PUB_DOC_POST && mode != PUB_LOAD_META;
+    if (snap && snapshot_by_stat(site, doc, cache, tree)) return;
     int rc = pub_confine_read(site->confine, doc->path, &doc->text, &doc->len, &doc->error);
     if (rc == PUB_CONFINE_OUTSIDE) return;
     if (rc != 0) {
         doc->error = pub_diag_new(PUB_ERROR, doc->path, 0, 0, "cannot read: %s", strerror(rc));
         return;
     }
+    if (snap && snapshot_by_bytes(doc, cache, tree)) return;
     doc->error = pub_fm_parse_as(doc->path, doc->text, doc->len, site->yaml, &doc->fm);
     if (doc->error) return;
     if (site->yaml == PUB_YAML_12) warn_yaml11_booleans(doc);
@@ -231,6 +392,7 @@ static void load_document(pub_site *site, pub_doc *doc, const pub_md_options *md
         doc->doc_key = key;
         doc->tree = pub_md_parse_known(body, body_len, md, known);
         if (cache && tree && tree->highlight_ahead) highlight_ahead(doc, doc->tree, cache, tree->linenos);
+        if (key) set_keep(doc, key, doc->hl_keys, doc->hl_keys_len);
     } else if (doc->markdown && store) {
         keep_content(doc, md, known, cache, store, body, body_len);
     } else if (doc->markdown) {

@@ -33,6 +33,17 @@ typedef struct pub_doc_tree_options {
     uint64_t doc_seed;
     bool highlight_ahead;
     long linenos;
+    /* Post snapshots (both body modes; see pub_doc_snapshot_seed): with
+     * snap_seed (not 0) and a cache, a post whose snapshot is in the cache
+     * is not read at all: doc->snapshot gets it (and has_content and the
+     * fields after it are set from it). A post is found by its stat, when
+     * stats[i] (document i's, from the build's fingerprint; NULL: not
+     * known) is not racy relative to `since_ns` (this build's start), else
+     * by its bytes. On a miss, doc->snap_key says where to store the
+     * post's snapshot: pub_doc_snapshot_put. */
+    uint64_t snap_seed;
+    const uint64_t *const *stats;
+    long long since_ns;
 } pub_doc_tree_options;
 
 /* Reads and parses one document: front matter, and its body as `mode`
@@ -65,5 +76,28 @@ uint64_t pub_doc_cache_seed(const void *material, size_t len, const struct pub_m
 void pub_doc_cache_put(struct pub_cache *cache, uint64_t key, const char *html, size_t html_len,
                        const char *effects, size_t effects_len, const char *hl_keys,
                        size_t hl_keys_len);
+
+/* The part of a snapshot key that is the same for every document of a
+ * build (as pub_doc_cache_seed, with its own tag). Never 0. */
+uint64_t pub_doc_snapshot_seed(const void *material, size_t len, const struct pub_md_options *md);
+
+/* Stores the snapshot `bytes` (core/lua/snapshot.h) of the post made from
+ * `doc` under doc->snap_key, with what else a hit
+ * must find in the cache: the document's HTML when the post's content is
+ * still the loaded one (`lazy_content`; false is returned when that HTML
+ * is not in the cache), and doc->keep (the document cache's entry and its
+ * highlighted blocks), kept by every build that takes the snapshot.
+ * Thread-safe. */
+bool pub_doc_snapshot_put(struct pub_cache *cache, const pub_doc *doc, bool lazy_content,
+                          const char *bytes, size_t len);
+
+/* Each document's stat as the build's fingerprint took it (index as
+ * site->docs; NULL: not known), for pub_doc_tree_options.stats. The
+ * pointers are into `fp`. Caller frees the array with free(). */
+struct pub_fingerprint;
+const uint64_t **pub_doc_stats(const pub_site *site, const struct pub_fingerprint *fp);
+
+/* The snapshot bytes of a hit (doc->snapshot past its header). */
+const char *pub_doc_snapshot_bytes(const pub_doc *doc, size_t *len);
 
 #endif

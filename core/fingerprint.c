@@ -124,12 +124,17 @@ long long pub_fingerprint_now(void)
 /* File times come from a coarse clock (a jiffy; a whole second on some
  * file systems): an edit in the same tick as the last one keeps the times,
  * so a file that new cannot vouch for its contents by its times. */
+bool pub_fingerprint_is_racy(const uint64_t stat[7], long long since_ns)
+{
+    long long m = (long long)stat[1] * 1000000000 + (long long)stat[2];
+    long long c = (long long)stat[3] * 1000000000 + (long long)stat[4];
+    long long window = stat[2] == 0 || stat[4] == 0 ? 2000000000LL : 50000000LL;
+    return m > since_ns - window || c > since_ns - window;
+}
+
 static bool is_racy(const pub_fingerprint_file *f, long long since_ns)
 {
-    long long m = (long long)f->stat[1] * 1000000000 + (long long)f->stat[2];
-    long long c = (long long)f->stat[3] * 1000000000 + (long long)f->stat[4];
-    long long window = f->stat[2] == 0 || f->stat[4] == 0 ? 2000000000LL : 50000000LL;
-    return m > since_ns - window || c > since_ns - window;
+    return pub_fingerprint_is_racy(f->stat, since_ns);
 }
 
 /* Adds one file's part: its name, then either its stat or (racy) its size,

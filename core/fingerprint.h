@@ -75,6 +75,11 @@ void pub_fingerprint_add_tree(pub_fingerprint *fp, const char *src, const char *
  * read before the build reads or stats any input (config.yaml included). */
 long long pub_fingerprint_now(void);
 
+/* Whether a file with this stat (pub_fingerprint_file's) is racy
+ * relative to `since_ns` (see below): its times cannot vouch for its
+ * contents. The post snapshots (doc.h) trust a stat by the same rule. */
+bool pub_fingerprint_is_racy(const uint64_t stat[7], long long since_ns);
+
 /* The fingerprint relative to `since_ns` (a build's start, as above), or 0
  * when it cannot be trusted (engine unknown, a folder unreadable). Files
  * whose mtime or ctime is later than one clock tick before `since_ns` (50 ms;

@@ -842,6 +842,8 @@ void pub_site_free(pub_site *site)
         free(doc->html);
         free(doc->effects);
         free(doc->hl_keys);
+        free(doc->snapshot);
+        free(doc->keep);
         if (doc->tree) cmark_node_free(doc->tree);
         if (doc->text || doc->fm.meta) pub_fm_free(&doc->fm);
         pub_diag_free(doc->error);

@@ -89,6 +89,12 @@ typedef struct pub_doc {
     char *hl_keys;       /* highlighted ahead: the blocks' cache keys, 8 bytes LE each; owned */
     size_t hl_keys_len;
     uint64_t doc_key;    /* document-cache miss: the key to store the hooks' result at */
+    char *snapshot;      /* post-snapshot hit: the cache entry (doc.h); owned */
+    size_t snapshot_len;
+    uint64_t snap_key;   /* post-snapshot miss: where to store it (0: nowhere) */
+    char *keep;          /* document-cache key and highlighted blocks' keys (8 bytes LE each),
+                            kept with a snapshot; owned */
+    size_t keep_len;
     /* The rendered body kept for the engine (internal.content) when the
      * loader has a content store (content.h), instead of `html`: in the
      * build cache under content_key when content_cached, else in the

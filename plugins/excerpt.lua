@@ -22,6 +22,10 @@
 
 local excerpt = {}
 
+-- A post's excerpt depends on the post and the config alone: it may be
+-- kept with the post in the build cache (docs/lua-api.md).
+excerpt.post_cache = true
+
 local DEFAULT_LENGTH = 200
 local DEFAULT_SEPARATOR = "<!--more-->"
 

@@ -9,6 +9,7 @@
 #include "../util/mem.h"
 #include "../util/utf8.h"
 #include <lauxlib.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,28 @@ void pub_lua_push_key_positions(lua_State *L, const pub_value *meta)
         memcpy(p + sizeof r, pair->key, pair->key_len);
         p += sizeof r + pair->key_len;
     }
+    if (luaL_newmetatable(L, POSITIONS_META)) {
+        lua_pushcfunction(L, positions_index);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_setmetatable(L, -2);
+}
+
+const void *pub_lua_positions_bytes(lua_State *L, int idx, size_t *len)
+{
+    if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx)) return NULL;
+    luaL_getmetatable(L, POSITIONS_META);
+    bool ours = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    if (!ours) return NULL;
+    *len = lua_rawlen(L, idx);
+    return lua_touserdata(L, idx);
+}
+
+void pub_lua_push_positions_bytes(lua_State *L, const void *bytes, size_t len)
+{
+    void *p = lua_newuserdatauv(L, len, 0);
+    if (len) memcpy(p, bytes, len);
     if (luaL_newmetatable(L, POSITIONS_META)) {
         lua_pushcfunction(L, positions_index);
         lua_setfield(L, -2, "__index");

@@ -55,6 +55,12 @@ int pub_lua_table_is_list(lua_State *L, int idx, size_t *len);
  * and nearly none is ever read (they are for diagnostics). */
 void pub_lua_push_key_positions(lua_State *L, const pub_value *meta);
 
+/* The bytes of the positions userdata at idx (*len set), NULL when the
+ * value is not one; and a positions userdata made from such bytes (the
+ * build's post snapshots keep them, core/lua/snapshot.h). */
+const void *pub_lua_positions_bytes(lua_State *L, int idx, size_t *len);
+void pub_lua_push_positions_bytes(lua_State *L, const void *bytes, size_t len);
+
 /* Writes d as ISO 8601 with its numeric offset ("2024-06-19T09:30:00+09:00")
  * into out (PUB_LUA_ISO_SIZE bytes) and returns the length. */
 #define PUB_LUA_ISO_SIZE 48

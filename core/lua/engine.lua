@@ -7,6 +7,7 @@
 local schema = require "publish.schema"
 local links = require "publish.links"
 local deps = require "publish.deps"
+local snapshots = require "publish.snapshots"
 local link_checker -- `publish check`: the links of the rendered pages
 
 local engine = {}
@@ -1164,10 +1165,21 @@ local function collect(site, ctx, options, plugins, rules)
   for _, p in ipairs(plugins or {}) do
     if p.hooks.document and type(p.hooks.highlight_ahead) == "table" then ahead = p.hooks.highlight_ahead end
   end
-  internal.load(with_tree, with_tree and document_cache_what(plugins, options) or nil, ahead)
-  for doc in internal.next_doc do
+  -- Posts of unchanged documents come from their snapshot when the
+  -- plugins allow it (core/lua/snapshots.lua).
+  local snap = plugins and rules and snapshots.what(plugins, options)
+  snapshots.start(internal, ctx.now)
+  internal.load(with_tree, with_tree and document_cache_what(plugins, options) or nil, ahead, snap)
+  while true do
+    local said = snap and internal.diagnostics()
+    local doc = internal.next_doc()
+    if not doc then break end
+    local page = snapshots.take(doc, LAZY)
+    if page then
+      posts[#posts + 1] = page
+      goto next_doc
+    end
     if plugins then apply_defaults(site, doc) end
-    local page
     if rules and not check_front_matter(doc, rules) then
       page = nil -- reported
     elseif doc.kind == "post" then
@@ -1185,6 +1197,8 @@ local function collect(site, ctx, options, plugins, rules)
     elseif doc.cached_effects and page then
       replay_document_effects(page, doc.cached_effects)
     end
+    if snap and page then snapshots.made(doc, page, said) end
+    ::next_doc::
   end
   if timings and timings.document then
     timings[#timings + 1] = string.format("document hooks %.3f", timings.document)
@@ -1415,7 +1429,10 @@ function engine.build(ctx)
 
   local t_collect = internal.clock()
   local posts, pages = collect(site, ctx, options, plugins, rules)
-  if timings then timings[#timings + 1] = string.format("collect %.3f", internal.clock() - t_collect) end
+  if timings then
+    timings[#timings + 1] = string.format("collect %.3f (%d of %d posts from snapshots)",
+      internal.clock() - t_collect, snapshots.count(), #posts)
+  end
   local t_posts = internal.clock()
   -- Post hooks already see every post (newest first), so a post's body can
   -- link to another (Liquid's post_url); the list is redone after them.
@@ -1425,9 +1442,17 @@ function engine.build(ctx)
   site.pages = table.move(pages, 1, #pages, 1, {})
   local kept = {}
   for _, post in ipairs(posts) do
-    local ok, result = run_hook(plugins, "post", post._doc, post, site)
-    local keep = ok and result ~= false
-    if keep then kept[#kept + 1] = post end
+    if snapshots.taken(post) then
+      kept[#kept + 1] = post -- its hooks ran when it was snapshotted
+    else
+      local said = internal.diagnostics()
+      local ok, result = run_hook(plugins, "post", post._doc, post, site)
+      local keep = ok and result ~= false
+      if keep then
+        kept[#kept + 1] = post
+        snapshots.hooked(post, said)
+      end
+    end
   end
   posts = kept
   if timings then

@@ -101,7 +101,8 @@ static int search_plugins(lua_State *L)
  * layouts: what the template plugins share about layout files).
  * They go in package.preload, which require tries
  * before any searcher, so a site plugin cannot shadow them by accident. */
-static const char *const engine_libraries[] = {"urls", "pager", "schema", "links", "deps", "layouts"};
+static const char *const engine_libraries[] = {"urls", "pager", "schema", "links", "deps", "layouts",
+                                               "snapshots"};
 
 static int load_engine_library(lua_State *L)
 {

@@ -21,7 +21,9 @@ local schema = {}
 schema.HOOKS = { "setup", "post", "document", "site", "render", "output", "finish" }
 
 -- Keys of a plugin table that are not hooks but are understood.
-schema.PLUGIN_FIELDS = { config = true, document_cache = true, highlight_ahead = true, incremental = true }
+schema.PLUGIN_FIELDS = {
+  config = true, document_cache = true, highlight_ahead = true, incremental = true, post_cache = true,
+}
 
 local MARKDOWN = {
   type = "map", doc = "Markdown options",

@@ -16,6 +16,10 @@
 
 local theme = {}
 
+-- The post hook reads the post and the config alone: its result may be
+-- kept with the post in the build cache (docs/lua-api.md).
+theme.post_cache = true
+
 -- Elements that may wrap a leading image without being content themselves.
 local WRAPPERS = { p = true, figure = true, a = true, div = true, picture = true, source = true }
 

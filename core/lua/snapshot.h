@@ -1,0 +1,34 @@
+/* Post snapshots: a post table, as it stands after its `document` and
+ * `post` hooks, written to bytes and made again from them, so that a
+ * later build takes an unchanged document's post from the build cache
+ * instead of making it and running its hooks again (the cache entry and
+ * its key are doc.h's; the engine decides what may be snapshotted).
+ *
+ * What is written: strings, numbers, booleans, `publish.null`, tables
+ * (shared ones and cycles kept as references, so `post.meta` and
+ * `post._doc.meta` stay one table), the metatables of dates
+ * ("publish.Date") and of empty YAML maps, and the front-matter
+ * positions userdata. Anything else (a function, another metatable, other
+ * userdata) makes the post one that cannot be snapshotted. It does not
+ * write the post's own metatable (the engine's lazy fields, set again by
+ * the engine), nor the fields that tie it to this build: `next`,
+ * `previous`, a lazy `content_id`, and in `_doc` the Markdown tree and
+ * the document cache's working fields. */
+#ifndef PUB_LUA_SNAPSHOT_H
+#define PUB_LUA_SNAPSHOT_H
+#include "../util/buf.h"
+#include <lua.h>
+#include <stdbool.h>
+
+/* Appends the post table at `idx` to `out`. False (out then holds a
+ * partial write the caller drops) when some value cannot be written.
+ * Never raises. */
+bool pub_lua_snapshot_write(lua_State *L, int idx, pub_buf *out);
+
+/* Pushes the post table written in `bytes` (without its metatable).
+ * Returns LUA_OK with the table pushed; -1 with nothing pushed when the
+ * bytes are not a snapshot; or a Lua error status (memory) with the error
+ * object pushed, for the caller to raise once it freed what it holds. */
+int pub_lua_snapshot_read(lua_State *L, const void *bytes, size_t len);
+
+#endif
