@@ -165,33 +165,6 @@ function PROXY.__len(t)
   return #backing[t]
 end
 
--- Makes `t` a proxy known as `id`; false when it cannot be (a locked
--- metatable), or when another object already has that id.
-local function proxify(t, id)
-  if ids[t] then return ids[t] == id end
-  if by_id[id] then return false end
-  local mt = getmetatable(t)
-  if mt ~= nil and type(mt) ~= "table" then return false end -- __metatable set
-  local b = {}
-  for k, v in next, t do b[k] = v end
-  if mt then setmetatable(b, mt) end
-  for k in next, b do rawset(t, k, nil) end
-  setmetatable(t, PROXY)
-  backing[t], ids[t], by_id[id] = b, id, t
-  return true
-end
-
--- How a record names a page: its source file, or (added by a plugin)
--- its output.
-local function page_id(page)
-  local b = backing[page] or page
-  local path = rawget(b, "path")
-  if type(path) == "string" and rawget(b, "_doc") then
-    return (rawget(b, "kind") == "post" and "post " or "page ") .. path
-  end
-  return "page /" .. tostring(rawget(b, "output"))
-end
-
 ---------------------------------------------------------------------------
 -- Files, the environment and what cannot be tracked
 
@@ -468,15 +441,17 @@ function deps.start(ctx, site, plugins, config_path, lazy, meta, fields)
   lazy_hash, lazy_meta, lazy_fields = lazy or {}, meta or false, fields or {}
   globals = global_inputs(ctx, plugins, config_path)
   globals_line = record_line("build", globals)
-  if type(site.data) == "table" then proxify(site.data, "data") end
-  proxify(site, "site")
-  for _, list in ipairs({ site.pages, site.posts }) do
-    for _, page in ipairs(type(list) == "table" and list or {}) do
-      if type(page) == "table" and not proxify(page, page_id(page)) and not full_reason then
-        full_reason = "page '" .. tostring(page.url) .. "' cannot be tracked (a locked metatable or a "
-          .. "second page with its id)"
-      end
-    end
+  -- Every page (posts included), `site` and `site.data` become proxies in
+  -- one C call (core/lua/deps_proxy.c): the table keeps its identity, its
+  -- fields move to a backing table with its old metatable, and it gets
+  -- PROXY. A record names a page by its source file ("post posts/a.md",
+  -- "page pages/about.md") or, added by a plugin, its output ("page
+  -- /feed.xml").
+  local data = type(site.data) == "table" and site.data or nil
+  local failed = internal.proxify(data, site, { site.pages, site.posts }, PROXY, backing, ids, by_id)
+  if failed[1] and not full_reason then
+    full_reason = "page '" .. tostring(failed[1].url) .. "' cannot be tracked (a locked metatable or a "
+      .. "second page with its id)"
   end
 end
 

@@ -27,6 +27,9 @@ cat > "$work/want" <<'WANT'
 /feed.xml page /feed.xml field content changed
 WANT
 check "body edit: its page and the feed, not the listings" diff -u "$work/want" "$work/got"
+printf '\nTwo more lines.\n' >> "$site/posts/2024-07-01-markdown-tour.md"
+PUBLISH_TIMINGS=1 "$publish" build -s "$site" -d "$out" -j 1 -q 2> "$work/timings"
+check "without --explain the check renders the same pages" grep -q "(2 to render)" "$work/timings"
 
 sed -i 's/^title: .*/title: Tour renamed/' "$site/posts/2024-07-01-markdown-tour.md"
 explain /2024/07/markdown-tour/ > "$work/got"
@@ -78,6 +81,15 @@ printf '\nA fourth line.\n' >> "$site/posts/2024-07-01-markdown-tour.md"
 "$publish" build -s "$site" -d "$out" -q --clean
 rm -rf "$work/clean"; "$publish" build -s "$site" -d "$work/clean" --no-cache -q
 check "--clean keeps the kept pages" diff -r "$out" "$work/clean"
+
+# A page whose metatable is locked cannot be a proxy: every page renders.
+printf 'return { incremental = true, site = function(site)\n  local p = site:add_page{ url = "/locked/", layout = false, content = "x" }\n  setmetatable(p, { __metatable = "locked" })\nend }\n' > "$site/plugins/stamp.lua"
+explain /about/ > "$work/got"
+sleep 0.1
+printf '\nA fifth line.\n' >> "$site/posts/2024-07-01-markdown-tour.md"
+explain /about/ > "$work/got"
+check "a page that cannot be tracked: every page renders, said why" test "$(cat "$work/got")" = \
+  "/about/ page '/locked/' cannot be tracked (a locked metatable or a second page with its id)"
 
 "$publish" build -s "$site" -d "$out" --explain > "$work/got"
 check "nothing changed" grep -qx "no page renders: nothing changed since the last build" "$work/got"
