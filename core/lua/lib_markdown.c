@@ -466,6 +466,20 @@ static void set_field(lua_State *L, cmark_node *n, const char *key, int v)
 
 /* ---- Tree edits ---------------------------------------------------------------------------- */
 
+/* Copies every field of the table at `from` into the table at `to` (raw
+ * sets: attribute tables have no metatable). */
+static void copy_fields(lua_State *L, int from, int to)
+{
+    from = lua_absindex(L, from);
+    to = lua_absindex(L, to);
+    lua_pushnil(L);
+    while (lua_next(L, from)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, to);
+    }
+}
+
 /* Makes the node at `idx` part of the owner `o` (resolved, at stack index
  * `oi`): a fragment's nodes join the document; nodes of another document
  * cannot. */
@@ -493,12 +507,7 @@ static void adopt(lua_State *L, int idx, md_owner *o, int oi)
     /* Move the fragment's attributes too. */
     lua_getiuservalue(L, gi, OWNER_ATTRS);
     lua_getiuservalue(L, ki, OWNER_ATTRS);
-    lua_pushnil(L);
-    while (lua_next(L, -3)) {
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_rawset(L, -4);
-    }
+    copy_fields(L, -2, -1);
     lua_pop(L, 2);
     gone->forward = keep;
     lua_pushvalue(L, ki);
@@ -702,12 +711,7 @@ static int l_attributes(lua_State *L)
         lua_pop(L, 1);
         return 1;
     }
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_rawset(L, -5);
-    }
+    copy_fields(L, -1, -2);
     lua_pop(L, 1);
     return 1;
 }

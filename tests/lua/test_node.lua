@@ -236,6 +236,16 @@ do
   check.eq(a:render(), "<p>one</p>\n<p>two</p>\n", "still there after a collection")
 end
 
+-- A moved node keeps its attributes: the fragment's go with it.
+do
+  local a = node.parse("one\n")
+  local b = node.parse("two\n")
+  b.first_child:set_attribute("class", "moved")
+  a:append(b.first_child)
+  check.eq(a:render(), "<p>one</p>\n<p class=\"moved\">two</p>\n", "attributes moved across fragments")
+  check.eq(a.last_child:attributes().class, "moved", "attributes() after the move")
+end
+
 -- Many nodes made and dropped: all freed by the collector (ASan checks).
 do
   for i = 1, 2000 do
