@@ -9,6 +9,7 @@
 #include "site.h"
 #include "sass.h"
 #include "util/buf.h"
+#include "util/date.h"
 #include "util/file.h"
 #include "util/fs.h"
 #include "util/mem.h"
@@ -243,30 +244,17 @@ static bool is_document(const pub_site *site, const char *path)
            strcmp(ext, ".htm") == 0;
 }
 
-static int digits(const char *s, int n)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
 bool pub_site_parse_name(const char *filename, pub_date *date, char **slug)
 {
     const char *base = pub_path_base(filename);
     const char *ext = pub_path_ext(base);
     size_t stem = (size_t)(ext - base);
-    int y = stem >= 11 ? digits(base, 4) : -1;
-    int m = y >= 0 && base[4] == '-' ? digits(base + 5, 2) : -1;
-    int d = m >= 0 && base[7] == '-' ? digits(base + 8, 2) : -1;
-    if (d >= 0 && base[10] == '-' && m >= 1 && m <= 12 && d >= 1 &&
-        d <= pub_date_days_in_month(y, m) && stem > 11) {
-        memset(date, 0, sizeof *date);
-        date->year = y;
-        date->month = m;
-        date->day = d;
+    /* YYYY-MM-DD- exactly (the dashes where they stand fix the widths),
+     * a day that exists, then a slug. */
+    pub_date named;
+    if (stem > 11 && base[4] == '-' && base[7] == '-' && base[10] == '-' &&
+        pub_date_match(base, 10, &named) == 1) {
+        *date = named;
         *slug = pub_xstrndup(base + 11, stem - 11);
         return true;
     }

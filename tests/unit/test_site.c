@@ -301,6 +301,18 @@ static void test_parse_name(void)
     CHECK_OWNED(slug, "2024-6-19-short");
     CHECK(!pub_site_parse_name("about.md", &d, &slug));
     CHECK_OWNED(slug, "about");
+    CHECK(!pub_site_parse_name("2024-06-1x-a.md", &d, &slug));
+    CHECK_OWNED(slug, "2024-06-1x-a");
+    CHECK(!pub_site_parse_name("2024-06-00-zero.md", &d, &slug));
+    CHECK_OWNED(slug, "2024-06-00-zero");
+    CHECK(!pub_site_parse_name("2024-06-19.md", &d, &slug));
+    CHECK_OWNED(slug, "2024-06-19");
+    CHECK(!pub_site_parse_name("2024-06-1 -a.md", &d, &slug));
+    CHECK_OWNED(slug, "2024-06-1 -a");
+    /* A name gives a day, no time or zone. */
+    CHECK(pub_site_parse_name("1999-12-31-party.md", &d, &slug));
+    CHECK(!d.has_time && !d.has_zone && d.hour == 0 && d.offset_min == 0);
+    CHECK_OWNED(slug, "party");
 }
 
 int main(void)
