@@ -1284,6 +1284,13 @@ static bool build_site(pub_site *site, const pub_build_options *opts, long long 
         pub_fingerprint_free(&fp);
         return true;
     }
+    /* Only now: a no-op rebuild does not walk SRC for documents (the
+     * fingerprint walked it for stats already). */
+    pub_site_discover(site, diags);
+    if (cache && diags->errors) {
+        pub_cache_free(cache); /* no cache for a site with errors */
+        cache = NULL;
+    }
 
     double t0 = pub_clock_now(), t1 = t0;
     run_state st = {site->src, site->confine, diags, NULL, 0, opts->progress, opts->progress_ud,
@@ -1357,12 +1364,14 @@ bool pub_build(const pub_build_options *opts, pub_diags *diags, pub_build_result
      * vouched for by the fingerprint (see cache.h). */
     long long started = pub_fingerprint_now();
     memset(result, 0, sizeof *result);
-    pub_site *site = pub_site_open(opts->src, opts->dest, diags);
+    pub_site *site = pub_site_open_config(opts->src, opts->dest, diags);
     if (!site) return false;
     result->dest = pub_xstrdup(site->dest);
-    /* An unsafe DEST was reported by pub_site_open; a check writes nothing. */
-    bool ok = (site->dest_is_safe || opts->check_only) &&
-              build_site(site, opts, started, diags, result);
+    /* An unsafe DEST was reported by pub_site_open_config (with what
+     * discovery finds); a check writes nothing. */
+    bool ok = false;
+    if (site->dest_is_safe || opts->check_only) ok = build_site(site, opts, started, diags, result);
+    else pub_site_discover(site, diags);
     pub_site_free(site);
     return ok;
 }

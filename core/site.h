@@ -141,6 +141,14 @@ typedef struct pub_site {
  * Caller frees with pub_site_free. */
 pub_site *pub_site_open(const char *src, const char *dest, pub_diags *diags);
 
+/* pub_site_open in two steps, so a build can tell it has nothing to do
+ * (the fingerprint, fingerprint.h) before it walks the folders for
+ * documents: _config reads the config, sets TZ and checks DEST, and
+ * leaves the lists of files empty; _discover fills them (its problems go
+ * to `diags`). */
+pub_site *pub_site_open_config(const char *src, const char *dest, pub_diags *diags);
+void pub_site_discover(pub_site *site, pub_diags *diags);
+
 /* NULL when SRC is a folder holding config.yaml or _config.yml; else the
  * error to report ("no config.yaml here ..."). Caller frees. */
 pub_diag *pub_site_check_folder(const char *src);
