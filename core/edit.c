@@ -488,20 +488,6 @@ pub_diag *pub_edit_diff(const pub_edit *e, pub_buf *out)
 
 /* ---- commit ------------------------------------------------------------- */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Creates ".BASE.publish-edit-XXXXXX" beside `target` (absolute) and opens
  * it; sets *temp (caller frees). Returns the fd or -1 with errno set. */
 static int open_temp(const char *target, char **temp)
@@ -551,7 +537,7 @@ static pub_diag *stage_temp(pub_edit *e, edit_op *op, size_t nth)
         d = pub_diag_new(PUB_ERROR, op->path, 0, 0, "cannot write: %s", strerror(errno));
         goto out;
     }
-    int rc = e->fault == nth ? EIO : write_all(fd, bytes, len);
+    int rc = e->fault == nth ? EIO : pub_file_write_all(fd, bytes, len);
     if (!rc && keep_mode && fchmod(fd, st.st_mode & 07777) != 0) rc = errno;
     if (!rc && fsync(fd) != 0) rc = errno;
     if (close(fd) != 0 && !rc) rc = errno;

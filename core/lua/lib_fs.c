@@ -12,6 +12,7 @@
 #include "lib.h"
 #include "sandbox.h"
 #include "../confine.h"
+#include "../util/file.h"
 #include "../util/mem.h"
 #include "../util/path.h"
 #include <dirent.h>
@@ -155,13 +156,8 @@ static int l_read(lua_State *L)
     char *p = luaL_buffinitsize(L, &b, size);
     fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     size_t n = 0;
-    while (fd >= 0 && n < size) {
-        ssize_t got = read(fd, p + n, size - n);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) break;
-        n += (size_t)got;
-    }
     if (fd < 0) return push_failure(L, shown, errno);
+    pub_file_read_upto(fd, p, size, &n); /* an error ends it: what came is the file */
     close(fd);
     luaL_pushresultsize(&b, n);
     return 1;
