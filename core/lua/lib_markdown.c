@@ -1004,18 +1004,6 @@ static html_box *push_html_box(lua_State *L)
     return b;
 }
 
-static void add_escaped_attr(pub_buf *out, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '"': pub_buf_puts(out, "&quot;"); break;
-        case '&': pub_buf_puts(out, "&amp;"); break;
-        case '<': pub_buf_puts(out, "&lt;"); break;
-        case '>': pub_buf_puts(out, "&gt;"); break;
-        default: pub_buf_putc(out, *s);
-        }
-    }
-}
 
 /* The value of attribute `name` in the opening tag tag[0..len) as cmark
  * writes it (name="value"): its span, or false when absent. */
@@ -1050,6 +1038,7 @@ static char *splice_attributes(const char *html, const char *const *names,
     size_t tag_start = (size_t)(open - html);
     pub_buf tag = PUB_BUF_INIT;
     pub_buf_append(&tag, html + tag_start, end - tag_start);
+    /* Values escaped as cmark escapes its own attributes (& < > "). */
     for (int i = 0; i < n; i++) {
         size_t vs, ve;
         const char *t = pub_buf_cstr(&tag);
@@ -1057,13 +1046,13 @@ static char *splice_attributes(const char *html, const char *const *names,
             pub_buf next = PUB_BUF_INIT;
             pub_buf_append(&next, t, strcmp(names[i], "class") == 0 ? ve : vs);
             if (strcmp(names[i], "class") == 0) pub_buf_putc(&next, ' ');
-            add_escaped_attr(&next, values[i]);
+            pub_text_escape(&next, PUB_ESC_CODE, values[i], strlen(values[i]));
             pub_buf_append(&next, t + ve, tag.len - ve);
             pub_buf_free(&tag);
             tag = next;
         } else {
             pub_buf_printf(&tag, " %s=\"", names[i]);
-            add_escaped_attr(&tag, values[i]);
+            pub_text_escape(&tag, PUB_ESC_CODE, values[i], strlen(values[i]));
             pub_buf_putc(&tag, '"');
         }
     }

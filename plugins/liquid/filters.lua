@@ -66,7 +66,7 @@ local HTML = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;"
 
 local function escape(v)
   if is_nil(v) then return nil end
-  return (gsub(str(v), "[&<>\"']", HTML))
+  return pub().html.escape(str(v)) -- CGI.escapeHTML's five, as HTML above
 end
 
 F.escape = escape
@@ -104,8 +104,10 @@ F.url_decode = function(v)
   return (gsub(s, "%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
 end
 
+-- Ruby's URI escape keeps what publish.url.encode keeps: reserved
+-- characters and '%'.
 F.uri_escape = function(v)
-  return (gsub(str(v), "[^%w%-%._~:/%?#%[%]@!%$&'%(%)%*%+,;=%%]", percent))
+  return pub().url.encode(str(v))
 end
 
 F.append = function(v, s) return str(v) .. str(s) end
