@@ -174,14 +174,7 @@ end
 ---------------------------------------------------------------------------
 -- Types
 
-local date_meta -- the metatable of publish.Date values, found on first use
-
-local function is_date(v)
-  if not date_meta and publish and publish.date and publish.date.now then
-    date_meta = getmetatable(publish.date.now())
-  end
-  return date_meta ~= nil and getmetatable(v) == date_meta
-end
+local function is_date(v) return type(v) == "table" and publish.date.is(v) end
 
 -- YAML lists and maps are both Lua tables: a table with [1] is a list; an
 -- empty one is either.

@@ -21,14 +21,12 @@ local V = {}
 
 local publish = rawget(_G, "publish")
 local null = publish and publish.null
-local DATE_MT -- publish.Date's metatable, found on first use
 V.null = null
 
 function V.bind(p)
   publish = p
   null = p and p.null
   V.null = null
-  DATE_MT = nil
 end
 
 -- An error a template author sees: raised as a plain message; the render
@@ -36,12 +34,9 @@ end
 local function fail(message) error(message, 0) end
 V.fail = fail
 
+-- The library's own test (publish.date.is); most values are not tables.
 function V.is_date(v)
-  if type(v) ~= "table" then return false end
-  local mt = getmetatable(v)
-  if not mt then return false end
-  if not DATE_MT and mt.__name == "publish.Date" then DATE_MT = mt end
-  return mt == DATE_MT
+  return type(v) == "table" and publish.date.is(v)
 end
 local is_date = V.is_date
 
