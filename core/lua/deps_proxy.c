@@ -15,8 +15,9 @@ enum { DATA = 1, SITE, LISTS, PROXY, BACKING, IDS, BY_ID };
 
 /* Makes the table at `t` a proxy known as the id at `id`: false when it
  * cannot be (a locked metatable, another object with that id), or, for an
- * object already a proxy, whether it has that id. */
-static bool proxify(lua_State *L, int t, int id)
+ * object already a proxy, whether it has that id. `guess`: how many fields
+ * the last object had, updated. */
+static bool proxify(lua_State *L, int t, int id, int *guess)
 {
     lua_pushvalue(L, t);
     if (lua_rawget(L, IDS) != LUA_TNIL) {
@@ -33,30 +34,24 @@ static bool proxify(lua_State *L, int t, int id)
         lua_pop(L, 1);
         return false;
     }
-    /* The backing table, sized for the fields at once. */
-    int fields = 0;
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-        fields++;
-        lua_pop(L, 1);
-    }
+    /* One pass: each field moves to the backing table (sized as the last
+     * object's, which is like this one) and is cleared here, which lua_next
+     * allows. */
     lua_Unsigned items = lua_rawlen(L, t);
-    lua_createtable(L, (int)items, fields - (int)items > 0 ? fields - (int)items : 0);
-    int b = lua_gettop(L);
+    lua_createtable(L, (int)items, *guess);
+    int b = lua_gettop(L), fields = 0;
     lua_pushnil(L);
     while (lua_next(L, t)) {
         lua_pushvalue(L, -2);
         lua_insert(L, -2);
         lua_rawset(L, b);
-    }
-    if (lua_getmetatable(L, t)) lua_setmetatable(L, b);
-    lua_pushnil(L);
-    while (lua_next(L, b)) {
-        lua_pop(L, 1);
         lua_pushvalue(L, -1);
         lua_pushnil(L);
         lua_rawset(L, t);
+        fields++;
     }
+    *guess = fields - (int)items > 0 ? fields - (int)items : 0;
+    if (lua_getmetatable(L, t)) lua_setmetatable(L, b);
     lua_pushvalue(L, PROXY);
     lua_setmetatable(L, t);
     lua_pushvalue(L, t);
@@ -107,14 +102,14 @@ int pub_lua_deps_proxify(lua_State *L)
     lua_settop(L, BY_ID);
     luaL_checkstack(L, 16, "proxies");
     lua_newtable(L);
-    int failed = lua_gettop(L);
+    int failed = lua_gettop(L), guess = 16;
     if (lua_type(L, DATA) == LUA_TTABLE) {
         lua_pushliteral(L, "data");
-        proxify(L, DATA, lua_gettop(L));
+        proxify(L, DATA, lua_gettop(L), &guess);
         lua_settop(L, failed);
     }
     lua_pushliteral(L, "site");
-    proxify(L, SITE, lua_gettop(L));
+    proxify(L, SITE, lua_gettop(L), &guess);
     lua_settop(L, failed);
     lua_Integer nlists = (lua_Integer)lua_rawlen(L, LISTS), count = 0;
     for (lua_Integer l = 1; l <= nlists; l++) {
@@ -137,7 +132,7 @@ int pub_lua_deps_proxify(lua_State *L)
                 lua_pop(L, 1);
                 push_page_id(L, page);
             }
-            if (!proxify(L, page, page + 1)) {
+            if (!proxify(L, page, page + 1, &guess)) {
                 lua_pushvalue(L, page);
                 lua_rawseti(L, failed, ++count);
             }
