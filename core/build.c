@@ -728,7 +728,7 @@ static void push_internal(lua_State *L, run_state *st)
         {"content_hash", l_internal_content_hash},
         {"hash", l_internal_hash}, {"hash_value", pub_lua_deps_hash_value},
         {"check", l_internal_check}, {"record_count", l_internal_record_count},
-        {"proxify", pub_lua_deps_proxify},
+        {"proxify", pub_lua_deps_proxify}, {"proxy_index", pub_lua_deps_proxy_index},
         {"record_lines", pub_lua_deps_lines},
         {"engine_id", l_internal_engine_id},
         {"records", l_internal_records}, {"record", l_internal_record}, {"keep", l_internal_keep},

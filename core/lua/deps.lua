@@ -30,6 +30,8 @@ local memo = {}
 
 -- The page rendering now, and what it read: proxy -> { field = true }.
 local current, reads, files, env_reads
+-- reads, where the proxies' __index in C finds it (internal.proxy_index).
+local reading = {}
 local frozen    -- proxy -> field -> hash of a value the page itself replaced
 local own       -- fields the page set on itself while rendering
 local volatile  -- why the page renders every time, or nil
@@ -97,7 +99,9 @@ end
 
 local PROXY = {}
 
-function PROXY.__index(t, k)
+-- In C for the common case (deps.init: internal.proxy_index), which
+-- calls this for a proxy some page set fields on and for `time`.
+local function lua_index(t, k)
   local r = reads
   if r then
     if k == "time" and t == by_id.site then
@@ -119,6 +123,8 @@ function PROXY.__index(t, k)
   end
   return backing[t][k]
 end
+
+PROXY.__index = lua_index
 
 function PROXY.__newindex(t, k, v)
   if reads then
@@ -234,6 +240,7 @@ end
 function deps.init(ctx, host_table)
   internal, host = ctx.internal, host_table
   hash_value = internal.hash_value
+  PROXY.__index = internal.proxy_index(reading, backing, dirty, lua_index)
   local os_, publish_ = rawget(_G, "os"), rawget(_G, "publish")
   os_.time = untracked(os_.time, "reads the clock (os.time)", 1)
   os_.date = untracked(os_.date, "reads the clock (os.date)", 2)
@@ -517,6 +524,7 @@ end
 function deps.begin_page(page)
   if not tracking then return end
   current, reads, files, env_reads = page, {}, {}, {}
+  reading[1] = reads
   frozen, own, volatile = {}, {}, nil
 end
 
@@ -609,12 +617,14 @@ function finish_record(page, bytes, lines)
   if volatile then lines[#lines + 1] = "!\t" .. escape(volatile) .. "\t-" end
   sort(lines)
   current, reads, files, env_reads = nil, nil, nil, nil
+  reading[1] = nil
   internal.record(page.output, hex(internal.hash(bytes)) .. "\n" .. concat(lines, "\n") .. "\n")
 end
 
 -- A page whose hooks failed: nothing is recorded (the build fails).
 function deps.abort_page()
   current, reads, files, env_reads = nil, nil, nil, nil
+  reading[1] = nil
 end
 
 return deps

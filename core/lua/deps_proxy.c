@@ -142,3 +142,57 @@ int pub_lua_deps_proxify(lua_State *L)
     }
     return 1;
 }
+
+/* The proxies' __index while pages render, the hot path of recording:
+ * every field a template reads comes through here. Upvalues: 1 a table
+ * whose [1] is the current page's read set (proxy -> {field = true}) or
+ * nil, 2 backing (proxy -> table), 3 dirty (proxy -> fields a page set
+ * while rendering), 4 deps.lua's own __index, which this calls for what
+ * is rare (a field some page set, `time`). */
+static int proxy_index(lua_State *L)
+{
+    lua_settop(L, 2);
+    if (lua_rawgeti(L, lua_upvalueindex(1), 1) == LUA_TTABLE) {
+        int reads = 3;
+        size_t len;
+        const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
+        lua_pushvalue(L, 1);
+        bool rare = lua_rawget(L, lua_upvalueindex(3)) != LUA_TNIL || (k && len == 4 && memcmp(k, "time", 4) == 0);
+        lua_pop(L, 1);
+        if (rare) {
+            lua_settop(L, 2);
+            lua_pushvalue(L, lua_upvalueindex(4));
+            lua_insert(L, 1);
+            lua_call(L, 2, 1);
+            return 1;
+        }
+        lua_pushvalue(L, 1);
+        if (lua_rawget(L, reads) != LUA_TTABLE) {
+            lua_pop(L, 1);
+            lua_createtable(L, 0, 4);
+            lua_pushvalue(L, 1);
+            lua_pushvalue(L, -2);
+            lua_rawset(L, reads);
+        }
+        lua_pushvalue(L, 2);
+        lua_pushboolean(L, 1);
+        lua_rawset(L, -3);
+        lua_settop(L, 2);
+    } else {
+        lua_pop(L, 1);
+    }
+    lua_pushvalue(L, 1);
+    lua_rawget(L, lua_upvalueindex(2));
+    lua_pushvalue(L, 2);
+    lua_gettable(L, -2); /* the backing table's own metatable: lazy fields */
+    return 1;
+}
+
+int pub_lua_deps_proxy_index(lua_State *L)
+{
+    for (int i = 1; i <= 3; i++) luaL_checktype(L, i, LUA_TTABLE);
+    luaL_checktype(L, 4, LUA_TFUNCTION);
+    lua_settop(L, 4);
+    lua_pushcclosure(L, proxy_index, 4);
+    return 1;
+}
