@@ -513,6 +513,31 @@ static int l_internal_draft_skipped(lua_State *L)
 
 static void finish_loading(run_state *st);
 
+/* A full collection that leaves every surviving object old and the
+ * collector in plain generational mode (switching it out and back), then
+ * one young collection at once. While the heap grows (the load, the post
+ * hooks) Lua 5.4's generational collector finds its major collections
+ * "bad" (less than half the growth freed) and waits for the heap to
+ * double before the next one, collecting no young garbage meanwhile; and
+ * right after entering generational mode it lets the next ~40 MB of
+ * garbage pile up before its first young collection (a 95 MB heap of
+ * small tables churning 7 KB strings grew to 139 MB; with the step it
+ * stayed within 100 MB). */
+static void settle_heap(lua_State *L)
+{
+    lua_gc(L, LUA_GCINC, 0, 0, 0);
+    lua_gc(L, LUA_GCGEN, 0, 0);
+    lua_gc(L, LUA_GCSTEP, 0);
+}
+
+/* internal.settle_heap(): settle_heap between the build's phases (after
+ * the load, whose garbage the post hooks' would otherwise join). */
+static int l_internal_settle_heap(lua_State *L)
+{
+    settle_heap(L);
+    return 0;
+}
+
 /* internal.fork(npages) -> index, count: renders on every core. Forks the
  * render workers (render.h) when there is output to write, more than one
  * job and pages enough to share; this process renders the pages i with
@@ -534,14 +559,7 @@ static int l_internal_fork(lua_State *L)
          * the load) would mark, and so copy, every page of it in every
          * worker. Measured at 100k posts: 170 MB less summed over the
          * processes. */
-        lua_gc(L, LUA_GCINC, 0, 0, 0);
-        lua_gc(L, LUA_GCGEN, 0, 0);
-        /* And one young collection at once: right after entering
-         * generational mode Lua 5.4 otherwise lets the garbage of the next
-         * ~40 MB of allocation pile up uncollected (a 95 MB heap of small
-         * tables churning 7 KB strings grew to 139 MB before its first
-         * collection; with this step it stayed within 100 MB). */
-        lua_gc(L, LUA_GCSTEP, 0);
+        settle_heap(L);
         st->worker = pub_render_fork(jobs, st->out, st->deps, st->diags, &st->pool, &count);
         if (st->worker > 0) {
             st->diags = pub_xmalloc(sizeof *st->diags);
@@ -723,7 +741,7 @@ static void push_internal(lua_State *L, run_state *st)
         {"discard_document", pub_lua_md_discard_document},
         {"document_at", pub_lua_md_document_at},
         {"future_post", l_internal_future_post}, {"draft_skipped", l_internal_draft_skipped},
-        {"clock", l_internal_clock}, {"fetch", l_internal_fetch},
+        {"clock", l_internal_clock}, {"fetch", l_internal_fetch}, {"settle_heap", l_internal_settle_heap},
         {"read_body", l_internal_read_body}, {"content", l_internal_content},
         {"content_hash", l_internal_content_hash},
         {"hash", l_internal_hash}, {"hash_value", pub_lua_deps_hash_value},
