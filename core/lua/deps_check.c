@@ -15,6 +15,7 @@
  * page (claiming its output as unchanged) is the caller's `keep`. */
 #include "lua/deps_check.h"
 #include "lua/deps_hash.h"
+#include "lua/lib.h"
 #include "util/hash.h"
 #include "util/mem.h"
 #include <lauxlib.h>
@@ -59,13 +60,7 @@ static int state_gc(lua_State *L)
 
 static check_state *new_state(lua_State *L)
 {
-    check_state *cs = lua_newuserdatauv(L, sizeof *cs, 0);
-    memset(cs, 0, sizeof *cs);
-    if (luaL_newmetatable(L, CHECK_STATE)) {
-        lua_pushcfunction(L, state_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
+    check_state *cs = pub_lua_new_box(L, sizeof *cs, CHECK_STATE, state_gc);
     cs->good.cap = cs->bad.cap = 1 << 12;
     cs->good.slots = pub_xcalloc(cs->good.cap, sizeof *cs->good.slots);
     cs->bad.slots = pub_xcalloc(cs->bad.cap, sizeof *cs->bad.slots);

@@ -11,6 +11,7 @@
 #include "../util/mem.h"
 #include "../util/path.h"
 #include "bridge.h"
+#include "lib.h"
 #include "embedded.h"
 #include "runtime.h"
 #include <assert.h>
@@ -54,13 +55,7 @@ static int snapshot_gc(lua_State *L)
 /* Pushes an empty snapshot userdata. */
 static snapshot *push_snapshot(lua_State *L)
 {
-    snapshot *s = lua_newuserdatauv(L, sizeof *s, 0);
-    s->meta = s->mirror = NULL;
-    if (luaL_newmetatable(L, SNAPSHOT_TYPE)) {
-        lua_pushcfunction(L, snapshot_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
+    snapshot *s = pub_lua_new_box(L, sizeof *s, SNAPSHOT_TYPE, snapshot_gc);
     return s;
 }
 
@@ -370,13 +365,7 @@ static int transaction_gc(lua_State *L)
  * by __gc too, should Lua raise while it is open). */
 static pub_edit **push_transaction(lua_State *L, const char *source)
 {
-    pub_edit **box = lua_newuserdatauv(L, sizeof *box, 0);
-    *box = NULL;
-    if (luaL_newmetatable(L, TRANSACTION_TYPE)) {
-        lua_pushcfunction(L, transaction_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
+    pub_edit **box = pub_lua_new_box(L, sizeof *box, TRANSACTION_TYPE, transaction_gc);
     *box = pub_edit_new(source);
     return box;
 }

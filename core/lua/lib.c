@@ -31,6 +31,18 @@ void pub_lua_push_owned(lua_State *L, char *s, size_t len)
     if (rc != LUA_OK) lua_error(L);
 }
 
+void *pub_lua_new_box(lua_State *L, size_t size, const char *type, lua_CFunction gc)
+{
+    void *box = lua_newuserdatauv(L, size, 0);
+    memset(box, 0, size);
+    if (luaL_newmetatable(L, type)) {
+        lua_pushcfunction(L, gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    return box;
+}
+
 void pub_lua_push_diag(lua_State *L, pub_diag *d)
 {
     /* Formatted in C (which aborts rather than raise on no memory), so d

@@ -57,6 +57,13 @@ void pub_lua_push_diag(lua_State *L, pub_diag *d);
  * C results handed to Lua, which would otherwise leak on that error. */
 void pub_lua_push_owned(lua_State *L, char *s, size_t len);
 
+/* Pushes a new userdata of `size` bytes, zeroed, whose metatable `type`
+ * (made on first use) frees it with `gc` (its __gc): the box that owns C
+ * memory while Lua code that may raise runs (STYLE.md: no malloc'd memory
+ * live across a raise). Returns the block. May raise a memory error
+ * (nothing is allocated yet then). */
+void *pub_lua_new_box(lua_State *L, size_t size, const char *type, lua_CFunction gc);
+
 /* Shared by lib_html.c and lib_url.c: pushes argument 1 escaped by `kind`
  * (nil: "", non-strings through tostring) and returns 1. */
 int pub_lua_push_escaped(lua_State *L, pub_text_escape_kind kind);

@@ -45,13 +45,7 @@ static int owned_free(lua_State *L)
 
 static owned *push_owned(lua_State *L)
 {
-    owned *o = lua_newuserdatauv(L, sizeof *o, 0);
-    memset(o, 0, sizeof *o);
-    if (luaL_newmetatable(L, "publish.fs.owned")) {
-        lua_pushcfunction(L, owned_free);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
+    owned *o = pub_lua_new_box(L, sizeof *o, "publish.fs.owned", owned_free);
     return o;
 }
 

@@ -36,13 +36,7 @@ static int l_get(lua_State *L)
         if (!lua_isnil(L, -1)) seconds = (int)luaL_checkinteger(L, -1);
         lua_pop(L, 1);
     }
-    char **box = lua_newuserdatauv(L, sizeof *box, 0);
-    *box = NULL;
-    if (luaL_newmetatable(L, "publish.HttpBody")) {
-        lua_pushcfunction(L, free_box);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
+    char **box = pub_lua_new_box(L, sizeof *box, "publish.HttpBody", free_box);
     size_t len;
     int status;
     char *err = pub_fetch_get(url, seconds, box, &len, &status);

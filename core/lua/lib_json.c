@@ -270,13 +270,7 @@ static int l_encode(lua_State *L)
 {
     luaL_checkany(L, 1);
     lua_settop(L, 1);
-    json_box *box = lua_newuserdatauv(L, sizeof *box, 0);
-    memset(box, 0, sizeof *box);
-    if (luaL_newmetatable(L, JSON_BOX)) {
-        lua_pushcfunction(L, box_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
+    json_box *box = pub_lua_new_box(L, sizeof *box, JSON_BOX, box_gc);
     json j;
     j.L = L;
     j.box = box;
