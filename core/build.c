@@ -1369,6 +1369,7 @@ static bool build_site(pub_site *site, const pub_build_options *opts, long long 
         if (warning) pub_diags_take(diags, warning);
     }
     pub_deps_free(st.deps);
+    result->seconds_records = pub_clock_now() - t4;
     free(st.doc_stats);
     pub_fingerprint_free(&fp);
     if (cache) {

@@ -40,6 +40,7 @@ typedef struct pub_build_result {
     double seconds_commit; /* static files, waiting for writers, the swap */
     double seconds_static; /* of seconds_commit: copying the static files */
     double seconds_save;   /* of seconds_commit: saving the page records and the cache */
+    double seconds_records; /* of seconds_save: the page records alone */
     pub_buf explain;       /* with opts.explain: one line per reason (cli prints) */
 } pub_build_result;
 

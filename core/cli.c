@@ -309,11 +309,11 @@ static int command_build(const cli *c, bool check_only)
         pub_buf_free(&skipped);
     }
     if (getenv("PUBLISH_TIMINGS"))
-        fprintf(stderr, "publish: timings: load (read, front matter, markdown, to Lua) %.3f s, plugins and pages %.3f s, commit %.3f s (static files %.3f, output %.3f, records and cache %.3f)\n",
+        fprintf(stderr, "publish: timings: load (read, front matter, markdown, to Lua) %.3f s, plugins and pages %.3f s, commit %.3f s (static files %.3f, output %.3f, records %.3f, cache %.3f)\n",
                 result.seconds_read, result.seconds_lua, result.seconds_commit,
                 result.seconds_static,
                 result.seconds_commit - result.seconds_static - result.seconds_save,
-                result.seconds_save);
+                result.seconds_records, result.seconds_save - result.seconds_records);
     pub_build_result_free(&result);
     pub_diags_free(&diags);
     return ok ? 0 : EXIT_CONTENT;
