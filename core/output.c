@@ -51,6 +51,11 @@
  * cannot make us compare, replace or remove a file outside it. (A symlink
  * swapped in while the build runs is not guarded against.)
  *
+ * The staging folder is DEST's sibling, so renames out of it stay on one
+ * file system; when DEST is a mount point it is DEST/.publish-tmp instead
+ * (skipped by every walk of DEST, like .git), and commit goes file by
+ * file.
+ *
  * The module is four files: this one (the path claims, placing one file,
  * begin/commit/abort), output_pool.c (the writer threads),
  * output_swap.c (commit by exchange) and output_journal.c (the manifest
@@ -255,6 +260,15 @@ pub_diag *pub_out_begin_jobs(const char *dest, int jobs, bool clean, pub_out **r
     out->dest = pub_xstrdup(dest);
     out->target = target;
     out->staging = sibling(parent, base, ".publish-tmp");
+    struct stat pst, dst;
+    if (exists && stat(parent, &pst) == 0 && stat(target, &dst) == 0 && pst.st_dev != dst.st_dev) {
+        /* DEST is a mount point: a rename from beside it would cross file
+         * systems (EXDEV), so the staging folder goes inside it, under a
+         * name every walk of DEST leaves alone (pub_out_kept_name). */
+        free(out->staging);
+        out->staging = pub_path_join(target, STAGING_INSIDE);
+        out->staging_inside = true;
+    }
     out->manifest = sibling(parent, base, ".publish-manifest");
     out->staging_fd = out->dest_fd = -1;
     out->janitor.fd = out->janitor.pid = -1;
@@ -586,6 +600,7 @@ pub_diag *pub_out_copy(pub_out *out, const char *relpath, const char *source)
  * switches too: it is asked for rarely and walks DEST anyway. */
 static bool switch_whole_tree(const pub_out *out)
 {
+    if (out->staging_inside) return false; /* DEST cannot be exchanged with its own child */
     if (out->clean) return true;
     size_t changed = 0, total = 0;
     for (size_t i = 0; i < out->paths.cap; i++) {

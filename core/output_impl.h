@@ -15,6 +15,8 @@
 enum { QUEUE_FILES = 1024 };
 #define QUEUE_BYTES ((size_t)64 << 20)
 #define MANIFEST_MAGIC "publish-manifest 2\n"
+/* The staging folder's name inside a DEST that is a mount point. */
+#define STAGING_INSIDE ".publish-tmp"
 
 /* ---- Paths known to this build ------------------------------------------------ */
 
@@ -73,6 +75,7 @@ struct pub_out {
     pub_janitor janitor; /* removes the staging folder if we die first */
     int dest_fd;      /* open on DEST, or -1 when there is none yet */
     bool mirrored;    /* no DEST: staging mirrors the tree and becomes DEST */
+    bool staging_inside; /* DEST is a mount point: staging is DEST/STAGING_INSIDE */
     bool had_manifest;
     bool clean;       /* --clean: commit removes everything it did not write */
     pthread_mutex_t lock; /* paths (the map and claims), next_id, counts */
@@ -144,7 +147,8 @@ void pub_out_load_manifest(pub_out *out);
 void pub_out_save_manifest(pub_out *out, bool with_gone);
 
 /* Version-control folders at the top of DEST (a gh-pages checkout's
- * .git): never counted as foreign, never removed, even by --clean. */
+ * .git), and the staging folder when it is inside DEST: never counted as
+ * foreign, never removed, even by --clean. */
 bool pub_out_kept_name(const char *name);
 
 /* NULL when DEST holds nothing publish did not write (it has a manifest,

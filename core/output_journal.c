@@ -226,7 +226,8 @@ static void add_dir(char ***dirs, size_t *len, size_t *cap, const char *rel)
 
 bool pub_out_kept_name(const char *name)
 {
-    return strcmp(name, ".git") == 0 || strcmp(name, ".svn") == 0 || strcmp(name, ".hg") == 0;
+    return strcmp(name, ".git") == 0 || strcmp(name, ".svn") == 0 || strcmp(name, ".hg") == 0 ||
+           strcmp(name, STAGING_INSIDE) == 0;
 }
 
 typedef struct foreign {
