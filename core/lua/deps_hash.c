@@ -317,7 +317,12 @@ static bool push_object_line(lua_State *L, int proxy, int fields, bool mine)
     }
     int id_at = lua_gettop(L);
     size_t n = count_entries(L, fields);
-    name *names = lua_newuserdatauv(L, (n ? n : 1) * sizeof *names, 0);
+    /* Most objects a page reads have a few fields: their names sit on the
+     * C stack; more go into a userdata Lua owns (a nil holds its slot). */
+    name small[32];
+    name *names = small;
+    if (n > sizeof small / sizeof *small) names = lua_newuserdatauv(L, n * sizeof *names, 0);
+    else lua_pushnil(L);
     size_t count = 0;
     bool ok = true;
     lua_pushnil(L);
