@@ -246,8 +246,9 @@ typedef struct write_call {
 static int write_protected(lua_State *L)
 {
     write_call *c = lua_touserdata(L, 2);
-    lua_newtable(L);
-    lua_newtable(L);
+    /* Sized for a post (a dozen tables), so that they are not grown. */
+    lua_createtable(L, 0, 16);
+    lua_createtable(L, 16, 0);
     push_words(L);
     int top = lua_gettop(L);
     writer w = {c->out, top - 2, top - 1, top, 0};
