@@ -21,6 +21,7 @@
 #include "lua/lib_markdown.h"
 #include "lua/runtime.h"
 #include "lua/snapshot.h"
+#include "lua/sort_posts.h"
 #include "markdown.h"
 #include "render.h"
 #include "site.h"
@@ -737,7 +738,7 @@ static void push_internal(lua_State *L, run_state *st)
     static const luaL_Reg fns[] = {
         {"load", l_internal_load}, {"next_doc", l_internal_next_doc},
         {"fork", l_internal_fork}, {"worker_exit", l_internal_worker_exit}, {"join", l_internal_join},
-        {"render_document", pub_lua_md_render_document},
+        {"render_document", pub_lua_md_render_document}, {"sort_posts", pub_lua_sort_posts},
         {"discard_document", pub_lua_md_discard_document},
         {"document_at", pub_lua_md_document_at},
         {"future_post", l_internal_future_post}, {"draft_skipped", l_internal_draft_skipped},

@@ -1226,7 +1226,10 @@ end
 local SETTLE_MB = 128
 
 local function link_neighbours(posts)
-  if not in_order(posts) then table.sort(posts, newest_first) end
+  -- In C when every post has what newest_first reads (lua/sort_posts.c).
+  if not in_order(posts) and not internal.sort_posts(posts, reader.later_path_first == true) then
+    table.sort(posts, newest_first)
+  end
   for i, post in ipairs(posts) do
     post.previous = posts[i + 1] -- older
     post.next = posts[i - 1]     -- newer
