@@ -673,10 +673,12 @@ static int l_internal_record(lua_State *L)
 }
 
 /* Claims page `output` as unchanged (output.h's pub_out_keep): its last
- * output hashed as `hash`. Only the parent keeps pages. */
-static bool keep_page(void *ud, const char *output, uint64_t hash)
+ * output hashed as `hash`; with `claim` false, only whether it could be
+ * (pub_out_may_keep). Only the parent keeps pages. */
+static bool keep_page(void *ud, const char *output, uint64_t hash, bool claim)
 {
     run_state *st = ud;
+    if (!claim) return st->out && st->worker == 0 && pub_out_may_keep(st->out, output, hash);
     bool kept = st->out && st->worker == 0 && pub_out_keep(st->out, output, hash);
     if (kept) st->pages++;
     return kept;
@@ -693,7 +695,7 @@ static int l_internal_keep(lua_State *L)
     char *end;
     errno = 0;
     uint64_t hash = strtoull(hex, &end, 16);
-    lua_pushboolean(L, !errno && end != hex && !*end && keep_page(st, output, hash));
+    lua_pushboolean(L, !errno && end != hex && !*end && keep_page(st, output, hash, true));
     return 1;
 }
 

@@ -523,7 +523,7 @@ pub_diag *pub_out_write(pub_out *out, const char *relpath, const void *bytes, si
     return file ? pub_out_place_now(out, file, bytes, len, PUB_OUT_PAGE_MODE) : err;
 }
 
-bool pub_out_keep(pub_out *out, const char *relpath, uint64_t hash)
+bool pub_out_may_keep(pub_out *out, const char *relpath, uint64_t hash)
 {
     if (out->dest_fd < 0) return false;
     char *rel = pub_path_confine(relpath);
@@ -532,7 +532,12 @@ bool pub_out_keep(pub_out *out, const char *relpath, uint64_t hash)
     bool known = old && old->old && old->claim == CLAIM_NONE && old->old_hash == hash;
     pthread_mutex_unlock(&out->lock);
     free(rel);
-    if (!known) return false;
+    return known;
+}
+
+bool pub_out_keep(pub_out *out, const char *relpath, uint64_t hash)
+{
+    if (!pub_out_may_keep(out, relpath, hash)) return false;
     pub_diag *err = NULL;
     entry *file = pub_out_claim(out, relpath, &err);
     if (!file) {

@@ -63,6 +63,11 @@ pub_diag *pub_out_submit(pub_out *out, const char *relpath, char *bytes, size_t 
  * write of that path. */
 bool pub_out_keep(pub_out *out, const char *relpath, uint64_t hash);
 
+/* Whether pub_out_keep could keep `relpath`: the manifest lists it with
+ * content hash `hash` and nothing claimed it yet (DEST is not looked at).
+ * Claims nothing. Lets a caller skip work for a page that must render. */
+bool pub_out_may_keep(pub_out *out, const char *relpath, uint64_t hash);
+
 /* Copies the file at `source` (a static file, already checked by
  * confine.h; a symlink there now is refused) to `relpath`, in the calling
  * thread, with no more permission than the source and never more than

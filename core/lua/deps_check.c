@@ -293,7 +293,8 @@ int pub_lua_deps_check(lua_State *L, pub_deps *d, pub_deps_keep_fn keep, void *u
             size_t len;
             uint64_t hash;
             pub_deps_get(d, (size_t)at, &o, &text, &len);
-            kept = output_hash(text, len, &hash) && record_holds(L, cs, text, len) && keep(ud, output, hash);
+            kept = output_hash(text, len, &hash) && keep(ud, output, hash, false) &&
+                   record_holds(L, cs, text, len) && keep(ud, output, hash, true);
             if (kept) pub_deps_carry(d, (size_t)at);
         }
         lua_pop(L, 1);

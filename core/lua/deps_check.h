@@ -8,8 +8,10 @@
 
 /* Claims page `output` as unchanged when its output last time hashed as
  * `hash` and still stands (build.c: output.h's pub_out_keep); false: the
- * page must render. */
-typedef bool (*pub_deps_keep_fn)(void *ud, const char *output, uint64_t hash);
+ * page must render. With `claim` false it only says whether the page
+ * could be kept (pub_out_may_keep), so that a page whose output is gone
+ * is not checked at all. */
+typedef bool (*pub_deps_keep_fn)(void *ud, const char *output, uint64_t hash, bool claim);
 
 /* internal.check(outputs, by_id, backing, ids, lazy_hash, lazy_meta,
  * lazy_fields, judge) -> array of the indices of `outputs` whose pages must
