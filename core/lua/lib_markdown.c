@@ -534,6 +534,10 @@ static void insertion_error(lua_State *L, cmark_node *what, cmark_node *where, c
 
 typedef int (*insert_fn)(cmark_node *, cmark_node *);
 
+/* Counts the edits that move nodes (insert, unlink, replace) on this
+ * thread, so a walk knows whether the tree can have changed under it. */
+static _Thread_local unsigned long tree_edits;
+
 /* node:insert_before(x), insert_after, append, prepend: the shared body. */
 static int insert_common(lua_State *L, insert_fn fn, const char *how, bool needs_parent)
 {
@@ -545,6 +549,7 @@ static int insert_common(lua_State *L, insert_fn fn, const char *how, bool needs
         luaL_error(L, "cannot insert %s a node that is not in a tree", how);
     if (what == target) luaL_error(L, "cannot insert a node %s itself", how);
     adopt(L, 2, o, oi);
+    tree_edits++;
     cmark_node *old_parent = cmark_node_parent(what);
     if (!fn(target, what)) insertion_error(L, what, target, how);
     (void)old_parent;
@@ -578,6 +583,7 @@ static int l_unlink(lua_State *L)
     cmark_node *n = check_node_owner(L, 1, &o);
     if (cmark_node_get_type(n) == CMARK_NODE_DOCUMENT) luaL_error(L, "cannot unlink a document node");
     if (cmark_node_parent(n)) {
+        tree_edits++;
         cmark_node_unlink(n);
         owner_add_loose(o, n);
     }
@@ -591,6 +597,7 @@ static void replace_with(lua_State *L, cmark_node *n, md_owner *o, int oi, int w
 {
     if (!cmark_node_parent(n))
         luaL_error(L, "cannot replace a '%s' node that is not in a tree", type_name(n));
+    tree_edits++;
     bool kept = false;
     cmark_node *prev = NULL;
     lua_Integer count = 1;
@@ -806,11 +813,16 @@ static void walk_nodes(lua_State *L, int ni, int fi, int wi)
             lua_rawseti(L, list, ++count);
         }
     }
+    /* Climbing from each node to the root costs its depth: only once a
+     * filter has moved nodes can one have left (a deep tree walked
+     * without edits stays linear). */
+    unsigned long edits = tree_edits;
     for (lua_Integer i = 1; i <= count; i++) {
         lua_rawgeti(L, list, i);
         int node = lua_gettop(L);
         cmark_node *x = check_node(L, node); /* raises if rendered meanwhile */
-        if (under(x, root) && push_filter(L, fi, x)) apply_filter(L, node, wi);
+        if ((tree_edits == edits || under(x, root)) && push_filter(L, fi, x))
+            apply_filter(L, node, wi);
         lua_settop(L, list);
     }
     lua_settop(L, list - 1);

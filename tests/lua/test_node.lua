@@ -236,6 +236,23 @@ do
   check.eq(a:render(), "<p>one</p>\n<p>two</p>\n", "still there after a collection")
 end
 
+-- A node a filter has moved out from under the walked node by its turn is
+-- not visited; without moves every listed node is.
+do
+  local doc = node.parse("*a* b\n\nc\n")
+  local seen = {}
+  local function text(t) seen[#seen + 1] = t.literal end
+  doc.first_child:walk { text = text }
+  check.eq(table.concat(seen, "|"), "a| b", "every text of the paragraph")
+  seen = {}
+  doc.first_child:walk {
+    text = text,
+    emph = function(e) doc.last_child:append(e.parent.last_child) end,
+  }
+  check.eq(table.concat(seen, "|"), "a", "the moved text is not visited")
+  check.eq(doc:render(), "<p><em>a</em></p>\n<p>c b</p>\n", "moved")
+end
+
 -- A moved node keeps its attributes: the fragment's go with it.
 do
   local a = node.parse("one\n")
