@@ -15,6 +15,7 @@
 -- order with new posts after, in the order they were made.
 
 local edit = {}
+local name_list = require("publish.schema").name_list
 
 local state -- this run's: c, entries (array), by_post (post -> entry)
 
@@ -158,12 +159,6 @@ local function new_meta(spec, title, date, date_given)
   return meta
 end
 
-local function as_list(v)
-  if type(v) == "string" then return { v } end
-  if type(v) == "table" then return v end
-  return {}
-end
-
 -- site:new_post{title=, slug=, date=, meta=, body=, dir=} -> post
 local function new_post(site, spec)
   check_arg(site, 1, "new_post", "table")
@@ -205,7 +200,8 @@ local function new_post(site, spec)
   local meta = new_meta(spec, title, date, date_given)
   local post = {
     kind = "post", slug = slug, title = title == nil and slug or title, date = date, meta = meta,
-    body = body, categories = as_list(meta.categories), tags = as_list(meta.tags), path = path,
+    body = body, categories = name_list(meta.categories, meta.category), tags = name_list(meta.tags, meta.tag),
+    path = path,
   }
   check_free(nil, path)
   add_entry(post, "post", true)

@@ -495,34 +495,7 @@ end
 ---------------------------------------------------------------------------
 -- Posts and pages
 
--- "News", "dev notes" or { "a", "b" } -> array of names, de-duplicated.
-local function name_list(...)
-  local out, seen = {}, {}
-  local function add(v)
-    if type(v) == "string" then
-      for word in v:gmatch("%S+") do
-        if not seen[word] then seen[word] = true; out[#out + 1] = word end
-      end
-    elseif type(v) == "number" then
-      add(tostring(v))
-    end
-  end
-  for i = 1, select("#", ...) do
-    local v = select(i, ...)
-    if type(v) == "table" then
-      for _, item in ipairs(v) do
-        if type(item) == "string" then
-          if not seen[item] then seen[item] = true; out[#out + 1] = item end
-        elseif type(item) == "number" then
-          add(item)
-        end
-      end
-    else
-      add(v)
-    end
-  end
-  return out
-end
+local name_list = schema.name_list
 
 local function two(n) return string.format("%02d", n) end
 

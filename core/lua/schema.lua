@@ -421,4 +421,36 @@ function schema.site_rules(rules, pos, report, path, section)
   return out
 end
 
+-- A names value as front matter gives it (categories, tags): "News",
+-- "dev notes" or { "a", "b" } -> array of names, de-duplicated. The loader
+-- and site:new_post both read categories and tags through this, so a new
+-- post's lists are the ones it will have when it is loaded again.
+function schema.name_list(...)
+  local out, seen = {}, {}
+  local function add(v)
+    if type(v) == "string" then
+      for word in v:gmatch("%S+") do
+        if not seen[word] then seen[word] = true; out[#out + 1] = word end
+      end
+    elseif type(v) == "number" then
+      add(tostring(v))
+    end
+  end
+  for i = 1, select("#", ...) do
+    local v = select(i, ...)
+    if type(v) == "table" then
+      for _, item in ipairs(v) do
+        if type(item) == "string" then
+          if not seen[item] then seen[item] = true; out[#out + 1] = item end
+        elseif type(item) == "number" then
+          add(item)
+        end
+      end
+    else
+      add(v)
+    end
+  end
+  return out
+end
+
 return schema

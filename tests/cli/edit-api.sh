@@ -26,6 +26,13 @@ for _, page in ipairs(site.pages) do
 end
 local p = site:new_post{ title = "Brand new 글", date = "2024-09-01 10:00", meta = { tags = { "x" } }, body = "Hello.\n" }
 assert(p.path == "posts/2024-09-01-brand-new-글.md", p.path)
+-- A new post's lists read its front matter as a loaded post's do: a string
+-- is split at spaces, the singular keys count, names are not repeated.
+local q = site:new_post{ slug = "lists", date = "2024-09-02",
+  meta = { categories = "dev notes", category = "dev", tags = "a", tag = 7 } }
+assert(table.concat(q.categories, ",") == "dev,notes", table.concat(q.categories, ","))
+assert(table.concat(q.tags, ",") == "a,7", table.concat(q.tags, ","))
+q:delete()
 EOF
 "$publish" run "$work/ops.lua" -s "$work/s" > "$work/out" 2> "$work/err"
 check "ops: exits 0" test $? -eq 0
