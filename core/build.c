@@ -1300,7 +1300,8 @@ static double run_engine(pub_site *site, const pub_build_options *opts, const pu
     pub_render_join(st->pool, (const char *const *)st->once_keys, st->nonce_keys);
     for (size_t i = 0; i < st->nonce_keys; i++) free(st->once_keys[i]);
     free(st->once_keys);
-    pub_runtime_close(L);
+    if (opts->exit_after) pub_runtime_leave(L);
+    else pub_runtime_close(L);
     return t1;
 }
 

@@ -23,6 +23,8 @@ typedef struct pub_build_options {
     const char *explain; /* NULL, or say why pages render: "" every page,
                             else the page with this URL or output path */
     int jobs;            /* worker threads; <= 0: number of cores */
+    bool exit_after;     /* the process ends after this build: its Lua heap is
+                            left to the exit (pub_runtime_leave), not freed */
     pub_progress_fn progress; /* may be NULL */
     void *progress_ud;
 } pub_build_options;

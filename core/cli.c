@@ -274,7 +274,7 @@ static int command_build(const cli *c, bool check_only)
     pub_build_options opts = {.src = c->src, .dest = c->dest, .drafts = c->drafts,
                               .future = c->future, .check_only = check_only,
                               .no_cache = c->no_cache, .clean = c->clean, .explain = c->explain,
-                              .external = c->external, .jobs = c->jobs,
+                              .external = c->external, .jobs = c->jobs, .exit_after = true,
                               .progress = show_progress, .progress_ud = &prog};
     pub_diags diags;
     pub_diags_init(&diags);

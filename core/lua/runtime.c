@@ -255,6 +255,19 @@ void pub_runtime_close(lua_State *L)
     pub_limits_close(L);
 }
 
+/* States left to the exit: a process leaves at most a few (one build). */
+static lua_State *left_to_exit[4];
+static size_t nleft_to_exit;
+
+void pub_runtime_leave(lua_State *L)
+{
+    if (!L) return;
+    if (nleft_to_exit < sizeof left_to_exit / sizeof *left_to_exit)
+        left_to_exit[nleft_to_exit++] = L;
+    else
+        pub_runtime_close(L);
+}
+
 bool pub_runtime_push_engine(lua_State *L)
 {
     if (lua_getfield(L, LUA_REGISTRYINDEX, REG_ENGINE) == LUA_TTABLE) return true;

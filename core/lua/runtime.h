@@ -28,6 +28,16 @@ lua_State *pub_runtime_open(const pub_site *site, pub_diags *diags, const pub_md
 /* Closes a state made by pub_runtime_open. NULL is a no-op. */
 void pub_runtime_close(lua_State *L);
 
+/* Leaves a state made by pub_runtime_open to the process's exit, for a
+ * process that ends right after (a one-shot `publish build`): closing it
+ * walks and frees every object of a heap that is ~130 MB at 10k posts
+ * (~25 ms), which the exit gives back at once. The state stays reachable
+ * from a static slot, so a leak checker (LSan, valgrind) counts it as in
+ * use, not lost. Only states whose finalizers merely free memory may be
+ * left (a build's: plugins have no `io`); a script's state is closed, so
+ * its open files are flushed. NULL is a no-op. */
+void pub_runtime_leave(lua_State *L);
+
 /* The Lua file `path` ("core/lua/edit.lua") compiled into the binary, or
  * NULL. */
 struct pub_embedded_file;

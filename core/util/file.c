@@ -32,7 +32,9 @@ int pub_file_read_fd(int fd, char **data, size_t *len)
         close(fd);
         return EISDIR;
     }
-    size_t cap = (size_t)st.st_size + 1, n = 0;
+    /* Room for the size, the NUL and one byte more: the read that finds
+     * the end then needs no realloc (which copied the whole file). */
+    size_t cap = (size_t)st.st_size + 2, n = 0;
     char *buf = pub_xmalloc(cap);
     for (;;) {
         if (n + 1 >= cap) {
