@@ -786,8 +786,10 @@ pub_diag *pub_serve(const pub_serve_options *given)
         pthread_mutex_destroy(&s.lock);
     }
     free(url);
-    if (preview) pub_file_remove_tree(preview);
+    if (preview) {
+        pub_file_remove_tree(preview);
+        free((char *)local.dest); /* ours only then: -d DEST is the caller's */
+    }
     free(preview);
-    free((char *)local.dest);
     return err;
 }
