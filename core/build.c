@@ -39,7 +39,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <errno.h>
 #include <limits.h>
 #include <time.h>
 #include <unistd.h>
@@ -1285,10 +1284,10 @@ static pub_cache *open_cache(const pub_site *site, const pub_build_options *opts
 }
 
 /* One Lua state runs engine.build over the site; the render workers it
- * forked are joined before it closes. Returns when the Lua part started
- * (after setup), for the timings. */
+ * forked are joined. Returns when the Lua part started (after setup); the
+ * caller closes *state after the commit (serve reloads the pages first). */
 static double run_engine(pub_site *site, const pub_build_options *opts, const pub_md_options *md,
-                         run_state *st, pub_diags *diags)
+                         run_state *st, pub_diags *diags, lua_State **state)
 {
     lua_State *L = pub_runtime_open(site, diags, md, PUB_SANDBOX_PLUGINS);
     double t1 = pub_clock_now();
@@ -1300,8 +1299,7 @@ static double run_engine(pub_site *site, const pub_build_options *opts, const pu
     pub_render_join(st->pool, (const char *const *)st->once_keys, st->nonce_keys);
     for (size_t i = 0; i < st->nonce_keys; i++) free(st->once_keys[i]);
     free(st->once_keys);
-    if (opts->exit_after) pub_runtime_leave(L);
-    else pub_runtime_close(L);
+    *state = L;
     return t1;
 }
 
@@ -1348,25 +1346,22 @@ static bool build_site(pub_site *site, const pub_build_options *opts, long long 
         if (err) pub_diags_take(diags, err);
         else began = true;
     }
-    if (began) t1 = run_engine(site, opts, &md, &st, diags);
+    lua_State *L = NULL; /* closed last */
+    if (began) t1 = run_engine(site, opts, &md, &st, diags, &L);
     finish_loading(&st);
     pub_content_free(st.content);
     double t2 = pub_clock_now();
     if (st.out && diags->errors == 0) copy_static(site, st.out, &st, diags);
     double t3 = pub_clock_now();
-
     bool ok = began && diags->errors == 0;
-    if (st.out) {
-        if (ok) {
-            pub_diag *err = pub_out_commit(st.out, &result->out);
-            if (err) {
-                pub_diags_take(diags, err);
-                ok = false;
-            }
-        } else {
-            pub_out_abort(st.out);
-        }
+    if (st.out && !ok) pub_out_abort(st.out);
+    pub_diag *err = st.out && ok ? pub_out_commit(st.out, &result->out) : NULL;
+    if (err) {
+        pub_diags_take(diags, err);
+        ok = false;
     }
+    result->pages = st.pages;
+    if (ok && opts->committed) opts->committed(opts->committed_ud, result);
     double t4 = pub_clock_now();
     if (st.deps && ok) {
         pub_diag *warning = pub_deps_save(st.deps);
@@ -1384,7 +1379,8 @@ static bool build_site(pub_site *site, const pub_build_options *opts, long long 
         }
         pub_cache_free(cache);
     }
-    result->pages = st.pages;
+    if (opts->exit_after) pub_runtime_leave(L);
+    else pub_runtime_close(L);
     result->drafts_skipped = st.drafts_skipped;
     result->future_skipped = st.future_skipped;
     result->seconds_read = t1 - t0;

@@ -11,6 +11,8 @@
 
 typedef void (*pub_progress_fn)(void *ud, const char *phase, size_t done, size_t total);
 
+typedef struct pub_build_result pub_build_result;
+
 typedef struct pub_build_options {
     const char *src;     /* site folder */
     const char *dest;    /* NULL: config `destination` or SRC/_site */
@@ -27,9 +29,15 @@ typedef struct pub_build_options {
                             left to the exit (pub_runtime_leave), not freed */
     pub_progress_fn progress; /* may be NULL */
     void *progress_ud;
+    /* May be NULL: called once a successful build has committed its output
+     * (DEST holds the new site; `result` has the pages and output counts),
+     * before the page records and the cache are saved and the Lua state is
+     * closed. serve reloads the pages from here. */
+    void (*committed)(void *ud, const pub_build_result *result);
+    void *committed_ud;
 } pub_build_options;
 
-typedef struct pub_build_result {
+struct pub_build_result {
     size_t posts;        /* posts published */
     size_t pages;        /* output files produced */
     pub_out_stats out;   /* written / unchanged / removed */
@@ -44,7 +52,7 @@ typedef struct pub_build_result {
     double seconds_save;   /* of seconds_commit: saving the page records and the cache */
     double seconds_records; /* of seconds_save: the page records alone */
     pub_buf explain;       /* with opts.explain: one line per reason (cli prints) */
-} pub_build_result;
+};
 
 /* Runs a build. Every problem found goes to `diags`; returns true when the
  * build succeeded (DEST replaced), false when it did not (DEST untouched). */
