@@ -25,10 +25,15 @@
  *
  * A cache file that is missing, truncated, corrupt or of another format
  * version is an empty cache, never an error. The file is one header, the
- * HTML blobs and an index at the end; opening reads the header and index
- * only (O(n) in the number of entries, not in bytes of HTML), and each
- * blob is read and checked against its own hash when asked for, so the
- * HTML of a large site is never all in memory. */
+ * HTML blobs and an index; opening reads the header and index only (O(n)
+ * in the number of entries, not in bytes of HTML), and each blob is read
+ * and checked against its own hash when asked for, so the HTML of a large
+ * site is never all in memory. A save appends what changed after the
+ * index and then rewrites the header (a one-post edit writes ~1 MB at 10k
+ * posts, not the whole file); when the bytes no index names would pass
+ * the live ones, it compacts (a new file, renamed into place). Saves of
+ * two processes at once (serve and a build) take turns on a lock; a save
+ * killed at any step leaves the last saved cache (cache.c says how). */
 #ifndef PUB_CACHE_H
 #define PUB_CACHE_H
 #include "diag.h"
@@ -88,12 +93,19 @@ bool pub_cache_move(pub_cache *c, uint64_t from, uint64_t to);
 bool pub_cache_put_html(pub_cache *c, uint64_t key, const char *html, size_t len);
 
 /* Writes the cache when anything changed since it was opened (entries put,
- * entries left unused, fingerprint set), atomically: a temporary file in
- * SRC/.publish-cache/, then a rename. A build that changed nothing writes
+ * entries left unused, fingerprint set): appended to the file, or a
+ * temporary file in SRC/.publish-cache/ renamed into place (see above);
+ * either way a reader finds the old cache or the new one, whole. A build that changed nothing writes
  * nothing. Returns NULL, or a warning (the build still succeeded; caller
  * frees with pub_diag_free). Call once, at the end of a build; later puts
  * are ignored. */
 pub_diag *pub_cache_save(pub_cache *c);
+
+/* For the crash tests only (tests/unit/test_cache.c): when set, a save
+ * calls it after each step that writes the cache file ("append: blobs",
+ * "index", "header", "rewrite: blobs", "rewrite: renamed"), so a test can
+ * end the process there. NULL (the default) in publish. */
+extern void (*pub_cache_step_hook)(const char *step);
 
 /* Frees the cache and removes an unsaved temporary file. NULL is a no-op. */
 void pub_cache_free(pub_cache *c);

@@ -2,8 +2,9 @@
  * markdown cache round trip, which entries a save keeps, a build that
  * changes nothing writing nothing, damaged cache files (every byte flipped,
  * every truncation) read as an empty cache, concurrent gets and puts, the
- * fingerprint's sensitivity and its expiry. Works under a mkdtemp folder in
- * /tmp that is removed at the end. */
+ * fingerprint's sensitivity and its expiry, saves that append, compact,
+ * run in several processes at once or are killed at each step. Works under
+ * a mkdtemp folder in /tmp that is removed at the end. */
 #define _GNU_SOURCE
 #include "cache.h"
 #include "fingerprint.h"
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Expects a save that succeeds. */
@@ -69,6 +71,24 @@ static ino_t inode_of(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+/* A hash of the file's bytes (0: unreadable): whether a save wrote it,
+ * now that an append keeps its inode. */
+static uint64_t bytes_of(const char *path)
+{
+    char *data = NULL;
+    size_t len = 0;
+    if (pub_file_read(path, &data, &len) != 0) return 0;
+    uint64_t h = pub_hash(data, len, 1);
+    free(data);
+    return h;
+}
+
+static long long size_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
 
 /* Files in the cache folder other than the cache and its tag. */
@@ -246,16 +266,19 @@ static void test_stale_dropped(void)
 
     /* A build that used nothing (it skipped rendering) keeps everything,
      * and without a fingerprint change writes nothing. */
-    ino_t before = inode_of(cache_file(site));
+    uint64_t before = bytes_of(cache_file(site));
+    long long size = size_of(cache_file(site));
     c = pub_cache_open(site);
     CHECK_SAVED(c);
     pub_cache_free(c);
-    CHECK(inode_of(cache_file(site)) == before);
+    CHECK(bytes_of(cache_file(site)) == before);
+    /* A new fingerprint and every entry kept: only the header is written. */
     c = pub_cache_open(site);
     pub_cache_set_fingerprint(c, 77, 1, LLONG_MAX);
     CHECK_SAVED(c);
     pub_cache_free(c);
-    CHECK(inode_of(cache_file(site)) != before);
+    CHECK(bytes_of(cache_file(site)) != before);
+    CHECK(size_of(cache_file(site)) == size);
     c = pub_cache_open(site);
     CHECK_HTML(c, 10, "ten");
     CHECK_HTML(c, 40, "forty");
@@ -404,10 +427,10 @@ static void test_damaged_files(void)
     CHECK_HTML(c, 101, "<p>beta</p>\n");
     CHECK_HTML(c, 102, "<p>gamma</p>\n");
     CHECK(pub_cache_fingerprint_matches(c, 0xfeed, 100));
-    ino_t before = inode_of(file);
+    uint64_t before = bytes_of(file);
     CHECK_SAVED(c);
     pub_cache_free(c);
-    CHECK(inode_of(file) != before);
+    CHECK(bytes_of(file) != before);
     c = pub_cache_open(site);
     CHECK_HTML(c, 100, NULL);
     CHECK_HTML(c, 101, "<p>beta</p>\n");
@@ -422,7 +445,7 @@ static void test_damaged_files(void)
     CHECK(answers_sanely(c, &whole) && !pub_cache_get_html(c, 101, NULL));
     pub_cache_free(c);
     memcpy(copy, good, len);
-    copy[8] = 3;
+    copy[8] = 2; /* the format before appending saves */
     check_write_file(file, copy, len, 0644);
     c = pub_cache_open(site);
     CHECK(!pub_cache_get_html(c, 101, NULL) && !pub_cache_fingerprint_matches(c, 0xfeed, 100));
@@ -741,6 +764,281 @@ static void test_fingerprint_tree(void)
     CHECK(tree_fingerprint("/nonexistent/site", NULL, later) == 0);
 }
 
+
+/* ---- Appending saves ------------------------------------------------------------------ */
+
+/* The HTML of key `k` in round `round` of the tests below. */
+static void text_for(uint64_t k, char *buf, size_t size)
+{
+    snprintf(buf, size, "<p>entry %llu</p>\n%.*s", (unsigned long long)k, (int)(k % 97),
+             "=================================================================================="
+             "==================");
+}
+
+/* Whether the cache holds exactly keys [from, to) (each with its right
+ * bytes) among [0, limit). */
+static bool holds_exactly(pub_cache *c, uint64_t from, uint64_t to, uint64_t limit)
+{
+    bool ok = true;
+    for (uint64_t k = 0; k < limit; k++) {
+        char want[256];
+        text_for(k, want, sizeof want);
+        size_t len = 0;
+        char *got = pub_cache_get_html(c, k, &len);
+        bool in = k >= from && k < to;
+        if (in ? !got || len != strlen(want) || strcmp(got, want) != 0 : got != NULL) ok = false;
+        free(got);
+    }
+    return ok;
+}
+
+/* A save after a small change appends (same inode, the old bytes as they
+ * were, the file longer); after many, when garbage would pass the live
+ * bytes, it compacts (a new, shorter file). Every state in between loads
+ * with exactly the entries of the last save. */
+static void test_append_and_compact(void)
+{
+    enum { LIVE = 200, ROUNDS = 150 };
+    char *site = new_site();
+    const char *file = cache_file(site);
+    pub_cache *c = pub_cache_open(site);
+    char html[256];
+    for (uint64_t k = 0; k < LIVE; k++) {
+        text_for(k, html, sizeof html);
+        put_html(c, k, html);
+    }
+    CHECK_SAVED(c);
+    pub_cache_free(c);
+    long long first_size = size_of(file);
+    int appends = 0, compactions = 0, wrong = 0;
+    long long largest = 0;
+    /* Each round drops the oldest key and adds one (a post edited). */
+    for (uint64_t r = 1; r <= ROUNDS; r++) {
+        ino_t ino = inode_of(file);
+        long long size = size_of(file);
+        char *head = NULL;
+        size_t head_len = 0;
+        CHECK(pub_file_read(file, &head, &head_len) == 0);
+        c = pub_cache_open(site);
+        if (!holds_exactly(c, r - 1, r - 1 + LIVE, r + LIVE)) wrong++;
+        pub_cache_free(c);
+        c = pub_cache_open(site);
+        for (uint64_t k = r; k < r - 1 + LIVE; k++) pub_cache_keep(c, k);
+        text_for(r - 1 + LIVE, html, sizeof html);
+        put_html(c, r - 1 + LIVE, html);
+        pub_cache_set_fingerprint(c, r, 1, LLONG_MAX);
+        CHECK_SAVED(c);
+        pub_cache_free(c);
+        if (inode_of(file) == ino) {
+            /* An append: nothing before the old index's end changed but
+             * the header (80 bytes). */
+            char *now = NULL;
+            size_t now_len = 0;
+            CHECK(pub_file_read(file, &now, &now_len) == 0);
+            CHECK(now_len > head_len && memcmp(now + 80, head + 80, head_len - 80) == 0);
+            free(now);
+            appends++;
+        } else {
+            CHECK(size_of(file) < size);
+            compactions++;
+        }
+        free(head);
+        if (size_of(file) > largest) largest = size_of(file);
+        CHECK(stray_files(site) == 0);
+    }
+    c = pub_cache_open(site);
+    CHECK(holds_exactly(c, ROUNDS, ROUNDS + LIVE, ROUNDS + LIVE));
+    CHECK(pub_cache_fingerprint_matches(c, ROUNDS, 0));
+    pub_cache_free(c);
+    CHECK(wrong == 0);
+    CHECK(appends > 0 && compactions > 0);
+    /* Garbage never passes the live bytes (the index counts as neither). */
+    CHECK(largest < 3 * first_size);
+}
+
+enum { CRASHED = 42, SAVED = 43 };
+static int crash_at, crash_steps;
+
+static void crash_hook(const char *name)
+{
+    (void)name;
+    if (++crash_steps == crash_at) _exit(CRASHED);
+}
+
+/* The cache of `site` before a save: keys [0, 40), fingerprint 1. The
+ * save: keeps [keep_from, 40), puts [40, 40 + added), fingerprint 2.
+ * Killed after each of its steps in turn, it leaves the old cache or the
+ * new one, whole; the next save over it gives the right cache. Returns
+ * how many steps the save had. */
+static int crash_each_save_step(uint64_t keep_from, uint64_t added)
+{
+    char html[256];
+    int k = 1;
+    for (;; k++) {
+        char *site = new_site();
+        pub_cache *c = pub_cache_open(site);
+        for (uint64_t i = 0; i < 40; i++) {
+            text_for(i, html, sizeof html);
+            put_html(c, i, html);
+        }
+        pub_cache_set_fingerprint(c, 1, 1, LLONG_MAX);
+        CHECK_SAVED(c);
+        pub_cache_free(c);
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+            crash_at = k;
+            pub_cache_step_hook = crash_hook;
+            c = pub_cache_open(site);
+            for (uint64_t i = keep_from; i < 40; i++) pub_cache_keep(c, i);
+            for (uint64_t i = 40; i < 40 + added; i++) {
+                text_for(i, html, sizeof html);
+                put_html(c, i, html);
+            }
+            pub_cache_set_fingerprint(c, 2, 1, LLONG_MAX);
+            pub_diag *d = pub_cache_save(c);
+            _exit(d ? 1 : SAVED);
+        }
+        int status = 0;
+        CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+        int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        CHECK(code == CRASHED || code == SAVED);
+        c = pub_cache_open(site);
+        bool was_old = pub_cache_fingerprint_matches(c, 1, 0) && holds_exactly(c, 0, 40, 40 + added);
+        pub_cache_free(c);
+        c = pub_cache_open(site);
+        bool is_new = pub_cache_fingerprint_matches(c, 2, 0) &&
+                      holds_exactly(c, keep_from, 40 + added, 40 + added);
+        pub_cache_free(c);
+        CHECK(code == SAVED ? is_new : was_old || is_new);
+        /* The next build's save, over what the killed one left. */
+        c = pub_cache_open(site);
+        for (uint64_t i = 0; i < 40 + added; i++) pub_cache_keep(c, i);
+        text_for(99, html, sizeof html);
+        put_html(c, 99, html);
+        pub_cache_set_fingerprint(c, 3, 1, LLONG_MAX);
+        CHECK_SAVED(c);
+        pub_cache_free(c);
+        c = pub_cache_open(site);
+        CHECK(pub_cache_fingerprint_matches(c, 3, 0));
+        CHECK_HTML(c, 99, html);
+        uint64_t lo = is_new ? keep_from : 0, hi = is_new ? 40 + added : 40;
+        CHECK(holds_exactly(c, lo, hi, 40 + added));
+        pub_cache_free(c);
+        CHECK(stray_files(site) <= (code == CRASHED ? 1 : 0)); /* a killed save's next file */
+        if (code == SAVED) break;
+    }
+    return k - 1;
+}
+
+static void test_crash_during_save(void)
+{
+    /* One entry replaced: an append (blobs, index, header). */
+    CHECK(crash_each_save_step(1, 1) == 3);
+    /* Most entries dropped: a compaction (blobs, index, header, rename). */
+    CHECK(crash_each_save_step(35, 2) == 4);
+    /* Nothing new, nothing dropped: the header alone. */
+    CHECK(crash_each_save_step(0, 0) == 1);
+}
+
+/* Widens each step of a save, so saves running at once overlap: without
+ * the lock, a slow appender's blobs are overwritten by a quick one's
+ * before its header names them. */
+static useconds_t slow_us;
+
+static void slow_hook(const char *name)
+{
+    (void)name;
+    usleep(slow_us);
+}
+
+/* Four processes save over one cache at the same moment: all append, or
+ * two append and two rewrite. The lock makes them take turns: the file loads with exactly
+ * one process's entries (the last one's), each whole, and no temporary
+ * file is left behind. */
+static void test_concurrent_saves(void)
+{
+    enum { PROCS = 4, EACH = 30 };
+    char html[256];
+    for (int round = 0; round < 5; round++) {
+        char *site = new_site();
+        pub_cache *c = pub_cache_open(site);
+        for (uint64_t i = 0; i < 100; i++) {
+            text_for(i, html, sizeof html);
+            put_html(c, i, html);
+        }
+        CHECK_SAVED(c);
+        pub_cache_free(c);
+        int go[2];
+        CHECK(pipe(go) == 0);
+        fflush(NULL);
+        pid_t pids[PROCS];
+        for (int p = 0; p < PROCS; p++) {
+            pids[p] = fork();
+            if (pids[p] != 0) continue;
+            close(go[1]);
+            slow_us = p == 0 ? 40000 : 5000;
+            pub_cache_step_hook = slow_hook;
+            c = pub_cache_open(site);
+            /* In the first rounds all append; then even processes keep
+             * the old entries (append), odd ones drop them (compaction). */
+            if (round < 3 || p % 2 == 0)
+                for (uint64_t i = 0; i < 100; i++) pub_cache_keep(c, i);
+            uint64_t base = 1000 + (uint64_t)p * 100;
+            for (uint64_t i = base; i < base + EACH; i++) {
+                text_for(i, html, sizeof html);
+                put_html(c, i, html);
+            }
+            char byte;
+            if (read(go[0], &byte, 1) != 0) _exit(2); /* all start together */
+            pub_diag *d = pub_cache_save(c);
+            pub_cache_free(c);
+            _exit(d ? 1 : 0);
+        }
+        close(go[0]);
+        close(go[1]);
+        int failed = 0;
+        for (int p = 0; p < PROCS; p++) {
+            int status = 0;
+            if (waitpid(pids[p], &status, 0) != pids[p] || !WIFEXITED(status) ||
+                WEXITSTATUS(status) != 0)
+                failed++;
+        }
+        CHECK(failed == 0);
+        c = pub_cache_open(site);
+        int complete = 0, wrong = 0;
+        for (int p = 0; p < PROCS; p++) {
+            uint64_t base = 1000 + (uint64_t)p * 100;
+            int found = 0;
+            for (uint64_t i = base; i < base + EACH; i++) {
+                size_t len = 0;
+                char *got = pub_cache_get_html(c, i, &len);
+                text_for(i, html, sizeof html);
+                if (got && strcmp(got, html) != 0) wrong++;
+                found += got != NULL;
+                free(got);
+            }
+            if (found == EACH) {
+                complete++;
+                int old = 0;
+                for (uint64_t i = 0; i < 100; i++) {
+                    char *got = pub_cache_get_html(c, i, NULL);
+                    text_for(i, html, sizeof html);
+                    if (got && strcmp(got, html) != 0) wrong++;
+                    old += got != NULL;
+                    free(got);
+                }
+                CHECK(old == (round < 3 || p % 2 == 0 ? 100 : 0));
+            } else {
+                CHECK(found == 0);
+            }
+        }
+        pub_cache_free(c);
+        CHECK(complete == 1 && wrong == 0);
+        CHECK(stray_files(site) == 0);
+    }
+}
+
 int main(void)
 {
     check_temp_dir(root, "cache");
@@ -754,6 +1052,9 @@ int main(void)
     test_save_failure();
     test_damaged_files();
     test_threads();
+    test_append_and_compact();
+    test_crash_during_save();
+    test_concurrent_saves();
     test_fingerprint();
     test_fingerprint_stored();
     test_fingerprint_tree();
