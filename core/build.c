@@ -16,6 +16,7 @@
 #include "lua/deps_check.h"
 #include "lua/deps_hash.h"
 #include "lua/deps_proxy.h"
+#include "lua/deps_record.h"
 #include "lua/edit.h"
 #include "lua/lib.h"
 #include "lua/lib_markdown.h"
@@ -748,8 +749,7 @@ static void push_internal(lua_State *L, run_state *st)
         {"content_hash", l_internal_content_hash},
         {"hash", l_internal_hash}, {"hash_value", pub_lua_deps_hash_value},
         {"check", l_internal_check}, {"record_count", l_internal_record_count},
-        {"proxify", pub_lua_deps_proxify}, {"proxy_index", pub_lua_deps_proxy_index},
-        {"record_lines", pub_lua_deps_lines},
+        {"proxify", pub_lua_deps_proxify}, {"recorder", pub_lua_deps_recorder},
         {"engine_id", l_internal_engine_id},
         {"records", l_internal_records}, {"record", l_internal_record}, {"keep", l_internal_keep},
         {"explain", l_internal_explain},

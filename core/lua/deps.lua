@@ -21,6 +21,7 @@ local deps = {}
 
 local internal, host
 local tracking = false   -- this build keeps records (not a check, not --no-cache)
+local lua_lines = false  -- record lines made by object_lines below, never by C
 
 -- The objects: proxy -> backing table, proxy -> id ("post posts/a.md",
 -- "page /feed.xml", "site", "data"), id -> proxy.
@@ -28,10 +29,10 @@ local backing, ids, by_id = {}, {}, {}
 -- Value hashes, computed once per build and field: proxy -> field -> hex.
 local memo = {}
 
--- The page rendering now, and what it read: proxy -> { field = true }.
+-- The page rendering now; `reads` is true while it renders (what it
+-- reads is in the recorder, core/lua/deps_record.c: internal.recorder).
 local current, reads, files, env_reads
--- reads, where the proxies' __index in C finds it (internal.proxy_index).
-local reading = {}
+local recorder  -- its functions: index, note, has, begin, stop, reads, lines
 local frozen    -- proxy -> field -> hash of a value the page itself replaced
 local own       -- fields the page set on itself while rendering
 local volatile  -- why the page renders every time, or nil
@@ -46,14 +47,7 @@ local lazy_hash = {}
 local KEYS = "*keys" -- a pseudo-field: the set of a table's keys (pairs)
 local LEN = "*len"   -- a pseudo-field: its length (#)
 
-local function note(t, k)
-  local f = reads[t]
-  if not f then
-    f = {}
-    reads[t] = f
-  end
-  f[k] = true
-end
+local function note(t, k) recorder.note(t, k) end
 
 ---------------------------------------------------------------------------
 -- Hashing values
@@ -99,22 +93,17 @@ end
 
 local PROXY = {}
 
--- In C for the common case (deps.init: internal.proxy_index), which
--- calls this for a proxy some page set fields on and for `time`.
+-- In C for the common case (deps.init: the recorder's index), which
+-- calls this, at a page's first read of the field, for a proxy some page
+-- set fields on and for `time`.
 local function lua_index(t, k)
-  local r = reads
-  if r then
+  if reads then
     if k == "time" and t == by_id.site then
       -- The build's time: the clock.
       volatile = volatile or "reads site.time (the clock)"
       return backing[t][k]
     end
-    local f = r[t]
-    if f then
-      f[k] = true
-    else
-      r[t] = { [k] = true }
-    end
+    note(t, k)
     local d = dirty[t]
     if d and d[k] and t ~= current then
       volatile = volatile or ("reads field '" .. tostring(k) .. "' of " .. ids[t]
@@ -128,8 +117,7 @@ PROXY.__index = lua_index
 
 function PROXY.__newindex(t, k, v)
   if reads then
-    local f = reads[t]
-    if f and f[k] then
+    if recorder.has(t, k) then
       -- The page read the old value first: that is what it depends on.
       local fz = frozen[t] or {}
       frozen[t] = fz
@@ -240,7 +228,10 @@ end
 function deps.init(ctx, host_table)
   internal, host = ctx.internal, host_table
   hash_value = internal.hash_value
-  PROXY.__index = internal.proxy_index(reading, backing, dirty, lua_index)
+  recorder = internal.recorder(backing, dirty, lua_index)
+  PROXY.__index = recorder.index
+  -- For tests: records written by deps.lua's own way, to compare with C's.
+  lua_lines = host.getenv("PUBLISH_RECORD_LINES") == "lua"
   local os_, publish_ = rawget(_G, "os"), rawget(_G, "publish")
   os_.time = untracked(os_.time, "reads the clock (os.time)", 1)
   os_.date = untracked(os_.date, "reads the clock (os.date)", 2)
@@ -523,8 +514,8 @@ end
 -- Around one page's render and output hooks.
 function deps.begin_page(page)
   if not tracking then return end
-  current, reads, files, env_reads = page, {}, {}, {}
-  reading[1] = reads
+  current, reads, files, env_reads = page, true, {}, {}
+  recorder.begin()
   frozen, own, volatile = {}, {}, nil
 end
 
@@ -569,7 +560,7 @@ local object_lines, finish_record -- below
 function deps.end_page(page, bytes)
   if not tracking or not reads then return end
   -- Built in C when every name is plain (the common case).
-  local lines = internal.record_lines(reads, ids, backing, memo, frozen, own, page, lazy_hash)
+  local lines = not lua_lines and recorder.lines(ids, backing, memo, frozen, own, page, lazy_hash)
   if lines then
     lines[#lines + 1] = globals_line
   else
@@ -580,7 +571,7 @@ function deps.end_page(page, bytes)
 end
 
 function object_lines(page, lines)
-  for t, fields in pairs(reads) do
+  for t, fields in pairs(recorder.reads()) do
     local id = escaped_ids[t]
     if not id then
       id = escape(ids[t])
@@ -617,14 +608,14 @@ function finish_record(page, bytes, lines)
   if volatile then lines[#lines + 1] = "!\t" .. escape(volatile) .. "\t-" end
   sort(lines)
   current, reads, files, env_reads = nil, nil, nil, nil
-  reading[1] = nil
+  recorder.stop()
   internal.record(page.output, hex(internal.hash(bytes)) .. "\n" .. concat(lines, "\n") .. "\n")
 end
 
 -- A page whose hooks failed: nothing is recorded (the build fails).
 function deps.abort_page()
   current, reads, files, env_reads = nil, nil, nil, nil
-  reading[1] = nil
+  recorder.stop()
 end
 
 return deps

@@ -25,11 +25,4 @@ size_t pub_lua_deps_hex(uint64_t h, char hex[16]);
  * pushed. May run Lua. */
 bool pub_lua_deps_push_lazy_hash(lua_State *L, int lazy, int backing, int field);
 
-/* internal.record_lines(reads, ids, backing, memo, frozen, own, page, lazy) ->
- * array of record lines, one per object the page read (unsorted), or nil
- * when a name needs escaping (deps.lua builds them then). Stack: 1 reads
- * (proxy -> {field = true}), 2 ids, 3 backing, 4 memo, 5 frozen, 6 own
- * (fields the page set on itself), 7 the page, 8 lazy (as above). */
-int pub_lua_deps_lines(lua_State *L);
-
 #endif

@@ -15,11 +15,4 @@
  * page already a proxy is left as it is. */
 int pub_lua_deps_proxify(lua_State *L);
 
-/* internal.proxy_index(state, backing, dirty, index) -> the proxies'
- * __index in C: while state[1] holds the current page's read set (proxy ->
- * {field = true}) it notes the field there, then returns backing[t][k];
- * for a proxy in `dirty` or the field `time` it calls `index` (deps.lua's
- * own) instead. */
-int pub_lua_deps_proxy_index(lua_State *L);
-
 #endif
