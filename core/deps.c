@@ -2,8 +2,15 @@
  *   "publish-pages 1\n", then per page
  *   u32 path length, path, u32 record length, record   (little-endian)
  * This module neither reads nor judges a record's text: that is
- * core/lua/deps.lua's. */
+ * core/lua/deps.lua's.
+ *
+ * This build's records are held in a content store (content.h), not one
+ * allocation each: at 100k pages they are ~90 MB the parent would hold
+ * until the commit, on top of its Lua heap; past a few MB they go to the
+ * store's unlinked temporary file. The save streams them out through a
+ * small buffer for the same reason. */
 #include "deps.h"
+#include "content.h"
 #include "util/file.h"
 #include "util/fs.h"
 #include "util/mem.h"
@@ -20,10 +27,15 @@
 
 typedef struct record {
     char *output;
-    char *text;
+    const char *text; /* a last build's record carried over: points into `old` */
+    pub_content_ref stored; /* else this build's, in `texts` */
     size_t len;
-    bool borrowed; /* a last build's record carried over: points into `old` */
+    bool borrowed; /* `text` and `output` point into `old` */
 } record;
+
+/* Bytes of this build's records kept in memory before the store writes
+ * to its file. */
+#define RECORDS_MEMORY ((size_t)4 << 20)
 
 struct pub_deps {
     char *dir;      /* SRC/.publish-cache */
@@ -34,6 +46,7 @@ struct pub_deps {
     pthread_mutex_t lock;
     record *now;    /* this build's, owned */
     size_t nnow, cap;
+    pub_content *texts; /* this build's record texts (`stored`) */
 };
 
 static uint32_t get_u32(const unsigned char *p)
@@ -41,13 +54,12 @@ static uint32_t get_u32(const unsigned char *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static unsigned char *put_u32(unsigned char *p, uint32_t v)
+static void put_u32(unsigned char *p, uint32_t v)
 {
     p[0] = (unsigned char)v;
     p[1] = (unsigned char)(v >> 8);
     p[2] = (unsigned char)(v >> 16);
     p[3] = (unsigned char)(v >> 24);
-    return p + 4;
 }
 
 /* Splits the file into records; false when it is not sound (then none). */
@@ -73,7 +85,7 @@ static bool parse(pub_deps *d, size_t len)
             cap = cap ? cap * 2 : 256;
             d->last = pub_xrealloc(d->last, cap * sizeof *d->last);
         }
-        d->last[d->nlast++] = (record){output, d->old + text_at, tlen, true};
+        d->last[d->nlast++] = (record){output, d->old + text_at, {NULL, 0, 0}, tlen, true};
         at = text_at + tlen;
     }
     return true;
@@ -106,6 +118,7 @@ pub_deps *pub_deps_open(const char *src)
     pub_deps *d = pub_xcalloc(1, sizeof *d);
     d->dir = pub_path_join(src, ".publish-cache");
     d->file = pub_path_join(d->dir, "pages");
+    d->texts = pub_content_new(RECORDS_MEMORY);
     pthread_mutex_init(&d->lock, NULL);
     size_t len = 0;
     if (dir_ok(d) && pub_file_read(d->file, &d->old, &len) == 0 && (!parse(d, len) || !sorted(d))) {
@@ -151,10 +164,8 @@ static void add(pub_deps *d, record r)
 
 void pub_deps_put(pub_deps *d, const char *output, const char *text, size_t len)
 {
-    char *copy = pub_xmalloc(len + 1);
-    memcpy(copy, text, len);
-    copy[len] = '\0';
-    add(d, (record){pub_xstrdup(output), copy, len, false});
+    pub_content_ref ref = pub_content_add(d->texts, text, len);
+    add(d, (record){pub_xstrdup(output), NULL, ref, len, false});
 }
 
 void pub_deps_carry(pub_deps *d, size_t i)
@@ -162,27 +173,65 @@ void pub_deps_carry(pub_deps *d, size_t i)
     add(d, d->last[i]);
 }
 
+/* Writes the records, sorted, to `fd` through a buffer of its own. */
+typedef struct saving {
+    pub_deps *d;
+    char *buf;
+    size_t used, size;
+} saving;
+
+static int flush(int fd, saving *s)
+{
+    int rc = pub_file_write_all(fd, s->buf, s->used);
+    s->used = 0;
+    return rc;
+}
+
+/* Room for `n` more bytes in the buffer (a record larger than the buffer
+ * grows it). */
+static int room(int fd, saving *s, size_t n)
+{
+    if (s->size - s->used >= n) return 0;
+    int rc = flush(fd, s);
+    if (rc == 0 && n > s->size) {
+        s->size = n;
+        s->buf = pub_xrealloc(s->buf, n);
+    }
+    return rc;
+}
+
+static int write_records(int fd, void *ctx)
+{
+    saving *s = ctx;
+    pub_deps *d = s->d;
+    size_t magic = strlen(DEPS_MAGIC);
+    memcpy(s->buf, DEPS_MAGIC, magic);
+    s->used = magic;
+    for (size_t i = 0; i < d->nnow; i++) {
+        const record *r = &d->now[i];
+        size_t plen = strlen(r->output);
+        int rc = room(fd, s, 8 + plen + r->len);
+        if (rc) return rc;
+        char *p = s->buf + s->used;
+        put_u32((unsigned char *)p, (uint32_t)plen);
+        memcpy(p + 4, r->output, plen);
+        put_u32((unsigned char *)p + 4 + plen, (uint32_t)r->len);
+        p += 8 + plen;
+        if (r->borrowed) memcpy(p, r->text, r->len);
+        else if ((rc = pub_content_read(d->texts, &r->stored, p, r->len)) != 0) return rc;
+        s->used += 8 + plen + r->len;
+    }
+    return flush(fd, s);
+}
+
 pub_diag *pub_deps_save(pub_deps *d)
 {
     if (!dir_ok(d)) return NULL;
     if (d->nnow) qsort(d->now, d->nnow, sizeof *d->now, by_output);
-    /* Sized first and filled once: at 10k pages the file is 9 MB, which a
-     * growing buffer copied several times over. */
-    size_t magic = strlen(DEPS_MAGIC), size = magic;
-    for (size_t i = 0; i < d->nnow; i++) size += 8 + strlen(d->now[i].output) + d->now[i].len;
-    unsigned char *bytes = pub_xmalloc(size), *p = bytes + magic;
-    memcpy(bytes, DEPS_MAGIC, magic);
-    for (size_t i = 0; i < d->nnow; i++) {
-        size_t plen = strlen(d->now[i].output);
-        p = put_u32(p, (uint32_t)plen);
-        memcpy(p, d->now[i].output, plen);
-        p = put_u32(p + plen, (uint32_t)d->now[i].len);
-        memcpy(p, d->now[i].text, d->now[i].len);
-        p += d->now[i].len;
-    }
+    saving s = {d, pub_xmalloc(1 << 20), 0, 1 << 20};
     int rc = pub_file_mkdirs(d->dir);
-    if (rc == 0) rc = pub_fs_write_atomic(d->file, bytes, size, 0644);
-    free(bytes);
+    if (rc == 0) rc = pub_fs_write_atomic_with(d->file, 0644, write_records, &s);
+    free(s.buf);
     if (rc == 0) return NULL;
     return pub_diag_new(PUB_WARNING, d->file, 0, 0, "cannot save the page records: %s", strerror(rc));
 }
@@ -191,10 +240,9 @@ void pub_deps_free(pub_deps *d)
 {
     if (!d) return;
     for (size_t i = 0; i < d->nnow; i++) {
-        if (d->now[i].borrowed) continue;
-        free(d->now[i].output);
-        free(d->now[i].text);
+        if (!d->now[i].borrowed) free(d->now[i].output);
     }
+    pub_content_free(d->texts);
     free(d->now);
     free(d->last);
     free(d->old);

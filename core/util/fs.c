@@ -51,7 +51,24 @@ int pub_fs_temp_open(const char *prefix, int mode, char **path)
     return -1;
 }
 
+typedef struct bytes_arg {
+    const void *bytes;
+    size_t len;
+} bytes_arg;
+
+static int write_bytes(int fd, void *ctx)
+{
+    bytes_arg *a = ctx;
+    return pub_file_write_all(fd, a->bytes, a->len);
+}
+
 int pub_fs_write_atomic(const char *path, const void *bytes, size_t len, int mode)
+{
+    bytes_arg a = {bytes, len};
+    return pub_fs_write_atomic_with(path, mode, write_bytes, &a);
+}
+
+int pub_fs_write_atomic_with(const char *path, int mode, pub_fs_writer *fill, void *ctx)
 {
     pub_buf prefix = PUB_BUF_INIT;
     pub_buf_printf(&prefix, "%s.", path);
@@ -59,7 +76,7 @@ int pub_fs_write_atomic(const char *path, const void *bytes, size_t len, int mod
     int fd = pub_fs_temp_open(pub_buf_cstr(&prefix), 0600, &tmp);
     pub_buf_free(&prefix);
     if (fd < 0) return errno;
-    int rc = pub_file_write_all(fd, bytes, len);
+    int rc = fill(fd, ctx);
     if (!rc && fchmod(fd, (mode_t)mode) != 0) rc = errno;
     if (close(fd) != 0 && !rc) rc = errno;
     if (!rc && rename(tmp, path) != 0) rc = errno;

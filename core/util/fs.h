@@ -26,6 +26,13 @@ int pub_fs_temp_open(const char *prefix, int mode, char **path);
  * was. */
 int pub_fs_write_atomic(const char *path, const void *bytes, size_t len, int mode);
 
+/* The same save for a file too large to assemble in memory first: `fill`
+ * writes the new bytes to `fd` (the temp file, at its start) and returns
+ * 0 or an errno value, which pub_fs_write_atomic_with returns, the temp
+ * file removed and `path` as it was. */
+typedef int pub_fs_writer(int fd, void *ctx);
+int pub_fs_write_atomic_with(const char *path, int mode, pub_fs_writer *fill, void *ctx);
+
 /* Says whether `name` (a file name, no folder) is one of the caller's temp
  * files. */
 typedef bool pub_fs_temp_test(const char *name, void *ctx);

@@ -58,6 +58,51 @@ static void test_round_trip(void)
     pub_deps_free(d);
 }
 
+/* A build's records past what the store keeps in memory (they go to its
+ * temporary file) and one larger than the save's buffer: each is read
+ * back whole and sorted. */
+static void test_large(void)
+{
+    enum { PAGES = 6000, SIZE = 1000 };
+    pub_deps *d = pub_deps_open(root);
+    char output[64], *text = malloc(3u << 20);
+    for (int i = PAGES - 1; i >= 0; i--) {
+        snprintf(output, sizeof output, "p%05d/index.html", i);
+        memset(text, 'a' + i % 26, SIZE);
+        snprintf(text, 16, "%x\n", i);
+        text[strlen(text)] = 'x';
+        pub_deps_put(d, output, text, SIZE);
+    }
+    memset(text, 'z', 3u << 20);
+    pub_deps_put(d, "big/index.html", text, 3u << 20);
+    CHECK(pub_deps_save(d) == NULL);
+    pub_deps_free(d);
+
+    d = pub_deps_open(root);
+    CHECK_INT(pub_deps_count(d), PAGES + 1);
+    int bad = 0;
+    for (int i = 0; i < PAGES; i++) {
+        const char *o, *t;
+        size_t len;
+        pub_deps_get(d, (size_t)i + 1, &o, &t, &len); /* "big/" sorts first */
+        snprintf(output, sizeof output, "p%05d/index.html", i);
+        char head[16];
+        int n = snprintf(head, sizeof head, "%x\n", i);
+        if (strcmp(o, output) != 0 || len != SIZE || memcmp(t, head, (size_t)n) != 0 || t[n] != 'x' ||
+            t[SIZE - 1] != 'a' + i % 26)
+            bad++;
+    }
+    CHECK_INT(bad, 0);
+    const char *o, *t;
+    size_t len;
+    pub_deps_get(d, 0, &o, &t, &len);
+    CHECK_STR(o, "big/index.html");
+    CHECK_INT(len, 3u << 20);
+    CHECK(t[0] == 'z' && t[len - 1] == 'z');
+    pub_deps_free(d);
+    free(text);
+}
+
 static void put_u32(pub_buf *b, uint32_t v)
 {
     unsigned char p[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
@@ -119,6 +164,7 @@ int main(void)
 {
     check_temp_dir(root, "deps");
     test_round_trip();
+    test_large();
     test_damaged();
     pub_file_remove_tree(root);
     return check_finish();
