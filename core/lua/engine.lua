@@ -398,9 +398,7 @@ end
 -- kind of document. Returns false when the document must be left out.
 -- An unknown front-matter key is a template's own unless it looks like a
 -- misspelt key of the engine's.
-local function quiet_front_matter_key(name)
-  return schema.nearest(tostring(name), schema.FRONT_MATTER) == nil
-end
+local quiet_front_matter_key = schema.quiet_front_matter_key
 
 local function check_front_matter(doc, rules)
   local where = {

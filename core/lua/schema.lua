@@ -165,6 +165,20 @@ function schema.nearest(name, candidates)
   return best
 end
 
+-- Whether an unknown front-matter key is let through without a warning:
+-- it is no misspelling of a known one (`image`, `feature_text`). Asked for
+-- every such key of every document: answered once per name (the
+-- engine's keys do not change).
+local quiet_names = {}
+function schema.quiet_front_matter_key(name)
+  local quiet = quiet_names[name]
+  if quiet == nil then
+    quiet = schema.nearest(tostring(name), schema.FRONT_MATTER) == nil
+    quiet_names[name] = quiet
+  end
+  return quiet
+end
+
 -- "; did you mean 'x'?" or "".
 function schema.suggest(name, candidates)
   local near = schema.nearest(name, candidates)
@@ -267,6 +281,46 @@ local function plainly_ok(decl, value)
   return true
 end
 
+-- decl -> a function(v) answering plainly_ok(decl, v), made once per
+-- declaration (every key of every document asks: looking up the type's
+-- alternatives and checks each time was most of a build's schema work),
+-- or false for one plainly_ok must judge (allowed values, a minimum, keys,
+-- a type no check knows: schema.matches raises for that).
+local plain_fns = setmetatable({}, { __mode = "k" })
+local function plain_fn(decl)
+  local fn = plain_fns[decl]
+  if fn ~= nil then return fn end
+  fn = false
+  local types = alternatives(decl.type or "any")
+  local checks, known = {}, not (decl.values or decl.min or decl.keys)
+  for i = 1, #types do
+    checks[i] = CHECKS[types[i]]
+    known = known and checks[i] ~= nil
+  end
+  local items = decl.items and plain_fn(decl.items)
+  if known and (items or not decl.items) then
+    local first, n = checks[1], #checks
+    fn = function(v)
+      if v == nil then return false end
+      if not first(v) then
+        local ok = false
+        for i = 2, n do
+          if checks[i](v) then ok = true; break end
+        end
+        if not ok then return false end
+      end
+      if items and is_list(v) then
+        for i = 1, #v do
+          if not items(v[i]) then return false end
+        end
+      end
+      return true
+    end
+  end
+  plain_fns[decl] = fn
+  return fn
+end
+
 function schema.check(value, decl, where)
   local pos = where.pos or {}
   local function fail(message)
@@ -324,7 +378,14 @@ local function keys_plainly_ok(value, keys, where)
   for name, v in pairs(value) do
     local decl = keys[name]
     if decl then
-      if not decl.core and not plainly_ok(decl, v) then return false end
+      if not decl.core then
+        local plain = plain_fn(decl)
+        if plain then
+          if not plain(v) then return false end
+        elseif not plainly_ok(decl, v) then
+          return false
+        end
+      end
     elseif not (where.quiet_unknown and where.quiet_unknown(name, keys)) then
       return false
     end
@@ -425,29 +486,31 @@ end
 -- "dev notes" or { "a", "b" } -> array of names, de-duplicated. The loader
 -- and site:new_post both read categories and tags through this, so a new
 -- post's lists are the ones it will have when it is loaded again.
+-- (`add_words` is not a closure made per call: every post asks twice.)
+local function add_words(out, seen, s)
+  for word in s:gmatch("%S+") do
+    if not seen[word] then seen[word] = true; out[#out + 1] = word end
+  end
+end
+
 function schema.name_list(...)
   local out, seen = {}, {}
-  local function add(v)
-    if type(v) == "string" then
-      for word in v:gmatch("%S+") do
-        if not seen[word] then seen[word] = true; out[#out + 1] = word end
-      end
-    elseif type(v) == "number" then
-      add(tostring(v))
-    end
-  end
   for i = 1, select("#", ...) do
     local v = select(i, ...)
-    if type(v) == "table" then
+    local t = type(v)
+    if t == "table" then
       for _, item in ipairs(v) do
-        if type(item) == "string" then
+        local kind = type(item)
+        if kind == "string" then
           if not seen[item] then seen[item] = true; out[#out + 1] = item end
-        elseif type(item) == "number" then
-          add(item)
+        elseif kind == "number" then
+          add_words(out, seen, tostring(item))
         end
       end
-    else
-      add(v)
+    elseif t == "string" then
+      add_words(out, seen, v)
+    elseif t == "number" then
+      add_words(out, seen, tostring(v))
     end
   end
   return out
