@@ -149,46 +149,7 @@ static void compose(limits *lim, const char *name, const char *where)
              where, where[0] ? ": " : "", name, amount, key);
 }
 
-
-#include <stdlib.h>
-#include <stdio.h>
-typedef struct { char key[160]; long n; } psample;
-static psample ptab[65536];
-static long ptotal;
-static int prof_on = -1;
-static void prof_dump(void) {
-    /* top by count */
-    for (int round = 0; round < 60; round++) {
-        long best = 0; int bi = -1;
-        for (int i = 0; i < 65536; i++) if (ptab[i].n > best) { best = ptab[i].n; bi = i; }
-        if (bi < 0) break;
-        fprintf(stderr, "PROF %6.2f%% %s\n", 100.0 * best / ptotal, ptab[bi].key);
-        ptab[bi].n = -ptab[bi].n;
-    }
-}
-static void prof_add(const char *k) {
-    unsigned h = 5381; for (const char *p = k; *p; p++) h = h * 33 + (unsigned char)*p;
-    for (unsigned i = h & 65535;; i = (i + 1) & 65535) {
-        if (!ptab[i].key[0]) { snprintf(ptab[i].key, sizeof ptab[i].key, "%s", k); ptab[i].n = 1; return; }
-        if (strcmp(ptab[i].key, k) == 0) { ptab[i].n++; return; }
-    }
-}
 static void hook(lua_State *L, lua_Debug *ar);
-static void prof_hook(lua_State *L, lua_Debug *ar) {
-    lua_Debug d;
-    if (lua_getstack(L, 0, &d) && lua_getinfo(L, "Sl", &d)) {
-        char k[160];
-        snprintf(k, sizeof k, "F %s:%d", d.short_src, d.linedefined); prof_add(k);
-        snprintf(k, sizeof k, "L %s:%d", d.short_src, d.currentline); prof_add(k);
-        ptotal++;
-    }
-    limits *lim = get(L);
-    if (lim && lim->armed) hook(L, ar);
-}
-static bool prof_enabled(void) {
-    if (prof_on < 0) { prof_on = getenv("PUB_PROF") != NULL; if (prof_on) atexit(prof_dump); }
-    return prof_on;
-}
 
 /* Marks the call as over and raises the message from now on at every
  * instruction of plugin code. */
@@ -245,7 +206,7 @@ void pub_limits_begin(lua_State *L)
         lim->deadline.tv_sec++;
         lim->deadline.tv_nsec -= 1000000000L;
     }
-    lua_sethook(L, prof_enabled() ? prof_hook : hook, LUA_MASKCOUNT, prof_enabled() ? 997 : STEP);
+    lua_sethook(L, hook, LUA_MASKCOUNT, STEP);
 }
 
 const char *pub_limits_finish(lua_State *L)
@@ -253,7 +214,7 @@ const char *pub_limits_finish(lua_State *L)
     limits *lim = get(L);
     if (!lim) return NULL;
     lim->armed = false;
-    if (prof_enabled()) lua_sethook(L, prof_hook, LUA_MASKCOUNT, 997); else lua_sethook(L, NULL, 0, 0);
+    lua_sethook(L, NULL, 0, 0);
     if (!lim->tripped) return NULL;
     /* The allocator refused: Lua said only "not enough memory". */
     if (!lim->message[0]) compose(lim, lim->tripped, lim->where);
