@@ -59,6 +59,22 @@ static int key_cmp(const void *a, const void *b)
     return (x->p > y->p) - (x->p < y->p);
 }
 
+/* Sorts a table's keys: insertion sort for the few keys most tables have
+ * (qsort's merge sort costs more there than the hashing), qsort beyond. */
+static void sort_keys(key *keys, size_t n)
+{
+    if (n > 24) {
+        qsort(keys, n, sizeof *keys, key_cmp);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        key k = keys[i];
+        size_t j = i;
+        for (; j > 0 && key_cmp(&keys[j - 1], &k) > 0; j--) keys[j] = keys[j - 1];
+        keys[j] = k;
+    }
+}
+
 static uint64_t hash_at(lua_State *L, int idx, int ids, uint64_t h, int depth);
 
 /* One pass over the table: each entry's key and value are hashed on
@@ -109,7 +125,7 @@ static uint64_t hash_table(lua_State *L, int idx, int ids, uint64_t h, int depth
         k->value_hash = hash_at(L, lua_gettop(L), ids, 0, depth + 1);
         lua_pop(L, 1);
     }
-    qsort(keys, n, sizeof *keys, key_cmp);
+    sort_keys(keys, n);
     h = feed_tag(h, '{', n);
     for (size_t i = 0; i < n; i++) {
         unsigned char pair[16];
