@@ -19,6 +19,8 @@
 
 local deps = {}
 
+local snapshots = require "publish.snapshots"
+
 local internal, host
 local tracking = false   -- this build keeps records (not a check, not --no-cache)
 local lua_lines = false  -- record lines made by object_lines below, never by C
@@ -39,6 +41,15 @@ local volatile  -- why the page renders every time, or nil
 -- Fields a page set on itself while rendering: another page reading them
 -- would depend on the order pages render in (proxy -> field -> true).
 local dirty = {}
+
+-- Posts taken from their snapshot carry their fields' hashes (proxy ->
+-- bytes, core/lua/snapshot.h), which the check takes instead of hashing
+-- the value again while nothing can have changed it: such a post becomes a
+-- proxy before the `site` hook (deps.site), and `touched` (proxy -> {field
+-- = true}) gets each field the hook reads (the recorder notes them while
+-- `watching`: a table read could be changed in place) and each field
+-- anyone sets until the check.
+local carried, touched, watching = {}, nil, false
 
 -- field -> function(backing table) -> a string standing for a lazy field's
 -- value without fetching it (engine.lua's LAZY_HASH: content), or nil.
@@ -97,7 +108,7 @@ local PROXY = {}
 -- calls this, at a page's first read of the field, for a proxy some page
 -- set fields on and for `time`.
 local function lua_index(t, k)
-  if reads then
+  if reads or watching then
     if k == "time" and t == by_id.site then
       -- The build's time: the clock.
       volatile = volatile or "reads site.time (the clock)"
@@ -131,6 +142,13 @@ function PROXY.__newindex(t, k, v)
     else
       volatile = volatile or ("sets field '" .. tostring(k) .. "' of " .. ids[t] .. " while rendering")
     end
+  elseif touched and not rawequal(rawget(backing[t], k), v) then
+    local f = touched[t]
+    if not f then
+      f = {}
+      touched[t] = f
+    end
+    f[k] = true
   end
   backing[t][k] = v
   local m = memo[t]
@@ -143,19 +161,20 @@ end
 
 function PROXY.__pairs(t)
   local b = backing[t]
-  if reads then note(t, KEYS) end
+  local r = reads or watching
+  if r then note(t, KEYS) end
   -- pairs of the backing table: a post's lazy content is listed too
   -- (engine.lua's LAZY).
   local step = pairs(b)
   return function(_, k)
     local nk, v = step(b, k)
-    if nk ~= nil and reads then note(t, nk) end
+    if nk ~= nil and r then note(t, nk) end
     return nk, v
   end, t, nil
 end
 
 function PROXY.__len(t)
-  if reads then note(t, LEN) end
+  if reads or watching then note(t, LEN) end
   return #backing[t]
 end
 
@@ -453,6 +472,44 @@ function deps.start(ctx, site, plugins, config_path, lazy, meta, fields)
   end
 end
 
+-- Runs the `site` hook (`run(plugins, "site", nil, site)`, engine.lua's
+-- run_hook; returns what it does). When this build keeps records, the
+-- posts taken from their snapshot become proxies first, so that what the
+-- hook reads of them (a table it could change in place) and what anyone
+-- sets on them until the check is seen: their other fields keep the
+-- hashes their snapshot carries (the check does not hash them again).
+function deps.site(ctx, site, run, plugins)
+  if not internal.record_count() or ctx.options.check then return run(plugins, "site", nil, site) end
+  local hashes, posts = snapshots.field_hashes(), {}
+  for _, post in ipairs(site.posts) do
+    if hashes[post] then posts[#posts + 1] = post end
+  end
+  internal.proxify(nil, nil, { posts }, PROXY, backing, ids, by_id)
+  for _, post in ipairs(posts) do
+    if backing[post] then carried[post] = hashes[post] end
+  end
+  recorder.begin()
+  watching = true
+  local ok = run(plugins, "site", nil, site)
+  watching = false
+  touched = recorder.reads()
+  recorder.stop()
+  -- A field a hook rawset on a proxy would be out of the records' sight:
+  -- it moves to the backing table, as one set by assignment.
+  for _, post in ipairs(posts) do
+    if next(post) ~= nil then
+      local b, f = backing[post], touched[post] or {}
+      touched[post] = f
+      for k, v in next, post do
+        rawset(post, k, nil)
+        b[k] = v
+        f[k] = true
+      end
+    end
+  end
+  return ok
+end
+
 -- The pages to render of `ready` (prepared pages, in order), with the
 -- reasons, for --explain: says why each renders ("" for every page, else
 -- a URL or output path). The other pages are kept.
@@ -505,9 +562,10 @@ function deps.plan(ready, explain)
   end
   local render = {}
   for i, at in ipairs(internal.check(outputs, by_id, backing, ids, lazy_hash, lazy_meta, lazy_fields,
-    line_holds)) do
+    line_holds, carried, touched or {})) do
     render[i] = ready[at]
   end
+  touched = nil
   return render
 end
 

@@ -9,13 +9,17 @@
  * per line or per hash. A line of a tracked object (a post, a page, `site`,
  * `data`) with plain field names is judged here; any other line (files,
  * the build's inputs, the environment, escaped names, the `*keys` and
- * `*len` pseudo-fields) by deps.lua's judge, once per line too.
+ * `*len` pseudo-fields) by deps.lua's judge, once per line too. A post
+ * taken from its snapshot comes with its fields' hashes (lua/snapshot.h):
+ * a field nothing can have changed since (deps.lua's `touched`) is not
+ * hashed again.
  *
  * The check never reads the clock or the file system itself; keeping a
  * page (claiming its output as unchanged) is the caller's `keep`. */
 #include "lua/deps_check.h"
 #include "lua/deps_hash.h"
 #include "lua/lib.h"
+#include "lua/snapshot.h"
 #include "util/hash.h"
 #include "util/mem.h"
 #include <lauxlib.h>
@@ -25,7 +29,7 @@
 #define CHECK_STATE "publish.DepsCheck"
 
 /* Stack slots of pub_lua_deps_check's arguments. */
-enum { OUTPUTS = 1, BY_ID, BACKING, IDS, LAZY_HASH, LAZY_META, LAZY_FIELDS, JUDGE };
+enum { OUTPUTS = 1, BY_ID, BACKING, IDS, LAZY_HASH, LAZY_META, LAZY_FIELDS, JUDGE, CARRIED, TOUCHED };
 
 enum { MEMO_TEXT = 23 };
 
@@ -156,18 +160,82 @@ static void push_field_value(lua_State *L, int backing, int field)
     lua_gettable(L, backing); /* a lazy body or a plugin's __index may run Lua */
 }
 
-/* Whether field `field` (at the top) of an object hashes as `hash` now.
- * `key`: the memo's key of (object, field). */
-static bool field_holds(lua_State *L, check_state *cs, int backing, uint64_t key, const char *hash,
-                        size_t hash_len)
+/* What the check knows of an object's snapshot (lua/snapshot.h): its
+ * field hashes, and which of them may no longer stand. Made once per
+ * record line of the object. */
+typedef struct carried {
+    const char *fields; /* the snapshot's field hashes, NULL: none */
+    size_t len;
+    int touched;        /* stack index of the object's touched set, 0: none */
+    uint64_t groups;    /* bit g: a table of group g was read (GROUPS_ALL: any may be) */
+} carried;
+
+#define GROUPS_ALL UINT64_MAX
+
+/* Pushes the object's field hashes and touched set (nil when it has none)
+ * and fills `c`: a field of a group some read table belongs to, or one set
+ * since, keeps no carried hash. Two values pushed. */
+static void push_carried(lua_State *L, int proxy, carried *c)
+{
+    *c = (carried){NULL, 0, 0, 0};
+    lua_pushvalue(L, proxy);
+    if (lua_rawget(L, CARRIED) != LUA_TSTRING) {
+        lua_pushnil(L);
+        return;
+    }
+    c->fields = lua_tolstring(L, -1, &c->len);
+    lua_pushvalue(L, proxy);
+    if (lua_rawget(L, TOUCHED) != LUA_TTABLE) return;
+    c->touched = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, c->touched)) {
+        lua_pop(L, 1);
+        size_t tl;
+        const char *t = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &tl) : NULL;
+        pub_snapshot_field f;
+        if (!t) c->groups = GROUPS_ALL; /* a number key: its group is not known */
+        else if (pub_lua_snapshot_field(c->fields, c->len, t, tl, &f) && (f.flags & FIELD_TABLE))
+            c->groups |= f.group < 64 ? (uint64_t)1 << f.group : GROUPS_ALL;
+    }
+}
+
+/* The hash the snapshot carries for field `name` (its Lua string at the
+ * top), when nothing can have changed the value since: neither the field
+ * itself was set or read as a table, nor a table it shares. */
+static bool carried_hash(lua_State *L, const carried *c, const char *name, size_t len, uint64_t *hash)
+{
+    pub_snapshot_field f;
+    if (!c->fields || !pub_lua_snapshot_field(c->fields, c->len, name, len, &f) || !(f.flags & FIELD_HASH))
+        return false;
+    if (c->touched) {
+        if (c->groups == GROUPS_ALL || (f.group < 64 && (c->groups >> f.group & 1))) return false;
+        if (f.group >= 64 && c->groups) return false;
+        lua_pushvalue(L, -1);
+        bool was_set = lua_rawget(L, c->touched) != LUA_TNIL;
+        lua_pop(L, 1);
+        if (was_set) return false;
+    }
+    *hash = f.hash;
+    return true;
+}
+
+/* Whether field `name` of an object hashes as `hash` now. `key`: the
+ * memo's key of (object, field). */
+static bool field_holds(lua_State *L, check_state *cs, const carried *c, int backing, uint64_t key,
+                        const char *name, size_t name_len, const char *hash, size_t hash_len)
 {
     const memo_entry *e = memo_find(cs, key);
     if (e) return e->len == hash_len && memcmp(e->text, hash, hash_len) == 0;
+    lua_pushlstring(L, name, name_len);
     int field = lua_gettop(L);
     char hex[16];
     const char *now;
     size_t len;
-    if (pub_lua_deps_push_lazy_hash(L, LAZY_HASH, backing, field)) {
+    uint64_t h;
+    if (carried_hash(L, c, name, name_len, &h)) {
+        len = pub_lua_deps_hex(h, hex);
+        now = hex;
+    } else if (pub_lua_deps_push_lazy_hash(L, LAZY_HASH, backing, field)) {
         now = lua_tolstring(L, -1, &len);
     } else {
         push_field_value(L, backing, field);
@@ -176,7 +244,7 @@ static bool field_holds(lua_State *L, check_state *cs, int backing, uint64_t key
     }
     memo_put(cs, key, now, len);
     bool holds = len == hash_len && memcmp(now, hash, len) == 0;
-    lua_settop(L, field);
+    lua_settop(L, field - 1);
     return holds;
 }
 
@@ -194,12 +262,17 @@ static verdict judge_object_line(lua_State *L, check_state *cs, const char *line
         lua_settop(L, top);
         return UNKNOWN;
     }
+    int proxy = lua_gettop(L);
+    lua_pushvalue(L, proxy);
     lua_rawget(L, BACKING); /* the proxy's backing table */
     int backing = lua_gettop(L);
     if (lua_type(L, backing) != LUA_TTABLE) {
         lua_settop(L, top);
         return UNKNOWN;
     }
+    carried c;
+    push_carried(L, proxy, &c);
+    int base = lua_gettop(L);
     uint64_t id_hash = pub_hash(line, (size_t)(tab - line), 0);
     verdict v = HOLDS;
     for (const char *p = tab + 1; v == HOLDS && p < end;) {
@@ -212,9 +285,10 @@ static verdict judge_object_line(lua_State *L, check_state *cs, const char *line
         const char *hash_end = memchr(hash, '\t', (size_t)(end - hash));
         if (!hash_end) hash_end = end;
         uint64_t key = nonzero(pub_hash(p, (size_t)(field_end - p), id_hash));
-        lua_pushlstring(L, p, (size_t)(field_end - p));
-        if (!field_holds(L, cs, backing, key, hash, (size_t)(hash_end - hash))) v = DIFFERS;
-        lua_settop(L, backing);
+        if (!field_holds(L, cs, &c, backing, key, p, (size_t)(field_end - p), hash,
+                         (size_t)(hash_end - hash)))
+            v = DIFFERS;
+        lua_settop(L, base);
         p = hash_end + 1;
     }
     lua_settop(L, top);
@@ -277,7 +351,9 @@ int pub_lua_deps_check(lua_State *L, pub_deps *d, pub_deps_keep_fn keep, void *u
     for (int i = BY_ID; i <= LAZY_HASH; i++) luaL_checktype(L, i, LUA_TTABLE);
     luaL_checktype(L, LAZY_FIELDS, LUA_TTABLE);
     luaL_checktype(L, JUDGE, LUA_TFUNCTION);
-    lua_settop(L, JUDGE);
+    luaL_checktype(L, CARRIED, LUA_TTABLE);
+    luaL_checktype(L, TOUCHED, LUA_TTABLE);
+    lua_settop(L, TOUCHED);
     luaL_checkstack(L, 24, "records");
     check_state *cs = new_state(L);
     lua_newtable(L);

@@ -97,7 +97,7 @@ static void push_page_id(lua_State *L, int t)
 int pub_lua_deps_proxify(lua_State *L)
 {
     if (!lua_isnoneornil(L, DATA)) luaL_checktype(L, DATA, LUA_TTABLE);
-    luaL_checktype(L, SITE, LUA_TTABLE);
+    if (!lua_isnoneornil(L, SITE)) luaL_checktype(L, SITE, LUA_TTABLE);
     for (int i = LISTS; i <= BY_ID; i++) luaL_checktype(L, i, LUA_TTABLE);
     lua_settop(L, BY_ID);
     luaL_checkstack(L, 16, "proxies");
@@ -108,9 +108,11 @@ int pub_lua_deps_proxify(lua_State *L)
         proxify(L, DATA, lua_gettop(L), &guess);
         lua_settop(L, failed);
     }
-    lua_pushliteral(L, "site");
-    proxify(L, SITE, lua_gettop(L), &guess);
-    lua_settop(L, failed);
+    if (lua_type(L, SITE) == LUA_TTABLE) {
+        lua_pushliteral(L, "site");
+        proxify(L, SITE, lua_gettop(L), &guess);
+        lua_settop(L, failed);
+    }
     lua_Integer nlists = (lua_Integer)lua_rawlen(L, LISTS), count = 0;
     for (lua_Integer l = 1; l <= nlists; l++) {
         if (lua_rawgeti(L, LISTS, l) != LUA_TTABLE) {

@@ -1455,7 +1455,7 @@ function engine.build(ctx)
   for _, post in ipairs(posts) do site.pages[#site.pages + 1] = post end
   for _, page in ipairs(pages) do site.pages[#site.pages + 1] = page end
 
-  if not run_hook(plugins, "site", nil, site) then return end
+  if not deps.site(ctx, site, run_hook, plugins) then return end
 
   render_pages(ctx, site, plugins, options)
   if link_checker and not internal.failed() then check_links(ctx) end

@@ -9,9 +9,11 @@
  * remembered while reading). Reading makes every table at its size with
  * lua_createtable and lua_rawset, with no string hashed twice: 10k posts
  * come back in ~0.07 s of CPU, where making them from the documents and
- * running their hooks again takes ten times that. */
+ * running their hooks again takes ten times that. After the post come its
+ * fields' value hashes (snapshot.h), for the record check. */
 #include "snapshot.h"
 #include "bridge.h"
+#include "deps_hash.h"
 #include "../util/hash.h"
 #include <lauxlib.h>
 #include <stdint.h>
@@ -20,6 +22,7 @@
 enum {
     TAG_TRUE = 'T', TAG_FALSE = 'F', TAG_INT = 'I', TAG_FLOAT = 'N', TAG_STRING = 'S',
     TAG_NULL = 'U', TAG_POSITIONS = 'P', TAG_REF = 'R', TAG_TABLE = 'A', TAG_END = 'E',
+    TAG_HASHES = 'H',
 };
 /* A table's kind: its metatable. */
 enum { KIND_PLAIN, KIND_DATE, KIND_MAP, KIND_ROOT };
@@ -67,16 +70,22 @@ static void push_words(lua_State *L)
 static const char *const root_skip[] = {"next", "previous", NULL};
 static const char *const doc_skip[] = {"content_id", "content", "tree", "cache_key",
                                        "cached_effects", "highlight_keys", "keep_keys",
-                                       "snapshot_id", "body", NULL};
+                                       "snapshot_id", "body", "field_hashes", NULL};
 
 /* ---- Writing ----------------------------------------------------------------- */
+
+enum { MAX_FIELDS = 255, NO_FIELD = -1 };
 
 typedef struct writer {
     pub_buf *out;
     int seen;          /* stack index: table -> reference number */
     int at;            /* stack index: reference number -> offset of its kind byte */
     int words;         /* stack index: push_words's table */
+    int owner;         /* stack index: reference number -> the post's field it was first under */
     uint32_t ntables;
+    int field;         /* the post's field being written (its index), or NO_FIELD */
+    int nfields;
+    unsigned char group[MAX_FIELDS]; /* union-find over the post's fields: shared tables */
 } writer;
 
 static void put_u32(pub_buf *b, uint32_t v)
@@ -123,6 +132,22 @@ static int table_kind(lua_State *L, int idx)
     return kind;
 }
 
+/* The group of field i: the first field of those sharing a table with it. */
+static int field_group(const writer *w, int i)
+{
+    while (w->group[i] != i) i = w->group[i];
+    return i;
+}
+
+/* A table first written under field `other` is met again under the field
+ * being written: the two share it (a change through one shows in the other). */
+static void join_fields(writer *w, int other)
+{
+    if (w->field == NO_FIELD || other == NO_FIELD || other == w->field) return;
+    int a = field_group(w, w->field), b = field_group(w, other);
+    if (a != b) w->group[a > b ? a : b] = (unsigned char)(a < b ? a : b);
+}
+
 static bool write_value(lua_State *L, writer *w, int idx, int depth, const char *const *skip);
 
 static bool write_table(lua_State *L, writer *w, int idx, int depth, const char *const *skip)
@@ -136,6 +161,8 @@ static bool write_table(lua_State *L, writer *w, int idx, int depth, const char 
         pub_buf_putc(w->out, TAG_REF);
         put_u32(w->out, (uint32_t)n);
         lua_pop(L, 2);
+        if (lua_rawgeti(L, w->owner, n + 1) == LUA_TNUMBER) join_fields(w, (int)lua_tointeger(L, -1));
+        lua_pop(L, 1);
         return true;
     }
     lua_pop(L, 1);
@@ -146,6 +173,10 @@ static bool write_table(lua_State *L, writer *w, int idx, int depth, const char 
     lua_rawset(L, w->seen);
     lua_pushinteger(L, (lua_Integer)w->out->len + 1);
     lua_rawseti(L, w->at, (lua_Integer)++w->ntables);
+    if (w->field != NO_FIELD) {
+        lua_pushinteger(L, w->field);
+        lua_rawseti(L, w->owner, (lua_Integer)w->ntables);
+    }
     pub_buf_putc(w->out, TAG_TABLE);
     pub_buf_putc(w->out, (char)kind);
     size_t sizes = w->out->len;
@@ -167,6 +198,11 @@ static bool write_table(lua_State *L, writer *w, int idx, int depth, const char 
             lua_type(L, -1) == LUA_TNUMBER) {
             lua_pop(L, 1);
             continue;
+        }
+        if (depth == 0) {
+            w->field = w->nfields < MAX_FIELDS ? w->nfields : NO_FIELD;
+            if (w->field != NO_FIELD) w->group[w->field] = (unsigned char)w->field;
+            w->nfields++;
         }
         if ((t != LUA_TSTRING && t != LUA_TNUMBER) || !write_value(L, w, -2, depth + 1, NULL) ||
             !write_value(L, w, -1, depth + 1, inner)) {
@@ -243,16 +279,55 @@ typedef struct write_call {
     bool ok;
 } write_call;
 
+/* After the post: its fields' hashes (deps_hash.h), as the record check
+ * computes them, so that an unchanged post's fields are not hashed again
+ * (core/lua/deps_check.c; the format is in snapshot.h). The fields are
+ * walked in the order write_table wrote them, so index i is field i. */
+static void write_field_hashes(lua_State *L, writer *w)
+{
+    if (w->nfields > MAX_FIELDS) return;
+    pub_buf_putc(w->out, TAG_HASHES);
+    size_t count_at = w->out->len;
+    put_u32(w->out, 0);
+    uint32_t count = 0;
+    lua_newtable(L); /* ids: no table of a snapshot is a tracked object */
+    int ids = lua_gettop(L), i = 0;
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        int t = lua_type(L, -2);
+        bool written = !skipped(L, -2, root_skip) &&
+                       !(t == LUA_TSTRING && strcmp(lua_tostring(L, -2), "content_id") == 0 &&
+                         lua_type(L, -1) == LUA_TNUMBER);
+        size_t len = 0;
+        const char *name = t == LUA_TSTRING ? lua_tolstring(L, -2, &len) : NULL;
+        if (written && name && len <= 255) {
+            bool carried = strcmp(name, "_doc") != 0;
+            pub_buf_putc(w->out, (char)len);
+            pub_buf_append(w->out, name, len);
+            pub_buf_putc(w->out, (char)((lua_type(L, -1) == LUA_TTABLE ? FIELD_TABLE : 0) |
+                                        (carried ? FIELD_HASH : 0)));
+            pub_buf_putc(w->out, (char)field_group(w, i));
+            if (carried) put_u64(w->out, pub_lua_deps_hash_at(L, -1, ids));
+            count++;
+        }
+        if (written) i++;
+        lua_pop(L, 1);
+    }
+    patch_u32(w->out, count_at, count);
+}
+
 static int write_protected(lua_State *L)
 {
     write_call *c = lua_touserdata(L, 2);
     /* Sized for a post (a dozen tables), so that they are not grown. */
     lua_createtable(L, 0, 16);
     lua_createtable(L, 16, 0);
+    lua_createtable(L, 16, 0);
     push_words(L);
     int top = lua_gettop(L);
-    writer w = {c->out, top - 2, top - 1, top, 0};
+    writer w = {c->out, top - 3, top - 2, top, top - 1, 0, NO_FIELD, 0, {0}};
     c->ok = write_table(L, &w, 1, 0, root_skip);
+    if (c->ok) write_field_hashes(L, &w);
     return 0;
 }
 
@@ -394,6 +469,25 @@ typedef struct read_call {
     bool bad;
 } read_call;
 
+/* The field hashes after the post go, as they are, to its `_doc` as
+ * `field_hashes` (the check reads them, pub_lua_snapshot_field). */
+static void read_field_hashes(lua_State *L, reader *r)
+{
+    size_t len = (size_t)(r->end - r->p);
+    if (!pub_lua_snapshot_field(r->p, len, NULL, 0, NULL)) {
+        r->bad = true;
+        return;
+    }
+    lua_pushliteral(L, "_doc");
+    if (lua_rawget(L, -2) == LUA_TTABLE) {
+        lua_pushliteral(L, "field_hashes");
+        lua_pushlstring(L, (const char *)r->p, len);
+        lua_rawset(L, -3);
+    }
+    lua_pop(L, 1);
+    r->p = r->end;
+}
+
 static int read_protected(lua_State *L)
 {
     read_call *c = lua_touserdata(L, 1);
@@ -402,8 +496,40 @@ static int read_protected(lua_State *L)
     reader r = {c->bytes, (const unsigned char *)c->bytes + c->len, lua_gettop(L) - 1,
                 lua_gettop(L), 0, false};
     read_value(L, &r, 0);
+    if (!r.bad && r.p < r.end && *r.p == TAG_HASHES && lua_istable(L, -1)) read_field_hashes(L, &r);
     c->bad = r.bad || r.p != r.end || !lua_istable(L, -1);
     return 1;
+}
+
+/* ---- Field hashes -------------------------------------------------------------- */
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+bool pub_lua_snapshot_field(const void *bytes, size_t len, const char *name, size_t name_len,
+                            pub_snapshot_field *out)
+{
+    const unsigned char *p = bytes, *end = p + len;
+    if (len < 5 || *p != TAG_HASHES) return false;
+    uint32_t count = le32(p + 1);
+    p += 5;
+    for (uint32_t i = 0; i < count; i++) {
+        if (end - p < 3 || end - p < 3 + p[0]) return false;
+        size_t n = p[0];
+        unsigned flags = p[1 + n];
+        size_t size = 3 + n + (flags & FIELD_HASH ? 8 : 0);
+        if ((size_t)(end - p) < size) return false;
+        if (name && n == name_len && memcmp(p + 1, name, n) == 0) {
+            if (out)
+                *out = (pub_snapshot_field){flags, p[2 + n],
+                                            flags & FIELD_HASH ? pub_hash_get_le64(p + 3 + n) : 0};
+            return true;
+        }
+        p += size;
+    }
+    return !name && p == end;
 }
 
 int pub_lua_snapshot_read(lua_State *L, const void *bytes, size_t len)

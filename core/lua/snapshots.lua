@@ -13,6 +13,9 @@ local snapshots = {}
 local internal, now
 local fresh = {}  -- post -> its document's snapshot_id, when it may be kept
 local taken = {}  -- posts that came from their snapshot
+-- post -> the field hashes its snapshot carries (core/lua/snapshot.h), for
+-- the record check (core/lua/deps.lua)
+local field_hashes = {}
 
 -- The part of the key only the engine knows (C adds the config file, the
 -- plugins' code, the Markdown options and the engine's identity), or nil
@@ -34,7 +37,7 @@ end
 -- a date is dated with it).
 function snapshots.start(ctx_internal, ctx_now)
   internal, now = ctx_internal, ctx_now
-  fresh, taken = {}, {}
+  fresh, taken, field_hashes = {}, {}, {}
 end
 
 -- The post a document's snapshot holds (with the engine's metatable
@@ -44,6 +47,8 @@ function snapshots.take(doc, lazy)
   if not post then return nil end
   doc.snapshot = nil
   taken[post] = true
+  field_hashes[post] = doc.field_hashes
+  doc.field_hashes = nil
   return setmetatable(post, lazy)
 end
 
@@ -59,6 +64,12 @@ end
 
 function snapshots.taken(post)
   return taken[post] == true
+end
+
+-- post -> the field hashes its snapshot carries (a string for C), for the
+-- posts taken from their snapshot this build.
+function snapshots.field_hashes()
+  return field_hashes
 end
 
 -- How many posts came from their snapshot (PUBLISH_TIMINGS).
