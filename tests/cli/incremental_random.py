@@ -8,8 +8,11 @@ must give exactly the tree a --no-cache build into a fresh folder gives.
 The seed is printed on failure (INCR_SEED=S re-runs that series). The site
 gets what the generated one lacks so that every kind of input is read by
 some page: neighbour links (a post reads the title and url of the next and
-previous posts), a data file shown in the header of every page, and an
-include. Exit status 0 when every step matched.
+previous posts), a data file shown in the header of every page, an
+include, and a site plugin whose `site` hook changes one post's front
+matter in place (`post.meta.mark`, a table nested in the post, which the
+post's snapshot does not hold), driven by a data file. Exit status 0 when
+every step matched.
 """
 
 import argparse
@@ -25,6 +28,18 @@ POST_LAYOUT_EXTRA = """
 <nav class="neighbours">{% if post.previous %}<a rel="prev" href="{{ post.previous.url }}">{{ post.previous.title }}</a>{% end %}
 {% if post.next %}<a rel="next" href="{{ post.next.url }}">{{ post.next.title }}</a>{% end %}</nav>
 {% include "partials/note.html" %}
+<p class="mark">{{ post.meta.mark }}</p>
+"""
+
+TOUCH_PLUGIN = """-- test: a site hook that changes one post's meta in place
+local touch = { incremental = true }
+function touch.site(site)
+  local t = site.data.touch
+  for _, post in ipairs(site.posts) do
+    if post.slug == t.slug then post.meta.mark = t.mark end
+  end
+end
+return touch
 """
 
 BASE_NAV = """<nav class="site">{% for item in site.data.nav.links %}<a href="{{ item.url }}">{{ item.name }}</a> {% end %}</nav>
@@ -174,13 +189,20 @@ class Site:
         self.write(p, text)
         return "config title"
 
+    def edit_touch(self):
+        self.counter += 1
+        slug = re.sub(r"^\d{4}-\d\d-\d\d-", "", os.path.basename(self.post())[:-3])
+        self.write(os.path.join(self.path, "data", "touch.yaml"),
+                   "slug: %s\nmark: touched %d\n" % (slug, self.counter))
+        return "site hook marks " + slug
+
     def nothing(self):
         return "no edit"
 
 
 EDITS = ["edit_body", "edit_body", "edit_body", "edit_title", "edit_date", "edit_categories",
          "edit_excerpt", "add_post", "delete_post", "rename_post", "edit_layout", "edit_include",
-         "edit_data", "edit_config", "nothing"]
+         "edit_data", "edit_config", "edit_touch", "edit_touch", "nothing"]
 
 
 def prepare(root, work, posts, seed):
@@ -197,6 +219,10 @@ def prepare(root, work, posts, seed):
     Site.write(os.path.join(layouts, "partials", "note.html"), "<aside>{{ site.title }}</aside>\n")
     os.makedirs(os.path.join(site, "data"))
     Site.write(os.path.join(site, "data", "nav.yaml"), "links:\n  - {name: Home, url: /}\n")
+    Site.write(os.path.join(site, "data", "touch.yaml"), "slug: none\nmark: none\n")
+    Site.write(os.path.join(site, "plugins", "touch.lua"), TOUCH_PLUGIN)
+    config = os.path.join(site, "config.yaml")
+    Site.write(config, re.sub(r"(?m)^plugins: \[(.*)\]$", r"plugins: [\1, touch]", Site.read(config)))
     return site
 
 
