@@ -318,6 +318,13 @@ static pub_doc *new_doc(pub_site *site, size_t *cap, pub_doc_kind kind, char *pa
 static void add_docs(pub_site *site, name_list *names, const char *folder,
                      pub_doc_kind kind, size_t *cap)
 {
+    /* Room for the folder at once: doubling copied 10k documents' records
+     * (~300 bytes each) over and over. */
+    size_t need = site->ndocs + names->len;
+    if (need > *cap) {
+        *cap = need > *cap * 2 ? need : *cap * 2;
+        site->docs = pub_xrealloc(site->docs, *cap * sizeof *site->docs);
+    }
     for (size_t i = 0; i < names->len; i++) {
         if (!is_document(site, names->items[i])) continue;
         pub_doc *doc = new_doc(site, cap, kind, pub_path_join(folder, names->items[i]));

@@ -113,7 +113,7 @@ static void put_u32(pub_buf *b, uint32_t v)
 static void put_record(pub_buf *b, const char *output, const char *text)
 {
     put_u32(b, (uint32_t)strlen(output));
-    pub_buf_append(b, output, strlen(output));
+    pub_buf_append(b, output, strlen(output) + 1);
     put_u32(b, (uint32_t)strlen(text));
     pub_buf_append(b, text, strlen(text));
 }
@@ -126,7 +126,7 @@ static void test_damaged(void)
     snprintf(path, sizeof path, "%s/.publish-cache/pages", root);
 
     pub_buf b = PUB_BUF_INIT;
-    pub_buf_append(&b, "publish-pages 1\n", 16);
+    pub_buf_append(&b, "publish-pages 2\n", 16);
     put_record(&b, "b.html", "1\n");
     put_record(&b, "a.html", "2\n"); /* out of order: not ours */
     check_write_file(path, b.data, b.len, 0644);
@@ -136,7 +136,7 @@ static void test_damaged(void)
     pub_deps_free(d);
 
     b.len = 0;
-    pub_buf_append(&b, "publish-pages 1\n", 16);
+    pub_buf_append(&b, "publish-pages 2\n", 16);
     put_record(&b, "a.html", "2\n");
     put_record(&b, "a.html", "3\n"); /* twice */
     check_write_file(path, b.data, b.len, 0644);
@@ -145,7 +145,7 @@ static void test_damaged(void)
     pub_deps_free(d);
 
     b.len = 0;
-    pub_buf_append(&b, "publish-pages 1\n", 16);
+    pub_buf_append(&b, "publish-pages 2\n", 16);
     put_record(&b, "a.html", "2\n");
     check_write_file(path, b.data, b.len - 1, 0644); /* truncated */
     d = pub_deps_open(root);
@@ -156,6 +156,22 @@ static void test_damaged(void)
     d = pub_deps_open(root);
     CHECK_INT(pub_deps_count(d), 1);
     CHECK_INT(pub_deps_find(d, "a.html"), 0);
+    pub_deps_free(d);
+
+    /* No NUL after the path (format 1), an empty file: no records. */
+    b.len = 0;
+    pub_buf_append(&b, "publish-pages 2\n", 16);
+    put_u32(&b, 6);
+    pub_buf_append(&b, "a.html", 6);
+    put_u32(&b, 2);
+    pub_buf_append(&b, "2\n", 2);
+    check_write_file(path, b.data, b.len, 0644);
+    d = pub_deps_open(root);
+    CHECK_INT(pub_deps_count(d), 0);
+    pub_deps_free(d);
+    check_write_file(path, "", 0, 0644);
+    d = pub_deps_open(root);
+    CHECK_INT(pub_deps_count(d), 0);
     pub_deps_free(d);
     pub_buf_free(&b);
 }
