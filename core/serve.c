@@ -31,7 +31,7 @@
 #include "util/text.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <microhttpd.h>
+#include "mhd.h"
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
@@ -753,6 +753,8 @@ pub_diag *pub_serve(const pub_serve_options *given)
 {
     pub_diag *not_site = pub_site_check_folder(given->src);
     if (not_site) return not_site;
+    pub_diag *no_http = pub_mhd_load(); /* only serve loads it (mhd.h) */
+    if (no_http) return no_http;
     pub_serve_options local = *given;
     const pub_serve_options *opts = &local;
     char *preview = NULL;

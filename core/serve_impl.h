@@ -4,7 +4,7 @@
 #ifndef PUB_SERVE_IMPL_H
 #define PUB_SERVE_IMPL_H
 #include "serve.h"
-#include <microhttpd.h>
+#include "mhd.h"
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
