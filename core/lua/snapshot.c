@@ -82,6 +82,8 @@ typedef struct writer {
     int at;            /* stack index: reference number -> offset of its kind byte */
     int words;         /* stack index: push_words's table */
     int owner;         /* stack index: reference number -> the post's field it was first under */
+    int date_meta;     /* stack index: the Date metatable (or nil) */
+    int map_meta;      /* stack index: the publish.map metatable (or nil) */
     uint32_t ntables;
     int field;         /* the post's field being written (its index), or NO_FIELD */
     int nfields;
@@ -109,26 +111,23 @@ static void patch_u32(pub_buf *b, size_t at, uint32_t v)
     p[2] = (unsigned char)(v >> 16), p[3] = (unsigned char)(v >> 24);
 }
 
-static bool skipped(lua_State *L, int key, const char *const *skip)
+/* Whether string key `k` (NULL: not a string) is in `skip`. */
+static bool skipped(const char *k, const char *const *skip)
 {
-    if (!skip || lua_type(L, key) != LUA_TSTRING) return false;
-    const char *k = lua_tostring(L, key);
+    if (!skip || !k) return false;
     for (size_t i = 0; skip[i]; i++)
         if (strcmp(k, skip[i]) == 0) return true;
     return false;
 }
 
-/* The kind of the (non-root) table at idx; -1 for a metatable not ours. */
-static int table_kind(lua_State *L, int idx)
+/* The kind of the (non-root) table at idx; -1 for a metatable not ours.
+ * The metatables sit on the stack for the whole write: looking them up
+ * by name in the registry cost two string lookups per table. */
+static int table_kind(lua_State *L, const writer *w, int idx)
 {
     if (!lua_getmetatable(L, idx)) return KIND_PLAIN;
-    int kind = -1;
-    luaL_getmetatable(L, DATE_META);
-    if (lua_rawequal(L, -1, -2)) kind = KIND_DATE;
+    int kind = lua_rawequal(L, -1, w->date_meta) ? KIND_DATE : lua_rawequal(L, -1, w->map_meta) ? KIND_MAP : -1;
     lua_pop(L, 1);
-    luaL_getmetatable(L, MAP_META);
-    if (lua_rawequal(L, -1, -2)) kind = KIND_MAP;
-    lua_pop(L, 2);
     return kind;
 }
 
@@ -166,8 +165,10 @@ static bool write_table(lua_State *L, writer *w, int idx, int depth, const char 
         return true;
     }
     lua_pop(L, 1);
-    int kind = depth == 0 ? KIND_ROOT : table_kind(L, idx);
+    int kind = depth == 0 ? KIND_ROOT : table_kind(L, w, idx);
     if (kind < 0 || depth >= MAX_DEPTH) return false;
+    /* Room for this table's key and value and a value's own lookups. */
+    luaL_checkstack(L, 8, "snapshot");
     lua_pushvalue(L, idx);
     lua_pushinteger(L, (lua_Integer)w->ntables);
     lua_rawset(L, w->seen);
@@ -186,16 +187,16 @@ static bool write_table(lua_State *L, writer *w, int idx, int depth, const char 
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         int t = lua_type(L, -2);
-        if (skipped(L, -2, skip)) {
+        /* The key's text, read once (lua_next keeps the key a string). */
+        const char *k = t == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        if (skipped(k, skip)) {
             lua_pop(L, 1);
             continue;
         }
         const char *const *inner = NULL;
-        if (depth == 0 && t == LUA_TSTRING && strcmp(lua_tostring(L, -2), "_doc") == 0)
-            inner = doc_skip;
+        if (depth == 0 && k && strcmp(k, "_doc") == 0) inner = doc_skip;
         /* A lazy content_id names this build's document: the reader sets it. */
-        if (depth == 0 && t == LUA_TSTRING && strcmp(lua_tostring(L, -2), "content_id") == 0 &&
-            lua_type(L, -1) == LUA_TNUMBER) {
+        if (depth == 0 && k && strcmp(k, "content_id") == 0 && lua_type(L, -1) == LUA_TNUMBER) {
             lua_pop(L, 1);
             continue;
         }
@@ -222,7 +223,6 @@ static bool write_table(lua_State *L, writer *w, int idx, int depth, const char 
 
 static bool write_value(lua_State *L, writer *w, int idx, int depth, const char *const *skip)
 {
-    luaL_checkstack(L, 6, "snapshot");
     switch (lua_type(L, idx)) {
     case LUA_TBOOLEAN: pub_buf_putc(w->out, lua_toboolean(L, idx) ? TAG_TRUE : TAG_FALSE); return true;
     case LUA_TNUMBER:
@@ -295,11 +295,10 @@ static void write_field_hashes(lua_State *L, writer *w)
     lua_pushnil(L);
     while (lua_next(L, 1)) {
         int t = lua_type(L, -2);
-        bool written = !skipped(L, -2, root_skip) &&
-                       !(t == LUA_TSTRING && strcmp(lua_tostring(L, -2), "content_id") == 0 &&
-                         lua_type(L, -1) == LUA_TNUMBER);
         size_t len = 0;
         const char *name = t == LUA_TSTRING ? lua_tolstring(L, -2, &len) : NULL;
+        bool written = !skipped(name, root_skip) &&
+                       !(name && strcmp(name, "content_id") == 0 && lua_type(L, -1) == LUA_TNUMBER);
         if (written && name && len <= 255) {
             bool carried = strcmp(name, "_doc") != 0;
             pub_buf_putc(w->out, (char)len);
@@ -324,8 +323,11 @@ static int write_protected(lua_State *L)
     lua_createtable(L, 16, 0);
     lua_createtable(L, 16, 0);
     push_words(L);
+    luaL_getmetatable(L, DATE_META);
+    luaL_getmetatable(L, MAP_META);
     int top = lua_gettop(L);
-    writer w = {c->out, top - 3, top - 2, top, top - 1, 0, NO_FIELD, 0, {0}};
+    writer w = {.out = c->out, .seen = top - 5, .at = top - 4, .owner = top - 3, .words = top - 2,
+                .date_meta = top - 1, .map_meta = top, .field = NO_FIELD};
     c->ok = write_table(L, &w, 1, 0, root_skip);
     if (c->ok) write_field_hashes(L, &w);
     return 0;
