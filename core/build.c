@@ -17,6 +17,7 @@
 #include "lua/deps_hash.h"
 #include "lua/deps_proxy.h"
 #include "lua/deps_record.h"
+#include "lua/heap.h"
 #include "lua/edit.h"
 #include "lua/lib.h"
 #include "lua/lib_markdown.h"
@@ -514,28 +515,12 @@ static int l_internal_draft_skipped(lua_State *L)
 
 static void finish_loading(run_state *st);
 
-/* A full collection that leaves every surviving object old and the
- * collector in plain generational mode (switching it out and back), then
- * one young collection at once. While the heap grows (the load, the post
- * hooks) Lua 5.4's generational collector finds its major collections
- * "bad" (less than half the growth freed) and waits for the heap to
- * double before the next one, collecting no young garbage meanwhile; and
- * right after entering generational mode it lets the next ~40 MB of
- * garbage pile up before its first young collection (a 95 MB heap of
- * small tables churning 7 KB strings grew to 139 MB; with the step it
- * stayed within 100 MB). */
-static void settle_heap(lua_State *L)
-{
-    lua_gc(L, LUA_GCINC, 0, 0, 0);
-    lua_gc(L, LUA_GCGEN, 0, 0);
-    lua_gc(L, LUA_GCSTEP, 0);
-}
-
-/* internal.settle_heap(): settle_heap between the build's phases (after
- * the load, whose garbage the post hooks' would otherwise join). */
+/* internal.settle_heap(): lua/heap.h's settling between the build's
+ * phases (after the load, whose garbage the post hooks' would otherwise
+ * join). */
 static int l_internal_settle_heap(lua_State *L)
 {
-    settle_heap(L);
+    pub_lua_settle_heap(L, 0);
     return 0;
 }
 
@@ -559,8 +544,9 @@ static int l_internal_fork(lua_State *L)
          * collector still in its major cycles (the heap grew all through
          * the load) would mark, and so copy, every page of it in every
          * worker. Measured at 100k posts: 170 MB less summed over the
-         * processes. */
-        settle_heap(L);
+         * processes. Young collections come more often while pages
+         * render (heap.c says why). */
+        pub_lua_settle_heap(L, PUB_HEAP_RENDER_MINOR);
         st->worker = pub_render_fork(jobs, st->out, st->deps, st->diags, &st->pool, &count);
         if (st->worker > 0) {
             st->diags = pub_xmalloc(sizeof *st->diags);

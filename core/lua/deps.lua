@@ -29,6 +29,7 @@ local lua_lines = false  -- record lines made by object_lines below, never by C
 -- "page /feed.xml", "site", "data"), id -> proxy.
 local backing, ids, by_id = {}, {}, {}
 -- Value hashes, computed once per build and field: proxy -> field -> hex.
+-- A page's own are dropped once its record is made (deps.end_page).
 local memo = {}
 
 -- The page rendering now; `reads` is true while it renders (what it
@@ -626,6 +627,11 @@ function deps.end_page(page, bytes)
     object_lines(page, lines)
   end
   finish_record(page, bytes, lines)
+  -- Most of what a post's page reads is its own fields, which few other
+  -- pages read (neighbours and listings read a few, and hash them again):
+  -- kept for the build, these hashes were ~50 MB in each render process
+  -- at 100k posts.
+  memo[page] = nil
 end
 
 function object_lines(page, lines)

@@ -1416,7 +1416,7 @@ function engine.build(ctx)
       internal.clock() - t_collect, snapshots.count(), #posts)
   end
   -- A large load's garbage collected and the collector settled
-  -- (core/build.c, settle_heap): the post hooks' garbage then dies young
+  -- (core/lua/heap.c): the post hooks' garbage then dies young
   -- instead of piling up until the heap doubles (100k posts: 700 -> 648
   -- MB peak). It costs a full collection (~1 s at 100k): below SETTLE_MB
   -- of heap, where memory is not what binds, the build does without.
