@@ -315,7 +315,9 @@ pub_diag *pub_out_begin(const char *dest, pub_out **out)
  * file's entry, or NULL with *err set. */
 entry *pub_out_claim(pub_out *out, const char *relpath, pub_diag **err)
 {
-    char *rel = pub_path_confine(relpath);
+    /* The engine's paths are normal already: a copy, not a confinement
+     * (claiming 10k kept pages confined each one twice). */
+    char *rel = pub_path_is_confined(relpath) ? pub_xstrdup(relpath) : pub_path_confine(relpath);
     if (!rel || !rel[0]) {
         free(rel);
         *err = pub_diag_new(PUB_ERROR, NULL, 0, 0, "output path '%s' is outside the destination",
@@ -526,12 +528,14 @@ pub_diag *pub_out_write(pub_out *out, const char *relpath, const void *bytes, si
 bool pub_out_may_keep(pub_out *out, const char *relpath, uint64_t hash)
 {
     if (out->dest_fd < 0) return false;
-    char *rel = pub_path_confine(relpath);
+    bool normal = pub_path_is_confined(relpath);
+    char *own = normal ? NULL : pub_path_confine(relpath);
+    const char *rel = normal ? relpath : own;
     pthread_mutex_lock(&out->lock);
     entry *old = rel && rel[0] ? pub_out_map_get(&out->paths, rel) : NULL;
     bool known = old && old->old && old->claim == CLAIM_NONE && old->old_hash == hash;
     pthread_mutex_unlock(&out->lock);
-    free(rel);
+    free(own);
     return known;
 }
 

@@ -52,6 +52,20 @@ char *pub_path_confine(const char *relative)
     return pub_buf_detach(&out);
 }
 
+bool pub_path_is_confined(const char *relative)
+{
+    const char *p = relative;
+    if (!*p) return true;
+    for (;;) {
+        const char *seg = p;
+        while (*p && *p != '/') p++;
+        size_t len = (size_t)(p - seg);
+        if (len == 0 || (seg[0] == '.' && (len == 1 || (len == 2 && seg[1] == '.')))) return false;
+        if (!*p) return true;
+        p++;
+    }
+}
+
 const char *pub_path_base(const char *path)
 {
     const char *slash = strrchr(path, '/');

@@ -13,6 +13,11 @@ char *pub_path_join(const char *a, const char *b);
  * for a path that names its start. Caller frees. */
 char *pub_path_confine(const char *relative);
 
+/* Whether pub_path_confine would give `relative` back as it is (no
+ * leading or doubled '/', no "." or ".." part, no trailing '/'): such a
+ * path can be used without a normalised copy. */
+bool pub_path_is_confined(const char *relative);
+
 /* The part after the last '/' (borrowed from `path`). */
 const char *pub_path_base(const char *path);
 

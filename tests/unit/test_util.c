@@ -18,7 +18,13 @@ static void check_owned(int line, char *got, const char *want)
     free(got);
 }
 #define JOIN(a, b, want) check_owned(__LINE__, pub_path_join((a), (b)), (want))
-#define CONFINE(p, want) check_owned(__LINE__, pub_path_confine(p), (want))
+/* Also: pub_path_is_confined says whether confining gives the path back. */
+#define CONFINE(p, want)                                                                        \
+    do {                                                                                        \
+        const char *want_ = (want);                                                             \
+        CHECK_INT(pub_path_is_confined(p), want_ != NULL && strcmp(want_, (p)) == 0);           \
+        check_owned(__LINE__, pub_path_confine(p), want_);                                      \
+    } while (0)
 
 static void test_path(void)
 {
@@ -51,6 +57,10 @@ static void test_path(void)
     CONFINE("a/b/../../..", NULL);
     CONFINE("/etc/passwd", NULL);
     CONFINE("//x", NULL);
+    CONFINE("a/b/c/index.html", "a/b/c/index.html");
+    CONFINE("a/.b/c.", "a/.b/c.");
+    CONFINE("a/b/.", "a/b");
+    CONFINE("a/b/..", "a");
 
     CHECK_STR(pub_path_base("a/b/c.md"), "c.md");
     CHECK_STR(pub_path_base("c.md"), "c.md");
