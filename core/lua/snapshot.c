@@ -523,7 +523,8 @@ bool pub_lua_snapshot_field(const void *bytes, size_t len, const char *name, siz
         unsigned flags = p[1 + n];
         size_t size = 3 + n + (flags & FIELD_HASH ? 8 : 0);
         if ((size_t)(end - p) < size) return false;
-        if (name && n == name_len && memcmp(p + 1, name, n) == 0) {
+        if (name && n == name_len && (n == 0 || p[1] == (unsigned char)name[0]) &&
+            memcmp(p + 1, name, n) == 0) {
             if (out)
                 *out = (pub_snapshot_field){flags, p[2 + n],
                                             flags & FIELD_HASH ? pub_hash_get_le64(p + 3 + n) : 0};
