@@ -143,6 +143,8 @@ function PROXY.__newindex(t, k, v)
     else
       volatile = volatile or ("sets field '" .. tostring(k) .. "' of " .. ids[t] .. " while rendering")
     end
+  elseif watching then
+    note(t, k) -- the recorder's set becomes `touched` after the hook
   elseif touched and not rawequal(rawget(backing[t], k), v) then
     local f = touched[t]
     if not f then

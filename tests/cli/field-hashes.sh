@@ -2,9 +2,10 @@
 # Field hashes carried by post snapshots (core/lua/snapshot.h): the record
 # check takes a snapshotted post's field hashes instead of hashing the
 # values again, unless something can have changed them since the post was
-# taken. Here a site hook changes one post in place, in tables nested in
-# its front matter (`post.meta.badges`, and `post.info`, which is the same
-# table as `post.meta.info`), driven by a data file; each build must
+# taken. Here a site hook changes posts, driven by a data file: in place,
+# in tables nested in the front matter (`post.meta.badges`, and
+# `post.info`, which is the same table as `post.meta.info`), by
+# assignment (`post.title`) and with rawset on the post; each build must
 # render exactly the pages whose inputs changed (a plugin's output hook
 # says which) and equal a clean --no-cache build.
 #   field-hashes.sh PUBLISH REPO_ROOT
@@ -53,6 +54,7 @@ function mutate.site(site)
     end
     if post.slug == boost.info then post.info.n = boost.n end
     if post.slug == boost.stamp then rawset(post, "stamp", boost.label) end
+    if post.slug == boost.retitle then post.title = "Retitled" end
   end
 end
 function mutate.output(path, bytes)
@@ -61,7 +63,9 @@ function mutate.output(path, bytes)
 end
 return mutate
 LUA
-boost() { printf 'badge: %s\nlabel: %s\ninfo: %s\nn: %s\nstamp: %s\n' "$@" > "$src/data/boost.yaml"; }
+boost() {
+  printf 'badge: %s\nlabel: %s\ninfo: %s\nn: %s\nstamp: %s\nretitle: %s\n' "$@" none | head -6 > "$src/data/boost.yaml"
+}
 boost b gold c 2 none
 
 # build NAME WANT: a build renders exactly WANT (output paths, one a line)
@@ -115,4 +119,9 @@ boost c silver a 2 b
 build "the hook sets a field of post b with rawset" "b/index.html
 "
 check "the stamp on post b" grep -q 'shared silver</p>' "$out/b/index.html"
+
+boost c silver a 2 b a
+build "the hook sets the title of post a" "a/index.html
+"
+check "post a retitled" grep -q '<h1>Retitled</h1>' "$out/a/index.html"
 finish
