@@ -5,8 +5,10 @@
  * that shows it), so each distinct record line is judged once per build
  * (two sets of 64-bit line hashes: lines known to hold, lines known not
  * to), and each (object, field) is hashed once (a memo of value hashes by
- * a hash of the object's id and the field's name): no Lua string is made
- * per line or per hash. A line of a tracked object (a post, a page, `site`,
+ * a hash of the object's id and the field's name; a table several values
+ * share, such as the category tables in every post's `category_links`,
+ * once per check by its address, deps_hash.h): no Lua string is made per
+ * line or per hash. A line of a tracked object (a post, a page, `site`,
  * `data`) with plain field names is judged here; any other line (files,
  * the build's inputs, the environment, escaped names, the `*keys` and
  * `*len` pseudo-fields) by deps.lua's judge, once per line too. A post
@@ -50,6 +52,7 @@ typedef struct check_state {
     set good, bad;
     memo_entry *memo;
     size_t memo_cap, memo_len;
+    pub_deps_table_memo tables; /* nested tables hashed once (deps_hash.h) */
 } check_state;
 
 static int state_gc(lua_State *L)
@@ -58,6 +61,7 @@ static int state_gc(lua_State *L)
     free(cs->good.slots);
     free(cs->bad.slots);
     free(cs->memo);
+    free(cs->tables.slots);
     memset(cs, 0, sizeof *cs);
     return 0;
 }
@@ -163,11 +167,17 @@ static void push_field_value(lua_State *L, int backing, int field)
 /* What the check knows of an object's snapshot (lua/snapshot.h): its
  * field hashes, and which of them may no longer stand. Made once per
  * record line of the object. */
+enum { MAX_TOUCHED = 8 };
+
 typedef struct carried {
     const char *fields; /* the snapshot's field hashes, NULL: none */
     size_t len;
-    int touched;        /* stack index of the object's touched set, 0: none */
     uint64_t groups;    /* bit g: a table of group g was read (GROUPS_ALL: any may be) */
+    int ntouched;       /* the names noted in `touched` (borrowed from it) */
+    struct {
+        const char *s;
+        size_t len;
+    } touched[MAX_TOUCHED];
 } carried;
 
 #define GROUPS_ALL UINT64_MAX
@@ -177,7 +187,9 @@ typedef struct carried {
  * since, keeps no carried hash. Two values pushed. */
 static void push_carried(lua_State *L, int proxy, carried *c)
 {
-    *c = (carried){NULL, 0, 0, 0};
+    c->fields = NULL;
+    c->groups = 0;
+    c->ntouched = 0;
     lua_pushvalue(L, proxy);
     if (lua_rawget(L, CARRIED) != LUA_TSTRING) {
         lua_pushnil(L);
@@ -186,36 +198,54 @@ static void push_carried(lua_State *L, int proxy, carried *c)
     c->fields = lua_tolstring(L, -1, &c->len);
     lua_pushvalue(L, proxy);
     if (lua_rawget(L, TOUCHED) != LUA_TTABLE) return;
-    c->touched = lua_gettop(L);
+    int touched = lua_gettop(L);
     lua_pushnil(L);
-    while (lua_next(L, c->touched)) {
+    while (lua_next(L, touched)) {
         lua_pop(L, 1);
         size_t tl;
         const char *t = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &tl) : NULL;
         pub_snapshot_field f;
-        if (!t) c->groups = GROUPS_ALL; /* a number key: its group is not known */
-        else if (pub_lua_snapshot_field(c->fields, c->len, t, tl, &f) && (f.flags & FIELD_TABLE))
+        /* A number key: its group is not known; too many names: not kept. */
+        if (!t || c->ntouched == MAX_TOUCHED) {
+            c->groups = GROUPS_ALL;
+            continue;
+        }
+        c->touched[c->ntouched].s = t;
+        c->touched[c->ntouched++].len = tl;
+        if (pub_lua_snapshot_field(c->fields, c->len, t, tl, &f) && (f.flags & FIELD_TABLE))
             c->groups |= f.group < 64 ? (uint64_t)1 << f.group : GROUPS_ALL;
     }
 }
 
-/* The hash the snapshot carries for field `name` (its Lua string at the
- * top), when nothing can have changed the value since: neither the field
- * itself was set or read as a table, nor a table it shares. */
-static bool carried_hash(lua_State *L, const carried *c, const char *name, size_t len, uint64_t *hash)
+/* The hash the snapshot carries for field `name`, when nothing can have
+ * changed the value since: neither the field itself was set or read as a
+ * table, nor a table it shares. */
+static bool carried_hash(const carried *c, const char *name, size_t len, uint64_t *hash)
 {
     pub_snapshot_field f;
     if (!c->fields || !pub_lua_snapshot_field(c->fields, c->len, name, len, &f) || !(f.flags & FIELD_HASH))
         return false;
-    if (c->touched) {
-        if (c->groups == GROUPS_ALL || (f.group < 64 && (c->groups >> f.group & 1))) return false;
-        if (f.group >= 64 && c->groups) return false;
-        lua_pushvalue(L, -1);
-        bool was_set = lua_rawget(L, c->touched) != LUA_TNIL;
-        lua_pop(L, 1);
-        if (was_set) return false;
-    }
+    if (c->groups == GROUPS_ALL || (f.group < 64 && (c->groups >> f.group & 1))) return false;
+    if (f.group >= 64 && c->groups) return false;
+    for (int i = 0; i < c->ntouched; i++)
+        if (c->touched[i].len == len && memcmp(c->touched[i].s, name, len) == 0) return false;
     *hash = f.hash;
+    return true;
+}
+
+/* The value of a record's hash (hex, as pub_lua_deps_hex writes it), or
+ * false when it is not one. */
+static bool parse_hex(const char *s, size_t len, uint64_t *v)
+{
+    if (len == 0 || len > 16 || (len > 1 && s[0] == '0')) return false;
+    uint64_t h = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+        if (d < 0) return false;
+        h = h << 4 | (uint64_t)d;
+    }
+    *v = h;
     return true;
 }
 
@@ -224,6 +254,9 @@ static bool carried_hash(lua_State *L, const carried *c, const char *name, size_
 static bool field_holds(lua_State *L, check_state *cs, const carried *c, int backing, uint64_t key,
                         const char *name, size_t name_len, const char *hash, size_t hash_len)
 {
+    uint64_t h, recorded;
+    /* A carried hash needs neither a Lua string nor the memo. */
+    if (carried_hash(c, name, name_len, &h)) return parse_hex(hash, hash_len, &recorded) && recorded == h;
     const memo_entry *e = memo_find(cs, key);
     if (e) return e->len == hash_len && memcmp(e->text, hash, hash_len) == 0;
     lua_pushlstring(L, name, name_len);
@@ -231,15 +264,11 @@ static bool field_holds(lua_State *L, check_state *cs, const carried *c, int bac
     char hex[16];
     const char *now;
     size_t len;
-    uint64_t h;
-    if (carried_hash(L, c, name, name_len, &h)) {
-        len = pub_lua_deps_hex(h, hex);
-        now = hex;
-    } else if (pub_lua_deps_push_lazy_hash(L, LAZY_HASH, backing, field)) {
+    if (pub_lua_deps_push_lazy_hash(L, LAZY_HASH, backing, field)) {
         now = lua_tolstring(L, -1, &len);
     } else {
         push_field_value(L, backing, field);
-        len = pub_lua_deps_hex(pub_lua_deps_hash_at(L, -1, IDS), hex);
+        len = pub_lua_deps_hex(pub_lua_deps_hash_at_memo(L, -1, IDS, &cs->tables), hex);
         now = hex;
     }
     memo_put(cs, key, now, len);
@@ -356,6 +385,8 @@ int pub_lua_deps_check(lua_State *L, pub_deps *d, pub_deps_keep_fn keep, void *u
     lua_settop(L, TOUCHED);
     luaL_checkstack(L, 24, "records");
     check_state *cs = new_state(L);
+    lua_newtable(L);
+    cs->tables.anchors = lua_gettop(L);
     lua_newtable(L);
     int render = lua_gettop(L);
     lua_Integer n = (lua_Integer)lua_rawlen(L, OUTPUTS), count = 0;

@@ -8,6 +8,7 @@
  * back into Lua code, so no C memory is live across a Lua error. */
 #include "lua/deps_hash.h"
 #include "util/hash.h"
+#include "util/mem.h"
 #include <lauxlib.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -75,7 +76,7 @@ static void sort_keys(key *keys, size_t n)
     }
 }
 
-static uint64_t hash_at(lua_State *L, int idx, int ids, uint64_t h, int depth);
+static uint64_t hash_at(lua_State *L, int idx, int ids, uint64_t h, int depth, pub_deps_table_memo *m);
 
 /* One pass over the table: each entry's key and value are hashed on
  * their own as lua_next gives them (no key pushed again, no second
@@ -84,7 +85,57 @@ static uint64_t hash_at(lua_State *L, int idx, int ids, uint64_t h, int depth);
  * (nothing leaks if Lua raises). */
 enum { SMALL = 16 };
 
-static uint64_t hash_table(lua_State *L, int idx, int ids, uint64_t h, int depth)
+/* The memo's slot of table address `p`: its own or the empty one where it
+ * goes. */
+static pub_deps_table_slot *memo_slot(pub_deps_table_memo *m, const void *p)
+{
+    size_t i = ((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15u >> 20;
+    for (i &= m->cap - 1;; i = (i + 1) & (m->cap - 1))
+        if (m->slots[i].table == p || !m->slots[i].table) return &m->slots[i];
+}
+
+/* Keeps table `p` (at idx) with its hash; the anchor keeps it alive, so
+ * that its address is not another table's while the memo lives. */
+static void memo_put(lua_State *L, pub_deps_table_memo *m, int idx, const void *p, uint64_t hash)
+{
+    if ((m->len + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 1024;
+        pub_deps_table_memo grown = {pub_xcalloc(cap, sizeof *grown.slots), cap, 0, m->anchors, false};
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->slots[i].table) *memo_slot(&grown, m->slots[i].table) = m->slots[i];
+        free(m->slots);
+        m->slots = grown.slots;
+        m->cap = cap;
+    }
+    pub_deps_table_slot *slot = memo_slot(m, p);
+    if (!slot->table) m->len++;
+    *slot = (pub_deps_table_slot){p, hash};
+    lua_pushvalue(L, idx);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, m->anchors);
+}
+
+static uint64_t hash_entries(lua_State *L, int idx, int ids, uint64_t h, int depth, pub_deps_table_memo *m);
+
+static uint64_t hash_table(lua_State *L, int idx, int ids, uint64_t h, int depth, pub_deps_table_memo *m)
+{
+    if (!m || h != 0) return hash_entries(L, idx, ids, h, depth, m);
+    const void *p = lua_topointer(L, idx);
+    if (m->cap) {
+        const pub_deps_table_slot *slot = memo_slot(m, p);
+        if (slot->table) return slot->hash;
+    }
+    /* A hash that met the depth limit depends on the depth it started
+     * at: not kept. */
+    bool deep = m->deep;
+    m->deep = false;
+    uint64_t hash = hash_entries(L, idx, ids, h, depth, m);
+    if (!m->deep) memo_put(L, m, idx, p, hash);
+    m->deep = m->deep || deep;
+    return hash;
+}
+
+static uint64_t hash_entries(lua_State *L, int idx, int ids, uint64_t h, int depth, pub_deps_table_memo *m)
 {
     lua_pushvalue(L, idx);
     lua_rawget(L, ids);
@@ -97,7 +148,10 @@ static uint64_t hash_table(lua_State *L, int idx, int ids, uint64_t h, int depth
         return h;
     }
     lua_pop(L, 1);
-    if (depth >= MAX_DEPTH) return feed_tag(h, 'D', 0); /* a cycle, or absurdly deep */
+    if (depth >= MAX_DEPTH) {
+        if (m) m->deep = true;
+        return feed_tag(h, 'D', 0); /* a cycle, or absurdly deep */
+    }
     key small[SMALL];
     key *keys = small;
     size_t n = 0, cap = SMALL;
@@ -121,8 +175,8 @@ static uint64_t hash_table(lua_State *L, int idx, int ids, uint64_t h, int depth
         else if (k->type == LUA_TBOOLEAN) k->integer = lua_toboolean(L, -2);
         else k->p = lua_topointer(L, -2);
         k->key_hash = k->type == LUA_TSTRING ? feed(feed_tag(0, 's', k->len), k->s, k->len)
-                                             : hash_at(L, lua_gettop(L) - 1, ids, 0, depth + 1);
-        k->value_hash = hash_at(L, lua_gettop(L), ids, 0, depth + 1);
+                                             : hash_at(L, lua_gettop(L) - 1, ids, 0, depth + 1, m);
+        k->value_hash = hash_at(L, lua_gettop(L), ids, 0, depth + 1, m);
         lua_pop(L, 1);
     }
     sort_keys(keys, n);
@@ -137,7 +191,7 @@ static uint64_t hash_table(lua_State *L, int idx, int ids, uint64_t h, int depth
     return feed_tag(h, '}', n);
 }
 
-static uint64_t hash_at(lua_State *L, int idx, int ids, uint64_t h, int depth)
+static uint64_t hash_at(lua_State *L, int idx, int ids, uint64_t h, int depth, pub_deps_table_memo *m)
 {
     switch (lua_type(L, idx)) {
     case LUA_TNIL:
@@ -159,7 +213,7 @@ static uint64_t hash_at(lua_State *L, int idx, int ids, uint64_t h, int depth)
     }
     case LUA_TTABLE:
         luaL_checkstack(L, 8, "value too deep to hash");
-        return hash_table(L, lua_absindex(L, idx), ids, h, depth);
+        return hash_table(L, lua_absindex(L, idx), ids, h, depth, m);
     case LUA_TFUNCTION: {
         /* Known by where it was written; what it computes from tracked
          * objects is recorded when it reads them. */
@@ -205,7 +259,12 @@ static void push_hex(lua_State *L, uint64_t h)
 
 uint64_t pub_lua_deps_hash_at(lua_State *L, int idx, int ids)
 {
-    return hash_at(L, lua_absindex(L, idx), ids, 0, 0);
+    return hash_at(L, lua_absindex(L, idx), ids, 0, 0, NULL);
+}
+
+uint64_t pub_lua_deps_hash_at_memo(lua_State *L, int idx, int ids, pub_deps_table_memo *memo)
+{
+    return hash_at(L, lua_absindex(L, idx), ids, 0, 0, memo);
 }
 
 int pub_lua_deps_hash_value(lua_State *L)
@@ -213,7 +272,7 @@ int pub_lua_deps_hash_value(lua_State *L)
     luaL_checkany(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_settop(L, 2);
-    push_hex(L, hash_at(L, 1, 2, 0, 0));
+    push_hex(L, hash_at(L, 1, 2, 0, 0, NULL));
     return 1;
 }
 

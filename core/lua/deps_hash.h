@@ -15,6 +15,28 @@ int pub_lua_deps_hash_value(lua_State *L);
  * `ids` (an index) as there. */
 uint64_t pub_lua_deps_hash_at(lua_State *L, int idx, int ids);
 
+/* A memo of table hashes by address, for one call that hashes many values
+ * sharing tables (the record check: every post's `category_links` holds
+ * the same category tables). Valid only while no hashed table changes;
+ * `anchors` (a stack index) is a table that keeps every hashed table
+ * alive, so no address comes back as another table's. Zero it, set
+ * `anchors`; the caller frees `slots`. */
+typedef struct pub_deps_table_slot {
+    const void *table;
+    uint64_t hash;
+} pub_deps_table_slot;
+
+typedef struct pub_deps_table_memo {
+    pub_deps_table_slot *slots;
+    size_t cap, len;
+    int anchors;
+    bool deep; /* while hashing: the depth limit was met */
+} pub_deps_table_memo;
+
+/* pub_lua_deps_hash_at with tables taken from and kept in `memo`: the
+ * same hash. */
+uint64_t pub_lua_deps_hash_at_memo(lua_State *L, int idx, int ids, pub_deps_table_memo *memo);
+
 /* Writes `h` in hex as string.format("%x") does (no NUL); returns the
  * length (1 to 16). */
 size_t pub_lua_deps_hex(uint64_t h, char hex[16]);
