@@ -27,7 +27,12 @@
  * Saves take an exclusive flock on the file in force (and check that the
  * name still leads to it: a rewrite may have replaced it meanwhile);
  * loading takes a shared one while it reads the header and index, so it
- * never sees a header being written. Blobs are checked against their hash
+ * never sees a header being written. Neither waits for a lock longer
+ * than LOCK_WAIT_MS (a process stopped with Ctrl-Z in the middle of a
+ * save must not stall every later build): past that a load reads without
+ * it (the hashes still catch a torn header) and a save rewrites, which
+ * needs no lock (the rename is atomic; an append in flight to the old
+ * file is lost with it). Blobs are checked against their hash
  * when read, so opening never touches them.
  *
  * This module does not render Markdown or decide when a build may be
@@ -70,6 +75,20 @@ void (*pub_cache_step_hook)(const char *step) = NULL;
 static void step(const char *name)
 {
     if (pub_cache_step_hook) pub_cache_step_hook(name);
+}
+
+/* How long a load or a save waits for the file's lock (see the top). */
+#define LOCK_WAIT_MS 1000
+
+/* Takes flock `op` on `fd` within LOCK_WAIT_MS; false when it cannot. */
+static bool lock_within(int fd, int op)
+{
+    for (int waited = 0;; waited += 5) {
+        if (flock(fd, op | LOCK_NB) == 0) return true;
+        if (errno != EWOULDBLOCK && errno != EINTR) return false;
+        if (waited >= LOCK_WAIT_MS) return false;
+        nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+    }
 }
 
 /* Little-endian loads of `n` (1..8) bytes, whatever the host order (the
@@ -220,7 +239,7 @@ static void load(pub_cache *c)
 {
     int fd = open(c->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return;
-    bool locked = flock(fd, LOCK_SH) == 0;
+    bool locked = lock_within(fd, LOCK_SH);
     struct stat st;
     unsigned char h[HEADER_SIZE];
     unsigned char *index = NULL;
@@ -589,17 +608,21 @@ static bool rewrite(pub_cache *c, entry **kept, size_t nkept, size_t nold)
 }
 
 /* Opens the file in force and takes its exclusive lock; -1 when there is
- * none. A rewrite that renamed a new file into place while this waited
- * left the lock on a file no one opens any more: then again, on the new
- * one. */
+ * none, or its lock is not to be had within LOCK_WAIT_MS. A rewrite that
+ * renamed a new file into place while this waited left the lock on a
+ * file no one opens any more: then again, on the new one. */
 static int lock_current(const pub_cache *c)
 {
     for (int tries = 0; tries < 100; tries++) {
         int fd = open(c->path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) return -1;
+        if (!lock_within(fd, LOCK_EX)) {
+            close(fd);
+            return -1;
+        }
         struct stat held, now;
-        if (flock(fd, LOCK_EX) == 0 && fstat(fd, &held) == 0 && S_ISREG(held.st_mode) &&
-            lstat(c->path, &now) == 0 && held.st_ino == now.st_ino && held.st_dev == now.st_dev)
+        if (fstat(fd, &held) == 0 && S_ISREG(held.st_mode) && lstat(c->path, &now) == 0 &&
+            held.st_ino == now.st_ino && held.st_dev == now.st_dev)
             return fd;
         close(fd);
     }

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1039,6 +1040,34 @@ static void test_concurrent_saves(void)
     }
 }
 
+/* A lock held and never given back (a saver stopped with Ctrl-Z): a load
+ * reads without it, a save rewrites (no lock needed), each after a
+ * bounded wait; the cache answers right. */
+static void test_lock_held(void)
+{
+    char *site = new_site();
+    const char *file = cache_file(site);
+    pub_cache *c = pub_cache_open(site);
+    put_html(c, 1, "one");
+    CHECK_SAVED(c);
+    pub_cache_free(c);
+    int holder = open(file, O_RDONLY);
+    CHECK(holder >= 0 && flock(holder, LOCK_EX) == 0);
+    ino_t before = inode_of(file);
+    c = pub_cache_open(site);
+    CHECK_HTML(c, 1, "one");
+    put_html(c, 2, "two");
+    CHECK_SAVED(c);
+    pub_cache_free(c);
+    CHECK(inode_of(file) != before); /* rewritten, not appended */
+    close(holder);
+    c = pub_cache_open(site);
+    CHECK_HTML(c, 1, "one");
+    CHECK_HTML(c, 2, "two");
+    pub_cache_free(c);
+    CHECK(stray_files(site) == 0);
+}
+
 int main(void)
 {
     check_temp_dir(root, "cache");
@@ -1055,6 +1084,7 @@ int main(void)
     test_append_and_compact();
     test_crash_during_save();
     test_concurrent_saves();
+    test_lock_held();
     test_fingerprint();
     test_fingerprint_stored();
     test_fingerprint_tree();
