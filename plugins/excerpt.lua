@@ -47,13 +47,35 @@ function excerpt.truncate_html(html, limit)
   return publish.html.truncate(html, limit, ELLIPSIS)
 end
 
+-- Where sentences end in `s`, in order: after each letter or digit (of
+-- any script) followed by . ! or ? and closing quotes or brackets, the
+-- position of the next byte when `after` (an anchored class: "^%s",
+-- "^[%s<]") matches it. What s:gmatch("[^%s%p][%.!%?][\"'%)%]]*()%s")
+-- finds, looked for from each . ! ? instead of trying a match at every
+-- byte (every post's excerpt asks, on the main thread).
+local function sentence_ends(s, after)
+  local ends, at = {}, 1
+  while true do
+    local j = s:find("[%.!%?]", at)
+    if not j then return ends end
+    at = j + 1
+    if j > 1 and s:find("^[^%s%p]", j - 1) then
+      local k = s:match("^[\"'%)%]]*()", j + 1)
+      if s:find(after, k) then
+        ends[#ends + 1] = k
+        at = k + 1
+      end
+    end
+  end
+end
+
 -- The end (byte after the punctuation) of the last sentence in plain
 -- `text`, or nil. A sentence ends with . ! ? (and closing quotes or
 -- brackets) after a letter or digit of any script, before whitespace; or
 -- with the ideographic full stop 。 or a full-width ！ ？, which need none.
 local function last_sentence_end_text(text)
-  local best
-  for e in text:gmatch("[^%s%p][%.!%?][\"'%)%]]*()%s") do best = e end
+  local ends = sentence_ends(text, "^%s")
+  local best = ends[#ends]
   for e in text:gmatch("\227\128\130()") do if not best or e > best then best = e end end
   for e in text:gmatch("\239\188[\129\159]()") do if not best or e > best then best = e end end
   return best
@@ -86,7 +108,7 @@ local function last_sentence_end(html)
   local best
   local spans, from = tag_spans(html), 1
   local inside
-  for e in html:gmatch("[^%s%p][%.!%?][\"'%)%]]*()[%s<]") do
+  for _, e in ipairs(sentence_ends(html, "^[%s<]")) do
     inside, from = in_tag(spans, e - 1, from)
     if not inside then best = e end
   end
