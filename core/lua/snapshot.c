@@ -20,6 +20,7 @@
 #include "../util/hash.h"
 #include <lauxlib.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum {
@@ -286,12 +287,32 @@ typedef struct write_call {
  * computes them, so that an unchanged post's fields are not hashed again
  * (core/lua/deps_check.c; the format is in snapshot.h). The fields are
  * walked in the order write_table wrote them, so index i is field i. */
+typedef struct field_entry {
+    const char *name; /* the post's key, alive while the post is */
+    size_t len;
+    unsigned char flags, group;
+    uint64_t hash;
+} field_entry;
+
+/* Names in byte order, a prefix first (pub_lua_snapshot_field stops at
+ * the first name past the one it looks for). */
+static int name_order(const char *a, size_t alen, const char *b, size_t blen)
+{
+    if (alen && blen && a[0] != b[0]) return (unsigned char)a[0] < (unsigned char)b[0] ? -1 : 1;
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    return c ? c : (alen > blen) - (alen < blen);
+}
+
+static int entry_cmp(const void *x, const void *y)
+{
+    const field_entry *a = x, *b = y;
+    return name_order(a->name, a->len, b->name, b->len);
+}
+
 static void write_field_hashes(lua_State *L, writer *w)
 {
     if (w->nfields > MAX_FIELDS) return;
-    pub_buf_putc(w->out, TAG_HASHES);
-    size_t count_at = w->out->len;
-    put_u32(w->out, 0);
+    field_entry entries[MAX_FIELDS];
     uint32_t count = 0;
     lua_newtable(L); /* ids: no table of a snapshot is a tracked object */
     int ids = lua_gettop(L), i = 0;
@@ -302,20 +323,26 @@ static void write_field_hashes(lua_State *L, writer *w)
         const char *name = t == LUA_TSTRING ? lua_tolstring(L, -2, &len) : NULL;
         bool written = !skipped(name, root_skip) &&
                        !(name && strcmp(name, "content_id") == 0 && lua_type(L, -1) == LUA_TNUMBER);
-        if (written && name && len <= 255) {
+        if (written && name && len <= 255 && count < MAX_FIELDS) {
             bool carried = strcmp(name, "_doc") != 0;
-            pub_buf_putc(w->out, (char)len);
-            pub_buf_append(w->out, name, len);
-            pub_buf_putc(w->out, (char)((lua_type(L, -1) == LUA_TTABLE ? FIELD_TABLE : 0) |
-                                        (carried ? FIELD_HASH : 0)));
-            pub_buf_putc(w->out, (char)field_group(w, i));
-            if (carried) put_u64(w->out, pub_lua_deps_hash_at(L, -1, ids));
-            count++;
+            entries[count++] = (field_entry){
+                name, len,
+                (unsigned char)((lua_type(L, -1) == LUA_TTABLE ? FIELD_TABLE : 0) | (carried ? FIELD_HASH : 0)),
+                (unsigned char)field_group(w, i), carried ? pub_lua_deps_hash_at(L, -1, ids) : 0};
         }
         if (written) i++;
         lua_pop(L, 1);
     }
-    patch_u32(w->out, count_at, count);
+    qsort(entries, count, sizeof *entries, entry_cmp);
+    pub_buf_putc(w->out, TAG_HASHES);
+    put_u32(w->out, count);
+    for (uint32_t k = 0; k < count; k++) {
+        pub_buf_putc(w->out, (char)entries[k].len);
+        pub_buf_append(w->out, entries[k].name, entries[k].len);
+        pub_buf_putc(w->out, (char)entries[k].flags);
+        pub_buf_putc(w->out, (char)entries[k].group);
+        if (entries[k].flags & FIELD_HASH) put_u64(w->out, entries[k].hash);
+    }
 }
 
 static int write_protected(lua_State *L)
@@ -559,12 +586,15 @@ bool pub_lua_snapshot_field(const void *bytes, size_t len, const char *name, siz
         unsigned flags = p[1 + n];
         size_t size = 3 + n + (flags & FIELD_HASH ? 8 : 0);
         if ((size_t)(end - p) < size) return false;
-        if (name && n == name_len && (n == 0 || p[1] == (unsigned char)name[0]) &&
-            memcmp(p + 1, name, n) == 0) {
-            if (out)
-                *out = (pub_snapshot_field){flags, p[2 + n],
-                                            flags & FIELD_HASH ? pub_hash_get_le64(p + 3 + n) : 0};
-            return true;
+        if (name) {
+            int c = name_order((const char *)p + 1, n, name, name_len);
+            if (c > 0) return false; /* sorted: it is not there */
+            if (c == 0) {
+                if (out)
+                    *out = (pub_snapshot_field){flags, p[2 + n],
+                                                flags & FIELD_HASH ? pub_hash_get_le64(p + 3 + n) : 0};
+                return true;
+            }
         }
         p += size;
     }

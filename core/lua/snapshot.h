@@ -36,7 +36,8 @@ int pub_lua_snapshot_read(lua_State *L, const void *bytes, size_t len);
  * value hash (lua/deps_hash.h, as the record check computes it when the
  * snapshot is written) and which fields share a table (a change made
  * through one shows in the others): `H`, a count (4 bytes), then per
- * field its name's length (1 byte) and name, flags (FIELD_TABLE: the value
+ * field, in byte order of the names, its name's length (1 byte) and
+ * name, flags (FIELD_TABLE: the value
  * is a table; FIELD_HASH: a hash follows; `_doc` has none), its group
  * (the index of the first field it shares a table with, else its own)
  * and the hash (8 bytes). pub_lua_snapshot_read hands them, as they are,
