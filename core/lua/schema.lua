@@ -292,7 +292,8 @@ local function plain_fn(decl)
   if fn ~= nil then return fn end
   fn = false
   local types = alternatives(decl.type or "any")
-  local checks, known = {}, not (decl.values or decl.min or decl.keys)
+  -- No alternative at all ("" or "|") is for plainly_ok to report.
+  local checks, known = {}, #types > 0 and not (decl.values or decl.min or decl.keys)
   for i = 1, #types do
     checks[i] = CHECKS[types[i]]
     known = known and checks[i] ~= nil
@@ -446,7 +447,7 @@ function schema.site_rules(rules, pos, report, path, section)
     local bad
     if type(decl) ~= "table" or is_list(decl) and next(decl) ~= nil then
       bad = "must be a type name or a mapping like {type: string, required: true}"
-    elseif decl.type ~= nil and type(decl.type) ~= "string" then
+    elseif decl.type ~= nil and (type(decl.type) ~= "string" or not decl.type:find("[^|]")) then
       bad = "'type' must be a type name like string, integer, list"
     else
       for t in (decl.type or "any"):gmatch("[^|]+") do

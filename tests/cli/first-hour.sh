@@ -119,6 +119,12 @@ posts/2024-03-04-b.md:3:8: error: 'words' must be an integer, not 'many'" \
   sh -c "printf '%s\n' 'schema: {posts: {image: {type: string, required: true}, mood: {values: [happy, sad]}, n: {type: integr}, words: integer}}' >> config.yaml &&
          printf -- '---\nmood: hapy\nwords: many\n---\nBody\n' > posts/2024-03-04-b.md"
 
+# A rule whose type names nothing ("" or "|") is the rule's error, not a
+# crash when a post has the key.
+mistake "site schema, empty type" "config.yaml:3:18: error: schema rule 'posts.image': 'type' must be a type name like string, integer, list" \
+  sh -c "printf '%s\n' 'schema: {posts: {image: \"|\"}}' >> config.yaml &&
+         printf -- '---\nimage: x\n---\nBody\n' > posts/2024-03-04-b.md"
+
 # Plugins: a misspelt hook never runs, so it is an error; a plugin that
 # does not exist is one line naming where plugins are looked for.
 mistake "a hook with a typo" "plugins/shout.lua:2:1: error: 'posts' is not a hook; did you mean 'post'?" \
