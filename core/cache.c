@@ -35,6 +35,10 @@
  * file is lost with it). Blobs are checked against their hash
  * when read, so opening never touches them.
  *
+ * No save calls fsync: it is a cache. After a power cut a header may
+ * outlive the index it names; the index hash then fails and the cache
+ * loads empty (the next build renders everything), never wrong HTML.
+ *
  * This module does not render Markdown or decide when a build may be
  * skipped: build.c asks, and does. */
 #define _GNU_SOURCE
@@ -318,7 +322,9 @@ bool pub_cache_copy_html(pub_cache *c, uint64_t key, char *dst, size_t len)
 {
     pthread_mutex_lock(&c->lock);
     entry *e = find(c, key);
-    if (!e || e->bad || e->len != len) {
+    /* After a save the offsets name places in the saved file, not in the
+     * fds this reads: nothing reads then, and if it did it must miss. */
+    if (!e || e->bad || e->len != len || c->saved) {
         pthread_mutex_unlock(&c->lock);
         return false;
     }
@@ -643,8 +649,11 @@ static uint64_t append_at(const pub_cache *c, int fd, uint64_t old_bytes, uint64
         pub_file_pread_all(fd, h, HEADER_SIZE, 0) ||
         !header_index(h, (uint64_t)held.st_size, &off, &count, &end) || end < c->old_end)
         return 0;
-    /* Garbage: everything before the end in force that no kept entry holds. */
-    uint64_t garbage = end - HEADER_SIZE - old_bytes;
+    /* Garbage: everything before the end in force that no kept entry holds.
+     * Two keys may share one blob (pub_cache_move), which old_bytes counts
+     * twice: the difference is clamped rather than let wrap. */
+    uint64_t used = HEADER_SIZE + old_bytes;
+    uint64_t garbage = end > used ? end - used : 0;
     if (fresh_bytes > old_bytes || garbage > old_bytes + fresh_bytes) return 0;
     *same_index = end == c->old_end;
     return end;
@@ -659,6 +668,9 @@ static int save_file(pub_cache *c, entry **kept, size_t nkept)
     int fd = lock_current(c);
     bool same_index = false;
     uint64_t at = fd >= 0 ? append_at(c, fd, old_bytes, fresh_bytes, &same_index) : 0;
+    /* Only a failure from here on may name the cause (lock_current's
+     * ENOENT for a first save is not one); a short read sets none: EIO. */
+    errno = 0;
     bool ok;
     if (at == 0) {
         ok = rewrite(c, kept, nkept, nold);
