@@ -45,14 +45,17 @@ typedef struct recorder {
     uint32_t gen;
     bool active; /* a page is rendering */
     bool odd;    /* it read a key that is not a string (deps.lua's way) */
+    size_t interned; /* names up to this length have one address */
     set pairs, objs, keys;
     entry *entries;
     uint32_t nentries, cap;
 } recorder;
 
 #define RECORDER "publish.Recorder"
-/* Lua interns strings up to this length (LUAI_MAXSHORTLEN): one address
- * per name. A longer name may come as several copies. */
+/* Lua interns strings up to this length (LUAI_MAXSHORTLEN, 40 in a stock
+ * Lua 5.4): one address per name. A longer name may come as several
+ * copies. The limit is not in Lua's API, so each recorder checks it
+ * (interned_up_to) and trusts addresses only as far as it holds. */
 enum { SHORT_NAME = 40 };
 
 /* Upvalues shared by the recorder's functions. */
@@ -223,7 +226,7 @@ static int rec_has(lua_State *L)
         const void *o = lua_topointer(L, 1);
         read = r->pairs.cap && probe(&r->pairs, r->gen, o, name)->gen == r->gen;
         /* A long string (not interned) may be another copy of a name read. */
-        for (uint32_t i = 0; !read && len > SHORT_NAME && i < r->nentries; i++) {
+        for (uint32_t i = 0; !read && len > r->interned && i < r->nentries; i++) {
             const entry *e = &r->entries[i];
             if (e->len == len && memcmp(e->name, name, len) == 0) {
                 lua_rawgeti(L, UP(UP_OBJS), e->obj);
@@ -477,6 +480,20 @@ static int rec_lines(lua_State *L)
     return 1;
 }
 
+/* SHORT_NAME if this Lua interns strings that long (two copies made
+ * apart are one string), else 0: every name is then compared by bytes. */
+static size_t interned_up_to(lua_State *L)
+{
+    char a[SHORT_NAME], b[SHORT_NAME];
+    memset(a, 'k', sizeof a);
+    memcpy(b, a, sizeof b);
+    lua_pushlstring(L, a, sizeof a);
+    lua_pushlstring(L, b, sizeof b);
+    bool one = lua_topointer(L, -1) == lua_topointer(L, -2);
+    lua_pop(L, 2);
+    return one ? SHORT_NAME : 0;
+}
+
 int pub_lua_deps_recorder(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -484,7 +501,7 @@ int pub_lua_deps_recorder(lua_State *L)
     luaL_checktype(L, 3, LUA_TFUNCTION);
     lua_settop(L, 3);
     recorder *r = pub_lua_new_box(L, sizeof *r, RECORDER, recorder_gc);
-    (void)r;
+    r->interned = interned_up_to(L);
     int rec = lua_gettop(L);
     lua_newtable(L); /* objects read */
     lua_newtable(L); /* field names read */
