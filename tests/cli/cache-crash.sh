@@ -13,7 +13,12 @@ publish="$1"; root="$2"
 source "$root/tests/cli/lib.sh"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 ldd "$publish" | grep -q 'libasan' && exit 77
-cc -shared -fPIC -O1 -o "$work/crash.so" "$root/tests/cli/cache_crash_preload.c" -ldl || exit 77
+# No compiler is a skip; a preload library that does not compile is a failure.
+command -v cc > /dev/null || exit 77
+if ! cc -shared -fPIC -O1 -o "$work/crash.so" "$root/tests/cli/cache_crash_preload.c" -ldl; then
+  echo "FAIL: tests/cli/cache_crash_preload.c does not compile" >&2
+  exit 1
+fi
 src="$work/site"
 cp -r "$root/site" "$src"
 rm -rf "$src/_site" "$src/.publish-cache"
