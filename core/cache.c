@@ -97,12 +97,6 @@ static bool lock_within(int fd, int op)
 
 /* Little-endian loads of `n` (1..8) bytes, whatever the host order (the
  * cache file's layout). */
-static uint64_t load_le(const unsigned char *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = n - 1; i >= 0; i--) v = (v << 8) | p[i];
-    return v;
-}
 
 uint64_t pub_cache_md_key(const void *body, size_t len, const pub_md_options *opts)
 {
@@ -216,20 +210,15 @@ static entry *add_entry(pub_cache *c, const entry *e)
     return &c->entries[c->len++];
 }
 
-static uint64_t get64(const unsigned char *p)
-{
-    return load_le(p, 8);
-}
-
 /* The index a header names, when the header is sound and the index lies
  * within `size` bytes: its offset, entry count and end. */
 static bool header_index(const unsigned char *h, uint64_t size, uint64_t *off, uint64_t *count,
                          uint64_t *end)
 {
-    *count = get64(h + 40);
-    *off = get64(h + 48);
-    if (memcmp(h, CACHE_MAGIC, 8) != 0 || load_le(h + 8, 4) != CACHE_VERSION ||
-        get64(h + 72) != pub_hash(h, 72, CACHE_VERSION) || *off < HEADER_SIZE || *off > size ||
+    *count = pub_hash_get_le64(h + 40);
+    *off = pub_hash_get_le64(h + 48);
+    if (memcmp(h, CACHE_MAGIC, 8) != 0 || pub_hash_get_le32(h + 8) != CACHE_VERSION ||
+        pub_hash_get_le64(h + 72) != pub_hash(h, 72, CACHE_VERSION) || *off < HEADER_SIZE || *off > size ||
         *count > (size - *off) / INDEX_ENTRY)
         return false;
     *end = *off + *count * INDEX_ENTRY;
@@ -255,13 +244,13 @@ static void load(pub_cache *c)
     size_t index_len = (size_t)(end - index_off);
     index = pub_xmalloc(index_len ? index_len : 1);
     if (pub_file_pread_all(fd, index, index_len, index_off) ||
-        pub_hash(index, index_len, CACHE_VERSION) != get64(h + 56))
+        pub_hash(index, index_len, CACHE_VERSION) != pub_hash_get_le64(h + 56))
         goto empty;
     if (locked) flock(fd, LOCK_UN);
     reserve(c, (size_t)count);
     for (size_t i = 0; i < count; i++) {
         const unsigned char *p = index + i * INDEX_ENTRY;
-        entry e = {get64(p), get64(p + 8), get64(p + 16), get64(p + 24), false, false, false, false};
+        entry e = {pub_hash_get_le64(p), pub_hash_get_le64(p + 8), pub_hash_get_le64(p + 16), pub_hash_get_le64(p + 24), false, false, false, false};
         if (e.offset < HEADER_SIZE || e.offset > index_off || e.len > index_off - e.offset ||
             e.len >= SIZE_MAX)
             goto empty;
@@ -269,14 +258,14 @@ static void load(pub_cache *c)
     }
     free(index);
     c->loaded = c->len;
-    c->old_has_fp = c->has_fp = (get64(h + 32) & 1) != 0;
-    c->old_fp = c->fp = get64(h + 16);
-    c->old_valid_until = c->valid_until = (long long)get64(h + 24);
-    c->old_since = c->since = (long long)get64(h + 64);
+    c->old_has_fp = c->has_fp = (pub_hash_get_le64(h + 32) & 1) != 0;
+    c->old_fp = c->fp = pub_hash_get_le64(h + 16);
+    c->old_valid_until = c->valid_until = (long long)pub_hash_get_le64(h + 24);
+    c->old_since = c->since = (long long)pub_hash_get_le64(h + 64);
     c->old_end = end;
     c->old_count = count;
     c->old_index_off = index_off;
-    c->old_index_hash = get64(h + 56);
+    c->old_index_hash = pub_hash_get_le64(h + 56);
     c->old_fd = fd;
     return;
 empty:

@@ -16,6 +16,7 @@
 #include "deps.h"
 #include "content.h"
 #include "util/file.h"
+#include "util/hash.h"
 #include "util/fs.h"
 #include "util/mem.h"
 #include "util/path.h"
@@ -58,11 +59,6 @@ struct pub_deps {
     pub_content *texts; /* this build's record texts (`stored`) */
 };
 
-static uint32_t get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static void put_u32(unsigned char *p, uint32_t v)
 {
     p[0] = (unsigned char)v;
@@ -80,11 +76,11 @@ static bool parse(pub_deps *d, size_t len)
     const unsigned char *p = (const unsigned char *)d->old;
     while (at < len) {
         if (len - at < 4) return false;
-        uint32_t plen = get_u32(p + at);
+        uint32_t plen = pub_hash_get_le32(p + at);
         if (plen == 0 || len - at - 4 < (size_t)plen + 5) return false;
         char *output = d->old + at + 4;
         if (output[plen] != '\0' || memchr(output, '\0', plen)) return false;
-        uint32_t tlen = get_u32(p + at + 5 + plen);
+        uint32_t tlen = pub_hash_get_le32(p + at + 5 + plen);
         size_t text_at = at + 9 + plen;
         if (len - text_at < tlen) return false;
         if (d->nlast == cap) {

@@ -413,7 +413,7 @@ static uint32_t get_u32(reader *r)
 {
     const unsigned char *p = r->p;
     r->p += 4;
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    return pub_hash_get_le32(p);
 }
 
 static void set_kind(lua_State *L, int kind)
@@ -568,17 +568,12 @@ static int read_protected(lua_State *L)
 
 /* ---- Field hashes -------------------------------------------------------------- */
 
-static uint32_t le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 bool pub_lua_snapshot_field(const void *bytes, size_t len, const char *name, size_t name_len,
                             pub_snapshot_field *out)
 {
     const unsigned char *p = bytes, *end = p + len;
     if (len < 5 || *p != TAG_HASHES) return false;
-    uint32_t count = le32(p + 1);
+    uint32_t count = pub_hash_get_le32(p + 1);
     p += 5;
     for (uint32_t i = 0; i < count; i++) {
         if (end - p < 3 || end - p < 3 + p[0]) return false;

@@ -24,4 +24,10 @@ static inline uint64_t pub_hash_get_le64(const unsigned char *p)
     return v;
 }
 
+/* The little-endian u32 at p (the record and snapshot formats' lengths). */
+static inline uint32_t pub_hash_get_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 #endif
