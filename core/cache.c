@@ -250,7 +250,9 @@ static void load(pub_cache *c)
     reserve(c, (size_t)count);
     for (size_t i = 0; i < count; i++) {
         const unsigned char *p = index + i * INDEX_ENTRY;
-        entry e = {pub_hash_get_le64(p), pub_hash_get_le64(p + 8), pub_hash_get_le64(p + 16), pub_hash_get_le64(p + 24), false, false, false, false};
+        entry e = {pub_hash_get_le64(p),      pub_hash_get_le64(p + 8),
+                   pub_hash_get_le64(p + 16), pub_hash_get_le64(p + 24),
+                   false, false, false, false};
         if (e.offset < HEADER_SIZE || e.offset > index_off || e.len > index_off - e.offset ||
             e.len >= SIZE_MAX)
             goto empty;

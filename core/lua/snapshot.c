@@ -425,6 +425,59 @@ static void set_kind(lua_State *L, int kind)
 }
 
 /* Pushes the next value; on bad bytes sets r->bad and pushes nil. */
+static void read_value(lua_State *L, reader *r, int depth);
+
+/* A table's body (after its tag): pushes the table and returns true, or
+ * pushes nothing and returns false when its counts are already wrong. */
+static bool read_table(lua_State *L, reader *r, int depth)
+{
+    if (!need(r, 9)) return false;
+    int kind = *r->p++;
+    uint32_t narr = get_u32(r), nhash = get_u32(r);
+    if ((kind & ~KIND_SHARED) > KIND_ROOT || narr > (uint32_t)(r->end - r->p) ||
+        nhash > (uint32_t)(r->end - r->p))
+        return false;
+    luaL_checkstack(L, 6, "snapshot");
+    lua_createtable(L, (int)narr, (int)nhash + r->room);
+    r->room = 0;
+    ++r->ntables;
+    if (kind & KIND_SHARED) {
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, r->refs, r->ntables);
+    }
+    kind &= ~KIND_SHARED;
+    /* The array part comes first, keys 1, 2, ... (lua_next's order):
+     * set by index, without pushing the key. */
+    for (lua_Integer i = 1; i <= (lua_Integer)narr && need(r, 1) && *r->p == TAG_INT &&
+                            need(r, 9) && (lua_Integer)pub_hash_get_le64(r->p + 1) == i;
+         i++) {
+        r->p += 9;
+        read_value(L, r, depth + 1);
+        if (r->bad) {
+            lua_pop(L, 1);
+            break;
+        }
+        lua_rawseti(L, -2, i);
+    }
+    while (!r->bad && need(r, 1) && *r->p != TAG_END) {
+        bool doc = depth == 0 && *r->p == TAG_WORD && need(r, 2) && r->p[1] == doc_word();
+        read_value(L, r, depth + 1);
+        if (doc) r->room = DOC_ROOM;
+        read_value(L, r, depth + 1);
+        r->room = 0;
+        if (r->bad || lua_isnil(L, -2)) {
+            r->bad = true;
+            lua_pop(L, 2);
+            break;
+        }
+        lua_rawset(L, -3);
+    }
+    if (r->bad) return true; /* the table stands for nil: the caller drops all */
+    r->p++;
+    set_kind(L, kind);
+    return true;
+}
+
 static void read_value(lua_State *L, reader *r, int depth)
 {
     if (depth > MAX_DEPTH || !need(r, 1)) {
@@ -474,53 +527,9 @@ static void read_value(lua_State *L, reader *r, int depth)
         }
         return;
     }
-    case TAG_TABLE: {
-        if (!need(r, 9)) break;
-        int kind = *r->p++;
-        uint32_t narr = get_u32(r), nhash = get_u32(r);
-        if ((kind & ~KIND_SHARED) > KIND_ROOT || narr > (uint32_t)(r->end - r->p) ||
-            nhash > (uint32_t)(r->end - r->p))
-            break;
-        luaL_checkstack(L, 6, "snapshot");
-        lua_createtable(L, (int)narr, (int)nhash + r->room);
-        r->room = 0;
-        ++r->ntables;
-        if (kind & KIND_SHARED) {
-            lua_pushvalue(L, -1);
-            lua_rawseti(L, r->refs, r->ntables);
-        }
-        kind &= ~KIND_SHARED;
-        /* The array part comes first, keys 1, 2, ... (lua_next's order):
-         * set by index, without pushing the key. */
-        for (lua_Integer i = 1; i <= (lua_Integer)narr && need(r, 1) && *r->p == TAG_INT &&
-                                need(r, 9) && (lua_Integer)pub_hash_get_le64(r->p + 1) == i;
-             i++) {
-            r->p += 9;
-            read_value(L, r, depth + 1);
-            if (r->bad) {
-                lua_pop(L, 1);
-                break;
-            }
-            lua_rawseti(L, -2, i);
-        }
-        while (!r->bad && need(r, 1) && *r->p != TAG_END) {
-            bool doc = depth == 0 && *r->p == TAG_WORD && need(r, 2) && r->p[1] == doc_word();
-            read_value(L, r, depth + 1);
-            if (doc) r->room = DOC_ROOM;
-            read_value(L, r, depth + 1);
-            r->room = 0;
-            if (r->bad || lua_isnil(L, -2)) {
-                r->bad = true;
-                lua_pop(L, 2);
-                break;
-            }
-            lua_rawset(L, -3);
-        }
-        if (r->bad) return; /* the table stands for nil: the caller drops all */
-        r->p++;
-        set_kind(L, kind);
-        return;
-    }
+    case TAG_TABLE:
+        if (read_table(L, r, depth)) return;
+        break;
     default: break;
     }
     r->bad = true;
