@@ -15,14 +15,6 @@ cp -r "$root/site" "$src"
 rm -rf "$src/_site" "$src/.publish-cache"
 cache="$src/.publish-cache/build.cache"
 
-same_as_clean() { # same_as_clean WHAT
-  "$publish" build -s "$src" -d "$work/out" -q 2> "$work/err"
-  check "$1: build exits 0" test $? -eq 0
-  rm -rf "$work/clean"
-  "$publish" build -s "$src" -d "$work/clean" -q --no-cache 2>> "$work/err"
-  check "$1: output equals a clean build" diff -r "$work/out" "$work/clean"
-  check "$1: no warnings" test ! -s "$work/err"
-}
 
 same_as_clean "first build"
 posts=("$src"/posts/*.md)

@@ -13,16 +13,6 @@ src="$work/site"
 cp -r "$root/site" "$src"
 rm -rf "$src/_site" "$src/.publish-cache"
 
-# Builds incrementally into out/ and from scratch into clean/, then
-# compares.
-same_as_clean() { # same_as_clean WHAT
-  "$publish" build -s "$src" -d "$work/out" -q 2> "$work/err"
-  check "$1: build exits 0" test $? -eq 0
-  rm -rf "$work/clean"
-  "$publish" build -s "$src" -d "$work/clean" -q --no-cache 2>> "$work/err"
-  check "$1: output equals a clean build" diff -r "$work/out" "$work/clean"
-  check "$1: no warnings" test ! -s "$work/err"
-}
 noop() { # noop WHAT
   "$publish" build -s "$src" -d "$work/out" > "$work/log"
   check "$1: no-op rebuild is skipped" grep -q 'is up to date' "$work/log"

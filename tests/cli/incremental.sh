@@ -10,7 +10,7 @@ source "$root/tests/cli/lib.sh"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 cp -r "$root/tests/sites/blog/src" "$work/site"
 
-same_as_clean() { # same_as_clean DESCRIPTION
+same_as_clean() { # same_as_clean DESCRIPTION (not lib.sh's: -j 1, its own site)
   "$publish" build -s "$work/site" -d "$work/out" -q || { check "$1: cached build" false; return; }
   rm -rf "$work/clean"
   "$publish" build -s "$work/site" -d "$work/clean" -q --no-cache -j 1

@@ -7,6 +7,19 @@ check() { # check DESCRIPTION COMMAND...
 }
 finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; }
 
+# same_as_clean WHAT: builds $src incrementally into $work/out and from
+# scratch (--no-cache) into $work/clean, and checks the build succeeded,
+# the two are the same byte for byte, and nothing was warned. Needs
+# $publish, $src and $work.
+same_as_clean() { # same_as_clean WHAT
+  "$publish" build -s "$src" -d "$work/out" -q 2> "$work/err"
+  check "$1: build exits 0" test $? -eq 0
+  rm -rf "$work/clean"
+  "$publish" build -s "$src" -d "$work/clean" -q --no-cache 2>> "$work/err"
+  check "$1: output equals a clean build" diff -r "$work/out" "$work/clean"
+  check "$1: no warnings" test ! -s "$work/err"
+}
+
 # serve_start SITE LOG [FLAGS...]: starts `publish serve` on SITE on a
 # random free port (stdout and stderr to LOG); sets pid, port and base.
 # False when it never answered within 10 s. Needs $publish.

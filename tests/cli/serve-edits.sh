@@ -39,11 +39,11 @@ clean_build() {
   rm -rf "$clean"
   "$publish" build -s "$site" -d "$clean" --no-cache -q 2> "$work/clean.err"
 }
-same_as_clean() { diff -r "$dest" "$clean" > "$work/diff" 2>&1; }
+dest_is_clean() { diff -r "$dest" "$clean" > "$work/diff" 2>&1; }
 # After a save: DEST comes to equal a clean build, and serve says ok.
 settles() {
   clean_build || { cat "$work/clean.err" >&2; return 1; }
-  eventually same_as_clean || { head -20 "$work/diff" >&2; return 1; }
+  eventually dest_is_clean || { head -20 "$work/diff" >&2; return 1; }
   curl -s --max-time 5 "$base/__publish/status" | grep -q '"ok":true'
 }
 
