@@ -361,17 +361,7 @@ static bool record_holds(lua_State *L, check_state *cs, const char *text, size_t
 static bool output_hash(const char *text, size_t len, uint64_t *hash)
 {
     const char *nl = memchr(text, '\n', len);
-    size_t n = nl ? (size_t)(nl - text) : 0;
-    if (n == 0 || n > 16) return false;
-    uint64_t h = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = text[i];
-        int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (digit < 0) return false;
-        h = h << 4 | (uint64_t)digit;
-    }
-    *hash = h;
-    return true;
+    return nl && parse_hex(text, (size_t)(nl - text), hash);
 }
 
 int pub_lua_deps_check(lua_State *L, pub_deps *d, pub_deps_keep_fn keep, void *ud)
