@@ -20,8 +20,7 @@ if ! cc -shared -fPIC -O1 -o "$work/crash.so" "$root/tests/cli/cache_crash_prelo
   exit 1
 fi
 src="$work/site"
-cp -r "$root/site" "$src"
-rm -rf "$src/_site" "$src/.publish-cache"
+example_site "$src"
 
 # same_as_clean (lib.sh), then the build after it must do nothing.
 settles_clean() { # settles_clean WHAT

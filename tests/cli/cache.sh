@@ -10,8 +10,7 @@ publish="$1"; root="$2"
 source "$root/tests/cli/lib.sh"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 src="$work/site"
-cp -r "$root/site" "$src"
-rm -rf "$src/_site" "$src/.publish-cache"
+example_site "$src"
 
 noop() { # noop WHAT
   "$publish" build -s "$src" -d "$work/out" > "$work/log"

@@ -7,6 +7,13 @@ check() { # check DESCRIPTION COMMAND...
 }
 finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; }
 
+# example_site DIR: a copy of the repository's example site in DIR, without
+# any output or build cache a local build left in it. Needs $root.
+example_site() {
+  cp -r "$root/site" "$1"
+  rm -rf "$1/_site" "$1/.publish-cache"
+}
+
 # same_as_clean WHAT: builds $src incrementally into $work/out and from
 # scratch (--no-cache) into $work/clean, and checks the build succeeded,
 # the two are the same byte for byte, and nothing was warned. Needs
@@ -18,6 +25,14 @@ same_as_clean() { # same_as_clean WHAT
   "$publish" build -s "$src" -d "$work/clean" -q --no-cache 2>> "$work/err"
   check "$1: output equals a clean build" diff -r "$work/out" "$work/clean"
   check "$1: no warnings" test ! -s "$work/err"
+}
+
+# serve_cleanup: the EXIT trap of a serve test: kills the server ($pid)
+# and an event-stream reader ($events_pid) if they run, removes $work.
+serve_cleanup() {
+  [ -n "${events_pid:-}" ] && kill "$events_pid" 2>/dev/null
+  [ -n "${pid:-}" ] && kill -KILL "$pid" 2>/dev/null
+  rm -rf "$work"
 }
 
 # serve_start SITE LOG [FLAGS...]: starts `publish serve` on SITE on a

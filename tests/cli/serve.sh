@@ -10,12 +10,7 @@ publish="$1"; root="$2"
 source "$root/tests/cli/lib.sh"
 work="$(mktemp -d)"
 pid=""; events_pid=""
-cleanup() {
-  [ -n "$events_pid" ] && kill "$events_pid" 2>/dev/null
-  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap serve_cleanup EXIT
 
 site="$work/site"; dest="$site/_site"
 mkdir -p "$site/layouts" "$site/posts" "$site/pages" "$site/static" "$work/outside"
